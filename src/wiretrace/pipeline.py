@@ -1,0 +1,304 @@
+"""The whole flow, ingest -> clean -> sketch -> candidates -> align -> relate -> stories -> trace,
+over an embedded store. The CLI, the HTTP service and the Spark job are shells over these functions.
+
+Each stage takes the documents that have not finished it yet, so one function serves a first run,
+an incremental run (new files into the same folder) and a resumed run (after a kill).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import xxhash
+
+from . import store as st
+from .align import AlignConfig, Alignment, align
+from .candidates import CandidateConfig, CandidateIndex, candidate_pairs
+from .clean import BlockIndex, CleanConfig, clean, document_blocks, learn_boilerplate
+from .embed import Embedder
+from .errors import NoInputError
+from .ingest import IngestConfig, read_inputs
+from .model import Cleaned, Document, Pair, Report, Skipped
+from .relate import RelateConfig, cues, relate
+from .sketch import SketchConfig, sketch
+from .stories import group
+from .trace import TraceConfig, trace_story
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Every stage's settings; each is validated when built."""
+
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    clean: CleanConfig = field(default_factory=CleanConfig)
+    sketch: SketchConfig = field(default_factory=SketchConfig)
+    candidates: CandidateConfig = field(default_factory=CandidateConfig)
+    align: AlignConfig = field(default_factory=AlignConfig)
+    relate: RelateConfig = field(default_factory=RelateConfig)
+    trace: TraceConfig = field(default_factory=TraceConfig)
+    batch: int = 256  # documents or pairs per stored transaction
+
+
+def text_hash(text: str) -> str:
+    return xxhash.xxh64_hexdigest(text.encode("utf-8"))
+
+
+def content_ranges(c: Cleaned) -> tuple[tuple[int, int], ...]:
+    """What pairs are compared on: the body, plus a second article the page carries."""
+    return c.spans_of("body", "other_article")
+
+
+@dataclass(slots=True)
+class Stats:
+    """What this run did, stage by stage (what it dropped, and why, is in ``skipped``)."""
+
+    read: int = 0
+    new: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    recleaned: int = 0
+    cleaned: int = 0
+    sketched: int = 0
+    candidates: int = 0
+    aligned: int = 0
+    embedded: int = 0
+
+
+def ingest_into(store: st.Store, paths: Sequence[str | Path], config: RunConfig, progress: Progress, stats: Stats) -> None:
+    known = store.known_ids()
+    seen = {i: p for i, (p, _) in known.items()}
+    batch: list[tuple[Document, str]] = []
+    for item in read_inputs(paths, config.ingest, seen_ids=seen):
+        if isinstance(item, Skipped):
+            stats.skipped.append(item)
+            continue
+        stats.read += 1
+        h = text_hash(item.text)
+        if item.id in known and known[item.id][1] == h:
+            stats.unchanged += 1
+            continue
+        if item.id in known:
+            store.reset([item.id])
+        batch.append((item, h))
+        if len(batch) >= config.batch:
+            _add(store, batch, config, stats, progress)
+    _add(store, batch, config, stats, progress)
+    store.add_skipped(stats.skipped)
+    if stats.read == 0:
+        raise NoInputError([str(p) for p in paths], len(stats.skipped))
+
+
+def _add(store: st.Store, batch: list[tuple[Document, str]], config: RunConfig, stats: Stats, progress: Progress) -> None:
+    if not batch:
+        return
+    store.add_documents(batch)
+    for d, _ in batch:
+        keys, long_keys = document_blocks(d, config.clean)
+        store.add_blocks(d.id, keys, long_keys)
+    stats.new += len(batch)
+    progress("ingest", stats.new, 0)
+    batch.clear()
+
+
+def learn(store: st.Store, config: RunConfig, stats: Stats) -> frozenset[str]:
+    """Corpus-level boilerplate from every stored document; documents whose verdict changed are redone."""
+    docs_of: dict[str, set[str]] = {}
+    blocks_of: dict[str, set[str]] = {}
+    long_keys: set[str] = set()
+    for key, doc_id, long in store.block_rows():
+        docs_of.setdefault(key, set()).add(doc_id)
+        blocks_of.setdefault(doc_id, set()).add(key)
+        if long:
+            long_keys.add(key)
+    index = BlockIndex(
+        {k: frozenset(v) for k, v in docs_of.items()}, {k: frozenset(v) for k, v in blocks_of.items()}, frozenset(long_keys)
+    )
+    boiler = learn_boilerplate(index, config.clean)
+    before = frozenset(json.loads(store.get_meta("boilerplate") or "[]"))
+    changed = boiler ^ before
+    if changed:
+        redo = store.docs_with_blocks(changed) - set(store.ids_at_stage(st.INGESTED))
+        if redo:
+            store.reset(redo)
+            stats.recleaned = len(redo)
+        store.set_meta("boilerplate", json.dumps(sorted(boiler)))
+    return boiler
+
+
+def clean_pending(store: st.Store, boilerplate: frozenset[str], config: RunConfig, progress: Progress, stats: Stats) -> None:
+    todo = store.ids_at_stage(st.INGESTED)
+    for i in range(0, len(todo), config.batch):
+        docs = store.documents(todo[i : i + config.batch])
+        store.put_cleaned(clean(d, config.clean, boilerplate) for d in docs.values())
+        stats.cleaned += len(docs)
+        progress("clean", stats.cleaned, len(todo))
+
+
+def sketch_pending(store: st.Store, config: RunConfig, progress: Progress, stats: Stats) -> None:
+    from .names import doc_names
+
+    todo = store.ids_at_stage(st.CLEANED)
+    for i in range(0, len(todo), config.batch):
+        ids = todo[i : i + config.batch]
+        docs, cl = store.documents(ids), store.cleaned(ids)
+        out = []
+        for d in docs.values():
+            c = cl[d.id]
+            body = c.body
+            out.append((sketch(d, c, config.sketch, doc_names(d.text, content_ranges(c))), cues(d, body[0][0] if body else None)))
+        store.put_sketches(out)
+        stats.sketched += len(ids)
+        progress("sketch", stats.sketched, len(todo))
+
+
+@dataclass(slots=True)
+class PairContext:
+    """What aligning and relating a pair needs, loaded once per run."""
+
+    docs: dict[str, Document]
+    cleaned: dict[str, Cleaned]
+    cues: dict[str, dict[str, str]]
+    names: dict[str, frozenset[str]]
+    body_hash: dict[str, str]
+    embedder: Embedder
+    config: RunConfig
+
+    def alignment(self, a: str, b: str) -> Alignment:
+        da, db = self.docs[a], self.docs[b]
+        return align(
+            da.text, content_ranges(self.cleaned[a]), db.text, content_ranges(self.cleaned[b]), self.config.align, self.embedder
+        )
+
+    def relate(self, a: str, b: str, reasons: tuple[str, ...] = ()) -> Pair | None:
+        al = self.alignment(a, b)
+        na, nb = self.names.get(a, frozenset()), self.names.get(b, frozenset())
+        nj = len(na & nb) / len(na | nb) if na | nb else 0.0
+        same = bool(self.body_hash.get(a)) and self.body_hash.get(a) == self.body_hash.get(b) and al.a_words > 0
+        return relate(
+            self.docs[a], self.docs[b], al, self.config.relate, same_body=same,
+            cues_a=self.cues.get(a), cues_b=self.cues.get(b), names_jaccard=nj, reasons=reasons,
+        )
+
+
+def relate_pending(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, embedder: Embedder) -> None:
+    todo = store.ids_at_stage(st.SKETCHED)
+    if not todo:
+        return
+    sketches, cue_map = store.sketches()
+    index = CandidateIndex(config.candidates)
+    for sk in sketches.values():
+        index.insert(sk)
+    done = store.done_pairs()
+    pairs = {k: v for k, v in candidate_pairs(index, todo).items() if k not in done}
+    stats.candidates = len(pairs)
+    involved = sorted({x for k in pairs for x in k})
+    ctx = PairContext(
+        store.documents(involved), store.cleaned(involved), cue_map,
+        {i: s.names for i, s in sketches.items()}, {i: s.body_hash for i, s in sketches.items()}, embedder, config,
+    )
+    results: list[tuple[tuple[str, str], Pair | None]] = []
+    keys = sorted(pairs)
+    for n, key in enumerate(keys, 1):
+        results.append((key, ctx.relate(key[0], key[1], tuple(sorted(pairs[key])))))
+        if len(results) >= config.batch:
+            _flush_pairs(store, embedder, results)
+        progress("relate", n, len(keys))
+    _flush_pairs(store, embedder, results)
+    stats.aligned = len(keys)
+    stats.embedded = embedder.embedded
+    store.set_stage(todo, st.RELATED)
+
+
+def _flush_pairs(store: st.Store, embedder: Embedder, results: list[tuple[tuple[str, str], Pair | None]]) -> None:
+    flush = getattr(embedder.cache, "flush", None)
+    if flush is not None:
+        flush()
+    store.put_pairs(results)
+    results.clear()
+
+
+def build_stories(store: st.Store, config: RunConfig, progress: Progress, embedder: Embedder) -> None:
+    ids = store.all_ids()
+    pairs = store.pairs()
+    groups = group(ids, pairs)
+    docs, cl = store.documents(), store.cleaned()
+    sketches, cue_map = store.sketches()
+    ctx = PairContext(docs, cl, cue_map, {}, {}, embedder, config)
+    by_doc: dict[str, list[Pair]] = {}
+    for p in pairs:
+        by_doc.setdefault(p.a, []).append(p)
+    stories = []
+    for n, (sid, members) in enumerate(sorted(groups.items()), 1):
+        member_set = set(members)
+        story_pairs = [p for m in members for p in by_doc.get(m, ()) if p.b in member_set]
+        stories.append(trace_story(sid, members, docs, cl, story_pairs, cue_map, ctx.alignment, config.trace))
+        progress("stories", n, len(groups))
+    store.put_stories(stories)
+
+
+def load_report(store: st.Store) -> Report:
+    docs = store.documents()
+    return Report(
+        documents=list(docs.values()), cleaned=store.cleaned(), pairs=store.pairs(), stories=store.stories(),
+        skipped=store.skipped(),
+    )
+
+
+def run(
+    paths: Sequence[str | Path], config: RunConfig | None = None, out: str | Path | None = None,
+    progress: Progress | None = None, stats: Stats | None = None,
+) -> Report:
+    """Run the whole pipeline on ``paths`` into the store under ``out`` (a temporary one if None)."""
+    config = config or RunConfig()
+    progress = progress or _quiet
+    stats = stats if stats is not None else Stats()
+    with tempfile.TemporaryDirectory(prefix="wiretrace-") as tmp:
+        store = st.Store(out if out is not None else tmp)
+        try:
+            embedder = Embedder(cache=store.embedding_cache())
+            ingest_into(store, paths, config, progress, stats)
+            boiler = learn(store, config, stats)
+            clean_pending(store, boiler, config, progress, stats)
+            sketch_pending(store, config, progress, stats)
+            relate_pending(store, config, progress, stats, embedder)
+            build_stories(store, config, progress, embedder)
+            flush = getattr(embedder.cache, "flush", None)
+            if flush is not None:
+                flush()
+            return load_report(store)
+        finally:
+            store.close()
+
+
+def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder: Embedder | None = None) -> Pair:
+    """How text b relates to text a, with aligned passages (relation "unrelated" when nothing does)."""
+    from .model import Scores
+
+    config = config or RunConfig()
+    a = Document("a", text_a, "<a>", "text")
+    b = Document("b", text_b, "<b>", "text")
+    ca, cb = clean(a, config.clean), clean(b, config.clean)
+    from .names import doc_names
+
+    ctx = PairContext(
+        {"a": a, "b": b}, {"a": ca, "b": cb},
+        {"a": cues(a, ca.body[0][0] if ca.body else None), "b": cues(b, cb.body[0][0] if cb.body else None)},
+        {"a": doc_names(a.text, content_ranges(ca)), "b": doc_names(b.text, content_ranges(cb))},
+        {"a": sketch(a, ca, config.sketch).body_hash, "b": sketch(b, cb, config.sketch).body_hash},
+        embedder or Embedder(), config,
+    )
+    p = ctx.relate("a", "b")
+    if p is not None:
+        return p
+    al = ctx.alignment("a", "b")
+    return Pair("a", "b", "unrelated", "none", Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4)), al.passages)

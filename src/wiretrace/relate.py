@@ -1,0 +1,169 @@
+"""Relate: name the relation between two documents from their alignment, and who took from whom.
+
+The decision reads the alignment statistics (how much of each side is covered, and by what kind of
+passage); thresholds live in ``RelateConfig``. The pair is oriented so that the relation reads
+``a RELATION b``: for ``contains``, a is the page that holds b's body; for ``derivative``, a is
+the shortened or rewritten version of b.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from .align import Alignment
+from .errors import ConfigError
+from .model import Document, Pair, Passage, Scores
+
+# "HARBORVILLE (Meridian Wire) — ", "MOSCOW (AP) -": the dateline an agency's own copy opens with.
+AGENCY_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'/&-]{1,60}\s*\((?P<agency>[A-Z][\w .&'-]{0,40})\)\s*[—–-]")
+# "..., The Associated Press reports", "according to Reuters": credit given to someone else.
+ATTRIBUTION = re.compile(
+    r"\b(?P<agency>(?:the )?(?:associated press|ap|reuters|afp|agence france-presse|bloomberg|"
+    r"[A-Z][\w&'-]+(?: [A-Z][\w&'-]+){0,3} (?:wire|news|press|agency|times|post|herald)))"
+    r"(?:,)? (?:reports?|reported|said|says|first reported|reporting)\b|"
+    r"\baccording to (?:a report (?:by|from) |reporting by )?(?P<agency2>(?:the )?[A-Z][\w&'-]+(?: [A-Z][\w&'-]+){0,3})",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RelateConfig:
+    near_duplicate: float = 0.9  # verbatim coverage of both sides
+    contains_inner: float = 0.85  # the contained body, covered verbatim
+    contains_outer: float = 0.8  # the container, covered at most this much
+    paraphrase: float = 0.7  # coverage of both sides by any passage kind
+    derivative: float = 0.2  # coverage of the better-covered side
+    same_story_cos: float = 0.55  # mean-vector cosine for independent coverage of one event
+    same_story_names: float = 0.25  # or share of names in common (Jaccard)
+    same_story_days: int = 7  # reports further apart than this need the stronger evidence below
+    far_same_story_cos: float = 0.8
+    min_derivative_passages: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("near_duplicate", "contains_inner", "contains_outer", "paraphrase", "derivative"):
+            v = getattr(self, name)
+            if not 0.0 < v <= 1.0:
+                raise ConfigError("relate", name, v, "a share in (0, 1]")
+
+
+def cues(doc: Document, body_start: int | None) -> dict[str, str]:
+    """Provenance cues in a document's own words: an agency dateline, or credit to another outlet."""
+    out: dict[str, str] = {}
+    if body_start is not None:
+        m = AGENCY_DATELINE.match(doc.text[body_start : body_start + 120])
+        if m:
+            out["dateline"] = m.group("agency")
+    m2 = ATTRIBUTION.search(doc.text)
+    if m2:
+        out["attribution"] = (m2.group("agency") or m2.group("agency2") or "").strip()
+    return out
+
+
+def _flip(p: Passage) -> Passage:
+    return Passage(p.b, p.a, p.kind, p.score)
+
+
+def relate(
+    a: Document,
+    b: Document,
+    al: Alignment,
+    config: RelateConfig | None = None,
+    *,
+    same_body: bool = False,
+    cues_a: dict[str, str] | None = None,
+    cues_b: dict[str, str] | None = None,
+    names_jaccard: float = 0.0,
+    reasons: tuple[str, ...] = (),
+) -> Pair | None:
+    """The pair's relation, or None when the two are unrelated."""
+    c = config or RelateConfig()
+    cues_a, cues_b = cues_a or {}, cues_b or {}
+    va, vb, ca, cb = al.a_verbatim, al.b_verbatim, al.a_covered, al.b_covered
+    relation: str | None = None
+    swap = False
+    why: list[str] = []
+    if same_body and va >= c.near_duplicate and vb >= c.near_duplicate:
+        # Same body and nothing else compared (a second article on one page makes it "contains").
+        relation = "duplicate"
+        why.append("identical body text")
+    elif va >= c.near_duplicate and vb >= c.near_duplicate:
+        relation = "near_duplicate"
+        why.append(f"verbatim passages cover {va:.0%} / {vb:.0%}")
+    elif vb >= c.contains_inner and va <= c.contains_outer:
+        relation = "contains"
+        why.append(f"b's text is {vb:.0%} inside a, which has {1 - va:.0%} more")
+    elif va >= c.contains_inner and vb <= c.contains_outer:
+        relation, swap = "contains", True
+        why.append(f"a's text is {va:.0%} inside b, which has {1 - vb:.0%} more")
+    elif ca >= c.paraphrase and cb >= c.paraphrase:
+        relation = "paraphrase" if max(va, vb) < 0.5 else "near_duplicate"
+        why.append(f"aligned passages cover {ca:.0%} / {cb:.0%} ({max(va, vb):.0%} verbatim)")
+    elif max(ca, cb) >= c.derivative and len(al.passages) >= c.min_derivative_passages:
+        relation = "derivative"
+        # The derivative is the side more of whose text is explained by the other (a shortened
+        # copy keeps a larger share of what it has); its new material stays unaligned.
+        swap = cb > ca
+        why.append(f"aligned passages cover {ca:.0%} of a and {cb:.0%} of b")
+    elif _same_story(a, b, al, names_jaccard, c):
+        relation = "same_story"
+        sem = f"content cosine {al.semantic:.2f}" if al.semantic is not None else ""
+        why.append(", ".join(x for x in (sem, f"names in common {names_jaccard:.0%}") if x))
+    if relation is None:
+        return None
+    passages = al.passages
+    scores = Scores(al.lexical, al.semantic, round(ca, 4), round(cb, 4))
+    if swap:
+        a, b = b, a
+        cues_a, cues_b = cues_b, cues_a
+        passages = tuple(_flip(p) for p in passages)
+        scores = Scores(al.lexical, al.semantic, round(cb, 4), round(ca, 4))
+    direction, dir_why = _direction(relation, a, b, cues_a, cues_b)
+    return Pair(
+        a=a.id, b=b.id, relation=relation, direction=direction, scores=scores,
+        passages=tuple(sorted(passages, key=lambda p: (p.a, p.b))),
+        reasons=tuple(reasons) + tuple(why) + tuple(dir_why),
+    )
+
+
+def days_apart(a: Document, b: Document) -> int | None:
+    if not (a.published and b.published):
+        return None
+    try:
+        return abs((date.fromisoformat(a.published[:10]) - date.fromisoformat(b.published[:10])).days)
+    except ValueError:
+        return None
+
+
+def _same_story(a: Document, b: Document, al: Alignment, names_jaccard: float, c: RelateConfig) -> bool:
+    """Independent coverage of one event: close in content, and the further apart in time, the closer."""
+    gap = days_apart(a, b)
+    if gap is not None and gap > c.same_story_days:
+        return al.semantic is not None and al.semantic >= c.far_same_story_cos
+    return (al.semantic is not None and al.semantic >= c.same_story_cos) or names_jaccard >= c.same_story_names
+
+
+def _direction(relation: str, a: Document, b: Document, ca: dict[str, str], cb: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+    """Who took from whom ("a<-b": a took from b), with the evidence; "none" when it cannot be told."""
+    if relation in ("contains", "derivative"):
+        return "a<-b", (f"{relation}: a builds on b's text",)
+    votes = 0
+    why = []
+    if "dateline" in ca and "dateline" not in cb:
+        votes -= 1
+        why.append(f"a opens with the {ca['dateline']} dateline")
+    if "dateline" in cb and "dateline" not in ca:
+        votes += 1
+        why.append(f"b opens with the {cb['dateline']} dateline")
+    if "attribution" in ca and "attribution" not in cb:
+        votes += 1
+        why.append(f"a credits {ca['attribution']}")
+    if "attribution" in cb and "attribution" not in ca:
+        votes -= 1
+        why.append(f"b credits {cb['attribution']}")
+    if a.published and b.published and a.published != b.published:
+        votes += 1 if a.published > b.published else -1
+        why.append(f"published {a.published} vs {b.published}")
+    if relation == "same_story" or votes == 0:
+        return "none", tuple(why) or ("no dateline, credit or date tells the direction",)
+    return ("a<-b" if votes > 0 else "a->b"), tuple(why)

@@ -1,0 +1,494 @@
+"""The static HTML report: one self-contained page (CSS and JS inline) built from the report dict.
+
+Everything in the report (article text, titles, ids, paths, reasons) is untrusted. The page is rendered
+by jinja2 with autoescaping on, and highlighted text is cut here into plain pieces that the template
+escapes one by one; nothing derived from the report is ever marked safe. Labels (kind names, passage
+numbers) are drawn by CSS from ``data-label`` attributes, so a rendered text block's characters are
+exactly the document's characters.
+
+The dict may come from an older or partial run: every optional key may be missing and offsets may be
+out of range; bad offsets are clamped or dropped, never raised on.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import jinja2
+
+from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, RELATIONS, merge_ranges
+
+TEMPLATES = Path(__file__).parent / "templates"
+OPEN_DOC_CHARS = 1500  # documents longer than this start folded
+OPEN_PAIRS = 6  # the first pairs start unfolded, the rest folded
+SCORE_NAMES = ("lexical", "semantic", "a_covered", "b_covered")
+DIRECTION_WORDS = {"a<-b": "A took from B", "a->b": "B took from A", "none": "direction not known"}
+DIRECTION_ARROWS = {"a<-b": "\u2190", "a->b": "\u2192", "none": "\u2194"}
+
+
+class Mark(NamedTuple):
+    """A range to highlight; where marks overlap, the one listed first wins."""
+
+    start: int
+    end: int
+    cls: str
+    label: str = ""
+
+
+class Piece(NamedTuple):
+    """A run of text under one mark (``mark`` is its index in the marks, -1 for none)."""
+
+    text: str
+    cls: str = ""
+    label: str = ""  # the mark's label, on the mark's first piece only
+    mark: int = -1
+    first: bool = False
+
+
+def segment(text: str, marks: Sequence[Mark], lo: int = 0, hi: int | None = None) -> list[Piece]:
+    """Cut ``text[lo:hi]`` into non-overlapping pieces that concatenate back to it exactly.
+
+    Each piece carries the first mark (in list order) that covers it, so overlapping marks render
+    without breaking. Marks are clamped to the range; empty or reversed ones are ignored.
+    """
+    hi = len(text) if hi is None else max(0, min(hi, len(text)))
+    lo = max(0, min(lo, hi))
+    live = sorted((max(lo, m.start), min(hi, m.end), i) for i, m in enumerate(marks))
+    live = [t for t in live if t[0] < t[1]]
+    cuts = sorted({lo, hi, *(t[0] for t in live), *(t[1] for t in live)})
+    runs: list[list[int]] = []  # [start, end, mark]
+    heap: list[tuple[int, int]] = []  # (mark index, end): the smallest index covering wins
+    j = 0
+    for x, y in zip(cuts, cuts[1:], strict=False):
+        while j < len(live) and live[j][0] <= x:
+            heapq.heappush(heap, (live[j][2], live[j][1]))
+            j += 1
+        while heap and heap[0][1] <= x:
+            heapq.heappop(heap)
+        idx = heap[0][0] if heap else -1
+        if runs and runs[-1][2] == idx:
+            runs[-1][1] = y
+        else:
+            runs.append([x, y, idx])
+    seen: set[int] = set()
+    pieces = []
+    for s, e, idx in runs:
+        first = idx >= 0 and idx not in seen
+        seen.add(idx)
+        m = marks[idx] if idx >= 0 else None
+        pieces.append(Piece(text[s:e], m.cls if m else "", m.label if m and first else "", idx, first))
+    return pieces
+
+
+# ---------------------------------------------------------------- reading the untrusted dict
+
+
+def _int(v: object) -> int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return None
+
+
+def _range(v: object) -> tuple[int, int] | None:
+    if isinstance(v, list | tuple) and len(v) >= 2:
+        s, e = _int(v[0]), _int(v[1])
+        if s is not None and e is not None:
+            return s, e
+    return None
+
+
+def _ranges(v: object) -> list[tuple[int, int]]:
+    out = [_range(x) for x in v] if isinstance(v, list | tuple) else []
+    return [r for r in out if r is not None]
+
+
+def _list(v: object) -> list[Any]:
+    return list(v) if isinstance(v, list | tuple) else []
+
+
+def _dict(v: object) -> Mapping[str, Any]:
+    return v if isinstance(v, Mapping) else {}
+
+
+def _str(v: object) -> str:
+    return "" if v is None else str(v)
+
+
+def _strs(v: object) -> list[str]:
+    return [_str(x) for x in _list(v) if x is not None]
+
+
+def _slug(v: object) -> str:
+    """A CSS-class-safe form of a kind or relation name."""
+    return re.sub(r"[^a-z0-9_-]+", "-", _str(v).lower()).strip("-") or "unknown"
+
+
+def _number(v: object) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v != v:
+        return None
+    return float(v)
+
+
+# ---------------------------------------------------------------- what the template sees
+
+
+@dataclass(frozen=True, slots=True)
+class Seg:
+    text: str
+    cls: str = ""
+    label: str = ""
+    id: str = ""
+    href: str = ""
+    title: str = ""
+    passage: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DocRef:
+    id: str
+    anchor: str = ""  # "" when the id is not among the documents
+    source: str = ""
+    title: str = ""
+    published: str = ""
+
+
+@dataclass(slots=True)
+class Node:
+    doc: DocRef
+    relation: str = ""
+    rel: str = ""  # the relation as a CSS class suffix
+    evidence: list[str] = field(default_factory=list)
+    pair_href: str = ""
+    origin: bool = False
+    children: list[Node] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    name: str
+    pct: int  # 0..100, width of the bar
+    value: str  # the number as text, "-" when missing
+
+
+class _Docs:
+    """The documents by id, with their anchors, and the lookups the sections share."""
+
+    def __init__(self, docs: list[Mapping[str, Any]]) -> None:
+        self.by_id: dict[str, Mapping[str, Any]] = {}
+        self.anchor: dict[str, str] = {}
+        for i, d in enumerate(docs):
+            key = _str(d.get("id"))
+            if key not in self.by_id:
+                self.by_id[key], self.anchor[key] = d, f"doc-{i}"
+
+    def ref(self, ident: object) -> DocRef:
+        key = _str(ident)
+        d = self.by_id.get(key, {})
+        return DocRef(
+            key,
+            self.anchor.get(key, ""),
+            _str(d.get("source")),
+            _str(d.get("title")),
+            _str(d.get("published")),
+        )
+
+    def text(self, ident: object) -> str | None:
+        t = self.by_id.get(_str(ident), {}).get("text")
+        return t if isinstance(t, str) else None
+
+
+def _doc_view(i: int, d: Mapping[str, Any]) -> dict[str, Any]:
+    text = d.get("text") if isinstance(d.get("text"), str) else None
+    removed = [r for r in _list(d.get("removed")) if isinstance(r, Mapping)]
+    marks = [Mark(s, e, "body") for s, e in _ranges(d.get("body"))]
+    for r in removed:
+        s, e = _int(r.get("start")), _int(r.get("end"))
+        if s is not None and e is not None:
+            kind = _str(r.get("kind")) or "removed"
+            marks.append(Mark(s, e, f"rm k-{_slug(kind)}", kind))
+    chars = _int(d.get("chars"))
+    n = len(text) if text is not None else (chars or 0)
+    pieces = segment(text if text is not None else "\0" * n, marks)
+    segs = [Seg(p.text, p.cls, p.label) for p in pieces] if text is not None else []
+    kinds: Counter[str] = Counter()
+    for p in pieces:
+        if p.mark >= 0 or p.text.strip():  # blank gaps between blocks are not worth counting
+            kinds[marks[p.mark].label or "body" if p.mark >= 0 else "unclassified"] += len(p.text)
+    bar = [
+        (p.cls.replace("rm ", "") or "gap", len(p.text), marks[p.mark].label or "body" if p.mark >= 0 else "")
+        for p in pieces
+    ]
+    return {
+        "anchor": f"doc-{i}",
+        "id": _str(d.get("id")),
+        "title": _str(d.get("title")),
+        "source": _str(d.get("source")),
+        "url": _str(d.get("url")),
+        "published": _str(d.get("published")),
+        "format": _str(d.get("format")),
+        "encoding": _str(d.get("encoding")),
+        "path": _str(d.get("path")),
+        "chars": chars if chars is not None else n,
+        "has_text": text is not None,
+        "segs": segs,
+        "bar": bar,
+        "kinds": sorted(kinds.items(), key=lambda kv: -kv[1]),
+        "body_pct": round(100 * kinds["body"] / n) if n else 0,
+        "open": n <= OPEN_DOC_CHARS,
+    }
+
+
+def _excerpt(text: str, spans: Iterable[tuple[int, int]]) -> list[Seg]:
+    """The text of ``spans``; a gap that is only whitespace is kept, any other gap shows as [...]."""
+    out: list[Seg] = []
+    prev: int | None = None
+    for s, e in merge_ranges((max(0, s), min(len(text), e)) for s, e in spans):
+        if prev is not None:
+            gap = text[prev:s]
+            out.append(Seg(gap) if not gap.strip() else Seg(" [\u2026] ", "elide", title="text left out"))
+        out.append(Seg(text[s:e]))
+        prev = e
+    return out
+
+
+def _pair_side(
+    pair_i: int,
+    side: str,
+    other: str,
+    text: str | None,
+    doc: Mapping[str, Any],
+    passages: list[tuple[str, tuple[int, int] | None, tuple[int, int] | None, str]],
+) -> list[Seg]:
+    """One side of a pair: its body region with passages numbered and linked to their partners."""
+    if text is None:
+        return []
+    own = [(n, a if side == "a" else b, k) for n, a, b, k in passages]
+    marks = [Mark(r[0], r[1], f"ps pk-{_slug(k)}", n) for n, r, k in own if r is not None]
+    nums = [n for n, r, _ in own if r is not None]
+    marks += [Mark(s, e, "faint") for s, e in _ranges(doc.get("body"))]
+    n_marks = len(marks)
+    for r in _list(doc.get("removed")):
+        s, e = _int(_dict(r).get("start")), _int(_dict(r).get("end"))
+        if s is not None and e is not None:
+            marks.append(Mark(s, e, "faint rm-lite"))
+    hull = [(m.start, m.end) for m in marks[:n_marks]]
+    lo, hi = (min(s for s, _ in hull), max(e for _, e in hull)) if hull else (0, len(text))
+    out = []
+    for p in segment(text, marks, lo, hi):
+        if p.cls.startswith("ps"):
+            num = nums[p.mark]
+            kind = p.cls.split("pk-", 1)[1]
+            out.append(
+                Seg(
+                    p.text,
+                    p.cls,
+                    num if p.first else "",
+                    f"p{pair_i}-{side}-{num}" if p.first else "",
+                    f"#p{pair_i}-{other}-{num}",
+                    f"passage {num} ({kind})",
+                    num,
+                )
+            )
+        else:
+            out.append(Seg(p.text, "" if p.cls == "faint" else p.cls))
+    return out
+
+
+def _bars(scores: Mapping[str, Any]) -> list[Bar]:
+    names = list(SCORE_NAMES) + [k for k in scores if k not in SCORE_NAMES]
+    out = []
+    for name in names:
+        v = _number(scores.get(name))
+        if v is None and name not in SCORE_NAMES:
+            continue
+        out.append(
+            Bar(
+                name.replace("_", " "),
+                round(100 * min(1.0, max(0.0, v))) if v is not None else 0,
+                f"{v:.2f}" if v is not None else "\u2013",
+            )
+        )
+    return out
+
+
+def _pair_view(i: int, p: Mapping[str, Any], docs: _Docs) -> dict[str, Any]:
+    passages = []
+    for n, x in enumerate(_list(p.get("passages")), start=1):
+        x = _dict(x)
+        passages.append((str(n), _range(x.get("a")), _range(x.get("b")), _str(x.get("kind")) or "passage"))
+    rel, direction = _str(p.get("relation")) or "unknown", _str(p.get("direction")) or "none"
+    a, b = _str(p.get("a")), _str(p.get("b"))
+    return {
+        "anchor": f"pair-{i}",
+        "a": docs.ref(a),
+        "b": docs.ref(b),
+        "relation": rel,
+        "rel": _slug(rel),
+        "arrow": DIRECTION_ARROWS.get(direction, "\u2194"),
+        "direction": DIRECTION_WORDS.get(direction, direction),
+        "bars": _bars(_dict(p.get("scores"))),
+        "reasons": _strs(p.get("reasons")),
+        "kinds": [(k, _slug(k), n) for k, n in sorted(Counter(k for _, _, _, k in passages).items())],
+        "side_a": _pair_side(i, "a", "b", docs.text(a), docs.by_id.get(a, {}), passages),
+        "side_b": _pair_side(i, "b", "a", docs.text(b), docs.by_id.get(b, {}), passages),
+        "has_a": docs.text(a) is not None,
+        "has_b": docs.text(b) is not None,
+        "open": i < OPEN_PAIRS,
+    }
+
+
+def _tree(s: Mapping[str, Any], docs: _Docs, pair_at: Mapping[frozenset[str], str]) -> list[Node]:
+    """The derivation tree: origin at the root, each child under its parent; cycles are cut."""
+    edges = [_dict(e) for e in _list(s.get("edges"))]
+    kids: dict[str, list[Mapping[str, Any]]] = {}
+    has_parent = set()
+    for e in edges:
+        kids.setdefault(_str(e.get("parent")), []).append(e)
+        has_parent.add(_str(e.get("child")))
+    origin = _str(s.get("origin")) if s.get("origin") is not None else None
+    members = [_str(d) for d in _list(s.get("documents"))]
+    roots = ([origin] if origin is not None else []) + [
+        d for d in [*members, *kids] if d != origin and d not in has_parent
+    ]
+    seen: set[str] = set()
+
+    def grow(ident: str, edge: Mapping[str, Any] | None) -> Node:
+        seen.add(ident)
+        node = Node(docs.ref(ident), origin=ident == origin)
+        if edge is not None:
+            node.relation = _str(edge.get("relation")) or "unknown"
+            node.rel = _slug(node.relation)
+            node.evidence = _strs(edge.get("evidence"))
+            node.pair_href = pair_at.get(frozenset((ident, _str(edge.get("parent")))), "")
+        for e in kids.get(ident, []):
+            child = _str(e.get("child"))
+            if child not in seen:
+                node.children.append(grow(child, e))
+        return node
+
+    out = [grow(r, None) for r in dict.fromkeys(roots) if r not in seen]
+    left = [d for d in members if d not in seen]  # members only reachable through a cycle
+    return out + [grow(d, None) for d in left if d not in seen]
+
+
+def _days(first: str, last: str) -> int | None:
+    try:
+        return (date.fromisoformat(last[:10]) - date.fromisoformat(first[:10])).days
+    except ValueError:
+        return None
+
+
+def _story_view(
+    i: int, s: Mapping[str, Any], docs: _Docs, pair_at: Mapping[frozenset[str], str]
+) -> dict[str, Any]:
+    members = [_str(d) for d in _list(s.get("documents"))]
+    refs = [docs.ref(d) for d in members]
+    span = _dict(s.get("span"))
+    dates = sorted(r.published for r in refs if r.published)
+    first = _str(span.get("first")) or (dates[0] if dates else "")
+    last = _str(span.get("last")) or (dates[-1] if dates else "")
+    canon = _dict(s.get("canonical"))
+    ctext = docs.text(canon.get("document")) if canon else None
+    additions = []
+    for a in _list(s.get("additions")):
+        a = _dict(a)
+        t = docs.text(a.get("document"))
+        if t is not None and _ranges(a.get("spans")):
+            additions.append((docs.ref(a.get("document")), _excerpt(t, _ranges(a.get("spans")))))
+    origin = s.get("origin")
+    headline = (
+        _str(s.get("title")) or (docs.ref(canon.get("document")).title if canon else "") or _str(s.get("id"))
+    )
+    return {
+        "anchor": f"story-{i}",
+        "id": _str(s.get("id")),
+        "headline": headline,
+        "first": first,
+        "last": last,
+        "days": _days(first, last) if first and last else None,
+        "n_docs": len(members),
+        "n_sources": len({r.source for r in refs if r.source}),
+        "origin": docs.ref(origin) if origin is not None else None,
+        "origin_evidence": _strs(s.get("origin_evidence")),
+        "tree": _tree(s, docs, pair_at),
+        "canonical": docs.ref(canon.get("document")) if canon else None,
+        "canonical_segs": _excerpt(ctext, _ranges(canon.get("spans"))) if ctext is not None else [],
+        "additions": additions,
+        "search": " ".join([headline, *members, *(r.source for r in refs)]).lower(),
+    }
+
+
+def _summary(report: Mapping[str, Any], pairs: list[Mapping[str, Any]]) -> dict[str, Any]:
+    given = _dict(report.get("summary"))
+    rels = _dict(given.get("relations")) or Counter(_str(p.get("relation")) or "unknown" for p in pairs)
+    order = {r: n for n, r in enumerate(RELATIONS)}
+    return {
+        key: _int(given.get(key)) if _int(given.get(key)) is not None else len(_list(report.get(key)))
+        for key in ("documents", "stories", "pairs", "skipped")
+    } | {
+        "relations": sorted(
+            ((_str(r), _slug(r), _int(c) or 0) for r, c in rels.items()),
+            key=lambda t: (order.get(t[0], len(order)), t[0]),
+        )
+    }
+
+
+def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The report dict turned into what the template shows (plain strings, pieces, numbers)."""
+    if not isinstance(report, Mapping):
+        raise TypeError(
+            f"report.html: expected the report as a dict (schema wiretrace.report/1), got "
+            f"{type(report).__name__}; pass the dict that report.json holds."
+        )
+    raw_docs = [_dict(d) for d in _list(report.get("documents"))]
+    pairs = [_dict(p) for p in _list(report.get("pairs"))]
+    stories = [_dict(s) for s in _list(report.get("stories"))]
+    docs = _Docs(raw_docs)
+    pair_at: dict[frozenset[str], str] = {}
+    for i, p in enumerate(pairs):
+        pair_at.setdefault(frozenset((_str(p.get("a")), _str(p.get("b")))), f"#pair-{i}")
+    stories.sort(key=lambda s: -len(_list(s.get("documents"))))
+    doc_views = [_doc_view(i, d) for i, d in enumerate(raw_docs)]
+    seen_kinds = {k for d in doc_views for k, _ in d["kinds"]} - {"body", "unclassified"}
+    kinds = list(NOISE_KINDS) + sorted(seen_kinds - set(NOISE_KINDS))
+    return {
+        "schema": _str(report.get("schema")) or "wiretrace.report/1",
+        "summary": _summary(report, pairs),
+        "skipped": [
+            (_str(_dict(x).get("path")), _str(_dict(x).get("reason"))) for x in _list(report.get("skipped"))
+        ],
+        "stories": [_story_view(i, s, docs, pair_at) for i, s in enumerate(stories)],
+        "documents": doc_views,
+        "pairs": [_pair_view(i, p, docs) for i, p in enumerate(pairs)],
+        "kinds": [(k, _slug(k)) for k in kinds],
+        "passage_kinds": [(k, _slug(k)) for k in PASSAGE_KINDS],
+        "relations": [(r, _slug(r)) for r in RELATIONS],
+    }
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # every value from the report is untrusted text
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_html(report: dict[str, Any]) -> str:
+    """The whole report as one self-contained HTML page (no external fetch; usable without JS)."""
+    return _environment().get_template("index.html.j2").render(**build_view(report))

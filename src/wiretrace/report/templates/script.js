@@ -1,0 +1,27 @@
+// Optional niceties; the page works without them (passage links are plain #anchors).
+(function () {
+  "use strict";
+  var box = document.getElementById("filter");
+  if (box) {
+    box.hidden = false;
+    box.addEventListener("input", function () {
+      var q = box.value.toLowerCase().trim();
+      document.querySelectorAll("article.story").forEach(function (el) {
+        el.hidden = q !== "" && (el.getAttribute("data-search") || "").indexOf(q) < 0;
+      });
+    });
+  }
+  // A click on a passage scrolls its partner into view inside the other column and marks both.
+  document.addEventListener("click", function (ev) {
+    var a = ev.target && ev.target.closest ? ev.target.closest("a.ps") : null;
+    if (!a) return;
+    var target = document.getElementById(a.getAttribute("href").slice(1));
+    var pair = a.closest(".pair");
+    if (!target || !pair) return;
+    ev.preventDefault();
+    pair.querySelectorAll("a.ps.flash").forEach(function (el) { el.classList.remove("flash"); });
+    var n = CSS.escape(a.getAttribute("data-passage") || "");
+    pair.querySelectorAll('a.ps[data-passage="' + n + '"]').forEach(function (el) { el.classList.add("flash"); });
+    target.scrollIntoView({ block: "nearest", behavior: "smooth" });
+  });
+})();

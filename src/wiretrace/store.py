@@ -1,0 +1,310 @@
+"""The embedded store: one SQLite file under the output folder.
+
+Every stage writes its results here as it finishes them, in small transactions, so that a run
+killed at any point loses at most the batch in flight, and the next run picks up where it stopped:
+a document carries the last stage it finished (``stage``), and a pair once related is never
+aligned again unless one of its documents changed. WAL mode keeps readers (the report, the HTTP
+service) working while a run writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, MutableMapping
+from pathlib import Path
+
+import numpy as np
+
+from .errors import StoreError
+from .model import Cleaned, DocSpans, Document, Edge, Pair, Passage, Scores, Segment, Skipped, Span, Story
+from .sketch import Sketch
+
+SCHEMA_VERSION = "1"
+STORE_FILE = "wiretrace.sqlite"
+
+# Stages a document has finished, in order.
+INGESTED, CLEANED, SKETCHED, RELATED = 0, 1, 2, 3
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+  id TEXT PRIMARY KEY, path TEXT NOT NULL, format TEXT NOT NULL, encoding TEXT NOT NULL,
+  source TEXT, url TEXT, title TEXT, published TEXT, text TEXT NOT NULL, text_hash TEXT NOT NULL,
+  hints TEXT NOT NULL, stage INTEGER NOT NULL, seq INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks (key TEXT NOT NULL, doc_id TEXT NOT NULL, long INTEGER NOT NULL,
+  PRIMARY KEY (key, doc_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blocks_doc ON blocks(doc_id);
+CREATE TABLE IF NOT EXISTS cleaned (doc_id TEXT PRIMARY KEY, segments TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sketches (doc_id TEXT PRIMARY KEY, body_hash TEXT NOT NULL, n_words INTEGER NOT NULL,
+  minhash BLOB NOT NULL, anchors BLOB NOT NULL, names TEXT NOT NULL, cues TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pairs (a TEXT NOT NULL, b TEXT NOT NULL, relation TEXT, body TEXT,
+  PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS pairs_b ON pairs(b);
+CREATE TABLE IF NOT EXISTS embeddings (key INTEGER PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+"""
+
+
+class Store:
+    """Open (or create) the store in ``folder``."""
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.path = self.folder / STORE_FILE
+            self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_DDL)
+        except (OSError, sqlite3.Error) as e:
+            raise StoreError(f"store: cannot open {self.folder / STORE_FILE}: {e}; check the --out folder is writable.") from e
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            with self.db:
+                self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif row[0] != SCHEMA_VERSION:
+            raise StoreError(
+                f"store: {self.path} has schema {row[0]}, this wiretrace writes {SCHEMA_VERSION}; use a new --out folder."
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+    # --- documents --------------------------------------------------------------------------
+    def known_ids(self) -> dict[str, tuple[str, str]]:
+        """id -> (path, text hash) of every stored document."""
+        return {i: (p, h) for i, p, h in self.db.execute("SELECT id, path, text_hash FROM documents")}
+
+    def add_documents(self, docs: Iterable[tuple[Document, str]]) -> None:
+        seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM documents").fetchone()[0]
+        rows = []
+        for d, h in docs:
+            seq += 1
+            hints = json.dumps([[s.start, s.end, s.kind] for s in d.hints])
+            rows.append((d.id, d.path, d.format, d.encoding, d.source, d.url, d.title, d.published, d.text, h, hints, INGESTED, seq))
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+
+    def add_skipped(self, items: Iterable[Skipped]) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?)", [(s.path, s.reason) for s in items])
+
+    def skipped(self) -> list[Skipped]:
+        return [Skipped(p, r) for p, r in self.db.execute("SELECT path, reason FROM skipped ORDER BY path")]
+
+    def documents(self, ids: Iterable[str] | None = None) -> dict[str, Document]:
+        q = "SELECT id, text, path, format, encoding, source, url, title, published, hints FROM documents"
+        rows = self._select(q, ids)
+        return {
+            r[0]: Document(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(Span(*h) for h in json.loads(r[9])))
+            for r in rows
+        }
+
+    def document(self, doc_id: str) -> Document | None:
+        return self.documents([doc_id]).get(doc_id)
+
+    def _select(self, q: str, ids: Iterable[str] | None, col: str = "id") -> list[tuple]:
+        if ids is None:
+            return self.db.execute(q + " ORDER BY " + col).fetchall()
+        ids = list(ids)
+        out: list[tuple] = []
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            out += self.db.execute(f"{q} WHERE {col} IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        return out
+
+    def ids_at_stage(self, stage: int) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM documents WHERE stage = ? ORDER BY id", (stage,))]
+
+    def all_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM documents ORDER BY id")]
+
+    def set_stage(self, ids: Iterable[str], stage: int) -> None:
+        with self.db:
+            self.db.executemany("UPDATE documents SET stage = ? WHERE id = ?", [(stage, i) for i in ids])
+
+    def reset(self, ids: Iterable[str]) -> None:
+        """Send documents back to cleaning (their boilerplate changed): drop what depended on it."""
+        ids = list(ids)
+        with self.db:
+            for i in ids:
+                self.db.execute("UPDATE documents SET stage = ? WHERE id = ?", (INGESTED, i))
+                self.db.execute("DELETE FROM pairs WHERE a = ? OR b = ?", (i, i))
+                self.db.execute("DELETE FROM sketches WHERE doc_id = ?", (i,))
+
+    # --- blocks (corpus-level boilerplate) ----------------------------------------------------
+    def add_blocks(self, doc_id: str, keys: Iterable[str], long_keys: frozenset[str]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO blocks VALUES (?, ?, ?)", [(k, doc_id, int(k in long_keys)) for k in keys]
+            )
+
+    def block_rows(self) -> Iterator[tuple[str, str, int]]:
+        yield from self.db.execute("SELECT key, doc_id, long FROM blocks")
+
+    def docs_with_blocks(self, keys: Iterable[str]) -> set[str]:
+        return {r[0] for r in self._select("SELECT doc_id FROM blocks", list(keys), col="key")}
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # --- cleaned ----------------------------------------------------------------------------
+    def put_cleaned(self, items: Iterable[Cleaned]) -> None:
+        rows = [(c.doc_id, json.dumps([[s.start, s.end, s.kind, s.reason] for s in c.segments])) for c in items]
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO cleaned VALUES (?, ?)", rows)
+            self.db.executemany("UPDATE documents SET stage = ? WHERE id = ?", [(CLEANED, r[0]) for r in rows])
+
+    def cleaned(self, ids: Iterable[str] | None = None) -> dict[str, Cleaned]:
+        rows = self._select("SELECT doc_id, segments FROM cleaned", ids, col="doc_id")
+        return {i: Cleaned(i, tuple(Segment(*s) for s in json.loads(seg))) for i, seg in rows}
+
+    # --- sketches -----------------------------------------------------------------------------
+    def put_sketches(self, items: Iterable[tuple[Sketch, dict[str, str]]]) -> None:
+        rows = [
+            (s.doc_id, s.body_hash, s.n_words, s.minhash.tobytes(), s.anchors.tobytes(), json.dumps(sorted(s.names)), json.dumps(c))
+            for s, c in items
+        ]
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO sketches VALUES (?,?,?,?,?,?,?)", rows)
+            self.db.executemany("UPDATE documents SET stage = ? WHERE id = ?", [(SKETCHED, r[0]) for r in rows])
+
+    def sketches(self) -> tuple[dict[str, Sketch], dict[str, dict[str, str]]]:
+        sk, cues = {}, {}
+        for i, h, n, mh, an, names, c in self.db.execute("SELECT * FROM sketches ORDER BY doc_id"):
+            sk[i] = Sketch(i, h, n, np.frombuffer(mh, dtype=np.uint32), np.frombuffer(an, dtype=np.uint64), frozenset(json.loads(names)))
+            cues[i] = json.loads(c)
+        return sk, cues
+
+    # --- pairs --------------------------------------------------------------------------------
+    def done_pairs(self) -> set[tuple[str, str]]:
+        return {(a, b) for a, b in self.db.execute("SELECT a, b FROM pairs")}
+
+    def put_pairs(self, results: Iterable[tuple[tuple[str, str], Pair | None]]) -> None:
+        """Store each evaluated candidate under its sorted key; None records 'unrelated'."""
+        rows = [(k[0], k[1], p.relation if p else None, json.dumps(pair_to_json(p)) if p else None) for k, p in results]
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO pairs VALUES (?, ?, ?, ?)", rows)
+
+    def pairs(self) -> list[Pair]:
+        rows = self.db.execute("SELECT body FROM pairs WHERE relation IS NOT NULL ORDER BY a, b")
+        return [pair_from_json(json.loads(r[0])) for r in rows]
+
+    # --- embeddings ---------------------------------------------------------------------------
+    def embedding_cache(self) -> EmbeddingCache:
+        return EmbeddingCache(self.db)
+
+    # --- stories ------------------------------------------------------------------------------
+    def put_stories(self, stories: Iterable[Story]) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM stories")
+            self.db.executemany(
+                "INSERT INTO stories VALUES (?, ?)", [(s.id, json.dumps(story_to_json(s))) for s in stories]
+            )
+
+    def stories(self) -> list[Story]:
+        return [story_from_json(json.loads(b)) for (b,) in self.db.execute("SELECT body FROM stories ORDER BY id")]
+
+
+class EmbeddingCache(MutableMapping[int, np.ndarray]):
+    """Sentence vectors kept in the store, with an in-memory layer; writes are batched."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.mem: dict[int, np.ndarray] = {}
+        self.pending: dict[int, np.ndarray] = {}
+
+    def __getitem__(self, key: int) -> np.ndarray:
+        if key in self.mem:
+            return self.mem[key]
+        row = self.db.execute("SELECT vec FROM embeddings WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            raise KeyError(key)
+        v = np.frombuffer(row[0], dtype=np.float16).astype(np.float32)
+        self.mem[key] = v
+        return v
+
+    def __contains__(self, key: object) -> bool:
+        if key in self.mem:
+            return True
+        try:
+            self[key]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
+
+    def __setitem__(self, key: int, value: np.ndarray) -> None:
+        self.mem[key] = value
+        self.pending[key] = value
+        if len(self.pending) >= 512:
+            self.flush()
+
+    def __delitem__(self, key: int) -> None:
+        self.mem.pop(key, None)
+        with self.db:
+            self.db.execute("DELETE FROM embeddings WHERE key = ?", (key,))
+
+    def __iter__(self) -> Iterator[int]:
+        return (r[0] for r in self.db.execute("SELECT key FROM embeddings"))
+
+    def __len__(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
+
+    def flush(self) -> None:
+        if self.pending:
+            with self.db:
+                self.db.executemany(
+                    "INSERT OR REPLACE INTO embeddings VALUES (?, ?)",
+                    [(k, v.astype(np.float16).tobytes()) for k, v in self.pending.items()],
+                )
+            self.pending.clear()
+
+
+# --- JSON forms of pairs and stories (the report contract's shapes) ----------------------------
+def pair_to_json(p: Pair) -> dict:
+    return {
+        "a": p.a, "b": p.b, "relation": p.relation, "direction": p.direction,
+        "scores": {"lexical": p.scores.lexical, "semantic": p.scores.semantic,
+                   "a_covered": p.scores.a_covered, "b_covered": p.scores.b_covered},
+        "passages": [{"a": list(q.a), "b": list(q.b), "kind": q.kind, "score": q.score} for q in p.passages],
+        "reasons": list(p.reasons),
+    }
+
+
+def pair_from_json(d: dict) -> Pair:
+    s = d["scores"]
+    return Pair(
+        d["a"], d["b"], d["relation"], d["direction"],
+        Scores(s["lexical"], s["semantic"], s["a_covered"], s["b_covered"]),
+        tuple(Passage(tuple(q["a"]), tuple(q["b"]), q["kind"], q["score"]) for q in d["passages"]),  # type: ignore[arg-type]
+        tuple(d.get("reasons", ())),
+    )
+
+
+def story_to_json(s: Story) -> dict:
+    return {
+        "id": s.id, "title": s.title, "documents": list(s.documents), "origin": s.origin,
+        "edges": [{"child": e.child, "parent": e.parent, "relation": e.relation, "evidence": list(e.evidence)} for e in s.edges],
+        "canonical": {"document": s.canonical.document, "spans": [list(x) for x in s.canonical.spans]} if s.canonical else None,
+        "additions": [{"document": a.document, "spans": [list(x) for x in a.spans]} for a in s.additions],
+        "origin_evidence": list(s.origin_evidence),
+    }
+
+
+def story_from_json(d: dict) -> Story:
+    c = d.get("canonical")
+    return Story(
+        d["id"], d["title"], tuple(d["documents"]), d["origin"],
+        tuple(Edge(e["child"], e["parent"], e["relation"], tuple(e.get("evidence", ()))) for e in d["edges"]),
+        DocSpans(c["document"], tuple(tuple(x) for x in c["spans"])) if c else None,  # type: ignore[misc]
+        tuple(DocSpans(a["document"], tuple(tuple(x) for x in a["spans"])) for a in d["additions"]),  # type: ignore[misc]
+        tuple(d.get("origin_evidence", ())),
+    )

@@ -1,0 +1,115 @@
+"""Cleaning: spans are valid for any text; each noise kind is recognised on text written here."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from wiretrace.clean import BlockIndex, CleanConfig, clean, document_blocks, learn_boilerplate
+from wiretrace.model import Document
+
+PAGE = """Harbour cranes fall silent as dockers walk out
+
+Harbour cranes fall silent as dockers walk out
+
+By MARTA VELLO
+3 min read
+
+PORT SALLOW (Meridian Wire) — Dock workers at the country's largest container port stopped work on Tuesday, leaving ships waiting offshore as talks over night-shift pay broke down.
+
+Union leader Ines Corvo said the walkout would last until the port authority restored the allowance it cut last year. "We have asked politely for twelve months," she said.
+
+The port authority said it regretted the action and that contingency teams would keep perishable cargo moving.
+
+Leave a Reply
+Your email address will not be published. Required fields are marked *
+"""
+
+
+def _doc(text: str, i: str = "d") -> Document:
+    return Document(i, text, f"{i}.txt", "text")
+
+
+def _kinds(text: str) -> dict[str, str]:
+    c = clean(_doc(text))
+    return {text[s.start : s.end]: s.kind for s in c.segments}
+
+
+def test_page_noise_kinds() -> None:
+    k = _kinds(PAGE)
+    assert k["Harbour cranes fall silent as dockers walk out"] in ("title", "title_repeat")
+    assert list(k.values()).count("title_repeat") == 1
+    assert k["By MARTA VELLO"] == "byline"
+    assert k["3 min read"] == "dateline_meta"
+    assert k["Leave a Reply"] == "comments"
+    body = [t for t, v in k.items() if v == "body"]
+    assert len(body) == 3 and body[0].startswith("PORT SALLOW")
+
+
+def test_glued_appeal_is_split_at_the_sentence() -> None:
+    text = (
+        "Ferry fares rise\n"
+        "Independent journalism needs you. Please donate today to keep our reporting free for everyone.\n"
+        "Every contribution counts.Ferry fares on the island routes will rise by nine percent from May, the operator said on Friday.\n"
+        "The operator blamed fuel costs and a new harbour levy for the increase in prices.\n"
+    )
+    c = clean(_doc(text))
+    appeal = [text[s.start : s.end] for s in c.segments if s.kind == "appeal"]
+    body = [text[s.start : s.end] for s in c.segments if s.kind == "body"]
+    assert any(a == "Every contribution counts." for a in appeal)
+    assert body[0].startswith("Ferry fares on the island routes")
+
+
+def test_teaser_list_after_header() -> None:
+    text = PAGE.split("Leave a Reply")[0] + (
+        "Recommended Stories\n"
+        "  • Chess club wins regional final\n"
+        "    The club's juniors took four of six boards in a tense final round.\n"
+        "  • New bakery opens on the quay\n"
+        "    Queues formed before dawn for the first loaves.\n"
+    )
+    k = _kinds(text)
+    assert k["Recommended Stories"] == "teasers"
+    assert k["• Chess club wins regional final"] == "teasers"
+    assert k["Queues formed before dawn for the first loaves."] == "teasers"
+
+
+def test_corpus_boilerplate_vs_syndicated_paragraphs() -> None:
+    cfg = CleanConfig()
+    footer = "Copyleft notice: reuse of this page is welcome with a link back to the Gull Gazette"
+    wire = [
+        "The regional council voted on Monday to double the budget for flood barriers along the lower river after two winters of damaging storms.",
+        "Engineers told councillors that the existing barriers were built for a storm surge last seen in the previous century and would fail again.",
+        "Residents of the low-lying districts welcomed the vote but said the work should start before the next autumn rather than in two years.",
+    ]
+    topics = ["bakery prices", "school chess", "tram timetable", "museum roof"]
+    docs = [_doc("\n".join([f"A story about {t} that is long enough to count as content for the test here and now ok.", footer]), f"o{i}")
+            for i, t in enumerate(topics)]
+    docs += [_doc("\n".join([f"Copy {i} of the council story", *wire]), f"w{i}") for i in range(4)]
+    blocks = {d.id: document_blocks(d, cfg) for d in docs}
+    docs_of: dict[str, set[str]] = {}
+    for i, (keys, _) in blocks.items():
+        for k in keys:
+            docs_of.setdefault(k, set()).add(i)
+    index = BlockIndex(
+        {k: frozenset(v) for k, v in docs_of.items()},
+        {i: keys for i, (keys, _) in blocks.items()},
+        frozenset(k for _, long in blocks.values() for k in long),
+    )
+    boiler = learn_boilerplate(index, cfg)
+    c = clean(docs[0], cfg, boiler)
+    assert [s.kind for s in c.segments if docs[0].text[s.start : s.end] == footer] == ["boilerplate"]
+    w = clean(docs[5], cfg, boiler)
+    assert sum(s.kind == "body" for s in w.segments) == 3
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=600))
+def test_segments_are_within_text_and_never_overlap(text: str) -> None:
+    c = clean(_doc(text))
+    prev = 0
+    for s in c.segments:
+        assert prev <= s.start < s.end <= len(text)
+        prev = s.end
+    for s, e in c.body:
+        assert 0 <= s < e <= len(text)
