@@ -32,6 +32,9 @@ class AlignConfig:
     paraphrase_cos: float = 0.72  # sentence cosine that counts as a paraphrase
     split_cos: float = 0.55  # cosine for the second sentence of a one-to-two match
     near_verbatim_jaccard: float = 0.5  # a semantic match this lexically close is near_verbatim
+    topic_cos: float = 0.3  # idf-weighted content-word cosine below which no embedding is spent
+    lead: int = 3  # sentences embedded first to decide whether the whole texts are worth embedding
+    lead_cos: float = 0.5  # ...when no verbatim passage links the texts already
     semantic: bool = True  # run the embedding pass
 
     def __post_init__(self) -> None:
@@ -129,6 +132,7 @@ def align(
     ranges_b: tuple[tuple[int, int], ...],
     config: AlignConfig | None = None,
     embedder: Embedder | None = None,
+    semantic: bool = True,
 ) -> Alignment:
     """Align the ``ranges`` of two raw texts (usually their cleaned content spans)."""
     config = config or AlignConfig()
@@ -142,9 +146,9 @@ def align(
     mask_b = _covered(len(wb), [(p[2], p[3]) for p in vp])
     verb_a = float(mask_a.mean()) if len(wa) else 0.0
     verb_b = float(mask_b.mean()) if len(wb) else 0.0
-    semantic = None
-    if config.semantic and embedder is not None and len(wa) and len(wb):
-        semantic = _semantic_pass(text_a, ranges_a, wa, mask_a, text_b, ranges_b, wb, mask_b, config, embedder, passages)
+    doc_cos = None
+    if semantic and config.semantic and embedder is not None and len(wa) and len(wb):
+        doc_cos = _semantic_pass(text_a, ranges_a, wa, mask_a, text_b, ranges_b, wb, mask_b, config, embedder, passages)
     lexical = _lexical(wa, wb, config.seed)
     return Alignment(
         passages=tuple(sorted(passages, key=lambda p: (p.a, p.b))),
@@ -153,7 +157,7 @@ def align(
         a_verbatim=verb_a,
         b_verbatim=verb_b,
         lexical=lexical,
-        semantic=semantic,
+        semantic=doc_cos,
         a_words=len(wa),
         b_words=len(wb),
     )
@@ -178,6 +182,11 @@ def _sentences(text: str, ranges: tuple[tuple[int, int], ...], w: Words) -> list
     return out
 
 
+def _mean_cos(va: np.ndarray, vb: np.ndarray) -> float:
+    ma, mb = va.mean(axis=0), vb.mean(axis=0)
+    return float(ma @ mb / max(float(np.linalg.norm(ma) * np.linalg.norm(mb)), 1e-9))
+
+
 def _semantic_pass(
     text_a: str, ranges_a: tuple[tuple[int, int], ...], wa: Words, mask_a: np.ndarray,
     text_b: str, ranges_b: tuple[tuple[int, int], ...], wb: Words, mask_b: np.ndarray,
@@ -192,10 +201,16 @@ def _semantic_pass(
     if not open_a or not open_b:
         # Everything one side says is found verbatim in the other: embeddings add nothing.
         return None
+    if not passages:
+        # No verbatim link: compare the leads first, and embed everything only if they agree.
+        la = embedder.embed([text_a[s[0] : s[1]] for s in sa[: config.lead]])
+        lb = embedder.embed([text_b[s[0] : s[1]] for s in sb[: config.lead]])
+        lead_cos = _mean_cos(la, lb)
+        if lead_cos < config.lead_cos:
+            return round(lead_cos, 4)
     va = embedder.embed([text_a[s[0] : s[1]] for s in sa])
     vb = embedder.embed([text_b[s[0] : s[1]] for s in sb])
-    ma, mb = va.mean(axis=0), vb.mean(axis=0)
-    doc_cos = float(ma @ mb / max(float(np.linalg.norm(ma) * np.linalg.norm(mb)), 1e-9))
+    doc_cos = _mean_cos(va, vb)
     sims = va[open_a] @ vb[open_b].T
     order = np.argsort(-sims, axis=None)
     used_a: dict[int, int] = {}

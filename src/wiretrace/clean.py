@@ -10,7 +10,6 @@ boundary. Every verdict carries the rule that reached it, for ``--explain-clean`
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -20,8 +19,9 @@ import xxhash
 
 from .errors import ConfigError
 from .model import Cleaned, Document, Segment
-from .names import STOP, lower_vocabulary, names_in
+from .names import lower_vocabulary, names_in
 from .tokens import lines, sentences, words
+from .topic import content_words, cosine
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,17 +160,6 @@ class _Block:
     kind: str = ""
     reason: str = ""
     hinted: bool = False
-
-
-def _content_words(text: str) -> Counter[str]:
-    return Counter(t for t in words(text).tokens if len(t) > 2 and t not in STOP and not t.isdigit())
-
-
-def _cosine(a: Counter[str], b: Counter[str]) -> float:
-    if not a or not b:
-        return 0.0
-    dot = sum(v * b.get(k, 0) for k, v in a.items())
-    return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
 
 
 def _is_headline(b: _Block) -> bool:
@@ -332,7 +321,7 @@ def _sandwiches(blocks: list[_Block], config: CleanConfig, max_run: int = 2) -> 
     body = Counter[str]()
     for b in blocks:
         if b.kind == "" and b.n_words >= 12:
-            body.update(_content_words(b.text))
+            body.update(content_words(b.text))
     i = 1
     while i < len(blocks) - 1:
         if blocks[i].kind != "" or blocks[i - 1].kind == "":
@@ -344,8 +333,8 @@ def _sandwiches(blocks: list[_Block], config: CleanConfig, max_run: int = 2) -> 
         kind = blocks[i - 1].kind
         if j < len(blocks) and j - i <= max_run and blocks[j].kind == kind and kind in ("appeal", "teasers", "comments", "boilerplate"):
             for b in blocks[i:j]:
-                cw = _content_words(b.text)
-                if _cosine(cw, body - cw) < config.coherence_floor:
+                cw = content_words(b.text)
+                if cosine(cw, body - cw) < config.coherence_floor:
                     b.kind, b.reason = kind, f"between {kind} blocks and off the page's topic"
         i = j
 

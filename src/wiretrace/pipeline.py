@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from .model import Cleaned, Document, Pair, Report, Skipped
 from .relate import RelateConfig, cues, relate
 from .sketch import SketchConfig, sketch
 from .stories import group
+from .topic import cosine, idf_table, ranges_words
 from .trace import TraceConfig, trace_story
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -172,21 +174,32 @@ class PairContext:
     body_hash: dict[str, str]
     embedder: Embedder
     config: RunConfig
+    topics: dict[str, Counter[str]] = field(default_factory=dict)
+    idf: dict[str, float] | None = None
 
-    def alignment(self, a: str, b: str) -> Alignment:
+    def topic(self, a: str, b: str) -> float:
+        for d in (a, b):
+            if d not in self.topics:
+                self.topics[d] = ranges_words(self.docs[d].text, content_ranges(self.cleaned[d]))
+        return cosine(self.topics[a], self.topics[b], self.idf)
+
+    def alignment(self, a: str, b: str, semantic: bool = True) -> Alignment:
         da, db = self.docs[a], self.docs[b]
         return align(
-            da.text, content_ranges(self.cleaned[a]), db.text, content_ranges(self.cleaned[b]), self.config.align, self.embedder
+            da.text, content_ranges(self.cleaned[a]), db.text, content_ranges(self.cleaned[b]),
+            self.config.align, self.embedder, semantic=semantic,
         )
 
     def relate(self, a: str, b: str, reasons: tuple[str, ...] = ()) -> Pair | None:
-        al = self.alignment(a, b)
+        # Cascade: the embedding pass only for pairs whose content words say they share a topic.
+        topic = self.topic(a, b)
+        al = self.alignment(a, b, semantic=topic >= self.config.align.topic_cos)
         na, nb = self.names.get(a, frozenset()), self.names.get(b, frozenset())
         nj = len(na & nb) / len(na | nb) if na | nb else 0.0
         same = bool(self.body_hash.get(a)) and self.body_hash.get(a) == self.body_hash.get(b) and al.a_words > 0
         return relate(
             self.docs[a], self.docs[b], al, self.config.relate, same_body=same,
-            cues_a=self.cues.get(a), cues_b=self.cues.get(b), names_jaccard=nj, reasons=reasons,
+            cues_a=self.cues.get(a), cues_b=self.cues.get(b), names_jaccard=nj, topic=topic, reasons=reasons,
         )
 
 
@@ -206,6 +219,9 @@ def relate_pending(store: st.Store, config: RunConfig, progress: Progress, stats
         store.documents(involved), store.cleaned(involved), cue_map,
         {i: s.names for i, s in sketches.items()}, {i: s.body_hash for i, s in sketches.items()}, embedder, config,
     )
+    for d in involved:
+        ctx.topic(d, d)
+    ctx.idf = idf_table(ctx.topics)
     results: list[tuple[tuple[str, str], Pair | None]] = []
     keys = sorted(pairs)
     for n, key in enumerate(keys, 1):

@@ -36,9 +36,11 @@ class RelateConfig:
     derivative: float = 0.2  # coverage of the better-covered side
     same_story_cos: float = 0.55  # mean-vector cosine for independent coverage of one event
     same_story_names: float = 0.25  # or share of names in common (Jaccard)
+    same_story_topic: float = 0.2  # idf-weighted content-word cosine needed for same_story
     same_story_days: int = 7  # reports further apart than this need the stronger evidence below
     far_same_story_cos: float = 0.8
     min_derivative_passages: int = 2
+    derivative_verbatim: float = 0.08  # some text taken word for word: else similar sentences are same_story
 
     def __post_init__(self) -> None:
         for name in ("near_duplicate", "contains_inner", "contains_outer", "paraphrase", "derivative"):
@@ -74,6 +76,7 @@ def relate(
     cues_a: dict[str, str] | None = None,
     cues_b: dict[str, str] | None = None,
     names_jaccard: float = 0.0,
+    topic: float = 1.0,
     reasons: tuple[str, ...] = (),
 ) -> Pair | None:
     """The pair's relation, or None when the two are unrelated."""
@@ -99,16 +102,20 @@ def relate(
     elif ca >= c.paraphrase and cb >= c.paraphrase:
         relation = "paraphrase" if max(va, vb) < 0.5 else "near_duplicate"
         why.append(f"aligned passages cover {ca:.0%} / {cb:.0%} ({max(va, vb):.0%} verbatim)")
-    elif max(ca, cb) >= c.derivative and len(al.passages) >= c.min_derivative_passages:
+    elif (
+        max(ca, cb) >= c.derivative
+        and max(va, vb) >= c.derivative_verbatim
+        and len(al.passages) >= c.min_derivative_passages
+    ):
         relation = "derivative"
         # The derivative is the side more of whose text is explained by the other (a shortened
         # copy keeps a larger share of what it has); its new material stays unaligned.
         swap = cb > ca
         why.append(f"aligned passages cover {ca:.0%} of a and {cb:.0%} of b")
-    elif _same_story(a, b, al, names_jaccard, c):
+    elif topic >= c.same_story_topic and _same_story(a, b, al, names_jaccard, c):
         relation = "same_story"
         sem = f"content cosine {al.semantic:.2f}" if al.semantic is not None else ""
-        why.append(", ".join(x for x in (sem, f"names in common {names_jaccard:.0%}") if x))
+        why.append(", ".join(x for x in (sem, f"topic cosine {topic:.2f}", f"names in common {names_jaccard:.0%}") if x))
     if relation is None:
         return None
     passages = al.passages

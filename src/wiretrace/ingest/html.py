@@ -134,13 +134,27 @@ def parse_html(html: str, *, where: str = "<html string>") -> lxml.html.HtmlElem
     # Parsing UTF-8 bytes with a fixed encoding sidesteps lxml's refusal of str input that carries an
     # XML encoding declaration, and makes the page's own (already applied) charset declaration moot.
     data = html.encode("utf-8", errors="replace")
-    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True)
+    parser = lxml.html.HTMLParser(
+        encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True
+    )
     try:
         root = lxml.html.document_fromstring(data, parser=parser)
     except (lxml.etree.ParserError, ValueError) as err:
         raise InputError(where, f"lxml could not parse the HTML ({err}); is it an HTML page?") from None
     if root is None:
         raise InputError(where, "lxml could not parse the HTML (no element found); is it an HTML page?")
+    for error in parser.error_log:
+        if error.type_name == "ERR_RESOURCE_LIMIT":
+            # libxml2 stops at such a limit and drops the rest of the page: reading on would lose text silently
+            if "depth" in error.message:
+                problem = (
+                    "markup nested deeper than lxml's limit of 2048 levels (thousands of unclosed tags?)"
+                )
+            else:
+                problem = f"lxml stopped parsing the HTML ({error.message})"
+            raise InputError(
+                where, f"{problem}; the rest of the page would be lost, so repair the HTML first"
+            )
     return root
 
 
@@ -162,7 +176,8 @@ def hint_spans(text: str, blocks: Iterable[tuple[int, int]], extracted: str) -> 
     """The blocks of ``text`` whose content trafilatura kept (``extracted``), as markup_body spans.
 
     A block counts when, whitespace aside, it equals one of trafilatura's lines (or a list item or
-    table cell of one), lies inside one, or is covered for MIN_COVERAGE of its characters by them.
+    table cell of one), lies inside one, or is covered for MIN_COVERAGE of its characters by them
+    (pieces shorter than MIN_PIECE_CHARS only count where they equal a block or a line of one).
     """
     blocks = list(blocks)
     pieces = _pieces(extracted)
@@ -172,6 +187,12 @@ def hint_spans(text: str, blocks: Iterable[tuple[int, int]], extracted: str) -> 
     joined_pieces = "\n".join(pieces)
     hit = [bool(n) and (n in pieces or (len(n) >= MIN_PIECE_CHARS and n in joined_pieces)) for n in normal]
     covered = _coverage(normal, hit, pieces)
+    for index, (start, end) in enumerate(blocks):
+        if not hit[index] and "\n" in text[start:end]:
+            # a block broken by <br> or <pre> lines: trafilatura writes each line apart, and short
+            # lines only count when equal to one of its lines
+            lines = (_normalise(line) for line in text[start:end].split("\n"))
+            covered[index] = max(covered[index], sum(len(line) for line in lines if line in pieces))
     return tuple(
         Span(start, end, HINT_KIND)
         for (start, end), n, is_hit, cover in zip(blocks, normal, hit, covered, strict=True)

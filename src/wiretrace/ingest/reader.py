@@ -52,7 +52,7 @@ class IngestConfig:
 
 def read_inputs(
     paths: Sequence[str | os.PathLike[str]],
-    config: IngestConfig = IngestConfig(),  # noqa: B008 - frozen, so one shared default is safe
+    config: IngestConfig = IngestConfig(),
     seen_ids: Mapping[str, str] | None = None,
 ) -> Iterator[Document | Skipped]:
     """Read files and folders into Documents, with a Skipped entry (path + reason) per input problem.
@@ -136,6 +136,9 @@ def _files(paths: Sequence[str | os.PathLike[str]]) -> Iterator[tuple[str, str, 
     """``(path, format, problem)`` for every input file, each file once, in a fixed order."""
     visited: set[str] = set()
     for given in paths:
+        if not os.fspath(given):
+            yield "", "", "empty path; give a file or a folder"
+            continue
         path = os.path.normpath(os.fspath(given))
         if os.path.isdir(path):
             for found in _walk(path):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 from urllib.parse import SplitResult, urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
 
 from wiretrace.errors import InputError
 from wiretrace.ingest.dates import parse_date
@@ -47,31 +49,70 @@ def read_warc(
 def _read_records(
     stream: BinaryIO, path: str, limit: int, claim: Callable[[Document, str], Document | Skipped]
 ) -> Iterator[Document | Skipped]:
-    records = iter(ArchiveIterator(stream))
+    archive = ArchiveIterator(stream)
+    records = iter(archive)
     uris: dict[str, str] = {}  # id -> URI, so that two URIs with one slug get distinct ids
     number = 0
+    end = 0  # where the last complete record ends in the file
     while True:
         try:
             record = next(records)
         except StopIteration:
-            return
+            break
         except Exception as err:  # noqa: BLE001 - warcio raises many types on broken input; all mean "stop here"
-            yield Skipped(path, _corrupt(number, err))
+            yield Skipped(path, _corrupt(number, _describe(err)))
+            return
+        if not str(getattr(record, "format", "")).startswith("warc"):
+            # warcio also reads the older ARC format, and takes any line of five words for an ARC header
+            yield Skipped(path, _corrupt(number, f"record {number + 1} has no WARC/1.x header"))
             return
         number += 1
         where = f"{path}#{number}"
+        item: Document | Skipped | None
         try:
-            document = _record_document(record, path=path, where=where, limit=limit, uris=uris)
+            item = _record_document(record, path=path, where=where, limit=limit, uris=uris)
         except InputError as err:
-            yield Skipped(err.path, err.problem)
-            continue
-        except (OSError, EOFError, ValueError) as err:  # a payload cut short or wrongly compressed
-            yield Skipped(
-                where, f"unreadable HTTP payload ({err or type(err).__name__}); the record is damaged"
-            )
-            continue
-        if document is not None:
-            yield claim(document, where)
+            item = Skipped(err.path, err.problem)
+        try:
+            damage = _damage(record)
+            end = archive.get_record_offset() + archive.get_record_length()
+        except Exception as err:  # noqa: BLE001 - same as above
+            damage = _describe(err)
+        if damage:
+            # warcio reads a cut-off record as if it ended there; without this check a download cut
+            # short would pass for a complete archive, its last page silently truncated.
+            yield Skipped(path, _corrupt(number - 1, f"record {number} {damage}"))
+            return
+        if isinstance(item, Document):
+            yield claim(item, where)
+        elif item is not None:
+            yield item
+    trailing = _trailing_bytes(stream, end)
+    if trailing:
+        yield Skipped(
+            path, _corrupt(number, f"{trailing} bytes after it do not form a record (file cut short?)")
+        )
+
+
+def _damage(record: object) -> str | None:
+    """Why a record is incomplete (its Content-Length not met), or None; reads the record to its end."""
+    raw = record.raw_stream  # type: ignore[attr-defined]
+    if getattr(raw, "limit", None) is None:
+        return "has no valid Content-Length"
+    while raw.read(_CHUNK):
+        pass
+    missing = int(raw.limit)
+    return f"is cut short ({missing} bytes missing)" if missing > 0 else None
+
+
+def _trailing_bytes(stream: BinaryIO, end: int) -> int:
+    """How many bytes other than blank lines follow the last complete record."""
+    size = os.fstat(stream.fileno()).st_size
+    if size <= end:
+        return 0
+    stream.seek(end)
+    tail = stream.read(_CHUNK)
+    return size - end if tail.strip() or size - end > len(tail) else 0
 
 
 def _record_document(
@@ -94,11 +135,7 @@ def _record_document(
     uri = (headers.get_header("WARC-Target-URI") or "").strip().strip("<>")
     if not uri:
         raise InputError(where, "response record without a WARC-Target-URI; the WARC writer broke the record")
-    content = record.content_stream()  # type: ignore[attr-defined]
-    payload = content.read(limit + 1)
-    if len(payload) > limit:
-        size = len(payload) + sum(iter(lambda: len(content.read(_CHUNK)), 0))
-        raise InputError(where, size_problem("the page", size, limit) or "the page is too large")
+    payload = _payload(record, where, limit)
     document = read_html_bytes(
         payload, doc_id=record_id(uri, uris), path=where, url=uri, content_type=content_type
     )
@@ -106,6 +143,22 @@ def _record_document(
     return dataclasses.replace(
         document, path=path, format="warc", url=uri, published=document.published or warc_date
     )
+
+
+def _payload(record: object, where: str, limit: int) -> bytes:
+    """The HTTP body, de-chunked and decompressed; InputError when it is over ``limit`` or unreadable."""
+    try:
+        content = record.content_stream()  # type: ignore[attr-defined]
+        payload: bytes = content.read(limit + 1)
+        size = len(payload)
+        if size > limit:
+            size += sum(iter(lambda: len(content.read(_CHUNK)), 0))
+    except Exception as err:  # noqa: BLE001 - chunked/gzip/brotli decoders each raise their own types
+        detail = " ".join(str(err).split()) or type(err).__name__
+        raise InputError(where, f"unreadable HTTP payload ({detail}); the record is damaged") from None
+    if size > limit:
+        raise InputError(where, size_problem("the page", size, limit) or "the page is too large")
+    return payload
 
 
 def record_id(uri: str, taken: dict[str, str] | None = None) -> str:
@@ -134,10 +187,17 @@ def _port(parts: SplitResult) -> int | None:
         return None
 
 
-def _corrupt(number: int, err: BaseException) -> str:
-    detail = " ".join(str(err).split()) or type(err).__name__
-    if len(detail) > 200:
-        detail = detail[:200] + "..."
+def _corrupt(number: int, detail: str) -> str:
     if number == 0:
         return f"not a readable WARC file ({detail}); give a .warc or record-gzipped .warc.gz file"
     return f"corrupt WARC after record {number}: {detail}; the records before it were read"
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, ArchiveLoadFailed):
+        detail = " ".join(str(err).split())
+    elif isinstance(err, AttributeError | TypeError | IndexError):
+        detail = "a record header is malformed"  # warcio's parser trips over its own None
+    else:
+        detail = " ".join(str(err).split()) or type(err).__name__
+    return detail if len(detail) <= 200 else detail[:200] + "..."

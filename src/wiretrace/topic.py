@@ -1,0 +1,49 @@
+"""Topic vectors: content-word counts of a text, compared by (optionally idf-weighted) cosine.
+
+The cheap test of "are these two texts about the same thing" that gates the dear embedding pass,
+and the coherence test the cleaner uses for blocks.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping
+
+from .names import STOP
+from .tokens import words
+
+
+def content_words(text: str, start: int = 0, end: int | None = None) -> Counter[str]:
+    return Counter(t for t in words(text, start, end).tokens if len(t) > 2 and t not in STOP and not t.isdigit())
+
+
+def ranges_words(text: str, ranges: tuple[tuple[int, int], ...]) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for s, e in ranges:
+        out.update(content_words(text, s, e))
+    return out
+
+
+def cosine(a: Mapping[str, float], b: Mapping[str, float], idf: Mapping[str, float] | None = None) -> float:
+    if not a or not b:
+        return 0.0
+    if idf is None:
+        dot = sum(v * b.get(k, 0) for k, v in a.items())
+        na = math.sqrt(sum(v * v for v in a.values()))
+        nb = math.sqrt(sum(v * v for v in b.values()))
+    else:
+        w = lambda k: idf.get(k, 1.0)  # noqa: E731
+        dot = sum(v * b.get(k, 0) * w(k) ** 2 for k, v in a.items())
+        na = math.sqrt(sum((v * w(k)) ** 2 for k, v in a.items()))
+        nb = math.sqrt(sum((v * w(k)) ** 2 for k, v in b.items()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def idf_table(doc_words: Mapping[str, Counter[str]]) -> dict[str, float]:
+    """Smoothed idf over a set of documents' content words."""
+    df: Counter[str] = Counter()
+    for c in doc_words.values():
+        df.update(c.keys())
+    n = len(doc_words)
+    return {k: math.log((1 + n) / (1 + v)) + 1.0 for k, v in df.items()}
