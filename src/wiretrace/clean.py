@@ -64,6 +64,7 @@ COMMENT_LINE = re.compile(
 TEASER_HEADER = re.compile(
     r"^(recommended( stories| for you| reading| articles)?|related( news| stories| articles| coverage| content| posts| reading)?|"
     r"more (stories|news|from [\w .'-]+|on this story|on [\w .'-]+)|read (more|next|also)|(you )?(may|might) (also )?like|"
+    r"(more|other|latest|top) [\w' -]{0,30}(news|stories|headlines|articles|reads)|around the (region|web|world|site|country)|"
     r"most (read|popular|viewed|shared)|trending( now| stories)?|top stories|latest( news| stories)?|popular( now)?|"
     r"editor'?s picks|don'?t miss|see also|also read|further reading|in other news|more to read)\W*$",
     _I,
@@ -85,14 +86,17 @@ CAPTION = re.compile(
 BYLINE = re.compile(
     r"^(?i:by|written by|reporting by|words by)\s+[A-Z][\w.'’-]+(\s+[A-Z][\w.'’-]+){0,3}(\s*(,|and|\|).*)?$|"
     r"^[A-Z][a-z.'’-]+( [A-Z][a-z.'’-]+){1,3}\s*(,|\||-|–|—)\s*[\w.-]+\.(com|net|org|co\.uk|news|info|[a-z]{2})$|"
-    r"^[A-Z][A-Z.'’-]+( [A-Z][A-Z.'’-]+){1,3}$"
+    r"^[A-Z][A-Z.'’-]+( [A-Z][A-Z.'’-]+){1,3}$|"
+    r"^[A-Z][a-z.'’-]+( [A-Z][a-z.'’-]+){1,2},\s+[A-Z][\w.&'’-]*( [A-Z][\w.&'’-]*){0,3}$"
 )
+_DAY = r"((mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?"
+_DATE = (
+    rf"((date\s+)?\d{{4}}-\d{{2}}-\d{{2}}|{_DAY}\d{{1,2}}\.?\s+[a-z]+\.?,?\s+\d{{4}}|{_DAY}[a-z]+\.?\s+\d{{1,2}},?\s+\d{{4}})"
+)
+_TIME = r"(\s*[·|,@t-]?\s*\d{1,2}[:.]\d{2}(:\d{2})?\s*([ap]\.?m\.?)?\s*[a-z]{0,4})"
+_READ = r"(\d+\s*(-| )?\s*min(ute)?s?\.? read)"
 META_LINE = re.compile(
-    r"^\W*(\d+\s*(-| )?\s*min(ute)?s?\.? read|(published|updated|posted|last updated)\b.{0,60}|"
-    r"(date\s+)?\d{4}-\d{2}-\d{2}([ t]\d{1,2}:\d{2}.*)?|"
-    r"((mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?\d{1,2}\s+[a-z]+\s+\d{4}(,?\s*\d{1,2}:\d{2})?|"
-    r"((mon|tues|wednes|thurs|fri|satur|sun)day,?\s*)?[a-z]+\.? \d{1,2},? \d{4})"
-    r"(\s*[·|,@-]?\s*\d{1,2}[:.]\d{2}\s*([ap]\.?m\.?)?\s*[a-z]{0,4})?\W*$",
+    rf"^\W*({_DATE}{_TIME}?(\s*[·|•,-]\s*{_READ})?|{_READ}|(published|updated|posted|last updated)\b.{{0,60}})\W*$",
     _I,
 )
 META_PREFIX = re.compile(r"^\W*date\s+\d{4}-\d{2}-\d{2}\s+", _I)
@@ -184,7 +188,9 @@ def clean(doc: Document, config: CleanConfig | None = None, boilerplate: frozens
     hints = [(h.start, h.end) for h in doc.hints if h.kind == "markup_body"]
     for b in blocks:
         b.hinted = any(hs < b.end and b.start < he for hs, he in hints)
-    title = doc.title or blocks[0].text
+    first = blocks[0]
+    # Without metadata, the first line is the headline only if it looks like one (not prose).
+    title = doc.title or (first.text if first.n_words <= 30 and not first.text.rstrip().endswith(".") else None)
     _first_pass(blocks, title, boilerplate, has_hints=bool(hints))
     _teaser_and_comment_runs(blocks)
     _second_article(blocks)
@@ -196,7 +202,7 @@ def clean(doc: Document, config: CleanConfig | None = None, boilerplate: frozens
     return Cleaned(doc.id, tuple(segments))
 
 
-def _first_pass(blocks: list[_Block], title: str, boilerplate: frozenset[str], has_hints: bool) -> None:
+def _first_pass(blocks: list[_Block], title: str | None, boilerplate: frozenset[str], has_hints: bool) -> None:
     seen_title = False
     for i, b in enumerate(blocks):
         t = b.text
@@ -255,6 +261,8 @@ def _teaser_and_comment_runs(blocks: list[_Block]) -> None:
             prev_bullet = False
             while j < len(blocks):
                 c = blocks[j]
+                if FOOTER.search(c.text):
+                    break
                 is_bullet = bool(BULLET.match(c.text))
                 if c.kind in ("", "boilerplate", "dateline_meta", "byline", "caption") and (
                     is_bullet or prev_bullet or _is_headline(c) or c.n_words < 60

@@ -63,18 +63,23 @@ def run_cli(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or table")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="List every skipped input and story")] = False,
+    lexical_only: Annotated[
+        bool, typer.Option("--lexical-only", help="No sentence embeddings: duplicates, containment, verbatim reuse only")
+    ] = False,
 ) -> None:
     """Run the whole pipeline on INPUTS into the store under --out; add files to the same --out later
     and only the new ones are processed.
 
     Example: wiretrace run examples/corpus --out out/demo
     """
-    from .pipeline import Stats, run
+    from .align import AlignConfig
+    from .pipeline import RunConfig, Stats, run
     from .report import report_to_json, write_report
 
     stats = Stats()
+    config = RunConfig(align=AlignConfig(semantic=not lexical_only))
     with _errors(), _progress(quiet or as_json) as bar:
-        report = run([str(p) for p in inputs], out=out_dir, progress=bar, stats=stats)
+        report = run([str(p) for p in inputs], config, out=out_dir, progress=bar, stats=stats)
         json_path, html_path = write_report(report, out_dir, with_text=with_text, html=not no_html)
     for sk in stats.skipped:
         err.print(f"[yellow]skipped[/yellow] {sk.path}: {sk.reason}", highlight=False)

@@ -95,10 +95,10 @@ def relate(
         why.append(f"verbatim passages cover {va:.0%} / {vb:.0%}")
     elif vb >= c.contains_inner and va <= c.contains_outer:
         relation = "contains"
-        why.append(f"b's text is {vb:.0%} inside a, which has {1 - va:.0%} more")
+        why.append(f"{b.id}'s text is {vb:.0%} inside {a.id}, which has {1 - va:.0%} more")
     elif va >= c.contains_inner and vb <= c.contains_outer:
         relation, swap = "contains", True
-        why.append(f"a's text is {va:.0%} inside b, which has {1 - vb:.0%} more")
+        why.append(f"{a.id}'s text is {va:.0%} inside {b.id}, which has {1 - vb:.0%} more")
     elif ca >= c.paraphrase and cb >= c.paraphrase:
         relation = "paraphrase" if max(va, vb) < 0.5 else "near_duplicate"
         why.append(f"aligned passages cover {ca:.0%} / {cb:.0%} ({max(va, vb):.0%} verbatim)")
@@ -108,10 +108,8 @@ def relate(
         and len(al.passages) >= c.min_derivative_passages
     ):
         relation = "derivative"
-        # The derivative is the side more of whose text is explained by the other (a shortened
-        # copy keeps a larger share of what it has); its new material stays unaligned.
-        swap = cb > ca
-        why.append(f"aligned passages cover {ca:.0%} of a and {cb:.0%} of b")
+        swap, side_why = _derivative_is_b(a, b, al, cues_a, cues_b)
+        why.append(f"aligned passages cover {ca:.0%} of {a.id} and {cb:.0%} of {b.id}; {side_why}")
     elif topic >= c.same_story_topic and _same_story(a, b, al, names_jaccard, c):
         relation = "same_story"
         sem = f"content cosine {al.semantic:.2f}" if al.semantic is not None else ""
@@ -131,6 +129,28 @@ def relate(
         passages=tuple(sorted(passages, key=lambda p: (p.a, p.b))),
         reasons=tuple(reasons) + tuple(why) + tuple(dir_why),
     )
+
+
+def _derivative_is_b(
+    a: Document, b: Document, al: Alignment, cues_a: dict[str, str], cues_b: dict[str, str]
+) -> tuple[bool, str]:
+    """Which side is the shortened or rewritten one. Votes (positive: b) from credit given to
+    another outlet, an agency dateline of one's own, length, dates, and (weakest) which side is
+    more explained by the other."""
+    votes: list[tuple[int, str]] = []
+    if ("attribution" in cues_a) != ("attribution" in cues_b):
+        votes.append((2, f"{b.id} credits another outlet") if "attribution" in cues_b else (-2, f"{a.id} credits another outlet"))
+    if ("dateline" in cues_a) != ("dateline" in cues_b):
+        votes.append((2, f"{a.id} has the agency dateline") if "dateline" in cues_a else (-2, f"{b.id} has the agency dateline"))
+    if al.a_words != al.b_words:
+        votes.append((1, f"{b.id} is shorter") if al.b_words < al.a_words else (-1, f"{a.id} is shorter"))
+    if a.published and b.published and a.published != b.published:
+        votes.append((1, f"{b.id} is later") if b.published > a.published else (-1, f"{a.id} is later"))
+    if abs(al.a_covered - al.b_covered) > 0.05:
+        votes.append((1, f"more of {b.id} is found in {a.id}") if al.b_covered > al.a_covered else (-1, f"more of {a.id} is found in {b.id}"))
+    if not votes:
+        return False, "no cue tells which side is the derivative"
+    return sum(v for v, _ in votes) > 0, "derivative side by: " + ", ".join(w for _, w in votes)
 
 
 def days_apart(a: Document, b: Document) -> int | None:
