@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.conftest import CORPUS
 from typer.testing import CliRunner
 
 from wiretrace.cli import app
-from tests.conftest import CORPUS
 
 runner = CliRunner()
 README = CORPUS.parents[1] / "README.md"

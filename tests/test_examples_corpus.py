@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.conftest import CORPUS
 
 import wiretrace
 from wiretrace.report import write_report
-from tests.conftest import CORPUS
 
 README = CORPUS.parent / "README.md"
 ACCEPT = {

@@ -6,12 +6,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.conftest import CORPUS
 
 import wiretrace
 from wiretrace.errors import NoInputError
 from wiretrace.pipeline import RunConfig, Stats
 from wiretrace.report import report_to_json
-from tests.conftest import CORPUS
 
 STORY = [
     "HARLEN (Gull Wire) — The town council of Harlen voted on Tuesday to close the old swing bridge to cars after "

@@ -19,11 +19,13 @@ from .model import Document, Pair, Passage, Scores
 # "HARBORVILLE (Meridian Wire) — ", "MOSCOW (AP) -": the dateline an agency's own copy opens with.
 AGENCY_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'/&-]{1,60}\s*\((?P<agency>[A-Z][\w .&'-]{0,40})\)\s*[—–-]")
 # "..., The Associated Press reports", "according to Reuters": credit given to someone else.
+_OUTLET = (
+    r"(?:(?i:the )?(?i:associated press|reuters|afp|agence france-presse|bloomberg)|"
+    r"(?:[Tt]he )?[A-Z][\w&'-]+(?: [A-Z][\w&'-]+){0,3} (?:Wire|News|Press|Agency|Times|Post|Herald|Gazette|Journal))"
+)
 ATTRIBUTION = re.compile(
-    r"\b(?P<agency>(?:the )?(?:associated press|ap|reuters|afp|agence france-presse|bloomberg|"
-    r"[A-Z][\w&'-]+(?: [A-Z][\w&'-]+){0,3} (?:wire|news|press|agency|times|post|herald)))"
-    r"(?:,)? (?:reports?|reported|said|says|first reported|reporting)\b|"
-    r"\baccording to (?:a report (?:by|from) |reporting by )?(?P<agency2>(?:the )?[A-Z][\w&'-]+(?: [A-Z][\w&'-]+){0,3})",
+    rf"\b(?P<agency>{_OUTLET}),? (?i:reports?|reported|first reported|said in a report)\b|"
+    rf"\b(?i:according to) (?:(?i:a report (?:by|from)|reporting by) )?(?P<agency2>{_OUTLET})"
 )
 
 
