@@ -37,7 +37,7 @@ def test_shingles_depend_on_order_and_words() -> None:
 
 def _sk(i: str, toks: list[str], cfg: SketchConfig) -> Sketch:
     sh = shingle_hashes(tuple(toks), 5)
-    return Sketch(i, str(hash(tuple(toks))), len(toks), minhash(sh, cfg), np.unique(sh[sh % np.uint64(4) == 0]), frozenset())
+    return Sketch(i, str(hash(tuple(toks))), len(toks), minhash(sh, cfg), np.unique(sh[sh % np.uint64(4) == 0]), frozenset(), {})
 
 
 def test_lsh_finds_near_duplicates_and_containment_not_strangers() -> None:

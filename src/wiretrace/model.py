@@ -94,6 +94,11 @@ class Cleaned:
     def removed(self) -> tuple[Span, ...]:
         return tuple(Span(s.start, s.end, s.kind) for s in self.segments if s.kind != "body")
 
+    @property
+    def content(self) -> tuple[tuple[int, int], ...]:
+        """What pairs are compared on: the body, plus a second article the page carries."""
+        return self.spans_of("body", "other_article")
+
     def spans_of(self, *kinds: str) -> tuple[tuple[int, int], ...]:
         return merge_ranges((s.start, s.end) for s in self.segments if s.kind in kinds)
 

@@ -8,9 +8,10 @@ an incremental run (new files into the same folder) and a resumed run (after a k
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,11 +24,11 @@ from .clean import BlockIndex, CleanConfig, clean, document_blocks, learn_boiler
 from .embed import Embedder
 from .errors import NoInputError
 from .ingest import IngestConfig, read_inputs
-from .model import Cleaned, Document, Pair, Report, Skipped
+from .model import Cleaned, Document, Pair, Report, Scores, Skipped
 from .relate import RelateConfig, cues, relate
-from .sketch import SketchConfig, sketch
+from .sketch import Sketch, SketchConfig, sketch
 from .stories import group
-from .topic import cosine, idf_table, ranges_words
+from .topic import cosine
 from .trace import TraceConfig, trace_story
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -53,11 +54,6 @@ class RunConfig:
 
 def text_hash(text: str) -> str:
     return xxhash.xxh64_hexdigest(text.encode("utf-8"))
-
-
-def content_ranges(c: Cleaned) -> tuple[tuple[int, int], ...]:
-    """What pairs are compared on: the body, plus a second article the page carries."""
-    return c.spans_of("body", "other_article")
 
 
 @dataclass(slots=True)
@@ -147,60 +143,64 @@ def clean_pending(store: st.Store, boilerplate: frozenset[str], config: RunConfi
 
 
 def sketch_pending(store: st.Store, config: RunConfig, progress: Progress, stats: Stats) -> None:
-    from .names import doc_names
-
     todo = store.ids_at_stage(st.CLEANED)
     for i in range(0, len(todo), config.batch):
         ids = todo[i : i + config.batch]
         docs, cl = store.documents(ids), store.cleaned(ids)
-        out = []
-        for d in docs.values():
-            c = cl[d.id]
-            body = c.body
-            out.append((sketch(d, c, config.sketch, doc_names(d.text, content_ranges(c))), cues(d, body[0][0] if body else None)))
-        store.put_sketches(out)
+        store.put_sketches(prepare(d, cl[d.id], config)[1:] for d in docs.values())
         stats.sketched += len(ids)
         progress("sketch", stats.sketched, len(todo))
 
 
-@dataclass(slots=True)
-class PairContext:
-    """What aligning and relating a pair needs, loaded once per run."""
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Everything relating needs of one document: its text, its cleaning, its sketch, its cues."""
 
-    docs: dict[str, Document]
-    cleaned: dict[str, Cleaned]
-    cues: dict[str, dict[str, str]]
-    names: dict[str, frozenset[str]]
-    body_hash: dict[str, str]
-    embedder: Embedder
-    config: RunConfig
-    topics: dict[str, Counter[str]] = field(default_factory=dict)
-    idf: dict[str, float] | None = None
+    doc: Document
+    cleaned: Cleaned
+    sketch: Sketch
+    cues: dict[str, str]
 
-    def topic(self, a: str, b: str) -> float:
-        for d in (a, b):
-            if d not in self.topics:
-                self.topics[d] = ranges_words(self.docs[d].text, content_ranges(self.cleaned[d]))
-        return cosine(self.topics[a], self.topics[b], self.idf)
 
-    def alignment(self, a: str, b: str, semantic: bool = True) -> Alignment:
-        da, db = self.docs[a], self.docs[b]
-        return align(
-            da.text, content_ranges(self.cleaned[a]), db.text, content_ranges(self.cleaned[b]),
-            self.config.align, self.embedder, semantic=semantic,
-        )
+def prepare(doc: Document, cleaned: Cleaned, config: RunConfig) -> tuple[Document, Sketch, dict[str, str]]:
+    body = cleaned.body
+    return doc, sketch(doc, cleaned, config.sketch), cues(doc, body[0][0] if body else None)
 
-    def relate(self, a: str, b: str, reasons: tuple[str, ...] = ()) -> Pair | None:
-        # Cascade: the embedding pass only for pairs whose content words say they share a topic.
-        topic = self.topic(a, b)
-        al = self.alignment(a, b, semantic=topic >= self.config.align.topic_cos)
-        na, nb = self.names.get(a, frozenset()), self.names.get(b, frozenset())
-        nj = len(na & nb) / len(na | nb) if na | nb else 0.0
-        same = bool(self.body_hash.get(a)) and self.body_hash.get(a) == self.body_hash.get(b) and al.a_words > 0
-        return relate(
-            self.docs[a], self.docs[b], al, self.config.relate, same_body=same,
-            cues_a=self.cues.get(a), cues_b=self.cues.get(b), names_jaccard=nj, topic=topic, reasons=reasons,
-        )
+
+def idf_from_sketches(sketches: Iterable[Sketch]) -> dict[str, float]:
+    """Smoothed idf of content words over every stored document (the same for any order or engine)."""
+    df: Counter[str] = Counter()
+    n = 0
+    for sk in sketches:
+        df.update(sk.topic.keys())
+        n += 1
+    return {k: math.log((1 + n) / (1 + v)) + 1.0 for k, v in df.items()}
+
+
+def alignment(a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder | None, semantic: bool = True) -> Alignment:
+    return align(a.doc.text, a.cleaned.content, b.doc.text, b.cleaned.content, config.align, embedder, semantic=semantic)
+
+
+def relate_pair(
+    a: Prepared, b: Prepared, idf: Mapping[str, float] | None, config: RunConfig, embedder: Embedder | None,
+    reasons: tuple[str, ...] = (),
+) -> Pair | None:
+    """Align and relate one candidate pair. Pure but for the embedding cache."""
+    # Cascade: the embedding pass only for pairs whose content words say they share a topic.
+    topic = cosine(a.sketch.topic, b.sketch.topic, idf)
+    al = alignment(a, b, config, embedder, semantic=topic >= config.align.topic_cos)
+    na, nb = a.sketch.names, b.sketch.names
+    nj = len(na & nb) / len(na | nb) if na | nb else 0.0
+    same = a.sketch.n_words > 0 and a.sketch.body_hash == b.sketch.body_hash
+    return relate(
+        a.doc, b.doc, al, config.relate, same_body=same, cues_a=a.cues, cues_b=b.cues,
+        names_jaccard=nj, topic=topic, reasons=reasons,
+    )
+
+
+def _prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch], cues_of: Mapping[str, dict[str, str]]) -> dict[str, Prepared]:
+    docs, cl = store.documents(ids), store.cleaned(ids)
+    return {i: Prepared(docs[i], cl[i], sketches[i], cues_of[i]) for i in ids}
 
 
 def relate_pending(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, embedder: Embedder) -> None:
@@ -214,18 +214,12 @@ def relate_pending(store: st.Store, config: RunConfig, progress: Progress, stats
     done = store.done_pairs()
     pairs = {k: v for k, v in candidate_pairs(index, todo).items() if k not in done}
     stats.candidates = len(pairs)
-    involved = sorted({x for k in pairs for x in k})
-    ctx = PairContext(
-        store.documents(involved), store.cleaned(involved), cue_map,
-        {i: s.names for i, s in sketches.items()}, {i: s.body_hash for i, s in sketches.items()}, embedder, config,
-    )
-    for d in involved:
-        ctx.topic(d, d)
-    ctx.idf = idf_table(ctx.topics)
+    items = _prepared(store, sorted({x for k in pairs for x in k}), sketches, cue_map)
+    idf = idf_from_sketches(sketches.values())
     results: list[tuple[tuple[str, str], Pair | None]] = []
     keys = sorted(pairs)
     for n, key in enumerate(keys, 1):
-        results.append((key, ctx.relate(key[0], key[1], tuple(sorted(pairs[key])))))
+        results.append((key, relate_pair(items[key[0]], items[key[1]], idf, config, embedder, tuple(sorted(pairs[key])))))
         if len(results) >= config.batch:
             _flush_pairs(store, embedder, results)
         progress("relate", n, len(keys))
@@ -247,17 +241,22 @@ def build_stories(store: st.Store, config: RunConfig, progress: Progress, embedd
     ids = store.all_ids()
     pairs = store.pairs()
     groups = group(ids, pairs)
-    docs, cl = store.documents(), store.cleaned()
     sketches, cue_map = store.sketches()
-    ctx = PairContext(docs, cl, cue_map, {}, {}, embedder, config)
+    items = _prepared(store, ids, sketches, cue_map)
     by_doc: dict[str, list[Pair]] = {}
     for p in pairs:
         by_doc.setdefault(p.a, []).append(p)
+    docs = {i: it.doc for i, it in items.items()}
+    cleaned = {i: it.cleaned for i, it in items.items()}
+
+    def align_fn(a: str, b: str) -> Alignment:
+        return alignment(items[a], items[b], config, embedder)
+
     stories = []
     for n, (sid, members) in enumerate(sorted(groups.items()), 1):
         member_set = set(members)
         story_pairs = [p for m in members for p in by_doc.get(m, ()) if p.b in member_set]
-        stories.append(trace_story(sid, members, docs, cl, story_pairs, cue_map, ctx.alignment, config.trace))
+        stories.append(trace_story(sid, members, docs, cleaned, story_pairs, cue_map, align_fn, config.trace))
         progress("stories", n, len(groups))
     store.put_stories(stories)
 
@@ -298,23 +297,17 @@ def run(
 
 def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder: Embedder | None = None) -> Pair:
     """How text b relates to text a, with aligned passages (relation "unrelated" when nothing does)."""
-    from .model import Scores
-
     config = config or RunConfig()
-    a = Document("a", text_a, "<a>", "text")
-    b = Document("b", text_b, "<b>", "text")
-    ca, cb = clean(a, config.clean), clean(b, config.clean)
-    from .names import doc_names
-
-    ctx = PairContext(
-        {"a": a, "b": b}, {"a": ca, "b": cb},
-        {"a": cues(a, ca.body[0][0] if ca.body else None), "b": cues(b, cb.body[0][0] if cb.body else None)},
-        {"a": doc_names(a.text, content_ranges(ca)), "b": doc_names(b.text, content_ranges(cb))},
-        {"a": sketch(a, ca, config.sketch).body_hash, "b": sketch(b, cb, config.sketch).body_hash},
-        embedder or Embedder(), config,
-    )
-    p = ctx.relate("a", "b")
+    embedder = embedder or Embedder()
+    items = []
+    for name, text in (("a", text_a), ("b", text_b)):
+        doc = Document(name, text, f"<{name}>", "text")
+        cl = clean(doc, config.clean)
+        _, sk, cu = prepare(doc, cl, config)
+        items.append(Prepared(doc, cl, sk, cu))
+    a, b = items
+    p = relate_pair(a, b, None, config, embedder)
     if p is not None:
         return p
-    al = ctx.alignment("a", "b")
+    al = alignment(a, b, config, embedder)
     return Pair("a", "b", "unrelated", "none", Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4)), al.passages)

@@ -4,7 +4,8 @@
 * anchors: the 5-gram hashes of the compared text (body + any second article) that fall in a
   fixed residue class, so two texts sharing a passage share anchors wherever it stands (containment);
 * names: the rare capitalised words the text is about (independent coverage and rewrites, which
-  share few n-grams but the same people and places).
+  share few n-grams but the same people and places);
+* topic: content-word counts, for the cheap "same subject?" test that gates the embeddings.
 
 Hashing is vectorised with numpy: a word's 64-bit hash is computed once per process, shingles are
 combined with wrap-around multiplication, and the 128 permutations are one broadcast.
@@ -19,7 +20,9 @@ import xxhash
 
 from .errors import ConfigError
 from .model import Cleaned, Document
+from .names import doc_names
 from .tokens import words_in_ranges
+from .topic import ranges_words
 
 _MERSENNE_SHIFT = np.uint64(32)
 _WORD_HASH: dict[str, int] = {}
@@ -31,6 +34,7 @@ class SketchConfig:
     shingle: int = 5  # words per shingle
     seed: int = 1
     anchor_modulus: int = 4  # keep shingles whose hash % modulus == 0 as anchors
+    topic_words: int = 300  # content words kept for the topic vector
 
     def __post_init__(self) -> None:
         if self.num_perm < 16 or self.num_perm % 8:
@@ -49,6 +53,7 @@ class Sketch:
     minhash: np.ndarray  # uint32[num_perm]
     anchors: np.ndarray  # uint64[k], sorted unique
     names: frozenset[str]
+    topic: dict[str, int]  # the most frequent content words and their counts
 
 
 def _perms(config: SketchConfig) -> tuple[np.ndarray, np.ndarray]:
@@ -101,21 +106,22 @@ def minhash(shingles: np.ndarray, config: SketchConfig) -> np.ndarray:
     return mixed.min(axis=1).astype(np.uint32)
 
 
-def sketch(doc: Document, cleaned: Cleaned, config: SketchConfig, names: frozenset[str] = frozenset()) -> Sketch:
+def sketch(doc: Document, cleaned: Cleaned, config: SketchConfig | None = None) -> Sketch:
+    """One document's fingerprints. Pure: the same document and verdict give the same sketch."""
+    config = config or SketchConfig()
+    content_ranges = cleaned.content
     body = words_in_ranges(doc.text, cleaned.body)
-    content = words_in_ranges(doc.text, cleaned.spans_of("body", "other_article"))
+    content = words_in_ranges(doc.text, content_ranges)
     sh_body = shingle_hashes(body.tokens, config.shingle)
     sh_content = shingle_hashes(content.tokens, config.shingle)
     anchors = np.unique(sh_content[sh_content % np.uint64(config.anchor_modulus) == 0])
     body_hash = xxhash.xxh64_hexdigest(" ".join(body.tokens).encode("utf-8"))
-    return Sketch(doc.id, body_hash, len(body), minhash(sh_body, config), anchors, names)
+    topic = dict(ranges_words(doc.text, content_ranges).most_common(config.topic_words))
+    return Sketch(
+        doc.id, body_hash, len(body), minhash(sh_body, config), anchors, doc_names(doc.text, content_ranges), topic
+    )
 
 
-def sketch_batch(
-    docs: list[Document], cleaned: dict[str, Cleaned], config: SketchConfig | None = None
-) -> list[Sketch]:
+def sketch_batch(docs: list[Document], cleaned: dict[str, Cleaned], config: SketchConfig | None = None) -> list[Sketch]:
     """Sketch a batch; pure over its inputs, so it runs the same in a loop or a Spark partition."""
-    from .names import doc_names  # local: names depends on tokens only, kept out of the hash path
-
-    config = config or SketchConfig()
-    return [sketch(d, cleaned[d.id], config, doc_names(d.text, cleaned[d.id].spans_of("body", "other_article"))) for d in docs]
+    return [sketch(d, cleaned[d.id], config) for d in docs]

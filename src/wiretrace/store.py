@@ -20,7 +20,7 @@ from .errors import StoreError
 from .model import Cleaned, DocSpans, Document, Edge, Pair, Passage, Scores, Segment, Skipped, Span, Story
 from .sketch import Sketch
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 STORE_FILE = "wiretrace.sqlite"
 
 # Stages a document has finished, in order.
@@ -38,7 +38,7 @@ CREATE TABLE IF NOT EXISTS blocks (key TEXT NOT NULL, doc_id TEXT NOT NULL, long
 CREATE INDEX IF NOT EXISTS blocks_doc ON blocks(doc_id);
 CREATE TABLE IF NOT EXISTS cleaned (doc_id TEXT PRIMARY KEY, segments TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sketches (doc_id TEXT PRIMARY KEY, body_hash TEXT NOT NULL, n_words INTEGER NOT NULL,
-  minhash BLOB NOT NULL, anchors BLOB NOT NULL, names TEXT NOT NULL, cues TEXT NOT NULL);
+  minhash BLOB NOT NULL, anchors BLOB NOT NULL, names TEXT NOT NULL, topic TEXT NOT NULL, cues TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pairs (a TEXT NOT NULL, b TEXT NOT NULL, relation TEXT, body TEXT,
   PRIMARY KEY (a, b)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS pairs_b ON pairs(b);
@@ -170,17 +170,21 @@ class Store:
     # --- sketches -----------------------------------------------------------------------------
     def put_sketches(self, items: Iterable[tuple[Sketch, dict[str, str]]]) -> None:
         rows = [
-            (s.doc_id, s.body_hash, s.n_words, s.minhash.tobytes(), s.anchors.tobytes(), json.dumps(sorted(s.names)), json.dumps(c))
+            (s.doc_id, s.body_hash, s.n_words, s.minhash.tobytes(), s.anchors.tobytes(), json.dumps(sorted(s.names)),
+             json.dumps(s.topic), json.dumps(c))
             for s, c in items
         ]
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO sketches VALUES (?,?,?,?,?,?,?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO sketches VALUES (?,?,?,?,?,?,?,?)", rows)
             self.db.executemany("UPDATE documents SET stage = ? WHERE id = ?", [(SKETCHED, r[0]) for r in rows])
 
     def sketches(self) -> tuple[dict[str, Sketch], dict[str, dict[str, str]]]:
         sk, cues = {}, {}
-        for i, h, n, mh, an, names, c in self.db.execute("SELECT * FROM sketches ORDER BY doc_id"):
-            sk[i] = Sketch(i, h, n, np.frombuffer(mh, dtype=np.uint32), np.frombuffer(an, dtype=np.uint64), frozenset(json.loads(names)))
+        for i, h, n, mh, an, names, topic, c in self.db.execute("SELECT * FROM sketches ORDER BY doc_id"):
+            sk[i] = Sketch(
+                i, h, n, np.frombuffer(mh, dtype=np.uint32), np.frombuffer(an, dtype=np.uint64),
+                frozenset(json.loads(names)), json.loads(topic),
+            )
             cues[i] = json.loads(c)
         return sk, cues
 

@@ -38,12 +38,3 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float], idf: Mapping[str, flo
         na = math.sqrt(sum((v * w(k)) ** 2 for k, v in a.items()))
         nb = math.sqrt(sum((v * w(k)) ** 2 for k, v in b.items()))
     return dot / (na * nb) if na and nb else 0.0
-
-
-def idf_table(doc_words: Mapping[str, Counter[str]]) -> dict[str, float]:
-    """Smoothed idf over a set of documents' content words."""
-    df: Counter[str] = Counter()
-    for c in doc_words.values():
-        df.update(c.keys())
-    n = len(doc_words)
-    return {k: math.log((1 + n) / (1 + v)) + 1.0 for k, v in df.items()}
