@@ -75,3 +75,16 @@ def test_every_command_documented() -> None:
         name = cmd.name or ""
         assert f"wiretrace {name}" in readme, f"README does not document `wiretrace {name}`"
         assert "Example:" in (cmd.callback.__doc__ or ""), f"`{name}` help has no example"
+
+
+def test_trace_finds_where_a_paragraph_came_from(demo: Path) -> None:
+    origin = (CORPUS / "flood_origin_meridian.txt").read_text(encoding="utf-8")
+    paragraph = next(line for line in origin.splitlines() if line.startswith("TOLLBRIDGE"))
+    res = runner.invoke(app, ["trace", paragraph, "--store", str(demo), "--json"])
+    assert res.exit_code == 0, res.output
+    matches = json.loads(res.stdout)
+    assert matches[0]["origin"] == "flood_origin_meridian"
+    assert matches[0]["pair"]["relation"] == "contains" and matches[0]["explained"] > 0.9
+    assert any(m["document"] == "flood_origin_meridian" for m in matches)
+    res = runner.invoke(app, ["trace", "A recipe for plum cake with butter and flour.", "--store", str(demo)])
+    assert res.exit_code == 0

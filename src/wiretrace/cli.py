@@ -111,6 +111,13 @@ def run_cli(
     )
 
 
+def _is_file(s: str) -> bool:
+    try:
+        return len(s) < 4096 and "\n" not in s and Path(s).is_file()
+    except OSError:  # a long pasted text is no file name
+        return False
+
+
 def _read(path_or_text: str, literal: bool) -> str:
     if literal:
         return path_or_text
@@ -166,6 +173,40 @@ def compare_cli(
 def _short(t: str, n: int = 160) -> str:
     t = " ".join(t.split())
     return t if len(t) <= n else t[: n - 1] + "…"
+
+
+@app.command("trace")
+def trace_cli(
+    text: Annotated[str, typer.Argument(help="The text to trace, or a file holding it")],
+    store_dir: Annotated[Path, typer.Option("--store", help="The --out folder of a run")] = Path("out"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+    top: Annotated[int, typer.Option("--top", help="How many matches to show")] = 5,
+) -> None:
+    """Where did this text come from? The stories and documents that carry it, with aligned passages.
+
+    Example: wiretrace trace "Dockworkers walked off the job at the port" --store out/demo
+    """
+    from .query import QUERY_ID, where_from
+    from .store import Store, pair_to_json
+
+    body = _read(text, literal=not _is_file(text))
+    with _errors():
+        matches = where_from(Store(store_dir), body, top=top)
+    if as_json:
+        print(json.dumps([
+            {"document": m.document, "story": m.story.id if m.story else None, "origin": m.story.origin if m.story else None,
+             "explained": round(m.explained, 4), "pair": pair_to_json(m.pair)} for m in matches
+        ], ensure_ascii=False, indent=1))
+        return
+    if not matches:
+        out.print("no stored document carries this text")
+        return
+    for m in matches:
+        story = f"story {m.story.id} ({m.story.title[:50]}), origin {m.story.origin}" if m.story else "no story"
+        out.print(f"[bold]{m.document}[/bold]  {m.pair.relation}  explains {m.explained:.0%} of the text  | {story}", highlight=False)
+        for p in m.pair.passages[:3]:
+            qs, qe = p.a if m.pair.a == QUERY_ID else p.b
+            out.print(f"   {p.kind} {p.score:.2f}: {_short(body[qs:qe], 120)}", highlight=False, markup=False)
 
 
 @app.command("explain")
