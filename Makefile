@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench load serve chromium clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,6 +29,17 @@ lint: venv
 
 test: lint
 	$(BIN)/pytest
+
+# The browser tests drive Debian's chromium (never a downloaded browser); they skip without it.
+chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+serve: venv
+	$(BIN)/wiretrace serve --store out/demo
+
+# 20 clients posting documents and reading stories for 30 s against `wiretrace serve` on loopback.
+load: venv
+	$(BIN)/python bench/load_test.py
 
 bench: venv
 	$(BIN)/python bench/dedup_eval.py

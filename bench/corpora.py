@@ -31,7 +31,12 @@ _TITLE = re.compile(r"<TITLE>(.*?)</TITLE>", re.S)
 _BODY = re.compile(r"<BODY>(.*?)</BODY>", re.S)
 _ENTITY = re.compile(r"&(#\d+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_MONTHS = {m: i for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
+    )
+}
 
 
 def require(path: Path) -> Path:
@@ -75,7 +80,9 @@ def reuters_records(with_empty: bool = False) -> Iterator[dict[str, str | None]]
             date = _DATE.search(inner)
             published = None
             if date and date.group(2).upper() in _MONTHS:
-                published = f"{int(date.group(3)):04d}-{_MONTHS[date.group(2).upper()]:02d}-{int(date.group(1)):02d}"
+                published = (
+                    f"{int(date.group(3)):04d}-{_MONTHS[date.group(2).upper()]:02d}-{int(date.group(1)):02d}"
+                )
             yield {
                 "id": f"reuters-{newid.group(1)}",
                 "title": decode_sgml(title.group(1)).strip() if title else None,

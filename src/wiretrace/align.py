@@ -1,26 +1,36 @@
 """Align: which passages of document a reappear in document b, with offsets on both sides.
 
-Two passes, cheap first:
+Two passes, cheap first, then one tidy-up:
 1. **Seed and extend** (verbatim): shared word 5-grams are seeds; seeds on nearby diagonals chain
-   into maximal passages, tolerating small edits (a changed word, a dropped clause). A chain with no
-   gap is ``verbatim``, one with gaps ``near_verbatim``.
+   into passages, tolerating small edits (a changed word, a dropped clause). A chain with no gap is
+   ``verbatim``, one with gaps ``near_verbatim``. Where two chains overlap, the shorter gives up the
+   overlap; a passage that spills a word or two over a sentence boundary is cut back to it; one that
+   covers most of a sentence is widened to the whole sentence (the rest is an edit).
 2. **Semantic** (paraphrase): sentences that the first pass left unexplained on both sides are
-   embedded and matched greedily by cosine; a sentence may match two adjacent sentences of the
-   other side (a rewrite that splits or merges sentences).
+   embedded (MiniLM, batched and cached) and matched greedily by the paraphrase decision: a cosine
+   floor, then a small logistic model over the cosine and lexical agreement, fitted on MRPC
+   (``bench/calibrate.py``). A sentence may take in a neighbour of the other side (a rewrite that
+   splits or merges sentences).
+3. **Join**: word-for-word passages that tile one stretch of both texts (sentences reordered, an
+   edit too heavy for a chain) become one maximal passage.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
 from .embed import Embedder
 from .errors import ConfigError
 from .model import Passage
+from .names import STOP
 from .sketch import shingle_hashes
-from .tokens import Words, sentences, words_in_ranges
+from .tokens import Words, sentences, words, words_in_ranges
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +38,10 @@ class AlignConfig:
     seed: int = 5  # words per seed
     max_gap: int = 8  # words of edit tolerated inside a passage
     min_passage: int = 8  # words; shorter verbatim runs are chance
+    join_gap: int = 20  # words between word-for-word passages that still make one passage (-1: never join)
     explained: float = 0.6  # a sentence this much covered by verbatim passages needs no embedding
-    paraphrase_cos: float = 0.72  # sentence cosine that counts as a paraphrase
+    paraphrase_cos: float = 0.55  # sentence cosine below which a pair is never a paraphrase
+    paraphrase_p: float = 0.54  # the paraphrase model's probability that decides (0: the cosine alone)
     split_cos: float = 0.55  # cosine for the second sentence of a one-to-two match
     near_verbatim_jaccard: float = 0.5  # a semantic match this lexically close is near_verbatim
     topic_cos: float = 0.3  # idf-weighted content-word cosine below which no embedding is spent
@@ -42,6 +54,8 @@ class AlignConfig:
             raise ConfigError("align", "seed", self.seed, "2 to 12 words")
         if not 0.0 < self.paraphrase_cos <= 1.0:
             raise ConfigError("align", "paraphrase_cos", self.paraphrase_cos, "a cosine in (0, 1]")
+        if not 0.0 <= self.paraphrase_p < 1.0:
+            raise ConfigError("align", "paraphrase_p", self.paraphrase_p, "a probability in [0, 1) (0 turns the model off)")
         if self.split_cos > self.paraphrase_cos:
             raise ConfigError("align", "split_cos", self.split_cos, f"at most paraphrase_cos ({self.paraphrase_cos})")
 
@@ -57,6 +71,109 @@ class Alignment:
     semantic: float | None  # cosine of mean sentence vectors, when the semantic pass ran
     a_words: int
     b_words: int
+
+
+# --- the sentence paraphrase decision ---------------------------------------------------------
+# A small logistic model over the MiniLM cosine and cheap lexical agreement (word n-gram overlap
+# both ways, content words left unmatched, numbers and names that differ), fitted on the MRPC train
+# split by ``bench/calibrate.py``, which prints these constants and how the threshold was chosen.
+_NUMBER = re.compile(r"\d")
+PARAPHRASE_FEATURES = (
+    "cos", "cos2", "cos_x_jaccard", "jaccard", "content_jaccard",
+    "p1", "p2", "p3", "p4", "m1", "m2", "m3", "m4",
+    "unmatched_max", "unmatched_min", "unmatched_log", "number_mismatch", "name_mismatch", "length_ratio",
+    "char3_jaccard", "stem_jaccard", "sequence_ratio",
+)
+PARAPHRASE_BIAS = -6.864
+PARAPHRASE_WEIGHTS: tuple[float, ...] = (
+    6.561, -0.5672, -5.349, 4.812, 0.7192,  # cos, cos2, cos_x_jaccard, jaccard, content_jaccard
+    -2.839, -6.010, -5.417, -3.144,  # p1..p4: mean n-gram share both ways
+    -1.430, 6.080, 3.468, 2.459,  # m1..m4: the smaller n-gram share
+    1.003, 1.039, -0.8203, -0.4562, 0.2289, 0.6385,  # unmatched max/min/log, numbers, names, length
+    4.080, 4.314, 4.289,  # char3_jaccard, stem_jaccard, sequence_ratio
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceProfile:
+    """What the paraphrase decision reads of one sentence besides its vector."""
+
+    tokens: tuple[str, ...]
+    grams: tuple[frozenset[tuple[str, ...]], ...]  # word 1- to 4-grams
+    content: frozenset[str]  # words other than stop words
+    numbers: frozenset[str]
+    names: frozenset[str]  # capitalised words after the first
+    n_words: int
+    chars: frozenset[str]  # character 3-grams of the normalised words
+    stems: frozenset[str]  # words cut to 5 letters ("closure" and "closed" differ, "protesters" and "protests" not)
+
+
+def sentence_profile(text: str, start: int = 0, end: int | None = None) -> SentenceProfile:
+    w = words(text, start, end)
+    toks = w.tokens
+    grams = tuple(frozenset(zip(*(toks[i:] for i in range(n)), strict=False)) for n in range(1, 5))
+    flat = " ".join(toks)
+    return SentenceProfile(
+        tokens=toks,
+        grams=grams,
+        content=frozenset(t for t in toks if t not in STOP),
+        numbers=frozenset(t for t in toks if _NUMBER.search(t)),
+        names=frozenset(t for i, (t, s) in enumerate(zip(toks, w.starts, strict=True)) if i and text[s].isupper()),
+        n_words=len(toks),
+        chars=frozenset(flat[i : i + 3] for i in range(len(flat) - 2)),
+        stems=frozenset(t[:5] for t in toks),
+    )
+
+
+def _share(x: frozenset, y: frozenset) -> float:
+    return len(x & y) / len(x) if x else 0.0
+
+
+def _mismatch(x: frozenset, y: frozenset) -> float:
+    return len(x ^ y) / len(x | y) if x or y else 0.0
+
+
+def _names_missing(pa: SentenceProfile, pb: SentenceProfile) -> float:
+    """Share of the names either side gives that the other never writes (capitalised or not)."""
+    both = pa.names | pb.names
+    return (len(pa.names - pb.content) + len(pb.names - pa.content)) / len(both) if both else 0.0
+
+
+def paraphrase_features(pa: SentenceProfile, pb: SentenceProfile, cos: float) -> tuple[float, ...]:
+    """The model's inputs for one sentence pair, in ``PARAPHRASE_FEATURES`` order."""
+    ua, ub = pa.grams[0], pb.grams[0]
+    jac = len(ua & ub) / max(len(ua | ub), 1)
+    fwd = [_share(pa.grams[n], pb.grams[n]) for n in range(4)]
+    bwd = [_share(pb.grams[n], pa.grams[n]) for n in range(4)]
+    left_a, left_b = 1.0 - _share(pa.content, pb.content), 1.0 - _share(pb.content, pa.content)
+    return (
+        cos, cos * cos, cos * jac, jac, 1.0 - _mismatch(pa.content, pb.content),
+        *((f + b) / 2 for f, b in zip(fwd, bwd, strict=True)), *(min(f, b) for f, b in zip(fwd, bwd, strict=True)),
+        max(left_a, left_b), min(left_a, left_b), math.log1p(len(pa.content ^ pb.content)),
+        _mismatch(pa.numbers, pb.numbers), _names_missing(pa, pb),
+        min(pa.n_words, pb.n_words) / max(pa.n_words, pb.n_words, 1),
+        1.0 - _mismatch(pa.chars, pb.chars), 1.0 - _mismatch(pa.stems, pb.stems),
+        SequenceMatcher(None, pa.tokens, pb.tokens, autojunk=False).ratio(),
+    )
+
+
+def paraphrase_probability(pa: SentenceProfile, pb: SentenceProfile, cos: float) -> float:
+    """The model's probability that two sentences say the same thing."""
+    z = PARAPHRASE_BIAS + sum(w * x for w, x in zip(PARAPHRASE_WEIGHTS, paraphrase_features(pa, pb, cos), strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def paraphrase_decision(pa: SentenceProfile, pb: SentenceProfile, cos: float, config: AlignConfig) -> float | None:
+    """The semantic pass's verdict on one sentence pair: its match score, or None for no match.
+
+    A pair needs the cosine floor ``paraphrase_cos``; then the model's probability must reach
+    ``paraphrase_p`` (the score is that probability), or, with the model off, the cosine decides."""
+    if cos < config.paraphrase_cos:
+        return None
+    if config.paraphrase_p <= 0.0:
+        return cos
+    p = paraphrase_probability(pa, pb, cos)
+    return p if p >= config.paraphrase_p else None
 
 
 def _chains(seeds: list[tuple[int, int]], max_gap: int) -> list[list[tuple[int, int]]]:
@@ -102,13 +219,154 @@ def verbatim_passages(wa: Words, wb: Words, config: AlignConfig) -> list[tuple[i
         gapless = all(i2 - i1 == 1 and j2 - j1 == 1 for (i1, j1), (i2, j2) in zip(c, c[1:], strict=False))
         score = covered_a / max(a1 - a0, b1 - b0)
         out.append((a0, a1, b0, b1, "verbatim" if gapless else "near_verbatim", round(score, 4)))
-    # One passage per stretch of text on each side: keep the longest where they overlap.
+    # One passage per stretch of text on each side: the longest first; a shorter one that overlaps it
+    # (a chain that ran a word or two into its neighbour's text) gives up the overlap, not its life.
     out.sort(key=lambda p: (-(p[1] - p[0]), p[0], p[2]))
     kept: list[tuple[int, int, int, int, str, float]] = []
     for p in out:
-        if all(p[1] <= q[0] or q[1] <= p[0] for q in kept) and all(p[3] <= q[2] or q[3] <= p[2] for q in kept):
-            kept.append(p)
+        t = _trim(p, kept)
+        if t is not None and t[1] - t[0] >= config.min_passage and t[3] - t[2] >= config.min_passage:
+            kept.append(t)
     return sorted(kept, key=lambda p: p[0])
+
+
+TokPassage = tuple[int, int, int, int, str, float]
+
+
+def _trim(p: TokPassage, kept: list[TokPassage]) -> TokPassage | None:
+    """``p`` less what it shares with passages already kept, cut at its ends (both sides move
+    together: a chain starts and ends on a seed, so its ends run on one diagonal)."""
+    a0, a1, b0, b1, kind, score = p
+    for q in kept:
+        for side, (q0, q1) in enumerate(((q[0], q[1]), (q[2], q[3]))):
+            lo, hi = (a0, a1) if side == 0 else (b0, b1)
+            if not (lo < q1 and q0 < hi):
+                continue
+            if q0 <= lo or (q1 < hi and q0 - lo < hi - q1):
+                d = q1 - lo  # q holds p's start (or the shorter part before it): start after q
+                a0, b0 = a0 + d, b0 + d
+            else:
+                d = hi - q0  # q holds p's end: end before q
+                a1, b1 = a1 - d, b1 - d
+            if a1 <= a0 or b1 <= b0:
+                return None
+    return a0, a1, b0, b1, kind, score
+
+
+# A sentence ends here: terminal punctuation (closing quotes allowed) then space, or a line break.
+_BOUNDARY = re.compile(r"[.!?][\"'”’)\]]*\s|\n")
+_ABBREV = frozenset(["mr", "mrs", "ms", "dr", "st", "jr", "sr", "no", "inc", "corp", "co", "ltd", "gen", "gov", "sen", "rep", "prof", "vs", "jan", "feb", "aug", "sept", "oct", "nov", "dec"])
+_CLOSE = frozenset('.,;:!?"\')]”’')
+_OPEN = frozenset('"\'(“‘')
+
+
+def _ends_sentence(text: str, w: Words, t: int) -> bool:
+    """Whether a sentence ends between token ``t`` and token ``t + 1``."""
+    if t + 1 >= len(w) or t < 0:
+        return False
+    between = text[w.ends[t] : w.starts[t + 1]]
+    if "\n" in between:
+        return True
+    tok = w.tokens[t]
+    return bool(_BOUNDARY.match(between)) and len(tok) > 1 and tok not in _ABBREV
+
+
+def _snap(p: TokPassage, ta: str, wa: Words, tb: str, wb: Words, min_len: int) -> TokPassage:
+    """Move a passage's ends to sentence boundaries where it spills one or two words over them
+    (two texts that go on with "The" or "He said" match by chance, not by copying)."""
+    a0, a1, b0, b1, kind, score = p
+    for m in (1, 0):  # the passage ends with m + 1 words of a next sentence
+        if a1 - a0 - (m + 1) >= min_len and (_ends_sentence(ta, wa, a1 - m - 2) or _ends_sentence(tb, wb, b1 - m - 2)):
+            a1, b1 = a1 - m - 1, b1 - m - 1
+            break
+    for m in (1, 0):  # the passage starts with the last m + 1 words of a previous sentence
+        if a1 - a0 - (m + 1) >= min_len and (_ends_sentence(ta, wa, a0 + m) or _ends_sentence(tb, wb, b0 + m)):
+            a0, b0 = a0 + m + 1, b0 + m + 1
+            break
+    return a0, a1, b0, b1, kind, score
+
+
+def _char_passage(p: TokPassage, ta: str, wa: Words, tb: str, wb: Words) -> Passage:
+    """Token passage to characters, taking in the punctuation and quotes both sides share at its ends."""
+    a0, a1, b0, b1, kind, score = p
+    sa, ea, sb, eb = wa.starts[a0], wa.ends[a1 - 1], wb.starts[b0], wb.ends[b1 - 1]
+    lim_a = wa.starts[a1] if a1 < len(wa) else len(ta)
+    lim_b = wb.starts[b1] if b1 < len(wb) else len(tb)
+    while ea < lim_a and eb < lim_b and ta[ea] == tb[eb] and ta[ea] in _CLOSE:
+        ea, eb = ea + 1, eb + 1
+    low_a = wa.ends[a0 - 1] if a0 > 0 else 0
+    low_b = wb.ends[b0 - 1] if b0 > 0 else 0
+    while sa > low_a and sb > low_b and ta[sa - 1] == tb[sb - 1] and ta[sa - 1] in _OPEN:
+        sa, sb = sa - 1, sb - 1
+    return Passage((sa, ea), (sb, eb), kind, score)
+
+
+def _words_between(w: Words, e: int, s: int) -> int:
+    """Words wholly inside the characters ``[e, s)`` (0 where the ranges touch or overlap)."""
+    if s <= e:
+        return 0
+    lo = int(np.searchsorted(np.asarray(w.starts), e, side="left"))
+    hi = int(np.searchsorted(np.asarray(w.ends), s, side="right"))
+    return max(0, hi - lo)
+
+
+def _holes(ranges: list[tuple[int, int]], w: Words, gap: int) -> int | None:
+    """Words between the ranges (sorted, merged), or None where one gap is wider than ``gap``."""
+    rs = sorted(ranges)
+    end = rs[0][1]
+    total = 0
+    for s, e in rs[1:]:
+        n = _words_between(w, end, s)
+        if n > gap:
+            return None
+        total += n
+        end = max(end, e)
+    return total
+
+
+def _join(passages: list[Passage], chained: int, wa: Words, wb: Words, gap: int, edit: int) -> list[Passage]:
+    """Maximal passages: runs of word-for-word passages that tile one stretch of each side, with
+    gaps of at most ``gap`` words, become one ``near_verbatim`` passage: a heavier edit, or sentences
+    moved within the block. The words left between them must be about as many on both sides (within
+    ``edit``): text only one side has is new material, not an edit, and keeps the passages apart. A
+    sentence-level paraphrase joins only where it lies alone between two seed-and-extend passages
+    (``passages[:chained]``; a reworded sentence between copied ones); a rewrite stays sentence by
+    sentence."""
+    chain = {id(p) for p in passages[:chained]}
+    ps = sorted(passages, key=lambda p: (p.a, p.b))
+    lexical = [p for p in ps if p.kind != "paraphrase"]
+    # A run starts and ends on a word-for-word passage, or on a paraphrase overlapping one.
+    anchor = [
+        p.kind != "paraphrase"
+        or any(p.a[0] < q.a[1] and q.a[0] < p.a[1] and p.b[0] < q.b[1] and q.b[0] < p.b[1] for q in lexical)
+        for p in ps
+    ]
+    out: list[Passage] = []
+    i = 0
+    while i < len(ps):
+        j = i
+        if anchor[i]:
+            for k in range(i + 1, len(ps)):
+                loose = [not anchor[m] for m in (k - 1, k)]
+                if (loose[1] and id(ps[k - 1]) not in chain) or (loose[0] and id(ps[k]) not in chain):
+                    break  # a reworded sentence not between copied ones: a rewrite, not an edit
+                holes_a = _holes([p.a for p in ps[i : k + 1]], wa, gap)
+                if holes_a is None:
+                    break
+                holes_b = _holes([p.b for p in ps[i : k + 1]], wb, gap)
+                if anchor[k] and holes_b is not None and abs(holes_a - holes_b) <= edit:
+                    j = k
+        group = ps[i : j + 1]
+        if len(group) == 1:
+            out.append(group[0])
+        else:
+            a = (min(p.a[0] for p in group), max(p.a[1] for p in group))
+            b = (min(p.b[0] for p in group), max(p.b[1] for p in group))
+            inside = sum(p.a[1] - p.a[0] for p in group)
+            score = sum((p.a[1] - p.a[0]) * p.score for p in group) / max(inside, 1) * min(1.0, inside / (a[1] - a[0]))
+            out.append(Passage(a, b, "near_verbatim", round(score, 4)))
+        i = j + 1
+    return out
 
 
 def _covered(n: int, ranges: list[tuple[int, int]]) -> np.ndarray:
@@ -137,18 +395,32 @@ def align(
     """Align the ``ranges`` of two raw texts (usually their cleaned content spans)."""
     config = config or AlignConfig()
     wa, wb = words_in_ranges(text_a, ranges_a), words_in_ranges(text_b, ranges_b)
-    vp = verbatim_passages(wa, wb, config)
-    passages = [
-        Passage((wa.starts[a0], wa.ends[a1 - 1]), (wb.starts[b0], wb.ends[b1 - 1]), kind, score)
-        for a0, a1, b0, b1, kind, score in vp
-    ]
+    vp = [_snap(p, text_a, wa, text_b, wb, config.min_passage) for p in verbatim_passages(wa, wb, config)]
     mask_a = _covered(len(wa), [(p[0], p[1]) for p in vp])
     mask_b = _covered(len(wb), [(p[2], p[3]) for p in vp])
     verb_a = float(mask_a.mean()) if len(wa) else 0.0
     verb_b = float(mask_b.mean()) if len(wb) else 0.0
+    run_semantic = semantic and config.semantic and embedder is not None and len(wa) and len(wb)
+    sa = _sentences(text_a, ranges_a, wa) if vp or run_semantic else []
+    sb = _sentences(text_b, ranges_b, wb) if vp or run_semantic else []
+    # A sentence mostly taken word for word is aligned whole: its reworded rest is an edit, not new text.
+    side_a = _SentenceIndex(sa, len(wa), mask_a, config.explained)
+    side_b = _SentenceIndex(sb, len(wb), mask_b, config.explained)
+    passages = []
+    for p in vp:
+        q = _char_passage(p, text_a, wa, text_b, wb)
+        a_rng, b_rng = side_a.widen(p[0], p[1], q.a), side_b.widen(p[2], p[3], q.b)
+        passages.append(Passage(a_rng, b_rng, q.kind, q.score))
+    side_a.mark(mask_a)
+    side_b.mark(mask_b)
     doc_cos = None
-    if semantic and config.semantic and embedder is not None and len(wa) and len(wb):
-        doc_cos = _semantic_pass(text_a, ranges_a, wa, mask_a, text_b, ranges_b, wb, mask_b, config, embedder, passages)
+    if run_semantic and embedder is not None:
+        doc_cos = _semantic_pass(
+            text_a, [x for x in sa if x[3] - x[2] >= 4], wa, mask_a, text_b, [x for x in sb if x[3] - x[2] >= 4], wb, mask_b,
+            config, embedder, passages,
+        )
+    if config.join_gap >= 0:
+        passages = _join(passages, len(vp), wa, wb, config.join_gap, config.max_gap)
     lexical = _lexical(wa, wb, config.seed)
     return Alignment(
         passages=tuple(sorted(passages, key=lambda p: (p.a, p.b))),
@@ -171,15 +443,49 @@ def _lexical(wa: Words, wb: Words, k: int) -> float:
     return round(len(sa & sb) / min(len(sa), len(sb)), 4)
 
 
-def _sentences(text: str, ranges: tuple[tuple[int, int], ...], w: Words) -> list[tuple[int, int, int, int]]:
-    """Sentences as ``(char_start, char_end, tok_start, tok_end)``; those with under 4 words dropped."""
+Sentence = tuple[int, int, int, int]  # char_start, char_end, tok_start, tok_end
+
+
+def _sentences(text: str, ranges: tuple[tuple[int, int], ...], w: Words) -> list[Sentence]:
+    """Sentences with words, as ``(char_start, char_end, tok_start, tok_end)``."""
     out = []
     for s, e in ranges:
         for ss, se in sentences(text, s, e):
             t0, t1 = _token_range(w, ss, se)
-            if t1 - t0 >= 4:
+            if t1 > t0:
                 out.append((ss, se, t0, t1))
     return out
+
+
+class _SentenceIndex:
+    """One side's sentences, to widen a word-for-word passage to the sentences it mostly covers."""
+
+    def __init__(self, sents: list[Sentence], n_words: int, mask: np.ndarray, share: float) -> None:
+        self.sents = sents
+        self.of = np.full(n_words, -1, dtype=np.int64)
+        for k, (_, _, t0, t1) in enumerate(sents):
+            self.of[t0:t1] = k
+        self.mostly = [bool(mask[t0:t1].mean() >= share) for _, _, t0, t1 in sents]
+        self.widened: list[tuple[int, int]] = []
+
+    def widen(self, t0: int, t1: int, chars: tuple[int, int]) -> tuple[int, int]:
+        """The passage's characters, widened to the start of its first sentence and the end of its
+        last one where those sentences are mostly covered."""
+        cs, ce = chars
+        if not self.sents:
+            return cs, ce
+        first, last = int(self.of[t0]), int(self.of[t1 - 1])
+        if first >= 0 and self.mostly[first] and self.sents[first][2] < t0:
+            cs = min(cs, self.sents[first][0])
+            self.widened.append((self.sents[first][2], t0))
+        if last >= 0 and self.mostly[last] and self.sents[last][3] > t1:
+            ce = max(ce, self.sents[last][1])
+            self.widened.append((t1, self.sents[last][3]))
+        return cs, ce
+
+    def mark(self, mask: np.ndarray) -> None:
+        for t0, t1 in self.widened:
+            mask[t0:t1] = True
 
 
 def _mean_cos(va: np.ndarray, vb: np.ndarray) -> float:
@@ -188,12 +494,11 @@ def _mean_cos(va: np.ndarray, vb: np.ndarray) -> float:
 
 
 def _semantic_pass(
-    text_a: str, ranges_a: tuple[tuple[int, int], ...], wa: Words, mask_a: np.ndarray,
-    text_b: str, ranges_b: tuple[tuple[int, int], ...], wb: Words, mask_b: np.ndarray,
+    text_a: str, sa: list[Sentence], wa: Words, mask_a: np.ndarray,
+    text_b: str, sb: list[Sentence], wb: Words, mask_b: np.ndarray,
     config: AlignConfig, embedder: Embedder, passages: list[Passage],
 ) -> float | None:
-    sa = _sentences(text_a, ranges_a, wa)
-    sb = _sentences(text_b, ranges_b, wb)
+    """Embed the sentences (of four words or more) and align those the verbatim pass left open."""
     if not sa or not sb:
         return None
     open_a = [k for k, s in enumerate(sa) if mask_a[s[2] : s[3]].mean() < config.explained]
@@ -212,17 +517,31 @@ def _semantic_pass(
     vb = embedder.embed([text_b[s[0] : s[1]] for s in sb])
     doc_cos = _mean_cos(va, vb)
     sims = va[open_a] @ vb[open_b].T
-    order = np.argsort(-sims, axis=None)
+    # The decision on every pair above the cosine floor; the model's lexical features only there.
+    prof_a: dict[int, SentenceProfile] = {}
+    prof_b: dict[int, SentenceProfile] = {}
+    scores = np.zeros_like(sims)
+    for x, y in zip(*np.nonzero(sims >= config.paraphrase_cos), strict=True):
+        x, y = int(x), int(y)
+        if x not in prof_a:
+            prof_a[x] = sentence_profile(text_a, sa[open_a[x]][0], sa[open_a[x]][1])
+        if y not in prof_b:
+            prof_b[y] = sentence_profile(text_b, sb[open_b[y]][0], sb[open_b[y]][1])
+        score = paraphrase_decision(prof_a[x], prof_b[y], float(sims[x, y]), config)
+        if score is not None:
+            scores[x, y] = score
+    order = np.argsort(-scores, axis=None, kind="stable")
     used_a: dict[int, int] = {}
     used_b: dict[int, int] = {}
     for flat in order:
         x, y = divmod(int(flat), len(open_b))
-        if sims[x, y] < config.paraphrase_cos:
+        if scores[x, y] <= 0.0:
             break
         if x in used_a or y in used_b:
             continue
         used_a[x], used_b[y] = y, x
-    # One-to-two: an unmatched neighbour that carries the rest of a split sentence joins the match.
+    # One-to-many: an unmatched neighbour that carries the rest of a split (or merged) sentence joins
+    # the match when it is close to the matched sentence of the other side.
     groups_a = {x: [x] for x in used_a}
     groups_b = {x: [used_a[x]] for x in used_a}
     for x, y in list(used_a.items()):
@@ -231,7 +550,7 @@ def _semantic_pass(
                 groups_b[x].append(ny)
                 used_b[ny] = x
         for nx in (x - 1, x + 1):
-            if 0 <= nx < len(open_a) and nx not in used_a and nx not in groups_a and sims[nx, y] >= config.split_cos:
+            if 0 <= nx < len(open_a) and nx not in used_a and sims[nx, y] >= config.split_cos and open_a[nx] - open_a[x] == nx - x:
                 groups_a[x].append(nx)
                 used_a[nx] = y
     for x in groups_a:
@@ -247,5 +566,5 @@ def _semantic_pass(
         tb = set(wb.tokens[kb[0][2] : kb[-1][3]])
         jac = len(ta & tb) / max(len(ta | tb), 1)
         kind = "near_verbatim" if jac >= config.near_verbatim_jaccard else "paraphrase"
-        passages.append(Passage(a_rng, b_rng, kind, round(float(sims[x, used_a[x]]), 4)))
+        passages.append(Passage(a_rng, b_rng, kind, round(float(scores[x, used_a[x]]), 4)))
     return round(doc_cos, 4)

@@ -58,8 +58,8 @@ class CandidateIndex:
         self.sketches[sk.doc_id] = sk
         if sk.n_words:
             self.by_hash[sk.body_hash].append(sk.doc_id)
-            for key in _bands(sk.minhash, self.config.bands):
-                self.by_band[key].append(sk.doc_id)
+        for key in band_keys(sk, self.config.bands):
+            self.by_band[key].append(sk.doc_id)
         for a in sk.anchors.tolist():
             self.by_anchor[a].append(sk.doc_id)
         for n in sk.names:
@@ -73,7 +73,7 @@ class CandidateIndex:
         if sk.n_words:
             for other in self.by_hash[sk.body_hash]:
                 found[other].add("exact")
-            for key in _bands(sk.minhash, cfg.bands):
+            for key in band_keys(sk, cfg.bands):
                 docs = self.by_band[key]
                 if len(docs) <= cfg.max_key_docs * 4:
                     for other in docs:
@@ -93,7 +93,7 @@ class CandidateIndex:
         for n in sk.names:
             docs = self.by_name.get(n, [])
             if 1 < len(docs) <= cfg.max_key_docs:
-                w = math.log(n_docs / len(docs)) + 1.0
+                w = name_weight(len(docs), n_docs)
                 for other in docs:
                     weight[other] += w
                     count[other] += 1
@@ -102,6 +102,16 @@ class CandidateIndex:
                 found[other].add("names")
         found.pop(doc_id, None)
         return found
+
+
+def band_keys(sk: Sketch, bands: int) -> list[bytes]:
+    """A sketch's LSH band keys (none for an empty body): the keys both engines bucket documents on."""
+    return list(_bands(sk.minhash, bands)) if sk.n_words else []
+
+
+def name_weight(df: int, n_docs: int) -> float:
+    """Weight of a name held by ``df`` of ``n_docs`` documents: rarer names say more about a pair."""
+    return math.log(n_docs / df) + 1.0
 
 
 def _bands(sig: np.ndarray, bands: int) -> Iterable[bytes]:

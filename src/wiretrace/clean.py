@@ -11,12 +11,16 @@ boundary. Every verdict carries the rule that reached it, for ``--explain-clean`
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 
+import numpy as np
 import xxhash
 
+from .clean_features import BlockInfo, Linear, PageFeatures, stage1_features, stage2_features
 from .errors import ConfigError
 from .model import Cleaned, Document, Segment
 from .names import lower_vocabulary, names_in
@@ -66,7 +70,11 @@ TEASER_HEADER = re.compile(
     r"more (stories|news|from [\w .'-]+|on this story|on [\w .'-]+)|read (more|next|also)|(you )?(may|might) (also )?like|"
     r"(more|other|latest|top) [\w' -]{0,30}(news|stories|headlines|articles|reads)|around the (region|web|world|site|country)|"
     r"most (read|popular|viewed|shared)|trending( now| stories)?|top stories|latest( news| stories)?|popular( now)?|"
-    r"editor'?s picks|don'?t miss|see also|also read|further reading|in other news|more to read)\W*$",
+    r"editor'?s picks|don'?t miss|see also|also read|further reading|in other news|more to read|"
+    r"das könnte (sie|dich) auch interessieren|mehr zum thema|weitere (artikel|beiträge|nachrichten|meldungen)|"
+    r"ähnliche (beiträge|artikel)|verwandte (artikel|beiträge)|lesen sie auch|auch interessant|meistgelesen|"
+    r"à lire aussi|lire aussi|sur le même sujet|artículos relacionados|noticias relacionadas|"
+    r"czytaj (też|także)|zobacz (też|także|również))\W*$",
     _I,
 )
 FOOTER = re.compile(
@@ -101,7 +109,18 @@ META_LINE = re.compile(
 )
 META_PREFIX = re.compile(r"^\W*date\s+\d{4}-\d{2}-\d{2}\s+", _I)
 BULLET = re.compile(r"^[•·▪◦●►▸*\-–]\s+\S")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")  # tokens.words' word, counted without building tokens
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 TERMINAL = re.compile(r"[.!?…:;\"”’)]$")
+
+
+def _count_words(text: str, start: int, end: int) -> int:
+    """Words of a block; in Chinese or Japanese script (no spaces) two characters count as one word."""
+    block = text[start:end]
+    n = len(_WORD.findall(block))
+    if not block.isascii():
+        n += len(_CJK.findall(block)) // 2
+    return n
 
 
 def block_key(text: str) -> str:
@@ -154,6 +173,82 @@ def learn_boilerplate(index: BlockIndex, config: CleanConfig) -> frozenset[str]:
     return frozenset(out)
 
 
+# --- the trained classifier ---------------------------------------------------------------------
+# Kinds the rules decide alone: the headline and its repeats are never the story's body, a second
+# article is another story, corpus boilerplate was learned from the corpus itself, and the wording
+# rules for appeals, comment forms, date lines, bylines, captions, footers and the standfirst right
+# under the headline are right on ~98% of
+# the labelled blocks of both data sets (bench/clean_train.py) and cost < 0.002 F1 as hard rules.
+# Teaser runs are left to the classifier (a "Latest news" menu header above the article would take
+# the article with it), except where the list follows the article's body (_teasers_after_body).
+HARD_KINDS = frozenset(
+    {"title", "title_repeat", "other_article", "corpus_boilerplate"}
+    | {"appeal", "comments", "dateline_meta", "byline", "caption", "boilerplate", "standfirst"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """Two stacked logistic regressions: stage 1 reads a block and its neighbours, stage 2 adds the
+    stage-1 verdicts of the neighbourhood and of the page's core."""
+
+    stage1: Linear
+    stage2: Linear
+    threshold: float  # p(body) a block needs to be body
+    rule_threshold: float  # ... when a wording rule named it noise (a byline, a teaser list...)
+
+
+@cache
+def load_model(mode: str) -> Model:
+    """The weights for ``mode`` ("html" or "text"), trained by ``bench/clean_train.py``."""
+    from .clean_weights import MODELS
+
+    if mode not in MODELS:
+        raise ConfigError("clean", "mode", mode, f"one of {sorted(MODELS)} (the modes clean_weights.py has weights for)")
+    m = MODELS[mode]
+    threshold = float(m["threshold"])
+    return Model(
+        Linear.from_dict(m["stage1"]), Linear.from_dict(m["stage2"]), threshold, float(m.get("rule_threshold", threshold))
+    )
+
+
+_PHRASES = {
+    "hinted": ("inside the markup's main content", "outside the markup's main content"),
+    "hint_w3": ("among main-content blocks", "far from main-content blocks"),
+    "hint_w10": ("in a main-content region", "outside the main-content region"),
+    "in_hint_range": ("between main-content blocks", "before or after the main content"),
+    "hint_prev": ("after a main-content block", "not after a main-content block"),
+    "hint_next": ("before a main-content block", "not before a main-content block"),
+    "lw": ("long", "short"),
+    "lc": ("long", "short"),
+    "stop": ("many function words (prose)", "few function words (not prose)"),
+    "stop_n": ("many function words (prose)", "few function words (not prose)"),
+    "term": ("ends like a sentence", "no sentence end"),
+    "run_short": ("in a run of short lines (menu, list)", "not in a run of short lines"),
+    "run_prose": ("in a run of prose paragraphs", "not in a run of prose"),
+    "coh": ("on the page's topic", "off the page's topic"),
+    "coh2": ("on the page's topic", "off the page's topic"),
+    "p1_w2": ("neighbours look like body", "neighbours look like noise"),
+    "p1_w5": ("neighbourhood looks like body", "neighbourhood looks like noise"),
+    "p1_prev": ("previous block looks like body", "previous block looks like noise"),
+    "p1_next": ("next block looks like body", "next block looks like noise"),
+    "in_region": ("inside the page's main run of body", "outside the page's main run of body"),
+    "region_dist": ("far from the page's main run of body", "near the page's main run of body"),
+    "dup": ("repeated on the page", "not repeated on the page"),
+    "p1": ("looks like body on its own", "looks like noise on its own"),
+}
+
+
+def _describe(name: str, value: float) -> str:
+    if name.startswith("k_"):
+        return f"rules say {name[2:]}" if value else f"rules say nothing of {name[2:]}"
+    if name.startswith("c_"):
+        return f"{name[2:]} wording" if value else f"no {name[2:]} wording"
+    high, low = _PHRASES.get(name, (f"high {name}", f"low {name}"))
+    logged = name in ("lw", "lc", "stop_n", "run_short", "run_prose", "region_dist", "hint_dist", "title_dist")
+    return high if value > (2.0 if logged else 0.5) else low
+
+
 # --- per-document cleaning -----------------------------------------------------------------------
 @dataclass(slots=True)
 class _Block:
@@ -164,6 +259,11 @@ class _Block:
     kind: str = ""
     reason: str = ""
     hinted: bool = False
+    rule: str = ""  # the kind the wording rules gave, kept after the classifier's verdict
+
+
+def _is_prose(b: _Block) -> bool:
+    return b.n_words >= 12 and bool(TERMINAL.search(b.text))
 
 
 def _is_headline(b: _Block) -> bool:
@@ -178,43 +278,147 @@ def _same_title(text: str, title: str | None) -> bool:
     return x == t
 
 
-def clean(doc: Document, config: CleanConfig | None = None, boilerplate: frozenset[str] = frozenset()) -> Cleaned:
-    """Segment one document into body and removed spans. Pure: same input, same output."""
+@dataclass(slots=True)
+class Analysis:
+    """A document cut into blocks, with the rule pass's kinds and the classifier's features."""
+
+    blocks: list[_Block]
+    mode: str  # "html" when the page came with markup hints, else "text"
+    features: PageFeatures  # stage-1 features, one row per block (clean_features.STAGE1)
+
+
+def analyse(doc: Document, config: CleanConfig | None = None, boilerplate: frozenset[str] = frozenset()) -> Analysis:
+    """Blocks of a document, the kinds the wording rules give them, and the classifier's features.
+
+    The rules name what a block would be if it is noise (a byline, a caption, a comment form...);
+    the classifier then weighs those names with the block's shape, its neighbours and the markup.
+    """
     config = config or CleanConfig()
     text = doc.text
-    blocks = [_Block(s, e, text[s:e], len(words(text, s, e))) for s, e in lines(text)]
+    blocks = [_Block(s, e, text[s:e], _count_words(text, s, e)) for s, e in lines(text)]
+    hints = sorted((h.start, h.end) for h in doc.hints if h.kind == "markup_body")
+    if hints:
+        starts = [s for s, _ in hints]
+        for b in blocks:
+            k = bisect_right(starts, b.end - 1) - 1  # the last hint starting inside or before the block
+            b.hinted = k >= 0 and hints[k][1] > b.start
     if not blocks:
-        return Cleaned(doc.id, ())
-    hints = [(h.start, h.end) for h in doc.hints if h.kind == "markup_body"]
-    for b in blocks:
-        b.hinted = any(hs < b.end and b.start < he for hs, he in hints)
+        return Analysis(blocks, "html" if hints else "text", stage1_features([], has_hints=False))
     first = blocks[0]
     # Without metadata, the first line is the headline only if it looks like one (not prose).
     title = doc.title or (first.text if first.n_words <= 30 and not first.text.rstrip().endswith(".") else None)
-    _first_pass(blocks, title, boilerplate, has_hints=bool(hints))
+    _first_pass(blocks, title, boilerplate)
     _teaser_and_comment_runs(blocks)
-    _second_article(blocks)
-    _sandwiches(blocks, config)
-    _edges(blocks)
+    _second_article(blocks, title)
+    infos = [BlockInfo(b.text, b.n_words, b.kind, b.hinted) for b in blocks]
+    mode = "html" if hints else "text"
+    return Analysis(blocks, mode, stage1_features(infos, has_hints=bool(hints)))
+
+
+def clean(doc: Document, config: CleanConfig | None = None, boilerplate: frozenset[str] = frozenset()) -> Cleaned:
+    """Segment one document into body and removed spans. Pure: same input, same output."""
+    an = analyse(doc, config, boilerplate)
+    if not an.blocks:
+        return Cleaned(doc.id, ())
+    _verdicts(an)
+    _teasers_after_body(an.blocks)
+    _sandwiches(an.blocks, config or CleanConfig())
     segments: list[Segment] = []
-    for b in blocks:
-        segments.extend(_split_sentences(text, b))
+    for b in an.blocks:
+        segments.extend(_split_sentences(doc.text, b))
     return Cleaned(doc.id, tuple(segments))
 
 
-def _first_pass(blocks: list[_Block], title: str | None, boilerplate: frozenset[str], has_hints: bool) -> None:
+def _verdicts(an: Analysis) -> None:
+    """Body or noise for every block the rules left open or named weakly, by the trained classifier.
+
+    The headline, its repeats, a second article and corpus boilerplate stay as the rules say; every
+    other block is body when the classifier's probability reaches the mode's threshold, else noise
+    of the kind the rules named (``boilerplate`` when they named none).
+    """
+    model = load_model(an.mode)
+    infos = [BlockInfo(b.text, b.n_words, b.kind, b.hinted) for b in an.blocks]
+    for b in an.blocks:
+        b.rule = b.kind
+    x1 = an.features.x1
+    p1 = model.stage1.predict(x1)
+    x2 = np.hstack([x1, stage2_features(infos, an.features, p1)])
+    p2 = model.stage2.predict(x2)
+    contrib = model.stage2.contributions(x2)
+    for i, b in enumerate(an.blocks):
+        if b.kind in HARD_KINDS:
+            b.kind = "boilerplate" if b.kind == "corpus_boilerplate" else b.kind
+            continue
+        body = p2[i] >= (model.rule_threshold if b.kind else model.threshold)
+        why = _why(model.stage2.names, x2[i], contrib[i], body)
+        if body:
+            b.kind, b.reason = "body", f"classifier p(body)={p2[i]:.2f}: {why}"
+        else:
+            rule = f"{b.reason}; " if b.kind else ""
+            b.kind = b.kind or "boilerplate"
+            b.reason = f"{rule}classifier p(body)={p2[i]:.2f}: {why}"
+
+
+def _sandwiches(blocks: list[_Block], config: CleanConfig, max_run: int = 2) -> None:
+    """A short run of body blocks between two appeal (or comment) blocks, off the page's topic, takes
+    their kind: an appeal paragraph without appeal words, inside the appeal."""
+    body = Counter[str]()
+    for b in blocks:
+        if b.kind == "body" and b.n_words >= 12:
+            body.update(content_words(b.text))
+    i = 1
+    while i < len(blocks) - 1:
+        if blocks[i].kind != "body" or blocks[i - 1].kind not in ("appeal", "comments"):
+            i += 1
+            continue
+        j = i
+        while j < len(blocks) and blocks[j].kind == "body":
+            j += 1
+        kind = blocks[i - 1].kind
+        if j < len(blocks) and j - i <= max_run and blocks[j].kind == kind:
+            for b in blocks[i:j]:
+                cw = content_words(b.text)
+                if cosine(cw, body - cw) < config.coherence_floor:
+                    b.kind, b.reason = kind, f"between {kind} blocks and off the page's topic"
+        i = j
+
+
+def _teasers_after_body(blocks: list[_Block], min_prose: int = 2) -> None:
+    """A teaser-list header after the article's body ends the article: the list it heads is noise."""
+    prose = 0
+    for i, b in enumerate(blocks):
+        if b.kind == "body" and _is_prose(b):
+            prose += 1
+        if prose < min_prose or not TEASER_HEADER.match(b.text):
+            continue
+        b.kind, b.reason = "teasers", "teaser-list header after the article's body"
+        for c in blocks[i + 1 :]:
+            if c.rule != "teasers":
+                break
+            c.kind, c.reason = "teasers", "item of a teaser list after the article's body"
+        return
+
+
+def _why(names: tuple[str, ...], row: np.ndarray, contrib: np.ndarray, body: bool) -> str:
+    """The features that pushed hardest toward the verdict, in words."""
+    order = np.argpartition(-contrib if body else contrib, 3)[:3] if len(contrib) > 3 else np.arange(len(contrib))
+    order = order[np.argsort(-contrib[order] if body else contrib[order])]
+    return ", ".join(_describe(names[j], row[j]) for j in order if (contrib[j] > 0) == body)
+
+
+def _first_pass(blocks: list[_Block], title: str | None, boilerplate: frozenset[str]) -> None:
     seen_title = False
     for i, b in enumerate(blocks):
         t = b.text
         if block_key(t) in boilerplate:
-            b.kind, b.reason = "boilerplate", "block recurs across unrelated documents of the corpus"
+            b.kind, b.reason = "corpus_boilerplate", "block recurs across unrelated documents of the corpus"
         elif _same_title(t, title):
             b.kind = "title_repeat" if seen_title else "title"
             b.reason = "repeats the headline" if seen_title else "the headline"
             seen_title = True
         elif META_PREFIX.match(t) and _same_title(t, title):
             b.kind, b.reason = "title", "date + headline line"
-        elif COMMENT_HEADER.match(t) or COMMENT_LINE.search(t) and b.n_words < 25:
+        elif b.n_words < 25 and (COMMENT_HEADER.match(t) or COMMENT_LINE.search(t)):
             b.kind, b.reason = "comments", "comment-form wording"
         elif TEASER_HEADER.match(t):
             b.kind, b.reason = "teasers", "teaser-list header"
@@ -222,16 +426,14 @@ def _first_pass(blocks: list[_Block], title: str | None, boilerplate: frozenset[
             b.kind, b.reason = "dateline_meta", "date / reading-time line"
         elif BYLINE.match(t) and b.n_words <= 6:
             b.kind, b.reason = "byline", "byline shape (By …, ALL-CAPS name, Name, outlet)"
-        elif CAPTION.search(t) and b.n_words <= 80 and not t.startswith(("“", '"')):
+        elif b.n_words <= 80 and CAPTION.search(t) and not t.startswith(("“", '"')):
             b.kind, b.reason = "caption", "photo caption / credit wording"
-        elif FOOTER.search(t) and b.n_words < 30:
+        elif b.n_words < 30 and FOOTER.search(t):
             b.kind, b.reason = "boilerplate", "footer / sharing / cookie wording"
         elif _appeal_share(t) >= 0.5:
             b.kind, b.reason = "appeal", "donation / subscription appeal wording"
         elif i <= 3 and seen_title and 8 <= b.n_words <= 40 and not TERMINAL.search(t) and _before_body(blocks, i):
             b.kind, b.reason = "standfirst", "summary line under the headline, no final stop"
-        elif has_hints and not b.hinted:
-            b.kind, b.reason = "boilerplate", "outside the page's main content (markup)"
 
 
 def _before_body(blocks: list[_Block], i: int) -> bool:
@@ -239,6 +441,8 @@ def _before_body(blocks: list[_Block], i: int) -> bool:
 
 
 def _appeal_share(text: str) -> float:
+    if not APPEAL.search(text):
+        return 0.0
     sents = [text[s:e] for s, e in sentences(text)]
     if not sents:
         return 0.0
@@ -287,21 +491,26 @@ def _teaser_and_comment_runs(blocks: list[_Block]) -> None:
         run = []
 
 
-def _second_article(blocks: list[_Block], min_run: int = 3) -> None:
-    """A headline line followed by a byline inside the body starts another article.
+def _second_article(blocks: list[_Block], title: str | None, min_run: int = 3) -> None:
+    """A headline line followed by a byline, glued right after body paragraphs, starts another article.
 
     Its blocks run (at least ``min_run`` prose blocks) until one that names more of the first
     article's own people and places than of the second's. The page's story is the first one,
-    the one the title heads.
+    the one the title heads. On a web page a headline + byline is mostly the page's own article
+    header, so the second one must follow two prose paragraphs directly and differ from the title.
     """
     n = len(blocks)
-    for i in range(1, n - 2):
+    title_words = set(words(title).tokens) if title else set()
+    for i in range(2, n - 2):
         head, by = blocks[i], blocks[i + 1]
         if head.kind != "" or not _is_headline(head) or by.kind != "byline":
             continue
-        before = [b for b in blocks[:i] if b.kind == "" and b.n_words >= 12]
-        if not before:
+        if not all(_is_prose(b) and b.kind == "" for b in blocks[i - 2 : i]):
             continue
+        head_words = set(words(head.text).tokens)
+        if title_words and len(head_words & title_words) >= 0.5 * len(head_words | title_words):
+            continue
+        before = [b for b in blocks[:i] if b.kind == "" and b.n_words >= 12]
         lower_vocab = lower_vocabulary("\n".join(b.text for b in blocks))
         names_a: set[str] = set()
         for b in before:
@@ -321,46 +530,6 @@ def _second_article(blocks: list[_Block], min_run: int = 3) -> None:
             for b in taken:
                 b.kind, b.reason = "other_article", f"second article headed {head.text[:60]!r} (headline + byline)"
         return
-
-
-def _sandwiches(blocks: list[_Block], config: CleanConfig, max_run: int = 2) -> None:
-    """A short run of undecided blocks between two noise blocks of one kind, off the page's topic,
-    takes their kind (an appeal paragraph without appeal words, inside the appeal)."""
-    body = Counter[str]()
-    for b in blocks:
-        if b.kind == "" and b.n_words >= 12:
-            body.update(content_words(b.text))
-    i = 1
-    while i < len(blocks) - 1:
-        if blocks[i].kind != "" or blocks[i - 1].kind == "":
-            i += 1
-            continue
-        j = i
-        while j < len(blocks) and blocks[j].kind == "":
-            j += 1
-        kind = blocks[i - 1].kind
-        if j < len(blocks) and j - i <= max_run and blocks[j].kind == kind and kind in ("appeal", "teasers", "comments", "boilerplate"):
-            for b in blocks[i:j]:
-                cw = content_words(b.text)
-                if cosine(cw, body - cw) < config.coherence_floor:
-                    b.kind, b.reason = kind, f"between {kind} blocks and off the page's topic"
-        i = j
-
-
-def _edges(blocks: list[_Block]) -> None:
-    """Undecided short lines before the first or after the last body paragraph are page furniture."""
-    prose = [i for i, b in enumerate(blocks) if b.kind == "" and (b.n_words >= 8 or TERMINAL.search(b.text))]
-    first, last = (prose[0], prose[-1]) if prose else (len(blocks), -1)
-    for i, b in enumerate(blocks):
-        if b.kind != "":
-            continue
-        if i < first or i > last:
-            if _is_headline(b) and i > last and i > 0 and blocks[i - 1].kind == "teasers":
-                b.kind, b.reason = "teasers", "headline after a teaser list"
-            else:
-                b.kind, b.reason = "boilerplate", "short line outside the article's prose"
-        else:
-            b.kind, b.reason = "body", "article prose" if b.n_words >= 8 else "subheading inside the article"
 
 
 def _split_sentences(text: str, b: _Block) -> list[Segment]:

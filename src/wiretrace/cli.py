@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -54,6 +55,11 @@ def _progress(quiet: bool) -> Iterator:
         yield update
 
 
+class Engine(StrEnum):
+    local = "local"
+    spark = "spark"
+
+
 @app.command("run")
 def run_cli(
     inputs: Annotated[list[Path], typer.Argument(help="Files or folders: .txt .html .htm .jsonl .warc .warc.gz")],
@@ -66,6 +72,10 @@ def run_cli(
     lexical_only: Annotated[
         bool, typer.Option("--lexical-only", help="No sentence embeddings: duplicates, containment, verbatim reuse only")
     ] = False,
+    engine: Annotated[
+        Engine, typer.Option("--engine", help="local, or spark: the same stages as Spark jobs (needs the spark extra and Java 17); "
+                             "writes Parquet tables under --out/tables, reads .parquet too, keeps no store")
+    ] = Engine.local,
 ) -> None:
     """Run the whole pipeline on INPUTS into the store under --out; add files to the same --out later
     and only the new ones are processed.
@@ -79,7 +89,12 @@ def run_cli(
     stats = Stats()
     config = RunConfig(align=AlignConfig(semantic=not lexical_only))
     with _errors(), _progress(quiet or as_json) as bar:
-        report = run([str(p) for p in inputs], config, out=out_dir, progress=bar, stats=stats)
+        if engine is Engine.spark:
+            from .spark import run_spark
+
+            report = run_spark([str(p) for p in inputs], config, out=out_dir, progress=bar, stats=stats)
+        else:
+            report = run([str(p) for p in inputs], config, out=out_dir, progress=bar, stats=stats)
         json_path, html_path = write_report(report, out_dir, with_text=with_text, html=not no_html)
     for sk in stats.skipped:
         err.print(f"[yellow]skipped[/yellow] {sk.path}: {sk.reason}", highlight=False)
@@ -255,6 +270,45 @@ def stories_cli(
     for s in stories:
         table.add_row(s.id, str(len(s.documents)), s.origin or "-", s.title[:70])
     out.print(table)
+
+
+@app.command("serve")
+def serve_cli(
+    store_dir: Annotated[Path, typer.Option("--store", help="The --out folder of a run (created if missing)")] = Path("out"),
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; the default serves this machine only")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port", min=1, max=65535)] = 8000,
+    token: Annotated[
+        str | None, typer.Option("--token", envvar="WIRETRACE_TOKEN", help="API token that POST /documents requires")
+    ] = None,
+    max_body_mb: Annotated[float, typer.Option("--max-body-mb", help="Largest request body, in MiB", min=0.01)] = 8.0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No banner, no access log")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Debug logging")] = False,
+) -> None:
+    """Serve the story browser and the HTTP API over a store: story list, story, pair and document pages,
+    search by text, and POST /documents to add pages (stories update as they arrive). API schema at /openapi.json.
+
+    Example: wiretrace serve --store out/demo --port 8000
+    """
+    try:
+        import uvicorn
+
+        from .service import create_app
+    except ImportError as e:
+        err.print(f"[red]error:[/red] serve: {e}; install the serve extra: pip install 'wiretrace[serve]'", highlight=False)
+        raise typer.Exit(1) from None
+    local = host in ("127.0.0.1", "localhost")  # then only this machine's names are answered (DNS rebinding)
+    with _errors():
+        application = create_app(
+            store_dir, token=token, max_body_bytes=int(max_body_mb * 1024 * 1024),
+            allowed_hosts=["127.0.0.1", "localhost"] if local else None,
+        )
+    if not quiet:
+        if host not in ("127.0.0.1", "localhost", "::1") and not token:
+            err.print(f"[yellow]warning:[/yellow] listening on {host} without --token: anyone who reaches it can add documents",
+                      highlight=False)
+        err.print(f"wiretrace: serving {store_dir} at http://{host}:{port}/ (Ctrl+C stops)", highlight=False)
+    uvicorn.run(application, host=host, port=port, log_level="debug" if verbose else "warning" if quiet else "info",
+                access_log=not quiet)
 
 
 def main() -> None:

@@ -55,3 +55,7 @@ class NotFoundError(WiretraceError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class EngineError(WiretraceError):
+    """The chosen engine cannot run here (Spark: pyspark or Java missing, or the session failed)."""

@@ -174,6 +174,11 @@ def idf_from_sketches(sketches: Iterable[Sketch]) -> dict[str, float]:
     for sk in sketches:
         df.update(sk.topic.keys())
         n += 1
+    return idf_from_counts(df, n)
+
+
+def idf_from_counts(df: Mapping[str, int], n: int) -> dict[str, float]:
+    """Smoothed idf from document frequencies over ``n`` documents (shared with the Spark engine)."""
     return {k: math.log((1 + n) / (1 + v)) + 1.0 for k, v in df.items()}
 
 

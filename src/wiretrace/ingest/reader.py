@@ -100,8 +100,7 @@ class _Ids:
             earlier = known if known is not None and known != path else None
         if earlier is None:
             return None
-        fix = _FIXES.get(fmt, _DEFAULT_FIX)
-        return Skipped(where, f"duplicate id '{doc_id}' (already read from {earlier}); {fix}")
+        return Skipped(where, duplicate_reason(doc_id, earlier, fmt))
 
     def claim(self, document: Document, where: str, fmt: str) -> Document | Skipped:
         duplicate = self.duplicate(document.id, document.path, where, fmt)
@@ -112,6 +111,17 @@ class _Ids:
 
     def claimer(self, fmt: str) -> Callable[[Document, str], Document | Skipped]:
         return lambda document, where: self.claim(document, where, fmt)
+
+
+def duplicate_reason(doc_id: str, earlier: str, fmt: str) -> str:
+    """Why a document whose id was read before (at ``earlier``) is skipped; the Spark engine says the same."""
+    return f"duplicate id '{doc_id}' (already read from {earlier}); {_FIXES.get(fmt, _DEFAULT_FIX)}"
+
+
+def list_inputs(paths: Sequence[str | os.PathLike[str]]) -> Iterator[tuple[str, str, str | None]]:
+    """``(path, format, problem)`` of every input file in reading order: the walk ``read_inputs`` does,
+    for engines that read the files apart (Spark)."""
+    return _files(paths)
 
 
 def _read_page(path: str, doc_id: str, fmt: str, limit: int) -> Document:

@@ -1,0 +1,226 @@
+"""The same pipeline on Apache Spark, with the same results: ``wiretrace run --engine spark``.
+
+ingest -> clean -> sketch -> candidates -> align -> relate -> stories -> trace, as Spark jobs:
+
+1. **ingest** (``spark_jobs.ingest``): JSONL split by lines, Parquet rows, one task per other file;
+   duplicate ids resolved by reading order, as the local reader does.
+2. **clean** needs the corpus's boilerplate: block keys per document (``document_blocks``), their
+   statistics by aggregation, ``learn_boilerplate`` per frequent block (``spark_jobs.corpus``); the
+   set goes to every executor as a broadcast. Then ``clean`` and ``prepare`` per partition.
+3. **candidates** (``spark_jobs.candidates``): LSH bands, body hashes, anchors and names become
+   shuffles on their keys; the idf of topic words is a count by key, broadcast.
+4. **align + relate**: each candidate pair meets its two documents by two joins and goes through
+   ``relate_pair``; the sentence embedder is made once per Python worker.
+5. **stories** (``spark_jobs.components``): connected components by large-star / small-star rounds;
+   a story's id is ``story_id`` of its smallest member, as in the local engine.
+6. **trace**: ``trace_story`` per story, its members and pairs grouped by the component's root.
+
+The results equal the local engine's report for any input order and partitioning (ids are stable;
+ties are broken by id or content hash, never by arrival). A run writes Parquet tables (documents,
+pairs, passages, stories) under ``OUT/tables``, and gathers the report on the driver unless told not
+to (``SparkConfig.report``). Unlike the local engine there is no store: every run reads all of its
+inputs again.
+
+pyspark is an optional extra (``pip install 'wiretrace[spark]'``, Java 17+); it is imported only here
+and in ``spark_jobs``, inside functions. Settings by environment for the CLI and ``spark-submit``:
+``WIRETRACE_SPARK_MASTER`` (default: spark-submit's master, else ``local[*]``),
+``WIRETRACE_SPARK_PARTITIONS``, ``WIRETRACE_SPARK_TABLES`` (where the tables go).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError, EngineError
+from .model import Report, Story
+from .pipeline import Progress, RunConfig, Stats
+
+if TYPE_CHECKING:
+    from pyspark import RDD
+    from pyspark.sql import SparkSession
+
+    from .model import Pair
+    from .pipeline import Prepared
+
+INSTALL_HINT = "install the Spark extra: pip install 'wiretrace[spark]' (it needs Java 17 or later: check `java -version`)"
+
+
+@dataclass(frozen=True, slots=True)
+class SparkConfig:
+    """Where and how the Spark engine runs; the pipeline's own settings stay in ``RunConfig``."""
+
+    master: str | None = None  # None: spark-submit's master, else local[*]
+    partitions: int = 0  # partitions of the document and pair data sets; 0: twice the default parallelism
+    tables: str | None = None  # where the Parquet tables go; None: OUT/tables (no tables without OUT)
+    report: bool = True  # gather documents, pairs and stories on the driver for the report
+    conf: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # more Spark settings
+
+    def __post_init__(self) -> None:
+        if self.partitions < 0:
+            raise ConfigError("spark", "partitions", self.partitions, "0 (automatic) or a positive number")
+
+    @classmethod
+    def from_env(cls) -> SparkConfig:
+        """Settings from ``WIRETRACE_SPARK_MASTER``, ``WIRETRACE_SPARK_PARTITIONS``, ``WIRETRACE_SPARK_TABLES``."""
+        raw = os.environ.get("WIRETRACE_SPARK_PARTITIONS", "0")
+        if not raw.isdigit():
+            raise ConfigError("spark", "WIRETRACE_SPARK_PARTITIONS", raw, "a whole number of partitions")
+        return cls(
+            master=os.environ.get("WIRETRACE_SPARK_MASTER") or None, partitions=int(raw),
+            tables=os.environ.get("WIRETRACE_SPARK_TABLES") or None,
+        )
+
+
+def spark_session(config: SparkConfig | None = None) -> SparkSession:
+    """The active session, or a new one: under ``spark-submit`` on its master, else on ``config.master``."""
+    config = config or SparkConfig()
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError(f"spark: pyspark is not installed; {INSTALL_HINT}.") from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    submitted = "PYSPARK_GATEWAY_PORT" in os.environ  # spark-submit started the JVM and set the master
+    builder = SparkSession.builder.appName("wiretrace")
+    master = config.master or (None if submitted else "local[*]")
+    if master is not None:
+        builder = builder.master(master)
+    if master is not None and master.startswith("local"):
+        if not submitted and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            raise EngineError(f"spark: no Java found (java on PATH or JAVA_HOME); {INSTALL_HINT}.")
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers otherwise take the system python
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
+    for key, value in config.conf:
+        builder = builder.config(key, value)
+    try:
+        session = builder.getOrCreate()
+    except Exception as err:  # noqa: BLE001 - py4j and the JVM launcher raise many kinds; all mean "no session"
+        raise EngineError(f"spark: the session did not start ({str(err).strip()[:300]}); {INSTALL_HINT}.") from None
+    if master is not None and master.startswith("local"):
+        session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(slots=True)
+class SparkResult:
+    """The distributed results of a run (persisted), for callers that go on with them."""
+
+    items: RDD[tuple[str, Prepared]]
+    pairs: RDD[tuple[tuple[str, str], Pair]]
+    stories: RDD[Story]
+    tables: dict[str, str]
+
+    def release(self) -> None:
+        for rdd in (self.items, self.pairs, self.stories):
+            rdd.unpersist()
+
+
+def run_distributed(
+    spark: SparkSession, paths: Sequence[str | os.PathLike[str]], config: RunConfig, spark_config: SparkConfig,
+    stats: Stats, progress: Progress, tables: str | None = None,
+) -> SparkResult:
+    """Every stage as Spark jobs; the results stay distributed (and Parquet tables go to ``tables``)."""
+    from pyspark import StorageLevel
+
+    from .spark_jobs import stages
+    from .spark_jobs.candidates import candidate_pairs
+    from .spark_jobs.components import components
+    from .spark_jobs.corpus import boilerplate, topic_idf
+    from .spark_jobs.ingest import read_documents
+    from .spark_jobs.tables import write_tables
+
+    sc = spark.sparkContext
+    parts = spark_config.partitions or 2 * sc.defaultParallelism
+    disk = StorageLevel.MEMORY_AND_DISK
+    docs, skipped, n = read_documents(spark, paths, config.ingest, parts)
+    stats.read = stats.new = n
+    stats.skipped = skipped
+    progress("ingest", n, n)
+
+    boiler = sc.broadcast(boilerplate(docs, config.clean, parts))
+    full = docs.mapPartitions(partial(stages.prepare_partition, boilerplate=boiler, config=config)).persist(disk)
+    stats.cleaned = stats.sketched = full.count()
+    docs.unpersist()
+    progress("sketch", n, n)
+
+    sketches = full.map(lambda kv: kv[1].sketch)
+    idf = sc.broadcast(topic_idf(sketches, n, parts))
+    candidates = candidate_pairs(sketches, config.candidates, n, parts).persist(disk)
+    stats.candidates = candidates.count()
+    items = full.mapValues(stages.lean).persist(disk)
+    items.count()
+    full.unpersist()
+    progress("candidates", stats.candidates, stats.candidates)
+
+    embedded = sc.accumulator(0)
+    with_a = candidates.map(lambda kv: (kv[0][0], kv)).join(items, parts)
+    with_b = with_a.map(lambda x: (x[1][0][0][1], x[1])).join(items, parts)
+    quads = with_b.map(lambda x: (x[1][0][0][0], x[1][0][0][1], x[1][0][1], x[1][1]))
+    pairs = quads.mapPartitions(partial(stages.relate_partition, idf=idf, config=config, embedded=embedded)).persist(disk)
+    pairs.count()
+    candidates.unpersist()
+    stats.aligned = stats.candidates
+    progress("relate", stats.candidates, stats.candidates)
+
+    roots = components(pairs.keys(), parts)  # (member, root) for every member of a story of two or more
+    members = roots.union(roots.values().distinct(parts).map(lambda r: (r, r))).coalesce(parts).persist()
+    with_root = items.leftOuterJoin(members, parts)
+    singles = with_root.filter(lambda kv: kv[1][1] is None).map(lambda kv: (kv[0], kv[1][0]))
+    grouped = with_root.filter(lambda kv: kv[1][1] is not None).map(lambda kv: (kv[1][1], kv[1][0]))
+    story_pairs = pairs.map(lambda kv: (kv[0][0], kv)).join(members, parts).map(lambda x: (x[1][1], x[1][0]))
+    traced = grouped.cogroup(story_pairs, parts).mapPartitions(
+        partial(stages.trace_partition, config=config, embedded=embedded)
+    )
+    stories = singles.map(partial(stages.trace_single, config=config)).union(traced).coalesce(parts).persist(disk)
+    n_stories = stories.count()
+    members.unpersist()
+    progress("stories", n_stories, n_stories)
+    written = write_tables(spark, tables, items, pairs, stories) if tables else {}
+    stats.embedded = embedded.value
+    return SparkResult(items, pairs, stories, written)
+
+
+def run_spark(
+    paths: Sequence[str | os.PathLike[str]], config: RunConfig | None = None, out: str | Path | None = None,
+    progress: Progress | None = None, stats: Stats | None = None, spark_config: SparkConfig | None = None,
+    spark: SparkSession | None = None,
+) -> Report:
+    """``wiretrace.run`` on Spark: the same Report; Parquet tables under ``out/tables`` when ``out`` is given."""
+    config = config or RunConfig()
+    spark_config = spark_config or SparkConfig.from_env()
+    stats = stats if stats is not None else Stats()
+    session = spark or spark_session(spark_config)
+    tables = spark_config.tables or (str(Path(out) / "tables") if out is not None else None)
+    result = run_distributed(session, paths, config, spark_config, stats, progress or _quiet, tables)
+    try:
+        if not spark_config.report:
+            return Report(skipped=stats.skipped)
+        items = result.items.values().collect()
+        return Report(
+            documents=[it.doc for it in items], cleaned={it.doc.id: it.cleaned for it in items},
+            pairs=[p for _, p in sorted(result.pairs.collect(), key=lambda kv: kv[0])],
+            stories=sorted(result.stories.collect(), key=lambda s: s.id), skipped=stats.skipped,
+        )
+    finally:
+        result.release()
+
+
+def main(argv: Sequence[str] | None = None) -> Any:
+    """``spark-submit .../wiretrace/spark_jobs/submit.py INPUT... --out DIR``: ``wiretrace run --engine spark``."""
+    from .cli import app
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    return app(["run", "--engine", "spark", *args], prog_name="wiretrace", standalone_mode=True)

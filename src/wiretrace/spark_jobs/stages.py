@@ -1,0 +1,105 @@
+"""The per-partition work of the Spark engine: the local engine's stage functions over iterators.
+
+Each function here runs on an executor inside ``mapPartitions`` and calls the same pure function the
+local engine calls (``clean``, ``prepare``, ``relate_pair``, ``trace_story``). The sentence embedder
+is made once per Python worker and shared by the partitions it runs; its cache only holds vectors,
+which do not depend on what else was embedded, so no result depends on which partition ran first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ..align import Alignment
+from ..clean import clean
+from ..embed import Embedder
+from ..model import Document, Pair, Story
+from ..pipeline import Prepared, RunConfig, alignment, prepare, relate_pair
+from ..stories import story_id
+from ..trace import trace_story
+
+PairKey = tuple[str, str]
+# Sentence vectors kept per worker before the cache starts afresh (384 floats each: ~150 MB).
+CACHE_LIMIT = 100_000
+_EMBEDDER: Embedder | None = None
+_NO_U32 = np.zeros(0, dtype=np.uint32)
+_NO_U64 = np.zeros(0, dtype=np.uint64)
+
+
+def worker_embedder() -> Embedder:
+    """This worker's embedder (the model loads once per Python worker, on first use)."""
+    global _EMBEDDER
+    if _EMBEDDER is None:
+        _EMBEDDER = Embedder()
+    elif len(_EMBEDDER.cache) > CACHE_LIMIT:
+        _EMBEDDER.cache = {}
+    return _EMBEDDER
+
+
+def prepare_partition(
+    rows: Iterable[tuple[str, Document]], boilerplate: Any, config: RunConfig
+) -> Iterator[tuple[str, Prepared]]:
+    """Clean (with the corpus's learned boilerplate, a broadcast) and sketch each document."""
+    boiler = boilerplate.value
+    for doc_id, doc in rows:
+        cl = clean(doc, config.clean, boiler)
+        _, sk, cues = prepare(doc, cl, config)
+        yield doc_id, Prepared(doc, cl, sk, cues)
+
+
+def lean(item: Prepared) -> Prepared:
+    """The item without what only candidate search reads (MinHash, anchors): less to shuffle per pair."""
+    return dataclasses.replace(item, sketch=dataclasses.replace(item.sketch, minhash=_NO_U32, anchors=_NO_U64))
+
+
+def relate_partition(
+    rows: Iterable[tuple[PairKey, tuple[str, ...], Prepared, Prepared]], idf: Any, config: RunConfig, embedded: Any
+) -> Iterator[tuple[PairKey, Pair]]:
+    """``relate_pair`` on each candidate ``(key, reasons, item a, item b)``; unrelated pairs are dropped."""
+    emb = worker_embedder()
+    before = emb.embedded
+    for key, reasons, a, b in rows:
+        pair = relate_pair(a, b, idf.value, config, emb, reasons)
+        if pair is not None:
+            yield key, pair
+    embedded.add(emb.embedded - before)
+
+
+def _no_alignment(a: str, b: str) -> Alignment:  # pragma: no cover - a story of one document aligns nothing
+    raise AssertionError(f"trace: a one-document story asked to align {a} with {b}")
+
+
+def trace_single(kv: tuple[str, Prepared], config: RunConfig) -> Story:
+    """The story of a document related to no other."""
+    doc_id, it = kv
+    return trace_story(
+        story_id([doc_id]), [doc_id], {doc_id: it.doc}, {doc_id: it.cleaned}, [], {doc_id: it.cues}, _no_alignment,
+        config.trace,
+    )
+
+
+def trace_partition(
+    rows: Iterable[tuple[str, tuple[Iterable[Prepared], Iterable[tuple[PairKey, Pair]]]]], config: RunConfig, embedded: Any
+) -> Iterator[Story]:
+    """``trace_story`` on each story: its members' items and its related pairs, grouped by root id."""
+    emb = worker_embedder()
+    before = emb.embedded
+    for _, (members_it, pairs_it) in rows:
+        items = {it.doc.id: it for it in members_it}
+        members = sorted(items)
+        # The local engine lists a story's pairs by their first document, then by sorted key.
+        pairs = [p for _, p in sorted(pairs_it, key=lambda kp: (kp[1].a, kp[0]))]
+
+        def align_fn(a: str, b: str, items: dict[str, Prepared] = items) -> Alignment:
+            return alignment(items[a], items[b], config, emb)
+
+        yield trace_story(
+            story_id(members), members, {i: it.doc for i, it in items.items()},
+            {i: it.cleaned for i, it in items.items()}, pairs, {i: it.cues for i, it in items.items()}, align_fn,
+            config.trace,
+        )
+    embedded.add(emb.embedded - before)

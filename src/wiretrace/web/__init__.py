@@ -1,0 +1,13 @@
+"""The story browser: server-rendered pages over a store (story list, story, pair, document, search).
+
+``pages`` renders them (Jinja2, autoescaped; CSS and a small JS file served from ``static/``, no CDN),
+``views`` turns stored objects into what the templates show, ``graph`` lays out the derivation tree
+and the timelines as SVG, ``writer`` adds documents to a store for the HTTP service, and ``reads``
+holds the read queries the pages need. ``export_site`` writes the same pages as static files.
+The service's own parts (``guard``: body cap and security headers, ``schemas``: request models,
+``state``: what it holds between requests) are imported by ``wiretrace.service`` only.
+"""
+
+from wiretrace.web.pages import Links, StaticLinks, export_site
+
+__all__ = ["Links", "StaticLinks", "export_site"]

@@ -1,0 +1,310 @@
+"""What each page shows, built from the store: plain strings, numbers and text pieces.
+
+Article text is cut into pieces with ``report.html.segment`` (pieces concatenate back to the raw text
+exactly); the templates escape every piece. Nothing here is marked safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, Document, Pair, Story
+from wiretrace.report.html import Mark, segment
+from wiretrace.store import Store
+from wiretrace.tokens import words
+from wiretrace.web import reads
+from wiretrace.web.graph import derivation_graph, timeline
+from wiretrace.web.links import Links
+
+DIRECTION_WORDS = {"a<-b": "{a} took from {b}", "a->b": "{b} took from {a}", "none": "who took from whom is not known"}
+ADD_COLOURS = 6  # addition blocks cycle through this many colours
+
+
+def slug(v: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-" else "-" for c in v.lower()) or "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Seg:
+    """A run of text under one mark."""
+
+    text: str
+    cls: str = ""
+    label: str = ""  # drawn by CSS from data-label, so the element's text stays the document's text
+    title: str = ""
+    passage: str = ""  # passage number, on passage pieces
+    id: str = ""
+
+
+def _short(text: str, n: int = 90) -> str:
+    t = " ".join(text.split())
+    return t if len(t) <= n else t[: n - 1] + "\u2026"
+
+
+def _dates(metas: Sequence[reads.DocMeta | Document]) -> tuple[str, str, int | None]:
+    from datetime import date
+
+    ds = sorted(m.published for m in metas if m.published)
+    if not ds:
+        return "", "", None
+    try:
+        days: int | None = (date.fromisoformat(ds[-1][:10]) - date.fromisoformat(ds[0][:10])).days
+    except ValueError:
+        days = None
+    return ds[0], ds[-1], days
+
+
+def _story_row(s: Story, meta: dict[str, reads.DocMeta], links: Links) -> dict[str, Any]:
+    metas = [meta[d] for d in s.documents if d in meta]
+    first, last, days = _dates(metas)
+    rel = {e.child: e.relation for e in s.edges}
+    dots = timeline([
+        (m.published, "origin" if m.id == s.origin else f"rel-{slug(rel.get(m.id, 'same_story'))}",
+         f"{m.source or m.id} \u00b7 {m.published or 'undated'} \u00b7 {'origin' if m.id == s.origin else rel.get(m.id, '')}")
+        for m in metas
+    ])
+    origin = meta.get(s.origin) if s.origin else None
+    return {
+        "id": s.id, "href": links.story(s.id), "headline": s.title or s.id, "first": first, "last": last, "days": days,
+        "n_docs": len(s.documents), "n_sources": len({m.source or m.id for m in metas}),
+        "origin": {"id": origin.id, "source": origin.source or "", "href": links.document(origin.id)} if origin else None,
+        "dots": dots, "search": " ".join([s.title, *s.documents, *(m.source or "" for m in metas)]).lower(),
+    }
+
+
+def story_list(store: Store, links: Links) -> dict[str, Any]:
+    with reads.snapshot(store):
+        stories = store.stories()
+        meta = reads.doc_meta(store)
+        n_docs, n_stories, n_pairs = reads.counts(store)
+    rows = [_story_row(s, meta, links) for s in stories]
+    rows.sort(key=lambda r: (-r["n_docs"], r["first"] or "9999", r["id"]))
+    return {"stories": rows, "n_docs": n_docs, "n_stories": n_stories, "n_pairs": n_pairs}
+
+
+def _covered_share(p: Pair | None, side_of: str) -> float | None:
+    if p is None:
+        return None
+    return p.scores.a_covered if p.a == side_of else p.scores.b_covered
+
+
+def _consolidated(s: Story, docs: dict[str, Document], pairs: dict[frozenset[str], Pair], links: Links) -> list[dict[str, Any]]:
+    """The origin's body, block by block, with each source's additions placed after the origin text
+    that precedes them in that source (by the pair's aligned passages), or at the end."""
+    if s.canonical is None or s.canonical.document not in docs:
+        return []
+    origin = docs[s.canonical.document]
+    spans = list(s.canonical.spans)
+    after: dict[int, list[dict[str, Any]]] = {}
+    colour: dict[str, int] = {}
+    for add in s.additions:
+        d = docs.get(add.document)
+        if d is None:
+            continue
+        p = pairs.get(frozenset((add.document, origin.id)))
+        colour.setdefault(add.document, len(colour) % ADD_COLOURS)
+        for start, end in add.spans:
+            slot = len(spans) - 1
+            if p is not None:
+                mine = [(q.a, q.b) if p.a == add.document else (q.b, q.a) for q in p.passages]
+                before = [theirs for own, theirs in mine if own[1] <= start]
+                if before:
+                    pos = max(e for _, e in before)
+                    slot = max((i for i, (cs, _) in enumerate(spans) if cs < pos), default=-1)
+                elif mine:
+                    slot = -1
+            blocks = after.setdefault(slot, [])
+            if blocks and blocks[-1]["doc"] == d.id:
+                blocks[-1]["texts"].append(d.text[start:end])
+            else:
+                blocks.append({
+                    "doc": d.id, "href": links.document(d.id), "source": d.source or d.id,
+                    "colour": colour[add.document], "texts": [d.text[start:end]],
+                })
+    out: list[dict[str, Any]] = [{"add": b, "text": ""} for b in after.get(-1, [])]
+    for i, (cs, ce) in enumerate(spans):
+        out.append({"add": None, "text": origin.text[cs:ce]})
+        out += [{"add": b, "text": ""} for b in after.get(i, [])]
+    return out
+
+
+def story_page(store: Store, links: Links, story_id: str) -> dict[str, Any] | None:
+    with reads.snapshot(store):
+        s = reads.story(store, story_id)
+        if s is None:
+            return None
+        docs = store.documents(s.documents)
+        pair_list = reads.pairs_touching(store, s.documents, within=True)
+    pairs = {frozenset((p.a, p.b)): p for p in pair_list}
+
+    def pair_href(c: str, p: str) -> str:
+        return links.pair(c, p) if frozenset((c, p)) in pairs else ""
+
+    graph = derivation_graph(
+        s.documents, s.origin, [(e.child, e.parent, e.relation, e.evidence) for e in s.edges],
+        lambda i: (docs[i].source or "", docs[i].published or "") if i in docs else ("", ""),
+        links.document, pair_href, slug,
+    )
+    edge_of = {e.child: e for e in s.edges}
+    added = {a.document: a.spans for a in s.additions}
+    order = ([s.origin] if s.origin else []) + [e.child for e in s.edges if e.child != s.origin]
+    order += [d for d in s.documents if d not in order]
+    rows = []
+    for d in order:
+        doc = docs.get(d)
+        if doc is None:
+            continue
+        e = edge_of.get(d)
+        to_origin = pairs.get(frozenset((d, s.origin or "")))
+        reused = _covered_share(to_origin, s.origin or "")
+        add_text = " ".join(doc.text[a:b] for a, b in added.get(d, ()))
+        compare_to = e.parent if e and pair_href(d, e.parent) else (s.origin or "")
+        rows.append({
+            "id": d, "href": links.document(d), "source": doc.source or "", "published": doc.published or "",
+            "origin": d == s.origin, "relation": "origin" if d == s.origin else (e.relation if e else "same_story"),
+            "rel": "origin" if d == s.origin else slug(e.relation if e else "same_story"),
+            "parent": e.parent if e and e.parent != s.origin else "",
+            "reused": reused, "reused_pct": f"{reused:.0%}" if reused is not None else "",
+            "added_words": len(words(add_text)), "added": _short(add_text, 110),
+            "pair_href": pair_href(d, compare_to) if d != s.origin else "",
+            "evidence": list(e.evidence) if e else [],
+        })
+    first, last, days = _dates(list(docs.values()))
+    origin = docs.get(s.origin) if s.origin else None
+    return {
+        "id": s.id, "headline": s.title or s.id, "first": first, "last": last, "days": days,
+        "n_docs": len(s.documents), "n_sources": len({d.source or d.id for d in docs.values()}),
+        "origin": {"id": origin.id, "source": origin.source or "", "href": links.document(origin.id)} if origin else None,
+        "origin_evidence": list(s.origin_evidence), "graph": graph, "rows": rows,
+        "consolidated": _consolidated(s, docs, pairs, links),
+        "relations": sorted({e.relation for e in s.edges}),
+    }
+
+
+def _side(doc: Document, removed: Sequence[tuple[int, int, str]], passages: Sequence[tuple[int, int, str, float]], side: str) -> list[Seg]:
+    marks = [Mark(s, e, f"ps pk-{slug(k)}", str(n)) for n, (s, e, k, _) in enumerate(passages, 1)]
+    marks += [Mark(s, e, f"noise k-{slug(k)}", k) for s, e, k in removed]
+    n_ps = len(passages)
+    out = []
+    for p in segment(doc.text, marks):
+        if 0 <= p.mark < n_ps:
+            num = str(p.mark + 1)
+            kind, score = passages[p.mark][2], passages[p.mark][3]
+            out.append(Seg(p.text, p.cls, p.label, f"passage {num}: {kind} ({score:.2f})", num, f"{side}-{num}" if p.first else ""))
+        elif p.mark >= n_ps:
+            out.append(Seg(p.text, p.cls, p.label, f"removed: {marks[p.mark].label}"))
+        else:
+            out.append(Seg(p.text))
+    return out
+
+
+def pair_page(store: Store, links: Links, a: str, b: str) -> dict[str, Any] | None:
+    with reads.snapshot(store):
+        p = reads.pair_between(store, a, b)
+        if p is None:
+            return None
+        docs = store.documents([p.a, p.b])
+        cleaned = store.cleaned([p.a, p.b])
+        stories = {d: reads.story_of(store, d) for d in (p.a, p.b)}
+    sides = []
+    for side, ident in (("a", p.a), ("b", p.b)):
+        doc = docs.get(ident)
+        if doc is None:
+            return None
+        c = cleaned.get(ident)
+        removed = [(r.start, r.end, r.kind) for r in c.removed] if c else []
+        ranges = [((q.a if side == "a" else q.b)[0], (q.a if side == "a" else q.b)[1], q.kind, q.score) for q in p.passages]
+        st = stories.get(ident)
+        sides.append({
+            "side": side, "id": ident, "href": links.document(ident), "source": doc.source or "", "title": doc.title or "",
+            "published": doc.published or "", "segs": _side(doc, removed, ranges, side),
+            "story": {"id": st.id, "href": links.story(st.id), "title": st.title} if st else None,
+        })
+    s = p.scores
+    direction = DIRECTION_WORDS.get(p.direction, p.direction).format(a=p.a, b=p.b)
+    kinds: dict[str, int] = {}
+    for q in p.passages:
+        kinds[q.kind] = kinds.get(q.kind, 0) + 1
+    return {
+        "a": p.a, "b": p.b, "relation": p.relation, "rel": slug(p.relation), "direction": direction,
+        "scores": [
+            ("lexical", s.lexical), ("semantic", s.semantic), (f"{p.a} covered", s.a_covered), (f"{p.b} covered", s.b_covered),
+        ],
+        "reasons": list(p.reasons), "sides": sides,
+        "kinds": [(k, slug(k), kinds.get(k, 0)) for k in PASSAGE_KINDS],
+        "passages": [
+            {"n": n, "kind": q.kind, "score": q.score, "a": list(q.a), "b": list(q.b)} for n, q in enumerate(p.passages, 1)
+        ],
+    }
+
+
+def document_page(store: Store, links: Links, doc_id: str) -> dict[str, Any] | None:
+    with reads.snapshot(store):
+        doc = store.document(doc_id)
+        if doc is None:
+            return None
+        c = store.cleaned([doc_id]).get(doc_id)
+        st = reads.story_of(store, doc_id)
+        pairs = reads.pairs_touching(store, [doc_id])
+    marks, reasons = [], []
+    for seg in c.segments if c else ():
+        body = seg.kind == "body"
+        marks.append(Mark(seg.start, seg.end, "body" if body else f"rm k-{slug(seg.kind)}", "" if body else seg.kind))
+        reasons.append(seg.reason)
+    segs = []
+    counts: dict[str, int] = {}
+    for piece in segment(doc.text, marks):
+        kind = (marks[piece.mark].label or "body") if piece.mark >= 0 else ""
+        if kind:
+            counts[kind] = counts.get(kind, 0) + len(piece.text)
+        why = reasons[piece.mark] if piece.mark >= 0 else ""
+        segs.append(Seg(piece.text, piece.cls, piece.label, f"{kind}: {why}" if why else kind))
+    n = max(1, len(doc.text))
+    bar, x = [], 0.0
+    for sg in segs:
+        w = 600 * len(sg.text) / n
+        bar.append((round(x, 2), round(w, 2), sg.cls.replace("rm ", "") or "gap", sg.title))
+        x += w
+    related = []
+    for p in pairs:
+        other = p.b if p.a == doc_id else p.a
+        related.append({
+            "other": other, "href": links.document(other), "pair_href": links.pair(p.a, p.b), "relation": p.relation,
+            "rel": slug(p.relation), "covered": _covered_share(p, doc_id), "passages": len(p.passages),
+        })
+    kinds = ["body", *NOISE_KINDS] + sorted(set(counts) - {"body", *NOISE_KINDS})
+    return {
+        "id": doc.id, "title": doc.title or "", "source": doc.source or "", "url": doc.url or "",
+        "published": doc.published or "", "format": doc.format, "encoding": doc.encoding, "path": doc.path,
+        "chars": len(doc.text), "cleaned": c is not None, "segs": segs, "bar": bar,
+        "kinds": [(k, slug(k), counts[k]) for k in kinds if k in counts],
+        "story": {"id": st.id, "href": links.story(st.id), "title": st.title, "origin": st.origin} if st else None,
+        "related": related,
+    }
+
+
+def trace_view(text: str, matches: Sequence[Any], store: Store, links: Links) -> dict[str, Any]:
+    """The trace query's answer for a page: the best story and the passages that tie the text to it."""
+    from wiretrace.query import QUERY_ID
+
+    rows = []
+    for m in matches:
+        doc = store.document(m.document)
+        if doc is None:
+            continue
+        q_is_a = m.pair.a == QUERY_ID
+        passages = []
+        for q in m.pair.passages:
+            qs, qe = q.a if q_is_a else q.b
+            ds, de = q.b if q_is_a else q.a
+            passages.append({"kind": q.kind, "rel": slug(q.kind), "score": q.score, "query": text[qs:qe], "doc": doc.text[ds:de]})
+        rows.append({
+            "document": m.document, "href": links.document(m.document), "source": doc.source or "",
+            "relation": m.pair.relation, "explained": m.explained, "explained_pct": f"{m.explained:.0%}",
+            "story": {"id": m.story.id, "href": links.story(m.story.id), "title": m.story.title, "origin": m.story.origin}
+            if m.story else None,
+            "passages": passages,
+        })
+    return {"words": len(words(text)), "matches": rows, "best": rows[0] if rows else None}

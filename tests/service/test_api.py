@@ -1,0 +1,348 @@
+"""The HTTP API as a client uses it: every endpoint, bad input (malformed JSON, oversized bodies,
+unknown ids, wrong types), the token, and article text carrying HTML/JS that must stay inert."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("fastapi", reason="the HTTP service needs the serve extra: pip install 'wiretrace[serve]'")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from wiretrace.service import create_app  # noqa: E402
+
+HTML = {"accept": "text/html"}
+EVIL = '<script>window.__pwned = 1; alert("xss")</script><img src=x onerror="alert(1)">'
+
+
+@pytest.fixture(scope="module")
+def client(corpus_store: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(corpus_store)) as c:
+        yield c
+
+
+@pytest.fixture
+def writable(fresh_store: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(fresh_store)) as c:
+        yield c
+
+
+def story_with(c: TestClient, doc_id: str) -> dict[str, Any]:
+    stories = c.get("/stories").json()["stories"]
+    return next(s for s in stories if doc_id in s["documents"])
+
+
+def body_text(c: TestClient, doc_id: str) -> str:
+    d = c.get(f"/documents/{doc_id}").json()
+    return "\n\n".join(d["text"][s:e] for s, e in d["body"])
+
+
+def paragraphs(c: TestClient, doc_id: str) -> list[str]:
+    return [line.strip() for line in body_text(c, doc_id).splitlines() if len(line.strip()) > 80]
+
+
+def n_docs(c: TestClient) -> int:
+    return int(c.get("/health").json()["documents"])
+
+
+# ------------------------------------------------------------------------------ reads
+def test_openapi_schema_lists_every_endpoint(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    paths = schema["paths"]
+    for path, method in [("/documents", "post"), ("/stories", "get"), ("/stories/{story_id}", "get"),
+                         ("/documents/{doc_id}", "get"), ("/compare", "post"), ("/trace", "post"), ("/pair", "get")]:
+        assert method in paths[path], f"{method.upper()} {path} missing from /openapi.json"
+    content = paths["/documents"]["post"]["requestBody"]["content"]
+    assert {"application/json", "multipart/form-data"} <= set(content)
+    assert client.get("/docs").status_code == 404  # the Swagger UI loads from a CDN: not served
+
+
+def test_stories_list(client: TestClient) -> None:
+    r = client.get("/stories")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    data = r.json()
+    assert data["total"] == 5
+    assert [len(s["documents"]) for s in data["stories"]] == [7, 6, 5, 1, 1]
+    assert {s["origin"] for s in data["stories"][:3]} == {
+        "portstrike_origin_meridian", "flood_origin_meridian", "recall_origin_northgate"}
+    assert data["stories"][0]["span"] == {"first": "2026-03-10", "last": "2026-03-12"}
+    assert client.get("/stories", params={"limit": 2, "offset": 1}).json()["stories"][0]["origin"] == "flood_origin_meridian"
+    assert client.get("/stories", params={"limit": 0}).status_code == 422
+
+
+def test_story_json_and_page(client: TestClient) -> None:
+    s = story_with(client, "portstrike_deriv_islandpost")
+    j = client.get(f"/stories/{s['id']}").json()
+    assert j["origin"] == "portstrike_origin_meridian" and len(j["members"]) == 7
+    assert {e["child"] for e in j["edges"]} == set(j["documents"]) - {j["origin"]}
+    assert all(p["a"] in j["documents"] and p["b"] in j["documents"] for p in j["pairs"]) and j["pairs"]
+    page = client.get(f"/stories/{s['id']}", headers=HTML)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "Dock strike shuts Veskaria" in html and 'class="graph"' in html
+    assert html.count('class="source-row') == 7 and html.count('class="gnode') == 7
+    for e in j["edges"]:  # every edge is drawn, labelled by its relation
+        assert f'<g class="edge rel-{e["relation"]}" data-child="{e["child"]}"' in html
+    assert html.count('<ins class="addition') >= len(j["additions"]) > 0  # each source's additions, marked
+
+
+def test_unknown_ids_are_404(client: TestClient) -> None:
+    for path in ("/stories/s-nope", "/documents/no-such-doc"):
+        r = client.get(path)
+        assert r.status_code == 404 and "no-such-doc" in r.json()["error"] or "s-nope" in r.json()["error"]
+        page = client.get(path, headers=HTML)
+        assert page.status_code == 404 and "text/html" in page.headers["content-type"] and "Back to the stories" in page.text
+    r = client.get("/pair", params={"a": "portstrike_origin_meridian", "b": "chess_singleton_boardgazette"})
+    assert r.status_code == 404 and "no stored relation" in r.json()["error"]
+    assert client.get("/no/such/endpoint").status_code == 404
+
+
+def test_document_json_and_page(client: TestClient) -> None:
+    d = client.get("/documents/portstrike_appeal_baytimes").json()
+    assert d["story"] and d["text"] and d["chars"] == len(d["text"]) and d["pairs"] and d["removed"]
+    html = client.get("/documents/portstrike_appeal_baytimes", headers=HTML).text
+    for kind in {r["kind"] for r in d["removed"]}:  # each removed kind is highlighted and labelled
+        assert f'class="rm k-{kind}"' in html and f'data-label="{kind}"' in html
+    for p in d["pairs"]:
+        other = p["b"] if p["a"] == d["id"] else p["a"]
+        assert f">{other}</a>" in html
+    # ?format= overrides the Accept header
+    assert client.get("/documents/portstrike_appeal_baytimes", params={"format": "html"}).text.startswith("<!DOCTYPE html>")
+    assert "text" in client.get("/documents/portstrike_appeal_baytimes", params={"format": "json"}, headers=HTML).json()
+
+
+def test_pair_json_and_page(client: TestClient) -> None:
+    r = client.get("/pair", params={"a": "portstrike_origin_meridian", "b": "portstrike_deriv_islandpost"})
+    pair = r.json()
+    assert r.status_code == 200 and pair["relation"] and pair["passages"]
+    assert client.get("/pair", params={"a": pair["b"], "b": pair["a"]}).json() == pair  # either order
+    html = client.get("/pair", params={"a": pair["a"], "b": pair["b"]}, headers=HTML).text
+    assert html.count('class="pane txt"') == 2 and f'<span class="badge rel-{pair["relation"]}">' in html
+    assert html.count('data-passage="1" id=') == 2  # passage 1 starts on both sides
+    removed = client.get(f"/documents/{pair['a']}").json()["removed"]
+    assert f'class="noise k-{removed[0]["kind"]}"' in html
+
+
+def test_compare(client: TestClient) -> None:
+    a = body_text(client, "recall_origin_northgate")
+    r = client.post("/compare", json={"a": a, "b": a.replace("pharmacies", "chemists")})
+    assert r.status_code == 200
+    assert r.json()["relation"] != "unrelated" and r.json()["passages"] and r.json()["scores"]["a_covered"] > 0.5
+    missing = client.post("/compare", json={"a": a})
+    assert missing.status_code == 422 and "b: Field required" in missing.json()["error"]
+    bad = client.post("/compare", content=b'{"a": "x", "b": ', headers={"content-type": "application/json"})
+    assert bad.status_code == 400 and "malformed JSON" in bad.json()["error"]
+    wrong = client.post("/compare", json={"a": 3, "b": ["x"]})
+    assert wrong.status_code == 422
+
+
+def test_trace_finds_the_story(client: TestClient) -> None:
+    para = paragraphs(client, "flood_origin_meridian")[1]
+    r = client.post("/trace", json={"text": para})
+    assert r.status_code == 200
+    best = r.json()["best"]
+    flood = story_with(client, "flood_origin_meridian")
+    assert best["story"] == flood["id"] and best["origin"] == "flood_origin_meridian"
+    assert best["explained"] > 0.8 and best["passages"]
+    doc = client.get(f"/documents/{best['document']}").json()["text"]
+    for p in best["passages"]:
+        qs, qe = p["query"]
+        ds, de = p["document"]
+        assert 0 <= qs < qe <= len(para) and 0 <= ds < de <= len(doc)
+    assert client.post("/trace", json={"text": ""}).status_code == 422
+
+
+# ------------------------------------------------------------------------------ writes
+def test_post_documents_update_stories_incrementally(writable: TestClient) -> None:
+    before = {s["id"]: s for s in writable.get("/stories").json()["stories"]}
+    flood = story_with(writable, "flood_origin_meridian")
+    paras = paragraphs(writable, "flood_origin_meridian")
+    rewrite = "\n\n".join(paras[:5] + ["Volunteers from Harnley arrived with boats on Thursday, the Wendle Courier reported."])
+    docs = [
+        {"id": "wendle_courier_flood_copy", "text": rewrite, "source": "Wendle Courier", "published": "2026-03-20", "title": "Flood copy"},
+        {"id": 42, "html": "<html><body><h1>Gardeners</h1><p>" + "Allotment holders in Brask met to share seeds. " * 12
+         + "</p></body></html>", "source": "Brask Weekly"},
+        {"id": "no-text"},
+        "not an object",
+    ]
+    r = writable.post("/documents", json=docs)
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert out["added"] == ["wendle_courier_flood_copy", "42"]
+    assert [e["index"] for e in out["errors"]] == [2, 3]
+    assert "no 'text' or 'html'" in out["errors"][0]["error"]
+    assert out["stories"]["wendle_courier_flood_copy"] == flood["id"]
+    after = {s["id"]: s for s in writable.get("/stories").json()["stories"]}
+    assert "wendle_courier_flood_copy" in after[flood["id"]]["documents"] and len(after) == len(before) + 1
+    for sid, s in before.items():  # the other stories are kept as they were
+        if sid != flood["id"]:
+            assert after[sid]["documents"] == s["documents"] and after[sid]["edges"] == s["edges"]
+    assert writable.get("/documents/42").json()["source"] == "Brask Weekly"
+    # the same document again: nothing new; the same id with another text: refused, per document
+    again = writable.post("/documents", json={"id": "wendle_courier_flood_copy", "text": rewrite})
+    assert again.status_code == 200 and again.json()["unchanged"] == ["wendle_courier_flood_copy"]
+    clash = writable.post("/documents", json={"id": "wendle_courier_flood_copy", "text": rewrite + " More."})
+    assert clash.status_code == 409 and "already in the store" in clash.json()["errors"][0]["error"]
+    assert n_docs(writable) == 22
+
+
+def test_rejected_requests_store_nothing(fresh_store: Path) -> None:
+    with TestClient(create_app(fresh_store, max_body_bytes=4096)) as c:
+        before = n_docs(c)
+        cases = [
+            (b'{"id": "x", "text": "unterminated', "application/json", 400, "malformed JSON"),
+            (b'[{"id": "a", "text": "x"},]', "application/json", 400, "malformed JSON"),
+            (b"[]", "application/json", 422, "no documents"),
+            (b'"just a string"', "application/json", 422, "send a JSON object"),
+            (b'[{"id": "a"}, {"text": "no id"}]', "application/json", 422, "nothing was stored"),
+            (b"id,text\nx,y", "text/csv", 415, "application/json or multipart/form-data"),
+            (json.dumps({"id": "big", "text": "word " * 2000}).encode(), "application/json", 413, "over the limit"),
+        ]
+        for body, kind, status, words in cases:
+            r = c.post("/documents", content=body, headers={"content-type": kind})
+            assert r.status_code == status, (body[:40], r.text)
+            assert words in r.json()["error"], r.json()
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: the cap counts the bytes as they come
+            for _ in range(10):
+                yield b" " * 1000
+
+        r = c.post("/documents", content=chunks(), headers={"content-type": "application/json"})
+        assert r.status_code == 413
+        assert n_docs(c) == before
+
+
+def test_multipart_upload(writable: TestClient) -> None:
+    text = "Harbour cats of Lusk\n\nThe harbour cats of Lusk were counted on Sunday by volunteers. " * 3
+    jsonl = "\n".join(json.dumps({"id": f"line{i}", "text": f"Item {i}: the Lusk ferry timetable changes in May. " * 5})
+                      for i in range(2)) + "\n{broken\n"
+    r = writable.post("/documents", files=[
+        ("files", ("lusk_cats.txt", text.encode(), "text/plain")),
+        ("files", ("feed.jsonl", jsonl.encode(), "application/jsonl")),
+        ("files", ("notes.pdf", b"%PDF-1.4", "application/pdf")),
+    ])
+    assert r.status_code == 201, r.text
+    out = r.json()
+    assert sorted(out["added"]) == ["line0", "line1", "lusk_cats"]
+    errors = " | ".join(e["error"] for e in out["errors"])
+    assert "notes.pdf" in errors and "feed.jsonl:3" in errors
+    assert writable.get("/documents/lusk_cats").json()["path"] == "upload:lusk_cats.txt"
+    assert writable.post("/documents", files=[]).status_code in (415, 422)
+
+
+def test_token_and_cross_site_posts(fresh_store: Path) -> None:
+    doc = {"id": "tok", "text": "The Brask library reopened on Monday after a year of repairs to its roof. " * 4}
+    with TestClient(create_app(fresh_store, token="s3cret")) as c:
+        assert c.post("/documents", json=doc).status_code == 401
+        r = c.post("/documents", json=doc, headers={"authorization": "Bearer nope"})
+        assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+        assert c.get("/stories").status_code == 200  # reads need no token
+        evil_site = {"authorization": "Bearer s3cret", "origin": "http://evil.example"}
+        assert c.post("/documents", json=doc, headers=evil_site).status_code == 403
+        assert n_docs(c) == 20
+        assert c.post("/documents", json=doc, headers={"authorization": "Bearer s3cret"}).status_code == 201
+
+
+def test_html_and_js_in_articles_render_inert(writable: TestClient) -> None:
+    doc = {
+        "id": 'evil"><script>alert(1)</script>', "source": '"><img src=x onerror=alert(2)>',
+        "title": "<b>Bold</b> claim " + EVIL, "published": "2026-03-21",
+        "text": f"Headline {EVIL}\n\nThe Brask council voted on Tuesday to close the old ferry pier. {EVIL} "
+                "The vote followed a survey that found rot in the piles. " * 3,
+    }
+    r = writable.post("/documents", json=doc)
+    assert r.status_code == 201, r.text
+    sid = r.json()["stories"][doc["id"]]
+    pages = [
+        writable.get("/documents/" + doc["id"], headers=HTML),
+        writable.get(f"/stories/{sid}", headers=HTML),
+        writable.get("/", headers=HTML),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        html = page.text
+        assert "<script>alert" not in html and "<script>window" not in html and "<img src=x" not in html
+        assert "&lt;script&gt;" in html
+        assert page.headers["content-security-policy"].startswith("default-src 'none'; script-src 'self'")
+        assert page.headers["x-content-type-options"] == "nosniff"
+    # JSON gives the text back as it was sent, as JSON
+    j = writable.get("/documents/" + doc["id"])
+    assert j.headers["content-type"].startswith("application/json") and j.json()["text"] == doc["text"]
+
+
+def test_search_form_lands_on_the_story(client: TestClient) -> None:
+    para = paragraphs(client, "recall_origin_northgate")[2]
+    r = client.post("/search", data={"text": para}, follow_redirects=False)
+    assert r.status_code == 303
+    recall = story_with(client, "recall_origin_northgate")
+    assert r.headers["location"].startswith(f"/stories/{recall['id']}?trace=")
+    page = client.get(r.headers["location"], headers=HTML)
+    assert "Your text comes from this story" in page.text
+    none = client.post("/search", data={"text": "Zyx qwv plorth mip."}, follow_redirects=False)
+    assert none.status_code == 200 and "No stored document" in none.text
+    assert client.post("/search", data={"text": " "}).status_code == 422
+
+
+def test_concurrent_writers_are_grouped(fresh_store: Path) -> None:
+    from wiretrace.ingest import IngestConfig
+    from wiretrace.web.writer import Writer, documents_from_json
+
+    w = Writer(fresh_store)
+    try:
+        docs = [documents_from_json({"id": f"c{i}", "text": f"Club {i} of Brask elected a new chair on Friday. " * 6},
+                                    IngestConfig())[0] for i in range(8)]
+        outcomes: list[Any] = [None] * 8
+        barrier = threading.Barrier(8)
+
+        def post(i: int) -> None:
+            barrier.wait()
+            outcomes[i] = w.submit(docs[i])
+
+        threads = [threading.Thread(target=post, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert [o.added for o in outcomes] == [[f"c{i}"] for i in range(8)]
+        assert all(o.failed is None and o.stories.get(f"c{i}") for i, o in enumerate(outcomes))
+        assert w.passes < 8  # concurrent requests shared pipeline passes
+        assert len(w.store.all_ids()) == 28
+    finally:
+        w.close()
+
+
+def test_export_site_writes_linked_static_pages(corpus_store: Path, tmp_path: Path) -> None:
+    import re
+
+    from wiretrace.web import export_site
+
+    n = export_site(corpus_store, tmp_path)
+    assert n == len(list(tmp_path.glob("*.html"))) and (tmp_path / "static" / "app.js").exists()
+    index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    for page in tmp_path.glob("*.html"):
+        for href in re.findall(r'href="([^"#?]+)', page.read_text(encoding="utf-8")):
+            if not href.startswith("data:"):
+                assert (tmp_path / href).exists(), f"{page.name} links to missing {href}"
+    assert "Search by text" not in index  # the trace query needs the service
+
+
+def test_empty_store_then_first_document(tmp_path: Path) -> None:
+    with TestClient(create_app(tmp_path / "new")) as c:
+        assert "No stories yet" in c.get("/", headers=HTML).text
+        assert c.get("/stories").json()["total"] == 0
+        r = c.post("/documents", json={"id": "first", "text": "The Lusk choir sang at the harbour on Sunday. " * 5})
+        assert r.status_code == 201 and r.json()["stories"]["first"]
+        assert c.get("/stories").json()["stories"][0]["documents"] == ["first"]
+
+
+def test_local_server_answers_local_host_names_only(corpus_store: Path) -> None:
+    app = create_app(corpus_store, allowed_hosts=["127.0.0.1", "localhost"])
+    with TestClient(app, base_url="http://127.0.0.1:8000") as c:
+        assert c.get("/stories").status_code == 200
+        assert c.get("/stories", headers={"host": "localhost:8000"}).status_code == 200
+        assert c.get("/stories", headers={"host": "attacker.example"}).status_code == 400  # DNS rebinding

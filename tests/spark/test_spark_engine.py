@@ -1,0 +1,70 @@
+"""The Spark engine against the local engine: the same report on the seeds and the sample corpus,
+in any input order and partitioning, written by `wiretrace run --engine spark` with its Parquet tables."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import CORPUS, SEEDS, need
+from typer.testing import CliRunner
+
+import wiretrace
+from wiretrace.cli import app
+from wiretrace.report import report_to_json
+from wiretrace.spark import SparkConfig, run_spark
+
+
+def _local(paths: list[Path]) -> dict[str, Any]:
+    return report_to_json(wiretrace.run(paths), with_text=True)
+
+
+def _diff(local: dict[str, Any], spark: dict[str, Any]) -> str:
+    """The first difference, named, for a readable failure."""
+    for key in local:
+        if local[key] != spark.get(key):
+            if isinstance(local[key], list):
+                for i, (x, y) in enumerate(zip(local[key], spark[key], strict=False)):
+                    if x != y:
+                        return f"{key}[{i}]:\n local {x}\n spark {y}"
+                return f"{key}: {len(local[key])} local vs {len(spark[key])} spark items"
+            return f"{key}: {local[key]} vs {spark[key]}"
+    return ""
+
+
+def test_cli_engine_spark_on_the_seeds(spark: Any, tmp_path: Path) -> None:
+    seeds = need(SEEDS)
+    res = CliRunner().invoke(app, ["run", str(seeds), "--out", str(tmp_path), "--engine", "spark", "--with-text", "-q"])
+    assert res.exit_code == 0, res.output
+    got = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    want = json.loads(json.dumps(_local([seeds])))  # the same JSON round trip (tuples to lists)
+    assert got == want, _diff(want, got)
+    assert (tmp_path / "index.html").exists()
+    tables = {n: spark.read.parquet(str(tmp_path / "tables" / n)) for n in ("documents", "pairs", "passages", "stories")}
+    assert tables["documents"].count() == len(want["documents"]) == 5
+    assert tables["pairs"].count() == len(want["pairs"])
+    assert tables["passages"].count() == sum(len(p["passages"]) for p in want["pairs"])
+    row = tables["stories"].orderBy("id").first()
+    story = min((s for s in want["stories"] if len(s["documents"]) > 1), key=lambda s: s["id"])
+    assert row["origin"] == story["origin"] and list(row["documents"]) == story["documents"]
+
+
+@pytest.fixture(scope="module")
+def corpus_local() -> dict[str, Any]:
+    return _local([CORPUS])
+
+
+def test_sample_corpus_equals_local(spark: Any, corpus_local: dict[str, Any]) -> None:
+    got = report_to_json(run_spark([CORPUS], spark=spark, spark_config=SparkConfig(partitions=3)), with_text=True)
+    assert got == corpus_local, _diff(corpus_local, got)
+    assert corpus_local["summary"]["stories_with_several_documents"] >= 3
+
+
+def test_any_input_order_and_partitioning(spark: Any, corpus_local: dict[str, Any]) -> None:
+    files = sorted(p for p in CORPUS.iterdir() if p.is_file())
+    random.Random(7).shuffle(files)
+    got = report_to_json(run_spark(files, spark=spark, spark_config=SparkConfig(partitions=5)), with_text=True)
+    assert got == corpus_local, _diff(corpus_local, got)
