@@ -39,11 +39,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import clean_eval as ce  # noqa: E402
 
 from wiretrace.clean import HARD_KINDS, analyse  # noqa: E402
-from wiretrace.clean_features import STAGE1, STAGE2, BlockInfo, Linear, PageFeatures, stage2_features  # noqa: E402
+from wiretrace.clean_features import (  # noqa: E402
+    LEXICON,
+    STAGE1,
+    STAGE2,
+    BlockInfo,
+    Linear,
+    PageFeatures,
+    lexicon_features,
+    lexicon_words,
+    stage2_features,
+)  # noqa: E402
 from wiretrace.model import Document  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "wiretrace" / "clean_weights.py"
+FOLDS = 5  # stage 2 and the lexicon features are trained on out-of-fold values
 # a change to either invalidates the cached training data (delete the cache after changing the labels)
 SOURCES = (ROOT / "src" / "wiretrace" / "clean.py", ROOT / "src" / "wiretrace" / "clean_features.py")
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -131,7 +142,7 @@ def synthetic_docs(d: DocData, text: str, rng: np.random.Generator) -> list[DocD
         lines_ = pre + gold + post
         labels = [0.0] * len(pre) + [1.0] * len(gold) + [0.0] * len(post)
         doc = Document(f"syn-{d.key}-{variant}", "\n".join(lines_), "synthetic", "text")
-        an = analyse(doc)
+        an = analyse(doc, lexicon={})
         if len(an.blocks) != len(lines_):
             continue
         infos = [BlockInfo(b.text, b.n_words, b.kind, b.hinted) for b in an.blocks]
@@ -144,7 +155,7 @@ def synthetic_docs(d: DocData, text: str, rng: np.random.Generator) -> list[DocD
 
 
 def doc_data(page: ce.Page, doc: Any) -> DocData:
-    an = analyse(doc)
+    an = analyse(doc, lexicon={})  # lexicon features are filled in later, out of fold
     spans = [(b.start, b.end) for b in an.blocks]
     infos = [BlockInfo(b.text, b.n_words, b.kind, b.hinted) for b in an.blocks]
     if page.dataset == "trafilatura-eval":
@@ -250,10 +261,10 @@ def _balance(docs: Sequence[DocData]) -> None:
 
 
 def train_mode(
-    docs: list[DocData], folds: int = 5, l2: float = 1.0, kind: str = "lr"
+    docs: list[DocData], folds: int = FOLDS, l2: float = 1.0, kind: str = "lr"
 ) -> tuple[Linear, Linear, list[np.ndarray]]:
     """Stage 1 on all training docs; stage 2 on out-of-fold stage-1 probabilities."""
-    fold_of = [int(ce.page_hash("fold:" + d.key)[:8], 16) % folds for d in docs]
+    fold_of = [fold(d, folds) for d in docs]
     p1_oof: list[np.ndarray] = [np.zeros(len(d.infos)) for d in docs]
     for k in range(folds):
         tr = [d for d, f in zip(docs, fold_of, strict=True) if f != k]
@@ -265,6 +276,59 @@ def train_mode(
     x2 = [np.hstack([d.features.x1, stage2_features(d.infos, d.features, p)]) for d, p in zip(docs, p1_oof, strict=True)]
     stage2 = fit_any(*_rows(docs, x2), STAGE1 + STAGE2, kind, l2)
     return stage1, stage2, x2
+
+
+def fold(d: DocData, folds: int = FOLDS) -> int:
+    """A page's fold (synthetic documents go with the page they were made from)."""
+    return int(ce.page_hash("fold:" + d.page.key)[:8], 16) % folds
+
+
+LEX_COLUMNS = [STAGE1.index(n) for n in LEXICON]
+
+
+def build_lexicon(docs: Sequence[DocData], min_pages: int = 3, size: int = 4000, alpha: float = 2.0) -> dict[str, float]:
+    """Smoothed log-odds of a word being in a body block rather than a noise block, over the
+    labelled blocks of real pages (raw counts: a word seen on few pages stays near 0); only words
+    seen on ``min_pages`` pages or more (no page's own topic words), the ``size`` best supported."""
+    body: dict[str, int] = {}
+    noise: dict[str, int] = {}
+    pages: dict[str, set[str]] = {}
+    nb = nn = 0
+    for d in docs:
+        if d.dataset not in ce.DATASETS:
+            continue
+        for toks, y, h in zip(d.features.tokens, d.y, d.hard, strict=True):
+            if y < 0 or h:
+                continue
+            target = body if y == 1 else noise
+            nb, nn = nb + (y == 1), nn + (y == 0)
+            for t in lexicon_words(toks):
+                target[t] = target.get(t, 0) + 1
+                pages.setdefault(t, set()).add(d.page.key)
+    prior = 0.0  # no base rate: the classifier's bias takes it
+    scored = []
+    for t, ps in pages.items():
+        if len(ps) < min_pages:
+            continue
+        lo = float(np.clip(np.log((body.get(t, 0) + alpha) / (noise.get(t, 0) + alpha)) - prior, -3, 3))
+        if abs(lo) >= 0.3:
+            scored.append((len(ps), t, lo))
+    scored.sort(reverse=True)
+    return {t: round(lo, 3) for _, t, lo in scored[:size]}
+
+
+def fill_lexicon(data: dict[str, dict[str, list[DocData]]]) -> dict[str, float]:
+    """Lexicon features of every document: out of fold for training pages (a page never sees a
+    lexicon built with its own blocks), from all training pages for test pages."""
+    train = data["html"]["train"]
+    full = build_lexicon(train)
+    per_fold = {k: build_lexicon([d for d in train if fold(d) != k]) for k in range(FOLDS)}
+    for mode in data:
+        for split, docs in data[mode].items():
+            for d in docs:
+                lex = per_fold[fold(d)] if split == "train" else full
+                d.features.x1[:, LEX_COLUMNS] = lexicon_features(d.features.tokens, lex)
+    return full
 
 
 def predict_docs(docs: Sequence[DocData], stage1: Linear, stage2: Linear) -> list[np.ndarray]:
@@ -379,7 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     t0 = time.perf_counter()
     data, texts = load_data(pages, gate, args)
-    print(f"data ready in {time.perf_counter() - t0:.0f} s")
+    lexicon = fill_lexicon(data)
+    print(f"data ready in {time.perf_counter() - t0:.0f} s; lexicon of {len(lexicon)} words")
     models: dict[str, Any] = {}
     report: dict[str, Any] = {}
     for mode in args.modes.split(","):
@@ -391,11 +456,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sc_test = page_scores(test, predict_docs(test, stage1, stage2), texts, t, rt)
         n_rows = {ds: int(sum(((d.y >= 0) & ~d.hard).sum() for d in train if d.dataset == ds)) for ds in ce.DATASETS}
         print(f"[{mode}] threshold {t:.3f} / {rt:.2f}  train {fmt(sc_train)}  test {fmt(sc_test)}  labelled blocks {n_rows}")
-        models[mode] = {"stage1": stage1.to_dict(), "stage2": stage2.to_dict(), "threshold": round(t, 4), "rule_threshold": rt}
+        models[mode] = {"stage1": stage1.to_dict(), "stage2": stage2.to_dict(), "threshold": round(t, 4), "rule_threshold": round(rt, 4)}
         report[mode] = {"threshold": t, "rule_threshold": rt, "train": sc_train, "test": sc_test, "labelled_blocks": n_rows,
                         "train_pages": len(train), "test_pages": len(test), "model": args.model}
     if not args.dry_run:
-        write_weights(models, report)
+        write_weights(models, report, lexicon)
         print(f"wrote {OUT}")
     return 0
 
@@ -404,7 +469,7 @@ def fmt(sc: dict[str, float]) -> str:
     return " ".join(f"{k}={v:.3f}" for k, v in sc.items())
 
 
-def write_weights(models: dict[str, Any], report: dict[str, Any]) -> None:
+def write_weights(models: dict[str, Any], report: dict[str, Any], lexicon: dict[str, float]) -> None:
     header = (
         '"""Weights of the cleaner\'s block classifier. Written by bench/clean_train.py: do not edit by hand.\n\n'
         "Trained on the train split (clean_eval.split_of: SHA-1 of the page key, bucket 0-4 of 10) of\n"
@@ -414,7 +479,8 @@ def write_weights(models: dict[str, Any], report: dict[str, Any]) -> None:
         "from typing import Any\n\n"
     )
     body = "TRAINING: dict[str, Any] = " + json.dumps(report, sort_keys=True) + "\n\n"
-    body += "MODELS: dict[str, Any] = " + json.dumps(models, sort_keys=True) + "\n"
+    body += "MODELS: dict[str, Any] = " + json.dumps(models, sort_keys=True) + "\n\n"
+    body += "LEXICON: dict[str, float] = " + json.dumps(lexicon, sort_keys=True, ensure_ascii=False) + "\n"
     OUT.write_text(header + body, encoding="utf-8")
 
 

@@ -202,7 +202,7 @@ def score(records: list[dict], report: dict, examples: int = 5) -> dict:
     near = {k for k, r in rel.items() if r == "near_duplicate"}
     fps = sorted(dup - truth)
     kinds: Counter[str] = Counter()
-    shown = []
+    shown: list[dict[str, str]] = []
     for a, b in fps:
         kind, detail = why_differ(by_id[a], by_id[b], docs.get(a), docs.get(b))
         kinds[kind] += 1
@@ -211,7 +211,7 @@ def score(records: list[dict], report: dict, examples: int = 5) -> dict:
         ):
             shown.append({"a": a, "b": b, "kind": kind, "first_difference": detail})
     missed = sorted(truth - dup)
-    missed_info = []
+    missed_info: list[dict] = []
     for a, b in missed:
         da, db = docs.get(a), docs.get(b)
         removed = sorted({x["kind"] for d in (da, db) for x in (d or {}).get("removed", [])})
@@ -264,7 +264,7 @@ def table(rows: list[dict]) -> str:
         ("CPU s", "cpu_s", ">"),
         ("peak MiB", "peak_rss_mib", ">"),
     ]
-    cells = [[h for h, _, _ in cols]] + [[_fmt(r.get(k)) for _, k, _ in cols] for r in rows]
+    cells = [[h for h, _, _ in cols]] + [[_fmt(r.get(k), k) for _, k, _ in cols] for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(cols))]
     lines = []
     for n, c in enumerate(cells):
@@ -279,9 +279,11 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _fmt(v: object) -> str:
+def _fmt(v: object, key: str = "") -> str:
     if v is None:
         return "-"
+    if isinstance(v, float) and not key.startswith("recall"):
+        return f"{v:.1f}"
     if isinstance(v, float):
         return f"{v:.3f}" if v < 10 else f"{v:.1f}"
     return str(v)

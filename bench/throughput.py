@@ -297,12 +297,21 @@ def main() -> None:
     ap.add_argument(
         "--timeout", type=float, default=1500, help="seconds one pipeline run may take (default 1500)"
     )
+    ap.add_argument("--render", action="store_true", help="print the tables of the last results JSON again")
     ap.add_argument("--worker", choices=list(SYSTEMS), help=argparse.SUPPRESS)
     ap.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(args.worker, args.data, args.result)
+        return
+    if args.render:
+        src = RESULTS / "throughput.json"
+        if not src.exists():
+            sys.exit(f"bench: {src} not found; run throughput.py first")
+        saved = json.loads(src.read_text(encoding="utf-8"))
+        saved.setdefault("close_pairs", "?")
+        render(saved)
         return
 
     from wiretrace.tokens import words
@@ -372,19 +381,36 @@ def main() -> None:
                 run["docs_per_s"] = round(n / run["wall_s"], 1) if not run.get("timed_out") else None
                 pipeline.append(run)
 
-    m = dedup_eval.machine()
+    payload = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": dedup_eval.machine(),
+        "input": prep,
+        "close_pairs": len(close),
+        "sketch_lsh": rows,
+        "pipeline": pipeline,
+    }
+    render(payload)
+
+
+def render(payload: dict) -> None:
+    """Print the tables; write bench/results/throughput.json."""
+    m, prep, rows, pipeline = payload["machine"], payload["input"], payload["sketch_lsh"], payload["pipeline"]
+    for r in rows:
+        # From the shared tokens to signatures: the peers also need the shingle strings built.
+        extra = 0.0 if r["system"] == "wiretrace" else prep["shingle_strings_s"]
+        r["from_tokens_docs_per_s"] = round(r["docs"] / (r["signature_s"] + extra), 1)
     code = (
         f"commit {m['commit']}{' + uncommitted src' if m['dirty_src'] else ''}"
         if "commit" in m
         else m["wiretrace"]
     )
     print(
-        f"\nwiretrace vs datasketch vs rensa on Reuters-21578 ({m['node']}, {m['cores']} cores, wiretrace {code})\n"
+        f"\nwiretrace vs datasketch vs rensa on Reuters-21578 ({m['node']}, {m['cores']} cores, "
+        f"1-min load {m.get('load_1min')}, wiretrace {code}, {payload['date']})\n"
     )
     print(
-        f"shared input: tokenise {prep['tokenise_s']} s ({prep['tokenise_docs_per_s']:,.0f} docs/s), "
-        f"5-word shingle strings (UTF-8) {prep['shingle_strings_s']} s ({prep['shingle_strings_docs_per_s']:,.0f} docs/s); "
-        "not in the figures below.\n"
+        f"shared input: {prep['docs']} bodies; tokenise {prep['tokenise_s']} s ({prep['tokenise_docs_per_s']:,.0f} docs/s), "
+        f"5-word shingle strings (UTF-8) {prep['shingle_strings_s']} s ({prep['shingle_strings_docs_per_s']:,.0f} docs/s)\n"
     )
     print(
         table(
@@ -392,8 +418,9 @@ def main() -> None:
             [
                 ("system", "what"),
                 ("sig docs/s", "signature_docs_per_s"),
+                ("+shingling", "from_tokens_docs_per_s"),
                 ("LSH docs/s", "lsh_docs_per_s"),
-                ("both docs/s", "sketch_lsh_docs_per_s"),
+                ("sig+LSH docs/s", "sketch_lsh_docs_per_s"),
                 ("sig docs/CPU-s", "signature_docs_per_cpu_s"),
                 ("LSH docs/CPU-s", "lsh_docs_per_cpu_s"),
                 ("+RSS MiB", "added_rss_mib"),
@@ -404,13 +431,17 @@ def main() -> None:
         )
     )
     print(
-        "\nsig: signatures from the shared tokens (wiretrace hashes its token windows itself; the others hash the\n"
-        "shingle strings). LSH: insert all, then query all; 32 bands x 4 rows. exact recall: true exact-duplicate\n"
-        f"pairs ({len(truth)}) among the candidates. J>=0.5 recall: of the {len(close)} pairs any system proposed whose\n"
-        "true shingle Jaccard is >= 0.5, the share this system proposed. +RSS: peak RSS beyond the loaded input.\n"
-        "docs/s: wall clock, the fastest of the fresh runs; docs/CPU-s: per second of process CPU (all threads),\n"
-        "the steadier figure when other work shares the machine."
+        "\nsig: signatures from ready input (wiretrace: the shared tokens, it hashes the 5-word windows itself;\n"
+        "datasketch, rensa: the shared shingle strings). +shingling: sig from the shared tokens, the peers' time\n"
+        "to build the shingle strings added. LSH: insert all, then query all; 32 bands x 4 rows. exact recall: of\n"
+        f"the {prep['true_pairs']} true exact-duplicate pairs, the share among the candidates. J>=0.5 recall: of the\n"
+        f"{payload['close_pairs']} pairs any system proposed whose true shingle Jaccard is >= 0.5, the share this system\n"
+        "proposed. +RSS: peak RSS beyond the loaded input. docs/s: wall clock, the fastest of the fresh runs;\n"
+        "docs/CPU-s: per second of process CPU (all threads), the steadier figure when other work shares the machine."
     )
+    for run in pipeline:
+        if run.get("cpu_s"):
+            run["docs_per_cpu_s"] = round(run["docs"] / run["cpu_s"], 1)
     if pipeline:
         print()
         print(
@@ -422,21 +453,20 @@ def main() -> None:
                     ("wall s", "wall_s"),
                     ("docs/s", "docs_per_s"),
                     ("CPU s", "cpu_s"),
+                    ("docs/CPU-s", "docs_per_cpu_s"),
                     ("peak MiB", "peak_rss_mib"),
                 ],
             )
         )
         for run in pipeline:
-            print(f"  {run['mode']}: {run['command']}  -> {run.get('summary', {}).get('relations')}")
+            state = (
+                "stopped at --timeout" if run.get("timed_out") else run.get("summary", {}).get("relations")
+            )
+            print(
+                f"  {run['mode']}: {run['command']}  -> {state}; 1-min load before/after {run.get('load_1min')}"
+            )
     RESULTS.mkdir(parents=True, exist_ok=True)
     dest = RESULTS / "throughput.json"
-    payload = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": m,
-        "input": prep,
-        "sketch_lsh": rows,
-        "pipeline": pipeline,
-    }
     dest.write_text(json.dumps(payload, indent=1), encoding="utf-8")
     print(f"\nwrote {dest}")
 

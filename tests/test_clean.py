@@ -113,3 +113,80 @@ def test_segments_are_within_text_and_never_overlap(text: str) -> None:
         prev = s.end
     for s, e in c.body:
         assert 0 <= s < e <= len(text)
+
+
+# --- the trained classifier and the rules around it ---------------------------------------------
+STORY = """Tram line to the harbour opens after four years of works
+
+The first passenger tram ran along the new harbour line on Saturday morning, four years after the city council approved the extension and two years later than planned.
+
+Around three hundred people rode the first services, which now stop at six new platforms between the central station and the ferry terminal.
+
+The transport authority said trams would run every seven minutes during the day and every fifteen minutes in the evening.
+
+Shop owners along the route, who had complained about the long closure of the harbour road, said they hoped the line would bring customers back.
+"""
+
+
+def test_a_clean_story_keeps_every_paragraph() -> None:
+    c = clean(_doc(STORY))
+    body = [STORY[s.start : s.end] for s in c.segments if s.kind == "body"]
+    assert len(body) == 4 and body[0].startswith("The first passenger tram")
+    assert all("classifier p(body)=" in s.reason for s in c.segments if s.kind == "body")
+
+
+def test_teaser_list_after_the_body_in_german() -> None:
+    text = STORY + (
+        "Das könnte Sie auch interessieren\n"
+        "• Neuer Radweg am Kanal eröffnet\n"
+        "• Stadtbibliothek verlängert die Öffnungszeiten\n"
+        "• Hafenfest findet im August statt\n"
+    )
+    k = _kinds(text)
+    assert k["Das könnte Sie auch interessieren"] == "teasers"
+    assert k["• Hafenfest findet im August statt"] == "teasers"
+    assert sum(v == "body" for v in k.values()) == 4
+
+
+def test_the_pages_own_headline_and_byline_are_not_a_second_article() -> None:
+    text = "Home\nNews\nSport\n" + STORY.replace("\n\nThe first", "\n\nBy Lena Kowalski\n\nThe first", 1)
+    kinds = {s.kind for s in clean(_doc(text)).segments}
+    assert "other_article" not in kinds
+
+
+def test_markup_hints_weigh_in_html_mode() -> None:
+    from wiretrace.ingest.html import read_html_string
+
+    paragraphs = "".join(f"<p>{p}</p>" for p in STORY.split("\n\n")[1:])
+    html = (
+        "<html><head><title>Tram line to the harbour opens after four years of works</title></head><body>"
+        "<nav><ul><li>Home</li><li>News</li><li>Sport</li><li>Weather</li></ul></nav>"
+        f"<article><h1>Tram line to the harbour opens after four years of works</h1>{paragraphs}</article>"
+        "<footer><p>Contact</p><p>Privacy</p></footer></body></html>"
+    )
+    doc = read_html_string(html, doc_id="h", path="h.html")
+    assert doc.hints
+    c = clean(doc)
+    body = [doc.text[s:e] for s, e in c.body]
+    assert len(body) == 4 and body[0].startswith("The first passenger tram")
+    removed = {doc.text[s.start : s.end]: s.kind for s in c.removed}
+    assert removed["Home"] != "body" and removed["Privacy"] != "body"
+    assert removed["Tram line to the harbour opens after four years of works"] == "title"
+
+
+def test_words_of_chinese_or_japanese_blocks_are_counted_by_characters() -> None:
+    from wiretrace.clean import _count_words
+
+    text = "東京都は新しい路面電車の路線を開業した"
+    assert _count_words(text, 0, len(text)) >= 8
+    assert _count_words("three plain words", 0, 17) == 3
+
+
+def test_weights_match_the_features() -> None:
+    from wiretrace.clean import load_model
+    from wiretrace.clean_features import STAGE1, STAGE2
+
+    for mode in ("html", "text"):
+        m = load_model(mode)
+        assert m.stage1.names == STAGE1 and m.stage2.names == STAGE1 + STAGE2
+        assert 0.0 < m.threshold <= m.rule_threshold <= 1.01

@@ -1,11 +1,24 @@
 """Clean: find each document's story body and mark the rest as spans with kinds.
 
 The cleaner never rewrites text. It cuts the raw text into blocks (lines; an HTML page's text has one
-block per line), gives each block a verdict from its own shape and wording, then revises verdicts
-with context: neighbouring blocks, a second article's headline + byline inside the page, the
-markup extractor's hints (HTML), and blocks learned to be boilerplate across the corpus. A block
-whose sentences disagree (an appeal glued to the first body sentence) is split at the sentence
-boundary. Every verdict carries the rule that reached it, for ``--explain-clean``.
+block per line) and decides each in three steps:
+
+1. Wording and position rules name what a block would be if it is noise: the headline and its
+   repeats, a standfirst, bylines, date / "min read" lines, captions, appeals, comment forms, teaser
+   lists, footers, a second article glued in (headline + byline right after body paragraphs), and
+   blocks the corpus showed to be boilerplate (``learn_boilerplate``).
+2. A trained classifier (``clean_features``: two stacked logistic regressions over the block's shape,
+   multilingual wording cues, a learned word lexicon, its neighbours, the markup extractor's hints
+   for HTML, and the page's core) gives every block p(body). The rules that are right ~98% of the
+   time on labelled pages decide alone (``HARD_KINDS``); for the rest the classifier's verdict
+   stands, and a noise block keeps the kind the rules named (``boilerplate`` when none did).
+3. Context repairs: a teaser list headed after the body is noise, a short off-topic run inside an
+   appeal is appeal, and a block whose sentences disagree (an appeal glued to the first body
+   sentence) is split at the sentence boundary.
+
+Every verdict carries its reason (the rule, or the classifier's probability and the features that
+pushed it), for ``wiretrace explain``. The weights are trained by ``bench/clean_train.py`` and
+measured by ``bench/clean_eval.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +33,15 @@ from functools import cache
 import numpy as np
 import xxhash
 
-from .clean_features import BlockInfo, Linear, PageFeatures, stage1_features, stage2_features
+from .clean_features import (
+    STAGE1,
+    STAGE2,
+    BlockInfo,
+    Linear,
+    PageFeatures,
+    stage1_features,
+    stage2_features,
+)
 from .errors import ConfigError
 from .model import Cleaned, Document, Segment
 from .names import lower_vocabulary, names_in
@@ -206,10 +227,22 @@ def load_model(mode: str) -> Model:
     if mode not in MODELS:
         raise ConfigError("clean", "mode", mode, f"one of {sorted(MODELS)} (the modes clean_weights.py has weights for)")
     m = MODELS[mode]
+    stage1, stage2 = Linear.from_dict(m["stage1"]), Linear.from_dict(m["stage2"])
+    if stage1.names != STAGE1 or stage2.names != STAGE1 + STAGE2:
+        raise ConfigError(
+            "clean", "clean_weights.py", f"weights for other features ({mode})",
+            "weights trained on clean_features.STAGE1/STAGE2 as they are now: run bench/clean_train.py",
+        )
     threshold = float(m["threshold"])
-    return Model(
-        Linear.from_dict(m["stage1"]), Linear.from_dict(m["stage2"]), threshold, float(m.get("rule_threshold", threshold))
-    )
+    return Model(stage1, stage2, threshold, float(m.get("rule_threshold", threshold)))
+
+
+@cache
+def load_lexicon() -> dict[str, float]:
+    """Words and how much they lean to noise (< 0) or body (> 0), learned with the classifier."""
+    from . import clean_weights
+
+    return dict(getattr(clean_weights, "LEXICON", {}))
 
 
 _PHRASES = {
@@ -287,7 +320,12 @@ class Analysis:
     features: PageFeatures  # stage-1 features, one row per block (clean_features.STAGE1)
 
 
-def analyse(doc: Document, config: CleanConfig | None = None, boilerplate: frozenset[str] = frozenset()) -> Analysis:
+def analyse(
+    doc: Document,
+    config: CleanConfig | None = None,
+    boilerplate: frozenset[str] = frozenset(),
+    lexicon: Mapping[str, float] | None = None,
+) -> Analysis:
     """Blocks of a document, the kinds the wording rules give them, and the classifier's features.
 
     The rules name what a block would be if it is noise (a byline, a caption, a comment form...);
@@ -312,7 +350,8 @@ def analyse(doc: Document, config: CleanConfig | None = None, boilerplate: froze
     _second_article(blocks, title)
     infos = [BlockInfo(b.text, b.n_words, b.kind, b.hinted) for b in blocks]
     mode = "html" if hints else "text"
-    return Analysis(blocks, mode, stage1_features(infos, has_hints=bool(hints)))
+    lexicon = load_lexicon() if lexicon is None else lexicon
+    return Analysis(blocks, mode, stage1_features(infos, has_hints=bool(hints), lexicon=lexicon))
 
 
 def clean(doc: Document, config: CleanConfig | None = None, boilerplate: frozenset[str] = frozenset()) -> Cleaned:
@@ -332,9 +371,9 @@ def clean(doc: Document, config: CleanConfig | None = None, boilerplate: frozens
 def _verdicts(an: Analysis) -> None:
     """Body or noise for every block the rules left open or named weakly, by the trained classifier.
 
-    The headline, its repeats, a second article and corpus boilerplate stay as the rules say; every
-    other block is body when the classifier's probability reaches the mode's threshold, else noise
-    of the kind the rules named (``boilerplate`` when they named none).
+    Blocks of ``HARD_KINDS`` stay as the rules say; every other block is body when the classifier's
+    probability reaches the mode's threshold (``rule_threshold`` when a rule named it noise), else
+    noise of the kind the rules named (``boilerplate`` when they named none).
     """
     model = load_model(an.mode)
     infos = [BlockInfo(b.text, b.n_words, b.kind, b.hinted) for b in an.blocks]
@@ -383,18 +422,26 @@ def _sandwiches(blocks: list[_Block], config: CleanConfig, max_run: int = 2) -> 
         i = j
 
 
-def _teasers_after_body(blocks: list[_Block], min_prose: int = 2) -> None:
-    """A teaser-list header after the article's body ends the article: the list it heads is noise."""
+def _teasers_after_body(blocks: list[_Block], min_prose: int = 2, min_headlines: float = 0.4) -> None:
+    """A teaser-list header after the article's body ends the article: the list it heads is noise,
+    when it looks like one (bullets or headlines for at least ``min_headlines`` of its items; a
+    header followed by paragraphs is more likely a subheading of the article)."""
     prose = 0
     for i, b in enumerate(blocks):
         if b.kind == "body" and _is_prose(b):
             prose += 1
         if prose < min_prose or not TEASER_HEADER.match(b.text):
             continue
-        b.kind, b.reason = "teasers", "teaser-list header after the article's body"
+        run = []
         for c in blocks[i + 1 :]:
             if c.rule != "teasers":
                 break
+            run.append(c)
+        listy = sum(1 for c in run if BULLET.match(c.text) or _is_headline(c))
+        if run and listy < min_headlines * len(run):
+            continue
+        b.kind, b.reason = "teasers", "teaser-list header after the article's body"
+        for c in run:
             c.kind, c.reason = "teasers", "item of a teaser list after the article's body"
         return
 

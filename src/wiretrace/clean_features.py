@@ -193,13 +193,14 @@ LOCAL = (
 PAGE = (
     "dup", "pos", "after_title", "title_dist", "run_short", "run_prose",
     "lw_prev", "lw_next", "stop_prev", "stop_next", "term_prev", "term_next", "lw_w3", "stop_w3", "term_w3",
-    "short_w3", "coh", "n_blocks", "doc_short", "doc_prose",
+    "short_w3", "coh", "n_blocks", "doc_short", "doc_prose", "prose_before", "prose_after",
 )  # fmt: skip
 HINTS = (
     "hinted", "hint_prev", "hint_next", "hint_w3", "hint_w10", "in_hint_range", "hint_dist", "hint_share",
-    "hinted_lw", "hinted_short", "unhinted_prose",
+    "hinted_lw", "hinted_short", "unhinted_prose", "hint_before", "hint_after",
 )  # fmt: skip
-STAGE1 = LOCAL + tuple(f"k_{k}" for k in RULE_KINDS) + PAGE + HINTS
+LEXICON = ("lex_mean", "lex_max", "lex_min", "lex_w3")
+STAGE1 = LOCAL + tuple(f"k_{k}" for k in RULE_KINDS) + PAGE + HINTS + LEXICON
 STAGE2 = ("p1", "p1_prev", "p1_next", "p1_w2", "p1_w5", "p1_max_before", "p1_max_after", "in_region",
           "region_dist", "body_share", "coh2")  # fmt: skip
 
@@ -346,13 +347,38 @@ class PageFeatures:
 
     x1: np.ndarray  # (blocks, len(STAGE1))
     content: tuple[Counter[str], ...]  # content words per block
+    tokens: tuple[list[str], ...]  # word tokens per block
 
 
-def stage1_features(blocks: Sequence[BlockInfo], has_hints: bool) -> PageFeatures:
+def lexicon_words(toks: Sequence[str]) -> set[str]:
+    """The tokens of a block that a lexicon may hold: words, not numbers."""
+    return {t for t in toks if len(t) > 1 and not t.isdigit()}
+
+
+def lexicon_features(toks: Sequence[Sequence[str]], lexicon: Mapping[str, float]) -> np.ndarray:
+    """``LEXICON`` features: how much each block's words lean to noise (< 0) or body (> 0), from the
+    lexicon learned on the labelled training blocks (bench/clean_train.py)."""
+    n = len(toks)
+    out = np.zeros((n, len(LEXICON)))
+    if not lexicon:
+        return out
+    for i, ts in enumerate(toks):
+        vals = [lexicon.get(t, 0.0) for t in lexicon_words(ts)]
+        if vals:
+            out[i, 0] = sum(vals) / len(vals)
+            out[i, 1] = max(vals)
+            out[i, 2] = min(vals)
+    out[:, 3] = _window_mean(out[:, 0], 3)
+    return out
+
+
+def stage1_features(
+    blocks: Sequence[BlockInfo], has_hints: bool, lexicon: Mapping[str, float] | None = None
+) -> PageFeatures:
     """The ``STAGE1`` features of every block of one document."""
     n = len(blocks)
     if n == 0:
-        return PageFeatures(np.zeros((0, len(STAGE1))), ())
+        return PageFeatures(np.zeros((0, len(STAGE1))), (), ())
     toks = [tokens_of(b.text) for b in blocks]
     lang = page_language([t for ts in toks for t in ts])
     stops = stoplist(lang)
@@ -394,6 +420,8 @@ def stage1_features(blocks: Sequence[BlockInfo], has_hints: bool) -> PageFeature
             np.full(n, math.log1p(n)),
             np.full(n, short.mean()),
             np.full(n, prose.mean()),
+            np.log1p(np.cumsum(prose) - prose),  # prose blocks before this one: where the article stands
+            np.log1p(prose.sum() - np.cumsum(prose)),  # ... and after it (a bio or promo closes it)
         ]
     )
     if has_hints and hinted.any():
@@ -417,11 +445,14 @@ def stage1_features(blocks: Sequence[BlockInfo], has_hints: bool) -> PageFeature
                 hinted * lw,
                 hinted * short,
                 (1 - hinted) * prose,
+                np.log1p(np.cumsum(hinted) - hinted),
+                np.log1p(hinted.sum() - np.cumsum(hinted)),
             ]
         )
     else:
         hint_feats = np.zeros((n, len(HINTS)))
-    return PageFeatures(np.hstack([local, kinds, page, hint_feats]), cws)
+    lex = lexicon_features(toks, lexicon or {})
+    return PageFeatures(np.hstack([local, kinds, page, hint_feats, lex]), cws, tuple(toks))
 
 
 def _shift_prev(a: np.ndarray) -> np.ndarray:
