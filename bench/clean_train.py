@@ -145,7 +145,7 @@ def synthetic_docs(d: DocData, text: str, rng: np.random.Generator) -> list[DocD
         an = analyse(doc, lexicon={})
         if len(an.blocks) != len(lines_):
             continue
-        infos = [BlockInfo(b.text, b.n_words, b.kind, b.hinted) for b in an.blocks]
+        infos = an.infos
         hard = np.array([b.kind in HARD_KINDS for b in an.blocks], bool)
         spans = [(b.start, b.end) for b in an.blocks]
         out.append(
@@ -157,7 +157,7 @@ def synthetic_docs(d: DocData, text: str, rng: np.random.Generator) -> list[DocD
 def doc_data(page: ce.Page, doc: Any) -> DocData:
     an = analyse(doc, lexicon={})  # lexicon features are filled in later, out of fold
     spans = [(b.start, b.end) for b in an.blocks]
-    infos = [BlockInfo(b.text, b.n_words, b.kind, b.hinted) for b in an.blocks]
+    infos = an.infos
     if page.dataset == "trafilatura-eval":
         y = label_snippets(doc.text, spans, page)
         w = np.ones(len(spans))

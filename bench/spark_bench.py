@@ -169,7 +169,12 @@ def compare(args: argparse.Namespace) -> None:
             for k, v in differences(*reports).items():
                 print(f"  differing {k}: {v}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"runs": runs, "identical": len(reports) == 2 and reports[0] == reports[1]}, indent=1))
+        detail = []
+        if len(reports) == 2 and reports[0] != reports[1]:  # the first differing items, to see what differs
+            for key in ("documents", "pairs", "stories"):
+                detail += [{"local": x, "spark": y} for x, y in zip(reports[0][key], reports[1][key], strict=False) if x != y][:10]
+        Path(args.json).write_text(json.dumps({"runs": runs, "identical": len(reports) == 2 and reports[0] == reports[1],
+                                               "differences": detail}, indent=1))
 
 
 # --- scale: the synthetic corpus on one local[2] session -----------------------------------------------

@@ -269,6 +269,10 @@ _PHRASES = {
     "region_dist": ("far from the page's main run of body", "near the page's main run of body"),
     "dup": ("repeated on the page", "not repeated on the page"),
     "p1": ("looks like body on its own", "looks like noise on its own"),
+    "lex_mean": ("words of article prose", "words of page furniture"),
+    "lex_w3": ("among words of article prose", "among words of page furniture"),
+    "lex_max": ("some words of article prose", "no words of article prose"),
+    "lex_min": ("no words of page furniture", "some words of page furniture"),
 }
 
 
@@ -278,8 +282,12 @@ def _describe(name: str, value: float) -> str:
     if name.startswith("c_"):
         return f"{name[2:]} wording" if value else f"no {name[2:]} wording"
     high, low = _PHRASES.get(name, (f"high {name}", f"low {name}"))
-    logged = name in ("lw", "lc", "stop_n", "run_short", "run_prose", "region_dist", "hint_dist", "title_dist")
-    return high if value > (2.0 if logged else 0.5) else low
+    return high if value > _HIGH.get(name, 0.5) else low
+
+
+# Where a feature's value turns from "low" to "high" in the words of _PHRASES (log-scaled counts).
+_HIGH = {"lw": 2.2, "lc": 4.1, "stop_n": 1.6, "run_short": 1.4, "run_prose": 1.1, "region_dist": 1.1}
+_HIGH |= {"hint_dist": 1.1, "title_dist": 1.1, "lex_mean": 0.0, "lex_max": 0.0, "lex_min": 0.0, "lex_w3": 0.0}
 
 
 # --- per-document cleaning -----------------------------------------------------------------------
@@ -318,6 +326,7 @@ class Analysis:
     blocks: list[_Block]
     mode: str  # "html" when the page came with markup hints, else "text"
     features: PageFeatures  # stage-1 features, one row per block (clean_features.STAGE1)
+    infos: list[BlockInfo]  # what the features were computed from
 
 
 def analyse(
@@ -341,17 +350,21 @@ def analyse(
             k = bisect_right(starts, b.end - 1) - 1  # the last hint starting inside or before the block
             b.hinted = k >= 0 and hints[k][1] > b.start
     if not blocks:
-        return Analysis(blocks, "html" if hints else "text", stage1_features([], has_hints=False))
+        return Analysis(blocks, "html" if hints else "text", stage1_features([], has_hints=False), [])
     first = blocks[0]
     # Without metadata, the first line is the headline only if it looks like one (not prose).
     title = doc.title or (first.text if first.n_words <= 30 and not first.text.rstrip().endswith(".") else None)
     _first_pass(blocks, title, boilerplate)
     _teaser_and_comment_runs(blocks)
     _second_article(blocks, title)
-    infos = [BlockInfo(b.text, b.n_words, b.kind, b.hinted) for b in blocks]
+    infos = _infos(blocks)
     mode = "html" if hints else "text"
     lexicon = load_lexicon() if lexicon is None else lexicon
-    return Analysis(blocks, mode, stage1_features(infos, has_hints=bool(hints), lexicon=lexicon))
+    return Analysis(blocks, mode, stage1_features(infos, has_hints=bool(hints), lexicon=lexicon), infos)
+
+
+def _infos(blocks: list[_Block]) -> list[BlockInfo]:
+    return [BlockInfo(b.text, b.n_words, b.kind, b.hinted) for b in blocks]
 
 
 def clean(doc: Document, config: CleanConfig | None = None, boilerplate: frozenset[str] = frozenset()) -> Cleaned:
@@ -376,7 +389,7 @@ def _verdicts(an: Analysis) -> None:
     noise of the kind the rules named (``boilerplate`` when they named none).
     """
     model = load_model(an.mode)
-    infos = [BlockInfo(b.text, b.n_words, b.kind, b.hinted) for b in an.blocks]
+    infos = an.infos
     for b in an.blocks:
         b.rule = b.kind
     x1 = an.features.x1

@@ -99,6 +99,11 @@ def spark_session(config: SparkConfig | None = None) -> SparkSession:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers otherwise take the system python
         builder = builder.config("spark.ui.showConsoleProgress", "false")
+    # Spark gives Python workers OMP_NUM_THREADS=spark.task.cpus (1), and single-threaded OpenBLAS
+    # rounds matrix products differently from the multi-threaded one a plain process uses: a sentence
+    # cosine a hair from a threshold could then fall the other way. Workers get the driver's setting.
+    threads = os.environ.get("OMP_NUM_THREADS") or str(os.cpu_count() or 1)
+    builder = builder.config("spark.executorEnv.OMP_NUM_THREADS", threads)
     for key, value in config.conf:
         builder = builder.config(key, value)
     try:
