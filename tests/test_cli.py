@@ -32,6 +32,25 @@ def test_run_json_summary_and_incremental(demo: Path) -> None:
     assert summary["new"] == 0 and summary["unchanged"] == 20 and summary["documents"] == 20
 
 
+def test_run_exports_the_story_browser(demo: Path) -> None:
+    """`run` writes the browser's pages as static files: the story list links to every story page,
+    and every story, document and pair page it links to exists."""
+    import re
+
+    site = demo / "site"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    report = json.loads((demo / "report.json").read_text(encoding="utf-8"))
+    story_links = set(re.findall(r'href="(story-[^"]+\.html)"', index))
+    assert len(story_links) == len(report["stories"]) > 1
+    for link in story_links:
+        page = (site / link).read_text(encoding="utf-8")
+        for target in re.findall(r'href="((?:doc|pair)-[^"#]+\.html)', page):
+            assert (site / target).is_file(), f"{link} links to missing {target}"
+    assert (site / "static").is_dir()
+    assert len(list(site.glob("doc-*.html"))) == 20
+    assert len(list(site.glob("pair-*.html"))) == len(report["pairs"])
+
+
 def test_run_with_text(tmp_path: Path) -> None:
     src = next(CORPUS.glob("recall_dup_*.txt"))
     res = runner.invoke(app, ["run", str(src), "--out", str(tmp_path), "--with-text", "-q"])
@@ -88,3 +107,14 @@ def test_trace_finds_where_a_paragraph_came_from(demo: Path) -> None:
     assert any(m["document"] == "flood_origin_meridian" for m in matches)
     res = runner.invoke(app, ["trace", "A recipe for plum cake with butter and flour.", "--store", str(demo)])
     assert res.exit_code == 0
+
+
+def test_serve_without_the_extra_names_it(demo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the serve extra, `serve` says which extra to install, in one line, with exit code 1."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # what an install without the extra looks like to import
+    res = runner.invoke(app, ["serve", "--store", str(demo)])
+    assert res.exit_code == 1
+    assert "pip install 'wiretrace[serve]'" in res.output and "uvicorn" in res.output
+    assert "Traceback" not in res.output

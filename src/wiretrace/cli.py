@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -32,7 +33,7 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except WiretraceError as e:
-        err.print(f"[red]error:[/red] {e}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
 
 
@@ -63,9 +64,9 @@ class Engine(StrEnum):
 @app.command("run")
 def run_cli(
     inputs: Annotated[list[Path], typer.Argument(help="Files or folders: .txt .html .htm .jsonl .warc .warc.gz")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder: store, report.json, index.html")] = Path("out"),
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder: store, report.json, index.html, site/")] = Path("out"),
     with_text: Annotated[bool, typer.Option("--with-text", help="Put each document's raw text in report.json")] = False,
-    no_html: Annotated[bool, typer.Option("--no-html", help="Skip index.html")] = False,
+    no_html: Annotated[bool, typer.Option("--no-html", help="Skip index.html and the static story browser (site/)")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or table")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="List every skipped input and story")] = False,
@@ -96,8 +97,14 @@ def run_cli(
         else:
             report = run([str(p) for p in inputs], config, out=out_dir, progress=bar, stats=stats)
         json_path, html_path = write_report(report, out_dir, with_text=with_text, html=not no_html)
+        site = None
+        if not no_html and engine is Engine.local:  # the story browser's pages, readable without a server
+            from .web import export_site
+
+            site = out_dir / "site"
+            export_site(out_dir, site, progress=bar)
     for sk in stats.skipped:
-        err.print(f"[yellow]skipped[/yellow] {sk.path}: {sk.reason}", highlight=False)
+        err.print(f"[yellow]skipped[/yellow] {escape(f'{sk.path}: {sk.reason}')}", highlight=False, soft_wrap=True)
     summary = report_to_json(report)["summary"]
     if as_json:
         print(json.dumps({**summary, "new": stats.new, "unchanged": stats.unchanged, "report": str(json_path)}))
@@ -121,7 +128,8 @@ def run_cli(
     out.print(table)
     out.print(
         f"relations: {summary['relations'] or 'none'} | new {stats.new}, unchanged {stats.unchanged}, "
-        f"skipped {len(stats.skipped)} | wrote {json_path}" + (f" and {html_path}" if html_path else ""),
+        f"skipped {len(stats.skipped)} | wrote {json_path}" + (f", {html_path}" if html_path else "")
+        + (f" and the story browser {site / 'index.html'}" if site else ""),
         highlight=False,
     )
 
@@ -146,7 +154,7 @@ def _read(path_or_text: str, literal: bool) -> str:
     docs = [i for i in items if not isinstance(i, Skipped)]
     if not docs:
         reason = items[0].reason if items else "nothing readable"  # type: ignore[union-attr]
-        err.print(f"[red]error:[/red] {p}: {reason}", highlight=False)
+        err.print(f"[red]error:[/red] {escape(f'{p}: {reason}')}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     return docs[0].text
 
@@ -289,13 +297,14 @@ def serve_cli(
 
     Example: wiretrace serve --store out/demo --port 8000
     """
-    try:
-        import uvicorn
+    from .errors import MissingExtraError
 
+    with _errors():
+        try:
+            import uvicorn
+        except ImportError as e:
+            raise MissingExtraError("wiretrace serve", "serve", e.name) from e
         from .service import create_app
-    except ImportError as e:
-        err.print(f"[red]error:[/red] serve: {e}; install the serve extra: pip install 'wiretrace[serve]'", highlight=False)
-        raise typer.Exit(1) from None
     local = host in ("127.0.0.1", "localhost")  # then only this machine's names are answered (DNS rebinding)
     with _errors():
         application = create_app(

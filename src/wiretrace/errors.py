@@ -59,3 +59,13 @@ class NotFoundError(WiretraceError, KeyError):
 
 class EngineError(WiretraceError):
     """The chosen engine cannot run here (Spark: pyspark or Java missing, or the session failed)."""
+
+
+class MissingExtraError(WiretraceError, ImportError):
+    """An optional part (the HTTP service, the Spark engine) is used without its extra installed."""
+
+    def __init__(self, feature: str, extra: str, missing: str | None) -> None:
+        super().__init__(
+            f"{feature} needs the {extra} extra ({missing or 'a module'} is not installed): pip install 'wiretrace[{extra}]'"
+        )
+        self.feature, self.extra, self.missing = feature, extra, missing

@@ -62,6 +62,20 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class DocMeta:
+    """A stored document without its text (what lists and tables show)."""
+
+    id: str
+    source: str | None
+    url: str | None
+    title: str | None
+    published: str | None
+    chars: int
+    format: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class Skipped:
     """An input that could not be read, with the reason a person can act on."""
 

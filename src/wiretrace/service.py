@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from wiretrace.errors import MissingExtraError
+
 try:
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
@@ -34,16 +36,15 @@ try:
     from starlette.exceptions import HTTPException as StarletteHTTPException
     from starlette.middleware.trustedhost import TrustedHostMiddleware
 except ImportError as e:  # pragma: no cover - depends on the install
-    raise ImportError(
-        f"wiretrace's HTTP service needs the serve extra ({e.name} is missing): pip install 'wiretrace[serve]'"
-    ) from e
+    raise MissingExtraError("wiretrace's HTTP service", "serve", e.name) from e
 
 from wiretrace import __version__
 from wiretrace.errors import InputError
 from wiretrace.ingest import IngestConfig
+from wiretrace.model import DocMeta
 from wiretrace.pipeline import RunConfig, compare
 from wiretrace.store import Store, pair_to_json, story_to_json
-from wiretrace.web import pages, reads, views
+from wiretrace.web import pages, views
 from wiretrace.web.guard import Guard
 from wiretrace.web.schemas import DOCUMENTS_BODY, CompareIn, TraceIn
 from wiretrace.web.state import AppState
@@ -91,13 +92,13 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
 
 
 def _doc_json(store: Store, doc_id: str) -> dict[str, Any] | None:
-    with reads.snapshot(store):
+    with store.snapshot():
         d = store.document(doc_id)
         if d is None:
             return None
         c = store.cleaned([doc_id]).get(doc_id)
-        st = reads.story_of(store, doc_id)
-        pairs = reads.pairs_touching(store, [doc_id])
+        st = store.story_of(doc_id)
+        pairs = store.pairs_touching([doc_id])
     return {
         "id": d.id, "source": d.source, "url": d.url, "title": d.title, "published": d.published, "chars": len(d.text),
         "format": d.format, "encoding": d.encoding, "path": d.path, "text": d.text,
@@ -108,7 +109,7 @@ def _doc_json(store: Store, doc_id: str) -> dict[str, Any] | None:
     }
 
 
-def _story_json(s: Any, meta: dict[str, reads.DocMeta]) -> dict[str, Any]:
+def _story_json(s: Any, meta: dict[str, DocMeta]) -> dict[str, Any]:
     j = story_to_json(s)
     dates = sorted(m.published for d in s.documents if (m := meta.get(d)) and m.published)
     j["span"] = {"first": dates[0] if dates else None, "last": dates[-1] if dates else None}
@@ -180,7 +181,7 @@ def create_app(
 
     @app.get("/health", summary="Liveness and store counts")
     def health() -> dict[str, Any]:
-        n_docs, n_stories, n_pairs = reads.counts(state.reader())
+        n_docs, n_stories, n_pairs = state.reader().counts()
         return {"ok": True, "documents": n_docs, "stories": n_stories, "pairs": n_pairs, "version": __version__,
                 "passes": state.writer.passes}
 
@@ -191,9 +192,9 @@ def create_app(
         if not (1 <= limit <= 10_000) or offset < 0:
             raise ApiError(422, "limit must be 1 to 10000 and offset at least 0")
         store = state.reader()
-        with reads.snapshot(store):
+        with store.snapshot():
             stories = store.stories()
-            meta = reads.doc_meta(store)
+            meta = store.doc_meta()
         stories.sort(key=lambda s: (-len(s.documents), s.id))
         body = [_story_json(s, meta) for s in stories[offset : offset + limit]]
         return JSONResponse({"total": len(stories), "offset": offset, "stories": body})
@@ -207,12 +208,12 @@ def create_app(
             if html is None:
                 raise _not_found("story", story_id)
             return HTMLResponse(html)
-        with reads.snapshot(store):
-            s = reads.story(store, story_id)
+        with store.snapshot():
+            s = store.story(story_id)
             if s is None:
                 raise _not_found("story", story_id)
-            meta = reads.doc_meta(store, s.documents)
-            pairs = reads.pairs_touching(store, s.documents, within=True)
+            meta = store.doc_meta(s.documents)
+            pairs = store.pairs_touching(s.documents, within=True)
         j = _story_json(s, meta)
         j["members"] = [{"id": m.id, "source": m.source, "title": m.title, "published": m.published, "url": m.url,
                          "chars": m.chars} for m in (meta[d] for d in s.documents if d in meta)]
@@ -240,8 +241,8 @@ def create_app(
             if html is None:
                 raise ApiError(404, f"no stored relation between {a!r} and {b!r}; a story page links the pairs it has")
             return HTMLResponse(html)
-        with reads.snapshot(store):
-            p = reads.pair_between(store, a, b)
+        with store.snapshot():
+            p = store.pair_between(a, b)
         if p is None:
             raise ApiError(404, f"no stored relation between {a!r} and {b!r}; GET /stories/{{id}} lists a story's pairs")
         return JSONResponse(pair_to_json(p))

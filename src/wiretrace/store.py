@@ -12,12 +12,26 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from .errors import StoreError
-from .model import Cleaned, DocSpans, Document, Edge, Pair, Passage, Scores, Segment, Skipped, Span, Story
+from .model import (
+    Cleaned,
+    DocMeta,
+    DocSpans,
+    Document,
+    Edge,
+    Pair,
+    Passage,
+    Scores,
+    Segment,
+    Skipped,
+    Span,
+    Story,
+)
 from .sketch import Sketch
 
 SCHEMA_VERSION = "2"
@@ -216,6 +230,69 @@ class Store:
 
     def stories(self) -> list[Story]:
         return [story_from_json(json.loads(b)) for (b,) in self.db.execute("SELECT body FROM stories ORDER BY id")]
+
+    def story(self, story_id: str) -> Story | None:
+        row = self.db.execute("SELECT body FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return None if row is None else story_from_json(json.loads(row[0]))
+
+    def story_of(self, doc_id: str) -> Story | None:
+        """The story holding ``doc_id`` (stories are few next to documents: one scan of their bodies)."""
+        like = json.dumps(doc_id)
+        for (body,) in self.db.execute("SELECT body FROM stories WHERE instr(body, ?) > 0", (like,)):
+            s = story_from_json(json.loads(body))
+            if doc_id in s.documents:
+                return s
+        return None
+
+    # --- reads for lists and pages: metadata without texts, pairs around some documents ---------
+    @contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """One read transaction: every query inside sees the same committed state (WAL)."""
+        if self.db.in_transaction:
+            yield self
+            return
+        self.db.execute("BEGIN")
+        try:
+            yield self
+        finally:
+            self.db.execute("COMMIT")
+
+    def doc_meta(self, ids: Iterable[str] | None = None) -> dict[str, DocMeta]:
+        """Documents' metadata and lengths, without reading their texts."""
+        q = "SELECT id, source, url, title, published, length(text), format, path FROM documents"
+        return {r[0]: DocMeta(*r) for r in self._select(q, ids)}
+
+    def pairs_touching(self, ids: Iterable[str], within: bool = False) -> list[Pair]:
+        """Related pairs with a document among ``ids`` (both documents when ``within``), sorted by (a, b)."""
+        wanted = sorted(set(ids))
+        found: dict[tuple[str, str], Pair] = {}
+        for i in range(0, len(wanted), 400):
+            chunk = wanted[i : i + 400]
+            marks = ",".join("?" * len(chunk))
+            q = f"SELECT a, b, body FROM pairs WHERE relation IS NOT NULL AND (a IN ({marks}) OR b IN ({marks}))"
+            for a, b, body in self.db.execute(q, chunk + chunk):
+                found[(a, b)] = pair_from_json(json.loads(body))
+        pairs = [found[k] for k in sorted(found)]
+        if within:
+            keep = set(wanted)
+            pairs = [p for p in pairs if p.a in keep and p.b in keep]
+        return pairs
+
+    def pair_between(self, a: str, b: str) -> Pair | None:
+        """The stored pair of ``a`` and ``b`` in its stored orientation, or None."""
+        for x, y in ((a, b), (b, a)):
+            row = self.db.execute("SELECT body FROM pairs WHERE a = ? AND b = ? AND relation IS NOT NULL", (x, y)).fetchone()
+            if row is not None:
+                return pair_from_json(json.loads(row[0]))
+        return None
+
+    def counts(self) -> tuple[int, int, int]:
+        """(documents, stories, related pairs) in the store."""
+        row = self.db.execute(
+            "SELECT (SELECT COUNT(*) FROM documents), (SELECT COUNT(*) FROM stories),"
+            " (SELECT COUNT(*) FROM pairs WHERE relation IS NOT NULL)"
+        ).fetchone()
+        return int(row[0]), int(row[1]), int(row[2])
 
 
 class EmbeddingCache(MutableMapping[int, np.ndarray]):

@@ -2,8 +2,8 @@
 
 ``pages`` renders them (Jinja2, autoescaped; CSS and a small JS file served from ``static/``, no CDN),
 ``views`` turns stored objects into what the templates show, ``graph`` lays out the derivation tree
-and the timelines as SVG, ``writer`` adds documents to a store for the HTTP service, and ``reads``
-holds the read queries the pages need. ``export_site`` writes the same pages as static files.
+and the timelines as SVG, and ``writer`` adds documents to a store for the HTTP service; the read queries
+they need are ``Store`` methods. ``export_site`` writes the same pages as static files.
 The service's own parts (``guard``: body cap and security headers, ``schemas``: request models,
 ``state``: what it holds between requests) are imported by ``wiretrace.service`` only.
 """

@@ -8,6 +8,7 @@ service can send a Content-Security-Policy that forbids inline script altogether
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import jinja2
 
 from wiretrace.store import Store
-from wiretrace.web import reads, views
+from wiretrace.web import views
 from wiretrace.web.links import Links, StaticLinks
 
 HERE = Path(__file__).parent
@@ -68,7 +69,7 @@ def error_html(links: Links, status: int, message: str) -> str:
     return render("error.html.j2", links, status=status, message=message)
 
 
-def export_site(store_dir: str | Path, out: str | Path) -> int:
+def export_site(store_dir: str | Path, out: str | Path, progress: Callable[[str, int, int], None] | None = None) -> int:
     """Write every page of the store as static files under ``out`` (``index.html`` first); the number
     of pages written. The search page needs the service and is left out."""
     out = Path(out)
@@ -76,18 +77,32 @@ def export_site(store_dir: str | Path, out: str | Path) -> int:
     shutil.copytree(STATIC, out / "static", dirs_exist_ok=True)
     links = StaticLinks()
     store = Store(store_dir)
+    written = 0
+
+    def write(name: str, html: str | None) -> None:
+        nonlocal written
+        (out / name).write_text(html or "", encoding="utf-8")
+        written += 1
+
     try:
-        pages = {"index.html": story_list_html(store, links)}
-        for s in store.stories():
-            pages[links.story(s.id)] = story_html(store, links, s.id) or ""
-        for d in store.all_ids():
-            pages[links.document(d)] = document_html(store, links, d) or ""
-        with reads.snapshot(store):
-            pairs = store.pairs()
-        for p in pairs:
-            pages[links.pair(p.a, p.b)] = pair_html(store, links, p.a, p.b) or ""
+        with store.snapshot():
+            stories = store.stories()
+            doc_ids = store.all_ids()
+            pairs = [(p.a, p.b) for p in store.pairs()]
+        total = 1 + len(stories) + len(doc_ids) + len(pairs)
+        write("index.html", story_list_html(store, links))
+        for s in stories:
+            write(links.story(s.id), story_html(store, links, s.id))
+            if progress:
+                progress("site", written, total)
+        for d in doc_ids:
+            write(links.document(d), document_html(store, links, d))
+            if progress:
+                progress("site", written, total)
+        for a, b in pairs:
+            write(links.pair(a, b), pair_html(store, links, a, b))
+            if progress:
+                progress("site", written, total)
     finally:
         store.close()
-    for name, html in pages.items():
-        (out / name).write_text(html, encoding="utf-8")
-    return len(pages)
+    return written

@@ -10,11 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, Document, Pair, Story
+from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, DocMeta, Document, Pair, Story
 from wiretrace.report.html import Mark, segment
 from wiretrace.store import Store
 from wiretrace.tokens import words
-from wiretrace.web import reads
 from wiretrace.web.graph import derivation_graph, timeline
 from wiretrace.web.links import Links
 
@@ -43,7 +42,7 @@ def _short(text: str, n: int = 90) -> str:
     return t if len(t) <= n else t[: n - 1] + "\u2026"
 
 
-def _dates(metas: Sequence[reads.DocMeta | Document]) -> tuple[str, str, int | None]:
+def _dates(metas: Sequence[DocMeta | Document]) -> tuple[str, str, int | None]:
     from datetime import date
 
     ds = sorted(m.published for m in metas if m.published)
@@ -56,7 +55,7 @@ def _dates(metas: Sequence[reads.DocMeta | Document]) -> tuple[str, str, int | N
     return ds[0], ds[-1], days
 
 
-def _story_row(s: Story, meta: dict[str, reads.DocMeta], links: Links) -> dict[str, Any]:
+def _story_row(s: Story, meta: dict[str, DocMeta], links: Links) -> dict[str, Any]:
     metas = [meta[d] for d in s.documents if d in meta]
     first, last, days = _dates(metas)
     rel = {e.child: e.relation for e in s.edges}
@@ -75,10 +74,10 @@ def _story_row(s: Story, meta: dict[str, reads.DocMeta], links: Links) -> dict[s
 
 
 def story_list(store: Store, links: Links) -> dict[str, Any]:
-    with reads.snapshot(store):
+    with store.snapshot():
         stories = store.stories()
-        meta = reads.doc_meta(store)
-        n_docs, n_stories, n_pairs = reads.counts(store)
+        meta = store.doc_meta()
+        n_docs, n_stories, n_pairs = store.counts()
     rows = [_story_row(s, meta, links) for s in stories]
     rows.sort(key=lambda r: (-r["n_docs"], r["first"] or "9999", r["id"]))
     return {"stories": rows, "n_docs": n_docs, "n_stories": n_stories, "n_pairs": n_pairs}
@@ -131,12 +130,12 @@ def _consolidated(s: Story, docs: dict[str, Document], pairs: dict[frozenset[str
 
 
 def story_page(store: Store, links: Links, story_id: str) -> dict[str, Any] | None:
-    with reads.snapshot(store):
-        s = reads.story(store, story_id)
+    with store.snapshot():
+        s = store.story(story_id)
         if s is None:
             return None
         docs = store.documents(s.documents)
-        pair_list = reads.pairs_touching(store, s.documents, within=True)
+        pair_list = store.pairs_touching(s.documents, within=True)
     pairs = {frozenset((p.a, p.b)): p for p in pair_list}
 
     def pair_href(c: str, p: str) -> str:
@@ -201,13 +200,13 @@ def _side(doc: Document, removed: Sequence[tuple[int, int, str]], passages: Sequ
 
 
 def pair_page(store: Store, links: Links, a: str, b: str) -> dict[str, Any] | None:
-    with reads.snapshot(store):
-        p = reads.pair_between(store, a, b)
+    with store.snapshot():
+        p = store.pair_between(a, b)
         if p is None:
             return None
         docs = store.documents([p.a, p.b])
         cleaned = store.cleaned([p.a, p.b])
-        stories = {d: reads.story_of(store, d) for d in (p.a, p.b)}
+        stories = {d: store.story_of(d) for d in (p.a, p.b)}
     sides = []
     for side, ident in (("a", p.a), ("b", p.b)):
         doc = docs.get(ident)
@@ -241,13 +240,13 @@ def pair_page(store: Store, links: Links, a: str, b: str) -> dict[str, Any] | No
 
 
 def document_page(store: Store, links: Links, doc_id: str) -> dict[str, Any] | None:
-    with reads.snapshot(store):
+    with store.snapshot():
         doc = store.document(doc_id)
         if doc is None:
             return None
         c = store.cleaned([doc_id]).get(doc_id)
-        st = reads.story_of(store, doc_id)
-        pairs = reads.pairs_touching(store, [doc_id])
+        st = store.story_of(doc_id)
+        pairs = store.pairs_touching([doc_id])
     marks, reasons = [], []
     for seg in c.segments if c else ():
         body = seg.kind == "body"

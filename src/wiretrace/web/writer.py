@@ -289,9 +289,7 @@ def update_stories(store: st.Store, config: RunConfig, embedder: Embedder, chang
         sketches, cue_map = store.sketches()
         docs, cleaned = store.documents(need), store.cleaned(need)
         items = {i: Prepared(docs[i], cleaned[i], sketches[i], cue_map.get(i, {})) for i in need if i in sketches}
-        from wiretrace.web.reads import pairs_touching
-
-        pairs = pairs_touching(store, need, within=True)
+        pairs = store.pairs_touching(need, within=True)
         by_doc: dict[str, list] = {}
         for p in pairs:
             by_doc.setdefault(p.a, []).append(p)
