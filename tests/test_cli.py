@@ -118,3 +118,26 @@ def test_serve_without_the_extra_names_it(demo: Path, monkeypatch: pytest.Monkey
     assert res.exit_code == 1
     assert "pip install 'wiretrace[serve]'" in res.output and "uvicorn" in res.output
     assert "Traceback" not in res.output
+
+
+def test_article_text_is_printed_literally_never_as_markup(tmp_path: Path) -> None:
+    """Square brackets in a page are data: the CLI prints them as they are (rich would read
+    "[/red]" as a closing tag and fail)."""
+    page = tmp_path / "brackets.txt"
+    headline = "[/red] Harbour [bold]board[/bold] votes"
+    body = ("The harbour board voted on Tuesday to widen the northern channel [1], a plan debated for "
+            "a decade. Dredging starts in spring and ends before the autumn storms, the board said.")
+    page.write_text(f"{headline}\n\n{body}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(page), "--out", str(out), "-v"])
+    assert res.exit_code == 0, res.output
+    assert "[/red] Harbour [bold]board[/bold]" in res.output.replace("\n", "")
+    res = runner.invoke(app, ["explain", "brackets", "--store", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "channel [1]" in res.output
+    res = runner.invoke(app, ["explain", "brackets", "--store", str(out), "--json"])
+    segs = json.loads(res.stdout)["segments"]
+    assert all(a["end"] <= b["start"] for a, b in zip(segs, segs[1:], strict=False))  # in order, no overlap
+    assert any(s["kind"] == "body" and "channel [1]" in s["text"] for s in segs)
+    res = runner.invoke(app, ["stories", "--store", str(out)])
+    assert res.exit_code == 0 and "[bold]board" in res.output

@@ -124,7 +124,7 @@ def run_cli(
         for (a, b), r in rels.items():
             if a in members and b in members:
                 counts[r] = counts.get(r, 0) + 1
-        table.add_row(s.title[:60], str(len(s.documents)), s.origin or "-", ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        table.add_row(escape(s.title[:60]), str(len(s.documents)), escape(s.origin or "-"), ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     out.print(table)
     out.print(
         f"relations: {summary['relations'] or 'none'} | new {stats.new}, unchanged {stats.unchanged}, "
@@ -184,7 +184,7 @@ def compare_cli(
     out.print(f"[bold]{pair.relation}[/bold]  direction {pair.direction}  lexical {s.lexical:.2f}  semantic {sem}  "
               f"A covered {s.a_covered:.0%}  B covered {s.b_covered:.0%}")
     for r in pair.reasons:
-        out.print(f"  because {r}", highlight=False)
+        out.print(f"  because {escape(r)}", highlight=False)
     colours = {"verbatim": "green", "near_verbatim": "yellow", "paraphrase": "magenta"}
     for n, p in enumerate(pair.passages, 1):
         c = colours.get(p.kind, "white")
@@ -225,8 +225,8 @@ def trace_cli(
         out.print("no stored document carries this text")
         return
     for m in matches:
-        story = f"story {m.story.id} ({m.story.title[:50]}), origin {m.story.origin}" if m.story else "no story"
-        out.print(f"[bold]{m.document}[/bold]  {m.pair.relation}  explains {m.explained:.0%} of the text  | {story}", highlight=False)
+        story = escape(f"story {m.story.id} ({m.story.title[:50]}), origin {m.story.origin}") if m.story else "no story"
+        out.print(f"[bold]{escape(m.document)}[/bold]  {m.pair.relation}  explains {m.explained:.0%} of the text  | {story}", highlight=False)
         for p in m.pair.passages[:3]:
             qs, qe = p.a if m.pair.a == QUERY_ID else p.b
             out.print(f"   {p.kind} {p.score:.2f}: {_short(body[qs:qe], 120)}", highlight=False, markup=False)
@@ -236,6 +236,7 @@ def trace_cli(
 def explain_cli(
     doc_id: Annotated[str, typer.Argument(help="A document id from the report")],
     store_dir: Annotated[Path, typer.Option("--store", help="The --out folder of a run")] = Path("out"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the segments as JSON (start, end, kind, reason, text)")] = False,
 ) -> None:
     """Show why cleaning kept or removed each block of a document.
 
@@ -245,15 +246,23 @@ def explain_cli(
 
     with _errors():
         store = Store(store_dir)
-        doc = store.document(doc_id)
-        cl = store.cleaned([doc_id]).get(doc_id)
+        try:
+            doc = store.document(doc_id)
+            cl = store.cleaned([doc_id]).get(doc_id)
+        finally:
+            store.close()
         if doc is None or cl is None:
             raise NotFoundError("document", doc_id)
+    if as_json:
+        segs = [{"start": s.start, "end": s.end, "kind": s.kind, "reason": s.reason, "text": doc.text[s.start : s.end]}
+                for s in cl.segments]
+        print(json.dumps({"document": doc_id, "segments": segs}, ensure_ascii=False, indent=1))
+        return
     for seg in cl.segments:
         style = "green" if seg.kind == "body" else "red"
-        out.print(f"[{style}]{seg.kind:>13}[/{style}] [{seg.start}:{seg.end}] {_short(doc.text[seg.start:seg.end], 90)}",
-                  highlight=False)
-        out.print(f"{'':>14} [dim]{seg.reason}[/dim]", highlight=False)
+        text = escape(_short(doc.text[seg.start : seg.end], 90))  # article text is data, never markup
+        out.print(f"[{style}]{seg.kind:>13}[/{style}] [{seg.start}:{seg.end}] {text}", highlight=False)
+        out.print(f"{'':>14} [dim]{escape(seg.reason)}[/dim]", highlight=False)
 
 
 @app.command("stories")
@@ -276,7 +285,7 @@ def stories_cli(
     for col in ("id", "docs", "origin", "title"):
         table.add_column(col)
     for s in stories:
-        table.add_row(s.id, str(len(s.documents)), s.origin or "-", s.title[:70])
+        table.add_row(s.id, str(len(s.documents)), escape(s.origin or "-"), escape(s.title[:70]))
     out.print(table)
 
 
