@@ -20,7 +20,7 @@ Rows (ROUGE-1/2/L F1 x 100 with Porter stemming, ``rouge-score`` 0.1.2, mean ove
 * ``lead-3, best outlet (oracle)``: per line the outlet whose lead-3 scores best, an upper bound on
   the center outlet's lead-3 (and on any one-outlet lead baseline).
 
-    .venv/bin/python bench/consolidate_eval.py                      # tune on 600 train lines, report on val
+    .venv/bin/python bench/consolidate_eval.py                      # tune on 800 train lines, report on val
     .venv/bin/python bench/consolidate_eval.py --train-lines 0      # tune on the whole train split
 """
 
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import re
 import resource
@@ -50,9 +51,10 @@ from wiretrace.tokens import sentences  # noqa: E402
 from wiretrace.trace import trace_story  # noqa: E402
 
 NEUS = DATA / "allsides-neus"
+RESULTS = Path(__file__).resolve().parent / "results"
 METRICS = ("rouge1", "rouge2", "rougeL")
 _PART = re.compile(r"TITLE=>\s*(?P<title>.*?)\s*ARTICLE=>\s*(?P<body>.*)", re.S)
-GRID = {"sentences": (2, 3, 4, 5), "lead": (0.0, 0.1, 0.25, 0.5, 1.0), "redundancy": (0.3, 0.5, 0.7)}
+GRID = {"sentences": (2, 3, 4), "lead": (0.0, 0.5, 1.0, 2.0, 4.0), "redundancy": (0.3, 0.5)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,9 +163,10 @@ def tune(traced: Sequence[Traced], scorer: Scorer, base: SummaryConfig) -> tuple
 
 def main(argv: Sequence[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--train-lines", type=int, default=600, help="train lines to tune on (0: all 2452)")
+    ap.add_argument("--train-lines", type=int, default=800, help="train lines to tune on, evenly spread (0: all 2452)")
     ap.add_argument("--val-lines", type=int, default=0, help="val lines to report on (0: all 307)")
     args = ap.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress shows in a log file
     config = RunConfig()
     scorer = Scorer()
     t0, c0 = time.perf_counter(), time.process_time()
@@ -193,6 +196,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "wiretrace, tuned, no headline": lambda t: summary_text(t, tuned).split("\n", 1)[-1],
         "lead-3 of the origin": lambda t: lead3(*root(t)),
     }
+    out: dict[str, object] = {
+        "tuned": {k: getattr(tuned, k) for k in GRID}, "train_lines": len(train), "val_lines": len(val),
+    }
     for split, rows in (("train", train), ("val", val)):
         res = evaluate(rows, scorer, systems)
         per_outlet = [[scorer.f1(t.line.reference, lead3(*o)) for o in t.line.outlets] for t in rows]
@@ -202,6 +208,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{'summary':<32} | {'R1':>6} {'R2':>6} {'RL':>6}")
         for name, r in res.items():
             print(f"{name:<32} | " + " ".join(f"{v:6.2f}" for v in r))
+        out[split] = {name: dict(zip(METRICS, (round(v, 2) for v in r), strict=True)) for name, r in res.items()}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "consolidate_eval.json").write_text(json.dumps(out, indent=1), encoding="utf-8")
     ru = resource.getrusage(resource.RUSAGE_SELF)
     print(f"\nwhole run: {time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU, "
           f"peak RSS {ru.ru_maxrss / 1024:.0f} MB; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} (2 cores)")
