@@ -6,9 +6,9 @@ score of a sentence is how strongly each other member carries it (the mean over 
 its best cosine with any of their sentences, content words weighted by idf over the story's
 sentences), raised in proportion for coming early in its own text (news puts its core first; an
 opening that no other member carries, such as a spun rewrite's, gains nothing). A story of one page
-gets its lead. The summary takes the best ``sentences`` of them, skipping any too close to one already taken, prefers
-the canonical document's wording of a sentence when it carries one, and keeps them in the order the
-texts tell them. The headline is the members' title that the others' titles and sentences carry best.
+gets its lead. The summary takes the best ``sentences`` of them, skipping any too close to one
+already taken, prefers the canonical document's wording of a sentence when it carries one, and keeps
+them in the order the texts tell them. The headline is the members' title that the others' titles and sentences carry best.
 
 Lexical on purpose: it needs no model, costs a sparse product per story, and is the same on any
 engine; ``bench/consolidate_eval.py`` measures it on AllSides roundups and chose the defaults.
