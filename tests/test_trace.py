@@ -96,6 +96,16 @@ def test_the_agency_dateline_decides_between_undated_copies() -> None:
     assert "dateline: wire opens with its own Meridian Wire dateline, copy does not" in edge.evidence
 
 
+def test_an_edge_whose_evidence_conflicts_has_no_direction() -> None:
+    # The dateline says the copy took from the wire; the dates say the copy came first.
+    story, _ = _story({"wire": (_wire_body(dateline=True), "2026-03-12"), "copy": (_wire_body(False), "2026-03-10")})
+    assert story.origin == "wire"  # a dateline weighs more than one day's lead...
+    (edge,) = story.edges
+    assert edge.direction == "none"  # ...but on the edge the two votes cancel, and it says so
+    kinds = [e.split(":", 1)[0] for e in edge.evidence]
+    assert "dates" in kinds and "dateline" in kinds and edge.evidence[-1] == "direction unknown: the evidence ties"
+
+
 def test_a_page_wrapping_the_text_is_placed_by_containment() -> None:
     body = _wire_body(dateline=False)
     extra = (CORPUS / "ferryorder_singleton_shippingjournal.txt").read_text(encoding="utf-8")
