@@ -26,6 +26,9 @@ NOISE_KINDS = (
 RELATIONS = ("duplicate", "near_duplicate", "contains", "paraphrase", "derivative", "same_story")
 PASSAGE_KINDS = ("verbatim", "near_verbatim", "paraphrase")
 DIRECTIONS = ("a<-b", "a->b", "none")
+# An edge's direction: "child<-parent" the evidence says the child took from the parent; "child->parent"
+# it says the reverse (the tree placed the child by rank); "none" nothing tells, or a tie.
+EDGE_DIRECTIONS = ("child<-parent", "child->parent", "none")
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +153,18 @@ class Pair:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
+    """One branch of a story's derivation tree: ``child`` hangs under ``parent``.
+
+    ``relation`` reads "child RELATION parent"; ``direction`` (one of EDGE_DIRECTIONS) says whether
+    the evidence (dates, datelines, credit, containment, which side holds what the other lacks)
+    shows the child took from the parent; each ``evidence`` line names its kind ("dates: ...").
+    """
+
     child: str
     parent: str
     relation: str
     evidence: tuple[str, ...] = ()
+    direction: str = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +174,20 @@ class DocSpans:
 
 
 @dataclass(frozen=True, slots=True)
+class SummaryLine:
+    """One sentence of a story's extractive summary: where it stands and which members carry it."""
+
+    document: str
+    span: tuple[int, int]
+    sources: tuple[str, ...]  # members holding this sentence or a close variant (its own document first)
+    score: float  # centrality: how strongly the other members carry it
+
+
+@dataclass(frozen=True, slots=True)
 class Story:
+    """A story: its members, origin (None when the evidence cannot single one out, as
+    ``origin_evidence`` then says), derivation tree, consolidated text and summary."""
+
     id: str
     title: str
     documents: tuple[str, ...]
@@ -172,6 +196,9 @@ class Story:
     canonical: DocSpans | None
     additions: tuple[DocSpans, ...]
     origin_evidence: tuple[str, ...] = ()
+    headline: str = ""
+    headline_source: str | None = None  # the member whose title the headline is
+    summary: tuple[SummaryLine, ...] = ()
 
 
 @dataclass(slots=True)

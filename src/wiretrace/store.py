@@ -31,6 +31,7 @@ from .model import (
     Skipped,
     Span,
     Story,
+    SummaryLine,
 )
 from .sketch import Sketch
 
@@ -373,10 +374,14 @@ def pair_from_json(d: dict) -> Pair:
 def story_to_json(s: Story) -> dict:
     return {
         "id": s.id, "title": s.title, "documents": list(s.documents), "origin": s.origin,
-        "edges": [{"child": e.child, "parent": e.parent, "relation": e.relation, "evidence": list(e.evidence)} for e in s.edges],
+        "edges": [{"child": e.child, "parent": e.parent, "relation": e.relation, "direction": e.direction,
+                   "evidence": list(e.evidence)} for e in s.edges],
         "canonical": {"document": s.canonical.document, "spans": [list(x) for x in s.canonical.spans]} if s.canonical else None,
         "additions": [{"document": a.document, "spans": [list(x) for x in a.spans]} for a in s.additions],
         "origin_evidence": list(s.origin_evidence),
+        "headline": s.headline, "headline_source": s.headline_source,
+        "summary": [{"document": x.document, "span": list(x.span), "sources": list(x.sources), "score": x.score}
+                    for x in s.summary],
     }
 
 
@@ -384,8 +389,12 @@ def story_from_json(d: dict) -> Story:
     c = d.get("canonical")
     return Story(
         d["id"], d["title"], tuple(d["documents"]), d["origin"],
-        tuple(Edge(e["child"], e["parent"], e["relation"], tuple(e.get("evidence", ()))) for e in d["edges"]),
+        tuple(Edge(e["child"], e["parent"], e["relation"], tuple(e.get("evidence", ())), e.get("direction", "none"))
+              for e in d["edges"]),
         DocSpans(c["document"], tuple(tuple(x) for x in c["spans"])) if c else None,  # type: ignore[misc]
         tuple(DocSpans(a["document"], tuple(tuple(x) for x in a["spans"])) for a in d["additions"]),  # type: ignore[misc]
         tuple(d.get("origin_evidence", ())),
+        d.get("headline") or d["title"], d.get("headline_source"),
+        tuple(SummaryLine(x["document"], (x["span"][0], x["span"][1]), tuple(x["sources"]), x["score"])
+              for x in d.get("summary", ())),
     )

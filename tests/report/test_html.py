@@ -327,3 +327,19 @@ def test_segments_cover_range_exactly(text: str, marks: list[Mark], lo: int, hi:
             assert p.mark == (covering[0] if covering else -1)
         pos += len(p.text)
     assert sum(p.first for p in pieces) == len({p.mark for p in pieces if p.mark >= 0})
+
+
+def test_headline_summary_and_unknown_direction_are_shown() -> None:
+    report = _report()
+    s = report["stories"][0]
+    s["headline"] = "Northern lighthouse keepers walk out"
+    s["summary"] = [{"document": "gazette-1", "span": _at(TEXT_A, "Their union said pay had not risen in six winters."),
+                     "sources": ["gazette-1", "wire-7"], "score": 0.8}]  # no "text": taken from the document
+    s["edges"][0]["direction"] = "none"
+    s["origin"] = None
+    tree = _parse(render_html(report))
+    summary = _inside(tree, lambda a: a.get("class") == "summary-lines")
+    assert "Their union said pay had not risen in six winters." in summary and "carried by 2 pages" in summary
+    html = render_html(report)
+    assert "<h3>Northern lighthouse keepers walk out</h3>" in html
+    assert "direction unknown" in html and "origin undetermined" in html

@@ -89,6 +89,10 @@ def test_story_json_and_page(client: TestClient) -> None:
     for e in j["edges"]:  # every edge is drawn, labelled by its relation
         assert f'<g class="edge rel-{e["relation"]}" data-child="{e["child"]}"' in html
     assert html.count('<ins class="addition') >= len(j["additions"]) > 0  # each source's additions, marked
+    # the headline and the summary, each sentence quoted from a member and linked to it
+    assert j["headline"] and j["summary"] and all(x["document"] in j["documents"] for x in j["summary"])
+    assert f'<h1 class="story-title">{j["headline"]}</h1>' in html and 'class="card summary"' in html
+    assert all(e["direction"] in ("child<-parent", "child->parent", "none") for e in j["edges"])
 
 
 def test_unknown_ids_are_404(client: TestClient) -> None:

@@ -170,6 +170,7 @@ class Node:
     relation: str = ""
     rel: str = ""  # the relation as a CSS class suffix
     evidence: list[str] = field(default_factory=list)
+    direction: str = ""  # the edge's "child<-parent", "child->parent" or "none" (direction unknown)
     pair_href: str = ""
     origin: bool = False
     children: list[Node] = field(default_factory=list)
@@ -371,6 +372,7 @@ def _tree(s: Mapping[str, Any], docs: _Docs, pair_at: Mapping[frozenset[str], st
             node.relation = _str(edge.get("relation")) or "unknown"
             node.rel = _slug(node.relation)
             node.evidence = _strs(edge.get("evidence"))
+            node.direction = _str(edge.get("direction"))
             node.pair_href = pair_at.get(frozenset((ident, _str(edge.get("parent")))), "")
         for e in kids.get(ident, []):
             child = _str(e.get("child"))
@@ -409,8 +411,19 @@ def _story_view(
             additions.append((docs.ref(a.get("document")), _excerpt(t, _ranges(a.get("spans")))))
     origin = s.get("origin")
     headline = (
-        _str(s.get("title")) or (docs.ref(canon.get("document")).title if canon else "") or _str(s.get("id"))
+        _str(s.get("headline")) or _str(s.get("title")) or (docs.ref(canon.get("document")).title if canon else "")
+        or _str(s.get("id"))
     )
+    summary = []
+    for x in _list(s.get("summary")):
+        x = _dict(x)
+        t = _str(x.get("text"))
+        if not t:
+            full = docs.text(x.get("document"))
+            rng = _ranges([x.get("span")])
+            t = full[rng[0][0] : rng[0][1]] if full is not None and rng else ""
+        if t:
+            summary.append((t, docs.ref(x.get("document")), len(_list(x.get("sources")))))
     return {
         "anchor": f"story-{i}",
         "id": _str(s.get("id")),
@@ -426,6 +439,7 @@ def _story_view(
         "canonical": docs.ref(canon.get("document")) if canon else None,
         "canonical_segs": _excerpt(ctext, _ranges(canon.get("spans"))) if ctext is not None else [],
         "additions": additions,
+        "summary": summary,
         "search": " ".join([headline, *members, *(r.source for r in refs)]).lower(),
     }
 

@@ -1,7 +1,9 @@
 """The JSON report, following the contract in DESIGN.md (schema ``wiretrace.report/1``).
 
 Extra keys beyond the contract (``format``, ``encoding``, ``path``, ``reasons``, ``evidence``,
-``origin_evidence``, ``span``, ``skipped``, ``summary``) only add; none changes a contract field.
+``origin_evidence``, ``span``, ``skipped``, ``summary``; per story ``headline``, ``headline_source`` and
+``summary`` (sentences with document, span, the members carrying them and the sentence text); per edge
+``direction``) only add; none changes a contract field.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ def report_to_json(report: Report, with_text: bool = False) -> dict[str, Any]:
         j = story_to_json(s)
         dates = sorted(by_id[m].published for m in s.documents if m in by_id and by_id[m].published)  # type: ignore[type-var]
         j["span"] = {"first": dates[0] if dates else None, "last": dates[-1] if dates else None}
+        for line in j["summary"]:
+            # The sentence itself, so a reader of report.json without --with-text can read the summary.
+            holder = by_id.get(line["document"])
+            line["text"] = holder.text[line["span"][0] : line["span"][1]] if holder else None
         stories.append(j)
     pairs = [pair_to_json(p) for p in sorted(report.pairs, key=lambda p: (p.a, p.b))]
     relations = Counter(p.relation for p in report.pairs)

@@ -66,7 +66,7 @@ def _story_row(s: Story, meta: dict[str, DocMeta], links: Links) -> dict[str, An
     ])
     origin = meta.get(s.origin) if s.origin else None
     return {
-        "id": s.id, "href": links.story(s.id), "headline": s.title or s.id, "first": first, "last": last, "days": days,
+        "id": s.id, "href": links.story(s.id), "headline": s.headline or s.title or s.id, "first": first, "last": last, "days": days,
         "n_docs": len(s.documents), "n_sources": len({m.source or m.id for m in metas}),
         "origin": {"id": origin.id, "source": origin.source or "", "href": links.document(origin.id)} if origin else None,
         "dots": dots, "search": " ".join([s.title, *s.documents, *(m.source or "" for m in metas)]).lower(),
@@ -169,11 +169,17 @@ def story_page(store: Store, links: Links, story_id: str) -> dict[str, Any] | No
             "added_words": len(words(add_text)), "added": _short(add_text, 110),
             "pair_href": pair_href(d, compare_to) if d != s.origin else "",
             "evidence": list(e.evidence) if e else [],
+            "direction": e.direction if e else "",
         })
     first, last, days = _dates(list(docs.values()))
     origin = docs.get(s.origin) if s.origin else None
+    summary = [
+        {"text": docs[x.document].text[x.span[0] : x.span[1]], "doc": x.document, "href": links.document(x.document),
+         "source": docs[x.document].source or x.document, "carried": len(x.sources)}
+        for x in s.summary if x.document in docs
+    ]
     return {
-        "id": s.id, "headline": s.title or s.id, "first": first, "last": last, "days": days,
+        "id": s.id, "headline": s.headline or s.title or s.id, "summary": summary, "first": first, "last": last, "days": days,
         "n_docs": len(s.documents), "n_sources": len({d.source or d.id for d in docs.values()}),
         "origin": {"id": origin.id, "source": origin.source or "", "href": links.document(origin.id)} if origin else None,
         "origin_evidence": list(s.origin_evidence), "graph": graph, "rows": rows,
