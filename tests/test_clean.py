@@ -280,3 +280,13 @@ def test_clough_source_texts_stay_whole(data_dir) -> None:  # type: ignore[no-un
         c = clean(Document(path.stem, text, str(path), "text"))
         removed = [text[s.start : s.end] for s in c.segments if s.kind != "body"]
         assert removed == [], (path.name, removed)
+
+
+def test_sentences_run_across_the_line_breaks_of_hard_wrapped_text() -> None:
+    from wiretrace.tokens import sentences
+
+    sents = [WRAPPED[s:e] for s, e in sentences(WRAPPED)]
+    assert sents[0].startswith("The harbour board") and sents[0].endswith("spring of last year.")
+    assert "\n" in sents[0]  # offsets into the raw text: the line breaks are still there
+    # scraped text keeps one sentence per line at most
+    assert len(sentences("Berth fees rise\nThe board said so")) == 2

@@ -45,7 +45,7 @@ from .clean_features import (
 from .errors import ConfigError
 from .model import Cleaned, Document, Segment
 from .names import lower_vocabulary, names_in
-from .tokens import lines, sentences, words
+from .tokens import lines, raw_lines, sentences, trim, words, wrap_width
 from .topic import content_words, cosine
 
 
@@ -155,55 +155,6 @@ _FIRST_WORD = re.compile(r"\S+")
 _SENT_TERMINAL = re.compile(r"[.!?…:;][\"'”’)\]]*$")
 
 
-def _raw_lines(text: str) -> list[tuple[int, int]]:
-    """Every line of ``text`` as ``[start, end)`` without its newline, blank lines included."""
-    out, pos = [], 0
-    for line in text.split("\n"):
-        out.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return out
-
-
-def wrap_width(
-    text: str,
-    min_width: int = 40,
-    max_width: int = 100,
-    min_share: float = 0.3,
-    min_lines: int = 3,
-    min_chars: float = 0.6,
-) -> int:
-    """The column at which ``text`` was hard-wrapped (newswire feeds, e-mail, fixed-width dumps), or 0.
-
-    Greedy wrapping leaves a tell-tale: a line wrapped at column W is one the next line's first word
-    would not have fitted on (``len(line) + 1 + len(word) > W >= len(line)``). The width is the W
-    between 40 and 100 that most lines followed by another line fit that way; the text is
-    hard-wrapped when at least 3 lines and 30% of them do (a wire story's table rows and short last
-    lines do not). Scraped text with one paragraph per line does not, nor do lists of short lines
-    (menus, headlines): their line ends fall anywhere, ~10% of them within a word of any column.
-    Two more tells guard a page's visible text (menus of short lines between long paragraphs, blank
-    lines between blocks): most non-blank lines run on into the next line, and most of the text
-    (``min_chars``) lies in lines within the column.
-    """
-    raw = _raw_lines(text)
-    pairs: list[tuple[int, int]] = []  # (length of a line, length of the next line's first word)
-    for (s, e), (ns, ne) in zip(raw, raw[1:], strict=False):
-        line = text[s:e].rstrip()
-        nxt = _FIRST_WORD.search(text, ns, ne)
-        if line.strip() and nxt is not None:
-            pairs.append((len(line), len(nxt.group())))
-    lens = [len(text[s:e].rstrip()) for s, e in raw if text[s:e].strip()]
-    if len(pairs) < 2 or len(pairs) < 0.5 * len(lens):
-        return 0
-    best, best_n = 0, 0
-    for width in sorted({n for n, _ in pairs if min_width <= n <= max_width}):
-        n = sum(1 for ln, w in pairs if ln <= width < ln + 1 + w)
-        if n > best_n:
-            best, best_n = width, n
-    if best_n < min_lines or best_n < min_share * len(pairs):
-        return 0
-    return best if sum(n for n in lens if n <= best) >= min_chars * sum(lens) else 0
-
-
 def text_blocks(text: str, joinable: bool = True) -> list[tuple[int, int]]:
     """The blocks cleaning decides on, as trimmed ``[start, end)`` ranges of ``text``.
 
@@ -217,7 +168,7 @@ def text_blocks(text: str, joinable: bool = True) -> list[tuple[int, int]]:
     width = wrap_width(text) if joinable else 0
     if not width:
         return lines(text)
-    raw = _raw_lines(text)
+    raw = raw_lines(text)
     indents = [len(text[s:e]) - len(text[s:e].lstrip()) for s, e in raw]
     # continuation lines carry the text's usual indentation; a paragraph's first line may carry more
     cont = Counter(indents[i + 1] for i in range(len(raw) - 1) if text[raw[i][0] : raw[i][1]].strip())
@@ -239,19 +190,11 @@ def text_blocks(text: str, joinable: bool = True) -> list[tuple[int, int]]:
             short = len(line) + 1 + len(first.group()) <= width
             end = complete and (short or indents[i + 1] > base)
         if end:
-            bs, be = _trim(text, start, e)
+            bs, be = trim(text, start, e)
             if be > bs:
                 out.append((bs, be))
             start = -1
     return out
-
-
-def _trim(text: str, s: int, e: int) -> tuple[int, int]:
-    while s < e and text[s].isspace():
-        s += 1
-    while e > s and text[e - 1].isspace():
-        e -= 1
-    return s, e
 
 
 WHOLE = "="  # prefix of a document's own key among its block keys (document_blocks)
@@ -777,9 +720,8 @@ def _split_sentences(text: str, b: _Block) -> list[Segment]:
 
 def _block_sentences(b: _Block) -> list[tuple[int, int]]:
     """Sentences of a block; the line breaks of a hard-wrapped paragraph do not end sentences."""
-    if "\n" not in b.text:
-        return sentences(b.text) if b.start == 0 else [(s + b.start, e + b.start) for s, e in sentences(b.text)]
-    return [(s + b.start, e + b.start) for s, e in sentences(b.text.replace("\n", " "))]
+    flat = b.text.replace("\n", " ")  # same length: offsets stay
+    return [(s + b.start, e + b.start) for s, e in sentences(flat)]
 
 
 def _asks_reader(text: str, sents: list[tuple[int, int]], k: int) -> bool:
