@@ -1,7 +1,8 @@
 """Clean: find each document's story body and mark the rest as spans with kinds.
 
-The cleaner never rewrites text. It cuts the raw text into blocks (lines; an HTML page's text has one
-block per line) and decides each in three steps:
+The cleaner never rewrites text. It cuts the raw text into blocks (``text_blocks``: lines, as an
+HTML page's visible text and scraped text have one block per line; paragraphs in hard-wrapped text,
+whose line breaks are the wire's, not the writer's) and decides each in three steps:
 
 1. Wording and position rules name what a block would be if it is noise: the headline and its
    repeats, a standfirst, bylines, date / "min read" lines, captions, appeals, comment forms, teaser
