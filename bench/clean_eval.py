@@ -34,9 +34,12 @@ the headline on some pages, so both count it as part of the article. wiretrace's
 headline it marked ``title`` (only when the page's metadata names the title: HTML mode) followed by
 the body spans, joined by newlines; ``--body-only`` leaves the headline out.
 
-Speed: seconds each system spends per page (perf_counter around the call, in one worker process),
-reported as pages per second per core. wiretrace's HTML figure includes its ingest, which runs
-trafilatura's ``bare_extraction`` for the hints; plain-text mode times ``clean`` alone.
+Speed: the CPU seconds (``time.process_time``) and wall seconds (``perf_counter``) each system spends
+per page, around the call in one worker process, reported as pages per CPU second (= per core) and
+pages per wall second; the load average is printed beside them, because the wall figure on a shared
+machine says more about the other jobs than about the system. wiretrace's HTML figure includes its
+ingest, which runs trafilatura's ``bare_extraction`` for the hints; plain-text mode times ``clean``
+alone.
 
 Usage::
 
@@ -292,6 +295,7 @@ class PageResult:
     key: str
     outputs: dict[str, str | None] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds of this process (process_time)
     errors: dict[str, str] = field(default_factory=dict)
     doc: Any = None  # the wiretrace Document (HTML mode), for the corpus pass
 
@@ -316,20 +320,22 @@ def _work_page(args: tuple[Page, tuple[str, ...], bool]) -> PageResult:
     for name in systems:
         if name not in PEER_RUNNERS:
             continue
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             res.outputs[name] = PEER_RUNNERS[name](page.html)
         except Exception as err:  # noqa: BLE001 - a crash counts as a full miss, as in trafilatura's eval
             res.outputs[name] = None
             res.errors[name] = f"{type(err).__name__}: {err}"[:200]
         res.seconds[name] = time.perf_counter() - t0
+        res.cpu[name] = time.process_time() - c0
     if need_doc:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             res.doc = _ingest(page)
         except Exception as err:  # noqa: BLE001
             res.errors["ingest"] = f"{type(err).__name__}: {err}"[:200]
         res.seconds["ingest"] = time.perf_counter() - t0
+        res.cpu["ingest"] = time.process_time() - c0
     return res
 
 
@@ -337,15 +343,20 @@ def _cache_file(cache: Path, dataset: str) -> Path:
     return cache / f"{dataset}-docs.pkl"
 
 
-def load_cache(cache: Path | None, dataset: str) -> dict[str, tuple[str, Any, float]]:
-    """Ingested documents kept between runs: key -> (sha1 of the HTML, Document or None, seconds)."""
+# key -> (sha1 of the HTML, Document or None, wall seconds, CPU seconds of the ingest)
+CacheEntry = tuple[str, Any, float, float]
+
+
+def load_cache(cache: Path | None, dataset: str) -> dict[str, CacheEntry]:
+    """Ingested documents kept between runs (an older cache without CPU times reads as NaN CPU time)."""
     if cache is None or not _cache_file(cache, dataset).exists():
         return {}
     with _cache_file(cache, dataset).open("rb") as f:
-        return pickle.load(f)  # type: ignore[no-any-return]
+        entries = pickle.load(f)
+    return {k: v if len(v) == 4 else (*v, float("nan")) for k, v in entries.items()}
 
 
-def save_cache(cache: Path | None, dataset: str, entries: dict[str, tuple[str, Any, float]]) -> None:
+def save_cache(cache: Path | None, dataset: str, entries: dict[str, CacheEntry]) -> None:
     if cache is None:
         return
     cache.mkdir(parents=True, exist_ok=True)
@@ -355,18 +366,18 @@ def save_cache(cache: Path | None, dataset: str, entries: dict[str, tuple[str, A
 
 def ingest_pages(
     pages: Sequence[Page], jobs: int, cache: Path | None = None, systems: Sequence[str] = ()
-) -> tuple[dict[str, Any], dict[str, float], list[PageResult]]:
-    """wiretrace Documents of ``pages`` (None where unreadable) and ingest seconds, plus the peers'
-    results for ``systems``; documents come from ``cache`` when it holds the same HTML."""
+) -> tuple[dict[str, Any], dict[str, tuple[float, float]], list[PageResult]]:
+    """wiretrace Documents of ``pages`` (None where unreadable) and ingest (wall, CPU) seconds, plus
+    the peers' results for ``systems``; documents come from ``cache`` when it holds the same HTML."""
     cached = load_cache(cache, pages[0].dataset) if pages else {}
     docs: dict[str, Any] = {}
-    secs: dict[str, float] = {}
+    secs: dict[str, tuple[float, float]] = {}
     todo = []
     for p in pages:
         hit = cached.get(p.key)
         fresh = hit is not None and hit[0] == hashlib.sha1(p.html).hexdigest()
         if fresh and hit is not None:
-            docs[p.key], secs[p.key] = hit[1], hit[2]
+            docs[p.key], secs[p.key] = hit[1], (hit[2], hit[3])
         todo.append((p, tuple(systems), not fresh))
     results: list[PageResult] = []
     if any(need or s for _, s, need in todo):
@@ -374,21 +385,22 @@ def ingest_pages(
             for (p, _, need), res in zip(todo, pool.map(_work_page, todo, chunksize=4), strict=True):
                 results.append(res)
                 if need:
-                    docs[p.key], secs[p.key] = res.doc, res.seconds.get("ingest", 0.0)
-                    cached[p.key] = (hashlib.sha1(p.html).hexdigest(), res.doc, secs[p.key])
+                    docs[p.key] = res.doc
+                    secs[p.key] = (res.seconds.get("ingest", 0.0), res.cpu.get("ingest", 0.0))
+                    cached[p.key] = (hashlib.sha1(p.html).hexdigest(), res.doc, *secs[p.key])
         if cache is not None and any(need for _, _, need in todo):
             save_cache(cache, pages[0].dataset, cached)
     return docs, secs, results
 
 
-def _work_clean(args: tuple[Any, frozenset[str], bool]) -> tuple[Any, float]:
+def _work_clean(args: tuple[Any, frozenset[str], bool]) -> tuple[Any, float, float]:
     from wiretrace.clean import clean
 
     doc, boiler, with_title = args
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     c = clean(doc, boilerplate=boiler)
-    dt = time.perf_counter() - t0
-    return (wiretrace_output(doc, c, with_title), c), dt
+    dt, dc = time.perf_counter() - t0, time.process_time() - c0
+    return (wiretrace_output(doc, c, with_title), c), dt, dc
 
 
 def corpus_boilerplate(docs: Sequence[Any]) -> frozenset[str]:
@@ -414,7 +426,8 @@ class Run:
 
     pages: list[Page]
     outputs: dict[str, dict[str, str | None]]  # system -> key -> text
-    seconds: dict[str, float]  # system -> total seconds
+    seconds: dict[str, float]  # system -> total wall seconds in its worker
+    cpu: dict[str, float]  # system -> total CPU seconds in its worker
     errors: Counter[str]
     cleaned: dict[str, dict[str, Any]] = field(default_factory=dict)  # mode -> key -> Cleaned
     docs: dict[str, Any] = field(default_factory=dict)  # key -> Document (HTML)
@@ -425,6 +438,7 @@ def evaluate(
 ) -> Run:
     outputs: dict[str, dict[str, str | None]] = {s: {} for s in systems}
     seconds: Counter[str] = Counter()
+    cpu: Counter[str] = Counter()
     errors: Counter[str] = Counter()
     peers = [s for s in systems if s in PEER_RUNNERS]
     docs, ingest_secs, results = ingest_pages(pages, jobs, cache, peers)
@@ -432,9 +446,10 @@ def evaluate(
         for name, out in res.outputs.items():
             outputs[name][res.key] = out
         seconds.update({k: v for k, v in res.seconds.items() if k != "ingest"})
+        cpu.update({k: v for k, v in res.cpu.items() if k != "ingest"})
         errors.update(res.errors.keys())
     errors["ingest"] = sum(1 for p in pages if docs.get(p.key) is None)
-    run = Run(pages, outputs, dict(seconds), errors, docs={k: d for k, d in docs.items() if d is not None})
+    run = Run(pages, outputs, dict(seconds), dict(cpu), errors, docs={k: d for k, d in docs.items() if d is not None})
     modes = [s for s in systems if s in WIRETRACE]
     boiler: dict[bool, frozenset[str]] = {}
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -443,46 +458,65 @@ def evaluate(
             corpus = mode.endswith("+corpus")
             mdocs = {k: (text_document(d) if text_mode else d) for k, d in run.docs.items()}
             bp: frozenset[str] = frozenset()
-            total = 0.0
+            total = total_cpu = 0.0
             if corpus:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 if text_mode not in boiler:
                     boiler[text_mode] = corpus_boilerplate(list(mdocs.values()))
                 bp = boiler[text_mode]
                 total += time.perf_counter() - t0
+                total_cpu += time.process_time() - c0
             keys = list(mdocs)
             run.cleaned[mode] = {}
             work = [(mdocs[k], bp, with_title) for k in keys]
-            for k, ((text, c), dt) in zip(keys, pool.map(_work_clean, work, chunksize=8), strict=True):
+            for k, ((text, c), dt, dc) in zip(keys, pool.map(_work_clean, work, chunksize=8), strict=True):
                 outputs[mode][k] = text
                 run.cleaned[mode][k] = c
                 total += dt
+                total_cpu += dc
             # HTML modes pay for ingest (visible text + trafilatura's bare_extraction for the hints)
-            run.seconds[mode] = total + (0.0 if text_mode else sum(ingest_secs.values()))
+            run.seconds[mode] = total + (0.0 if text_mode else sum(w for w, _ in ingest_secs.values()))
+            run.cpu[mode] = total_cpu + (0.0 if text_mode else sum(c for _, c in ingest_secs.values()))
             for p in pages:  # a page wiretrace could not read counts as a full miss
                 outputs[mode].setdefault(p.key, None)
     return run
 
 
 # --- reporting -------------------------------------------------------------------------------------
-def table(run: Run, systems: Sequence[str], dataset: str) -> list[dict[str, Any]]:
+def table(
+    run: Run, systems: Sequence[str], dataset: str, held_out: frozenset[str] = frozenset()
+) -> list[dict[str, Any]]:
+    """One row per system; ``held_out`` (page keys outside the classifier's training split) get the
+    headline metric again on their own, so wiretrace's figure on pages it never trained on shows."""
     rows = []
     n = len(run.pages)
+    held = [p for p in run.pages if p.key in held_out]
     for s in systems:
-        secs = run.seconds.get(s, 0.0)
-        row: dict[str, Any] = {"system": s, "pages": n, "pages_per_s_core": n / secs if secs else 0.0}
+        secs, cpu = run.seconds.get(s, 0.0), run.cpu.get(s, 0.0)
+        row: dict[str, Any] = {
+            "system": s,
+            "pages": n,
+            "pages_per_s_core": n / cpu if cpu else 0.0,  # per CPU second: steady on a shared machine
+            "pages_per_s_wall": n / secs if secs else 0.0,  # per wall second in one worker
+        }
         if dataset == "trafilatura-eval":
             cm = Confusion()
             for p in run.pages:
                 cm.add(count_snippets(p, run.outputs[s].get(p.key)))
             row.update(zip(("P", "R", "F1"), cm.scores(), strict=True))
             row.update(tp=cm.tp, fp=cm.fp, fn=cm.fn, tn=cm.tn)
+            cm_held = Confusion()
+            for p in held:
+                cm_held.add(count_snippets(p, run.outputs[s].get(p.key)))
+            row["held_pages"], row["F1_held"] = len(held), cm_held.scores()[2]
         else:
             for name, ng in (("tok", 1), ("sh4", 4)):
                 sc = aeb_scores(
                     [shingle_match(p.gold, run.outputs[s].get(p.key) or "", ng) for p in run.pages]
                 )
                 row.update(zip((f"{name}_P", f"{name}_R", f"{name}_F1"), sc, strict=True))
+            held_rows = [shingle_match(p.gold, run.outputs[s].get(p.key) or "", 4) for p in held]
+            row["held_pages"], row["sh4_F1_held"] = len(held), aeb_scores(held_rows)[2] if held_rows else 0.0
         row["errors"] = run.errors.get(s, 0) + (run.errors.get("ingest", 0) if s in WIRETRACE else 0)
         rows.append(row)
     return rows
@@ -492,22 +526,27 @@ def print_table(rows: list[dict[str, Any]], dataset: str, label: str) -> None:
     print(f"\n== {dataset} ({label}, {rows[0]['pages'] if rows else 0} pages) ==")
     if dataset == "trafilatura-eval":
         print(
-            f"{'system':<24}{'P':>7}{'R':>7}{'F1':>7}{'TP':>6}{'FP':>6}{'FN':>6}{'pages/s/core':>14}{'errors':>8}"
+            f"{'system':<24}{'P':>7}{'R':>7}{'F1':>7}{'TP':>6}{'FP':>6}{'FN':>6}{'F1 held':>8}"
+            f"{'p/s/core CPU':>14}{'p/s wall':>10}{'errors':>8}"
         )
         for r in rows:
             print(
                 f"{r['system']:<24}{r['P']:7.3f}{r['R']:7.3f}{r['F1']:7.3f}{r['tp']:6d}{r['fp']:6d}{r['fn']:6d}"
-                f"{r['pages_per_s_core']:14.1f}{r['errors']:8d}"
+                f"{r['F1_held']:8.3f}{r['pages_per_s_core']:14.1f}{r['pages_per_s_wall']:10.1f}{r['errors']:8d}"
             )
     else:
         print(
-            f"{'system':<24}{'tok P':>7}{'tok R':>7}{'tok F1':>7}{'sh4 P':>7}{'sh4 R':>7}{'sh4 F1':>7}{'pages/s/core':>14}{'errors':>8}"
+            f"{'system':<24}{'tok P':>7}{'tok R':>7}{'tok F1':>7}{'sh4 P':>7}{'sh4 R':>7}{'sh4 F1':>7}{'sh4 held':>9}"
+            f"{'p/s/core CPU':>14}{'p/s wall':>10}{'errors':>8}"
         )
         for r in rows:
             print(
                 f"{r['system']:<24}{r['tok_P']:7.3f}{r['tok_R']:7.3f}{r['tok_F1']:7.3f}"
-                f"{r['sh4_P']:7.3f}{r['sh4_R']:7.3f}{r['sh4_F1']:7.3f}{r['pages_per_s_core']:14.1f}{r['errors']:8d}"
+                f"{r['sh4_P']:7.3f}{r['sh4_R']:7.3f}{r['sh4_F1']:7.3f}{r['sh4_F1_held']:9.3f}"
+                f"{r['pages_per_s_core']:14.1f}{r['pages_per_s_wall']:10.1f}{r['errors']:8d}"
             )
+    held = rows[0]["held_pages"] if rows else 0
+    print(f"held = the {held} pages outside the classifier's training split (bench/clean_train.py never read them)")
 
 
 def dump(run: Run, systems: Sequence[str], folder: Path) -> None:
@@ -566,10 +605,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         + ("body spans joined by newlines" if args.body_only else "headline (where the page's metadata names it) + body spans")
     )
     print(
-        f"jobs: {args.jobs} worker processes; pages/s/core = pages / seconds the system spent in one process"
+        f"jobs: {args.jobs} worker processes; p/s/core CPU = pages / CPU seconds the system spent in its worker "
+        "(process_time), p/s wall = pages / wall seconds of the same calls"
     )
+    print(_load())
     results: dict[str, Any] = {"versions": versions, "headline": not args.body_only}
     for ds in datasets:
+        gate: frozenset[str] = frozenset()
         if ds == "trafilatura-eval":
             keys = evaldata_keys()
             gate = frozenset(gate_keys(keys))
@@ -590,15 +632,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             ap.error(f"unknown data set {ds!r}; choose from {', '.join(DATASETS)}")
         t0 = time.perf_counter()
         run = evaluate(pages, systems, args.jobs, not args.body_only, args.cache)
-        rows = table(run, systems, ds)
+        held = frozenset(p.key for p in pages if split_of(p.key, gate if ds == "trafilatura-eval" else frozenset()) != "train")
+        rows = table(run, systems, ds, held)
         print_table(rows, ds, label)
-        print(f"(wall {time.perf_counter() - t0:.0f} s)")
+        print(f"(wall {time.perf_counter() - t0:.0f} s; {_load()})")
         results[ds] = rows
         if args.dump:
             dump(run, systems, args.dump)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1), encoding="utf-8")
     return 0
+
+
+def _load() -> str:
+    """The machine's load average: wall-clock speed on a shared machine is only read beside it."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} cores"
 
 
 def _versions() -> dict[str, str]:

@@ -7,8 +7,9 @@ the floors measure generalisation. Scoring is trafilatura's own (``tests/eval_co
 "with" snippets found in the output are true positives, "without" snippets found are false positives,
 whitespace-normalised substring matching, micro-averaged F1.
 
-The floors sit 0.005 below what the committed weights reached when they were pinned (HTML 0.928,
-plain text 0.883; trafilatura 2.3.1 scores 0.918 on the same pages). A change that costs more fails
+The floors sit 0.005 below what the cleaner reached when they were last raised (HTML 0.9296,
+plain text 0.8838, after hard-wrap paragraphs and reader-directed appeal wording; first pinned at
+0.928 / 0.883; trafilatura 2.3.1 scores 0.918 on the same pages). A change that costs more fails
 here; raise a floor when quality rises, and never lower one without saying why in the commit.
 The subset's hash is asserted so that an edit of the corpus cannot move the goalposts silently.
 """
@@ -36,7 +37,7 @@ from wiretrace.ingest.html import read_html_bytes
 
 CORPUS = DATA / "trafilatura-eval"
 SUBSET_SHA256 = "9985326aa68fa4464bfa0d31bc2239d1bc64d4f6e71fc5bcd666b66447f28f57"
-FLOORS = {"html": 0.923, "text": 0.878}
+FLOORS = {"html": 0.924, "text": 0.878}
 
 
 def _outputs(page_html: bytes) -> tuple[str | None, str | None]:

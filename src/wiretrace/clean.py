@@ -1,7 +1,8 @@
 """Clean: find each document's story body and mark the rest as spans with kinds.
 
-The cleaner never rewrites text. It cuts the raw text into blocks (lines; an HTML page's text has one
-block per line) and decides each in three steps:
+The cleaner never rewrites text. It cuts the raw text into blocks (``text_blocks``: lines, as an
+HTML page's visible text and scraped text have one block per line; paragraphs in hard-wrapped text,
+whose line breaks are the wire's, not the writer's) and decides each in three steps:
 
 1. Wording and position rules name what a block would be if it is noise: the headline and its
    repeats, a standfirst, bylines, date / "min read" lines, captions, appeals, comment forms, teaser
@@ -45,7 +46,7 @@ from .clean_features import (
 from .errors import ConfigError
 from .model import Cleaned, Document, Segment
 from .names import lower_vocabulary, names_in
-from .tokens import lines, sentences, words
+from .tokens import lines, raw_lines, sentences, trim, words, wrap_width
 from .topic import content_words, cosine
 
 
@@ -130,6 +131,12 @@ META_LINE = re.compile(
 )
 META_PREFIX = re.compile(r"^\W*date\s+\d{4}-\d{2}-\d{2}\s+", _I)
 BULLET = re.compile(r"^[•·▪◦●►▸*\-–]\s+\S")
+_READER = re.compile(r"\b(you|your|yours|we|us|our|ours)\b", _I)
+_IMPERATIVE = re.compile(
+    r"^\W*(please\s+)?(donate|subscribe|sign up|support|join|become|give|help|contribute|unlock|try|get|register|"
+    r"log in|chip in|make|start|read)\b",
+    _I,
+)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")  # tokens.words' word, counted without building tokens
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 TERMINAL = re.compile(r"[.!?…:;\"”’)]$")
@@ -142,6 +149,56 @@ def _count_words(text: str, start: int, end: int) -> int:
     if not block.isascii():
         n += len(_CJK.findall(block)) // 2
     return n
+
+
+# --- blocks: lines, or paragraphs of hard-wrapped text ----------------------------------------------
+_FIRST_WORD = re.compile(r"\S+")
+_SENT_TERMINAL = re.compile(r"[.!?…:;][\"'”’)\]]*$")
+
+
+def text_blocks(text: str, joinable: bool = True) -> list[tuple[int, int]]:
+    """The blocks cleaning decides on, as trimmed ``[start, end)`` ranges of ``text``.
+
+    Scraped text and a page's visible text hold one block per line. Hard-wrapped text (``wrap_width``)
+    holds a paragraph over several lines: its lines are joined into one block that runs to a blank
+    line, or to a line that looks complete: it ends a sentence and is either short of the wrap column
+    or followed by an indented line (a new paragraph). Without the join, every line of a wire story is
+    a block, and lines that recur across a corpus (table rows, "Net ... vs ..." lines) would be learnt
+    as boilerplate and cut out of the body. ``joinable=False`` (markup given) keeps lines.
+    """
+    width = wrap_width(text) if joinable else 0
+    if not width:
+        return lines(text)
+    raw = raw_lines(text)
+    indents = [len(text[s:e]) - len(text[s:e].lstrip()) for s, e in raw]
+    # continuation lines carry the text's usual indentation; a paragraph's first line may carry more
+    cont = Counter(indents[i + 1] for i in range(len(raw) - 1) if text[raw[i][0] : raw[i][1]].strip())
+    base = cont.most_common(1)[0][0] if cont else 0
+    out: list[tuple[int, int]] = []
+    start = -1
+    for i, (s, e) in enumerate(raw):
+        line = text[s:e].rstrip()
+        if not line.strip():
+            continue
+        if start < 0:
+            start = s
+        nxt = raw[i + 1] if i + 1 < len(raw) else None
+        first = _FIRST_WORD.search(text, nxt[0], nxt[1]) if nxt else None
+        if first is None:  # a blank line or the end of the text
+            end = True
+        else:
+            complete = bool(_SENT_TERMINAL.search(line))
+            short = len(line) + 1 + len(first.group()) <= width
+            end = complete and (short or indents[i + 1] > base)
+        if end:
+            bs, be = trim(text, start, e)
+            if be > bs:
+                out.append((bs, be))
+            start = -1
+    return out
+
+
+WHOLE = "="  # prefix of a document's own key among its block keys (document_blocks)
 
 
 def block_key(text: str) -> str:
@@ -161,9 +218,14 @@ class BlockIndex:
 
 
 def document_blocks(doc: Document, config: CleanConfig) -> tuple[frozenset[str], frozenset[str]]:
-    """A document's block keys, and those of its long blocks."""
-    keys, long_keys = set(), set()
-    for s, e in lines(doc.text):
+    """A document's block keys, and those of its long blocks.
+
+    Both also hold the document's own key (``WHOLE`` + the key of its whole text): documents that
+    share it are copies of one document, whose blocks recur because the document does.
+    """
+    whole = WHOLE + block_key(doc.text)
+    keys, long_keys = {whole}, {whole}
+    for s, e in _doc_blocks(doc):
         k = block_key(doc.text[s:e])
         keys.add(k)
         if len(words(doc.text, s, e)) >= config.long_block_words:
@@ -171,23 +233,31 @@ def document_blocks(doc: Document, config: CleanConfig) -> tuple[frozenset[str],
     return frozenset(keys), frozenset(long_keys)
 
 
+def _doc_blocks(doc: Document) -> list[tuple[int, int]]:
+    """A document's blocks: an HTML page's visible text keeps one block per line (its markup made them)."""
+    return text_blocks(doc.text, joinable=doc.format != "html" and not doc.hints)
+
+
 def learn_boilerplate(index: BlockIndex, config: CleanConfig) -> frozenset[str]:
     """Blocks that recur in many documents which share nothing else of substance.
 
     A syndicated wire paragraph also recurs in many documents, but those documents share their
     other long blocks too (the rest of the wire text): that co-occurrence explains the repeat, so
-    the block stays body. A template footer recurs beside unrelated stories.
+    the block stays body. A template footer recurs beside unrelated stories. Copies of one document
+    (they share its ``WHOLE`` key) explain the repeat whatever their length: the table rows of three
+    copies of a short earnings report are not boilerplate.
     """
     out = set()
     for key, docs in index.docs_of.items():
-        if len(docs) < config.boilerplate_min_docs:
+        if len(docs) < config.boilerplate_min_docs or key.startswith(WHOLE):
             continue
         ids = sorted(docs)[:12]
         shared = []
         for i, a in enumerate(ids):
             for b in ids[i + 1 :]:
                 common = (index.blocks_of[a] & index.blocks_of[b] & index.long_blocks) - {key}
-                shared.append(len(common))
+                copies = any(k.startswith(WHOLE) for k in common)
+                shared.append(config.syndication_shared_blocks if copies else len(common))
         shared.sort()
         if shared[len(shared) // 2] < config.syndication_shared_blocks:
             out.add(key)
@@ -206,6 +276,9 @@ HARD_KINDS = frozenset(
     {"title", "title_repeat", "other_article", "corpus_boilerplate"}
     | {"appeal", "comments", "dateline_meta", "byline", "caption", "boilerplate", "standfirst"}
 )
+
+
+MIN_BODY_WORDS = 3  # a block this long that no wording rule named stays when nothing else is body
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,7 +415,7 @@ def analyse(
     """
     config = config or CleanConfig()
     text = doc.text
-    blocks = [_Block(s, e, text[s:e], _count_words(text, s, e)) for s, e in lines(text)]
+    blocks = [_Block(s, e, text[s:e], _count_words(text, s, e)) for s, e in _doc_blocks(doc)]
     hints = sorted((h.start, h.end) for h in doc.hints if h.kind == "markup_body")
     if hints:
         starts = [s for s, _ in hints]
@@ -409,6 +482,15 @@ def _verdicts(an: Analysis) -> None:
             rule = f"{b.reason}; " if b.kind else ""
             b.kind = b.kind or "boilerplate"
             b.reason = f"{rule}classifier p(body)={p2[i]:.2f}: {why}"
+    if not any(b.kind == "body" for b in an.blocks):
+        # A document is not all page furniture. With no body left, the blocks no wording rule named
+        # stay: a one-paragraph text has no neighbours to vouch for it, and a short wire notice
+        # ("Qtly div 10 cts vs 10 cts / Pay April 1 / Record March 15") is made of lines that each
+        # recur in the corpus, but not together.
+        for i, b in enumerate(an.blocks):
+            if b.rule in ("", "corpus_boilerplate") and b.n_words >= MIN_BODY_WORDS:
+                why = "recurs in the corpus" if b.rule else f"classifier p(body)={p2[i]:.2f}"
+                b.kind, b.reason = "body", f"{why}, but no other block of the document is body"
 
 
 def _sandwiches(blocks: list[_Block], config: CleanConfig, max_run: int = 2) -> None:
@@ -506,7 +588,13 @@ def _appeal_share(text: str) -> float:
     sents = [text[s:e] for s, e in sentences(text)]
     if not sents:
         return 0.0
-    return sum(1 for s in sents if APPEAL.search(s)) / len(sents)
+    return sum(1 for s in sents if _appeal_sentence(s)) / len(sents)
+
+
+def _appeal_sentence(sent: str) -> bool:
+    """Appeal wording that asks the reader: "your support", "Subscribe now". News prose uses the same
+    words about third parties ("her contribution", "the service added subscribers")."""
+    return bool(APPEAL.search(sent)) and bool(_READER.search(sent) or _IMPERATIVE.match(sent))
 
 
 def _teaser_and_comment_runs(blocks: list[_Block]) -> None:
@@ -596,16 +684,18 @@ def _split_sentences(text: str, b: _Block) -> list[Segment]:
     """Split a block whose sentences disagree (noise glued to body) at the sentence boundary."""
     if b.kind not in ("body", "appeal"):
         return [Segment(b.start, b.end, b.kind, b.reason)]
-    sents = sentences(text, b.start, b.end)
+    sents = _block_sentences(b)
     if len(sents) < 2:
         return [Segment(b.start, b.end, b.kind, b.reason)]
     verdicts = ["appeal" if APPEAL.search(text[s:e]) else "body" for s, e in sents]
     if b.kind == "body":
         # Only the edges of a body block are split off: an appeal inside prose is likely a quote.
+        # And only sentences that ask the reader (or that a scraper glued on): "Bellman's
+        # contribution is remembered..." has an appeal word and is prose.
         lo, hi = 0, len(sents)
-        while lo < hi and verdicts[lo] == "appeal":
+        while lo < hi and verdicts[lo] == "appeal" and _asks_reader(text, sents, lo):
             lo += 1
-        while hi > lo and verdicts[hi - 1] == "appeal":
+        while hi > lo and verdicts[hi - 1] == "appeal" and _asks_reader(text, sents, hi - 1):
             hi -= 1
         verdicts = ["appeal" if (k < lo or k >= hi) else "body" for k in range(len(sents))]
     else:
@@ -627,6 +717,22 @@ def _split_sentences(text: str, b: _Block) -> list[Segment]:
         else:
             out.append(Segment(s, e, v, why))
     return out
+
+
+def _block_sentences(b: _Block) -> list[tuple[int, int]]:
+    """Sentences of a block; the line breaks of a hard-wrapped paragraph do not end sentences."""
+    flat = b.text.replace("\n", " ")  # same length: offsets stay
+    return [(s + b.start, e + b.start) for s, e in sentences(flat)]
+
+
+def _asks_reader(text: str, sents: list[tuple[int, int]], k: int) -> bool:
+    """An appeal sentence at a body block's edge: it speaks to the reader, or is glued to its neighbour."""
+    s, e = sents[k]
+    if _appeal_sentence(text[s:e]):
+        return True
+    glued_before = k > 0 and s > 0 and not text[s - 1].isspace()
+    glued_after = k + 1 < len(sents) and not text[e].isspace()
+    return glued_before or glued_after
 
 
 def _glued_or_long(text: str, sent: tuple[int, int]) -> bool:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .model import NOISE_KINDS
 from .names import STOP
 from .tokens import words
 
@@ -157,19 +158,8 @@ def page_language(tokens: Sequence[str]) -> str:
 
 
 # --- block features ------------------------------------------------------------------------------
-RULE_KINDS = (
-    "title",
-    "title_repeat",
-    "standfirst",
-    "caption",
-    "byline",
-    "dateline_meta",
-    "boilerplate",
-    "appeal",
-    "teasers",
-    "comments",
-    "other_article",
-)
+# The kinds the wording rules name are the noise kinds of the data model (a feature each).
+RULE_KINDS = NOISE_KINDS
 
 LOCAL = (
     "lw", "lc", "stop", "stop_n", "term", "colon_end", "comma_rate", "sent_n", "cap_share", "digit_share",

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import nupunkt
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 # A sentence end glued to the next sentence with no space ("...difference.A top official").
 _GLUED = re.compile(r"(?<=[a-z\u00df-\u00ff]{2}[.!?])(?=[A-Z“\"‘])")
+_FIRST_WORD = re.compile(r"\S+")
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "—": "-", "–": "-"})
 
 
@@ -57,14 +59,16 @@ def words_in_ranges(text: str, ranges: tuple[tuple[int, int], ...]) -> Words:
 def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentence ranges within ``text[start:end]``, trimmed of surrounding white space.
 
-    Line breaks always end a sentence (scraped text puts one block per line), and a sentence end
-    glued to the next sentence without a space is split too.
+    Line breaks end a sentence (scraped text puts one block per line), except in hard-wrapped text
+    (``wrap_width``: newswire, e-mail), where only a blank line does; a sentence end glued to the
+    next sentence without a space is split too.
     """
     end = len(text) if end is None else end
     out: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text[start:end]):
+    wrapped = bool(_wrap_width_cached(text))
+    for line in re.finditer(r"[^\n]+(?:\n[ \t]*[^\s][^\n]*)*" if wrapped else r"[^\n]+", text[start:end]):
         base = start + line.start()
-        chunk = line.group()
+        chunk = line.group().replace("\n", " ")  # same length: offsets stay
         pieces: list[tuple[int, int]] = []
         cut = 0
         for m in _GLUED.finditer(chunk):
@@ -73,13 +77,20 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[i
         pieces.append((cut, len(chunk)))
         for ps, pe in pieces:
             for _, (ss, se) in nupunkt.sent_spans_with_text(chunk[ps:pe]):
-                s, e = _trim(text, base + ps + ss, base + ps + se)
+                s, e = trim(text, base + ps + ss, base + ps + se)
                 if e > s:
                     out.append((s, e))
     return out
 
 
-def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+@lru_cache(maxsize=64)
+def _wrap_width_cached(text: str) -> int:
+    """``wrap_width`` of a whole text, computed once per text (sentences() is called per range)."""
+    return wrap_width(text)
+
+
+def trim(text: str, s: int, e: int) -> tuple[int, int]:
+    """``[s, e)`` without the white space at either end."""
     while s < e and text[s].isspace():
         s += 1
     while e > s and text[e - 1].isspace():
@@ -92,7 +103,63 @@ def lines(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, 
     end = len(text) if end is None else end
     out = []
     for m in re.finditer(r"[^\n]+", text[start:end]):
-        s, e = _trim(text, start + m.start(), start + m.end())
+        s, e = trim(text, start + m.start(), start + m.end())
         if e > s:
             out.append((s, e))
     return out
+
+
+def raw_lines(text: str) -> list[tuple[int, int]]:
+    """Every line of ``text`` as ``[start, end)`` without its newline, blank lines included."""
+    out, pos = [], 0
+    for line in text.split("\n"):
+        out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return out
+
+
+def wrap_width(
+    text: str,
+    min_width: int = 40,
+    max_width: int = 100,
+    min_share: float = 0.3,
+    min_lines: int = 3,
+    min_chars: float = 0.6,
+) -> int:
+    """The column at which ``text`` was hard-wrapped (newswire feeds, e-mail, fixed-width dumps), or 0.
+
+    Greedy wrapping leaves a tell-tale: a line wrapped at column W is one the next line's first word
+    would not have fitted on (``len(line) + 1 + len(word) > W >= len(line)``). The width is the W
+    between 40 and 100 that most lines followed by another line fit that way; the text is
+    hard-wrapped when at least 3 lines and 30% of them do (a wire story's table rows and short last
+    lines do not). Scraped text with one paragraph per line does not, nor do lists of short lines
+    (menus, headlines): their line ends fall anywhere, ~10% of them within a word of any column.
+    Two more tells guard a page's visible text (menus of short lines between long paragraphs, blank
+    lines between blocks): most non-blank lines run on into the next line, and most of the text
+    (``min_chars``) lies in lines within the column.
+    """
+    raw = raw_lines(text)
+    pairs: list[tuple[int, int]] = []  # (length of a line, length of the next line's first word)
+    for (s, e), (ns, ne) in zip(raw, raw[1:], strict=False):
+        line = text[s:e].rstrip()
+        nxt = _FIRST_WORD.search(text, ns, ne)
+        if line.strip() and nxt is not None:
+            pairs.append((len(line), len(nxt.group())))
+    lens = [len(text[s:e].rstrip()) for s, e in raw if text[s:e].strip()]
+    if len(pairs) < 2 or len(pairs) < 0.5 * len(lens):
+        return 0
+    # a pair is wrapped at every width in [len, len + len(word)]: count them all in one sweep
+    diff = [0] * (max_width + 2)
+    for ln, w in pairs:
+        lo, hi = max(ln, min_width), min(ln + w, max_width)
+        if lo <= hi:
+            diff[lo] += 1
+            diff[hi + 1] -= 1
+    best, best_n, run = 0, 0, 0
+    for width in range(max_width + 1):
+        run += diff[width]
+        if run > best_n:
+            best, best_n = width, run
+    if best_n < min_lines or best_n < min_share * len(pairs):
+        return 0
+    return best if sum(n for n in lens if n <= best) >= min_chars * sum(lens) else 0
