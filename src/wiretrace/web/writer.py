@@ -39,13 +39,13 @@ from wiretrace.pipeline import (
     RunConfig,
     Stats,
     alignment,
+    assign_stories,
     clean_pending,
     learn,
     relate_pending,
     sketch_pending,
     text_hash,
 )
-from wiretrace.stories import group
 from wiretrace.trace import trace_story
 
 log = logging.getLogger("wiretrace.service")
@@ -277,7 +277,7 @@ def update_stories(store: st.Store, config: RunConfig, embedder: Embedder, chang
     pairs are then the same too, since new pairs always involve a new or re-cleaned document.
     """
     changed = set(changed)
-    groups = group(store.all_ids(), store.pairs())
+    groups = assign_stories(store, config)
     old = {s.id: s for s in store.stories()}
     redo = {
         sid: members for sid, members in groups.items()
