@@ -16,8 +16,8 @@ clusterer over the level-1 components instead:
   the candidates of a new component, so it is scored against the stories it shares a key with,
   never against all of them (``StoryIndex.scored`` counts the stories scored). Keys held by more
   than ``max_postings`` stories are too common to name a story and are not looked up;
-* the score is the cosine of the component's vectors with each candidate's centroid (names and
-  content words, weighted by ``names_weight``), plus ``link_bonus`` when the relate stage found a
+* the score is the geometric mean of the cosines of the component's vectors with each candidate's
+  centroid (content words, and names with weight ``names_weight``), plus ``link_bonus`` when the relate stage found a
   ``same_story`` pair between them (a pairwise verdict that read the texts: sentence embeddings
   when they ran);
 * **time-aware**: the score needed is ``join`` within ``window_days`` of the story's span, and
@@ -60,14 +60,14 @@ _NO_DATE = "9999-12-31"  # undated documents sort after dated ones
 class StoryConfig:
     """Level-2 (same-event) clustering. Defaults chosen on ECB+ topics 1-35 (``bench/story_eval.py``)."""
 
-    join: float = 0.3  # score a component needs to join a story (within the time window)
-    merge: float = 0.3  # centroid score two stories need to merge when a component bridges them
+    join: float = 0.2  # score a component needs to join a story (within the time window)
+    merge: float = 0.5  # centroid score two stories need to merge when a component bridges them
     names_weight: float = 0.5  # share of the score from names (the rest: content words)
     link_bonus: float = 0.1  # added when a same_story pair links the component to the story
     window_days: int = 3  # no extra evidence needed within this many days of a story's span
     per_day: float = 0.02  # extra score needed per day beyond the window
-    index_terms: int = 8  # top content words per document in the story index
-    index_names: int = 8  # rarest names per document in the story index
+    index_terms: int = 10  # top content words per document in the story index
+    index_names: int = 32  # rarest names per document in the story index
     max_postings: int = 400  # keys held by more stories than this are not looked up
 
     def __post_init__(self) -> None:
@@ -231,7 +231,9 @@ class StoryIndex:
         return {"t:" + k for _, k in terms} | {"n:" + k for _, k in names}
 
     def score(self, a: _Profile, b: _Profile) -> float:
-        """Cosine of the two centroids: names and content words, weighted by ``names_weight``."""
+        """Geometric mean of the centroids' cosines on content words and on names (weight
+        ``names_weight``): one event shares both its vocabulary and its people and places, where a
+        topic shares only one of them. Without names on a side, the content-word cosine alone."""
         (ta, na), (tb, nb) = a.norms(), b.norms()
         if not ta or not tb:
             return 0.0
@@ -241,8 +243,10 @@ class StoryIndex:
             return round(t, 6)
         small, big = (a.names, b.names) if len(a.names) <= len(b.names) else (b.names, a.names)
         n = sum(v * big.get(k, 0.0) for k, v in sorted(small.items())) / (na * nb)
+        if t <= 0.0 or n <= 0.0:
+            return 0.0
         w = self.config.names_weight
-        return round((1.0 - w) * t + w * n, 6)
+        return round(t ** (1.0 - w) * n**w, 6)
 
     def needed(self, a: _Profile, b: _Profile, base: float) -> float:
         """The score needed between profiles ``a`` and ``b``: more the further apart their spans."""
