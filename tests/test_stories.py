@@ -21,7 +21,7 @@ from wiretrace.clean import clean
 from wiretrace.errors import ConfigError
 from wiretrace.ingest import read_inputs
 from wiretrace.model import Document, Pair, Scores
-from wiretrace.pipeline import RunConfig, idf_from_sketches, prepare
+from wiretrace.pipeline import RunConfig, idf_from_sketches, prepare, title_words
 from wiretrace.stories import (
     DocSummary,
     StoryConfig,
@@ -143,10 +143,11 @@ def _sample_summaries() -> tuple[dict[str, DocSummary], dict[str, float]]:
     items = {}
     for d in read_inputs([CORPUS]):
         if isinstance(d, Document):
-            _, sk, _ = prepare(d, clean(d), RunConfig())
-            items[d.id] = (d, sk)
-    idf = idf_from_sketches(sk for _, sk in items.values())
-    return {i: summarize(i, d.published, sk) for i, (d, sk) in items.items()}, idf
+            cl = clean(d)
+            _, sk, _ = prepare(d, cl, RunConfig())
+            items[d.id] = (d, sk, title_words(d, cl))
+    idf = idf_from_sketches(sk for _, sk, _ in items.values())
+    return {i: summarize(i, d.published, sk, t) for i, (d, sk, t) in items.items()}, idf
 
 
 def test_sample_corpus_independent_reports_join_their_wire_story() -> None:

@@ -27,8 +27,8 @@ from .ingest import IngestConfig, read_inputs
 from .model import Cleaned, Document, Pair, Report, Scores, Skipped
 from .relate import RelateConfig, cues, relate
 from .sketch import Sketch, SketchConfig, sketch
-from .stories import StoryConfig, assign, groups, reuse_components, same_story_links, summarize
-from .topic import cosine
+from .stories import DocSummary, StoryConfig, assign, groups, reuse_components, same_story_links, summarize
+from .topic import cosine, ranges_words
 from .trace import TraceConfig, trace_story
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -243,6 +243,23 @@ def _flush_pairs(store: st.Store, embedder: Embedder, results: list[tuple[tuple[
     results.clear()
 
 
+def title_words(doc: Document, cleaned: Cleaned) -> Counter[str]:
+    """Content words of the headline(s) the cleaner removed from the body (level 2 reads them)."""
+    return ranges_words(doc.text, cleaned.spans_of("title"))
+
+
+def story_summaries(store: st.Store, sketches: Mapping[str, Sketch]) -> dict[str, DocSummary]:
+    """What level 2 reads of every sketched document (``stories.summarize``), read in chunks."""
+    ids = [i for i in store.all_ids() if i in sketches]
+    out = {}
+    for n in range(0, len(ids), 2000):
+        chunk = ids[n : n + 2000]
+        docs, cl = store.documents(chunk), store.cleaned(chunk)
+        for i in chunk:
+            out[i] = summarize(i, docs[i].published, sketches[i], title_words(docs[i], cl[i]))
+    return out
+
+
 def assign_stories(store: st.Store, config: RunConfig, pairs: Sequence[Pair] | None = None) -> dict[str, list[str]]:
     """Place every stored document in a story, extending the stored assignment; story id -> members.
 
@@ -251,8 +268,7 @@ def assign_stories(store: st.Store, config: RunConfig, pairs: Sequence[Pair] | N
     """
     pairs = store.pairs() if pairs is None else pairs
     sketches, _ = store.sketches()
-    dates = store.published()
-    summaries = {i: summarize(i, dates[i], sketches[i]) for i in sorted(dates) if i in sketches}
+    summaries = story_summaries(store, sketches)
     idf = idf_from_sketches(sketches.values())
     assignment = assign(summaries, reuse_components(summaries, pairs), same_story_links(pairs), idf, config.stories,
                         store.assignments())

@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, EngineError
 from .model import Report, Story
-from .pipeline import Progress, RunConfig, Stats
+from .pipeline import Progress, RunConfig, Stats, title_words
 from .stories import REUSE, assign, summarize
 
 if TYPE_CHECKING:
@@ -187,7 +187,7 @@ def run_distributed(
     # the driver over one summary per document, the components and the same_story links.
     reuse = pairs.filter(lambda kv: kv[1].relation in REUSE).keys()
     roots = components(reuse, parts)  # (member, root) for every member of a component of two or more
-    summaries = dict(items.map(lambda kv: (kv[0], summarize(kv[0], kv[1].doc.published, kv[1].sketch))).collect())
+    summaries = dict(items.map(lambda kv: (kv[0], summarize(kv[0], kv[1].doc.published, kv[1].sketch, title_words(kv[1].doc, kv[1].cleaned)))).collect())
     comps: dict[str, list[str]] = {}
     for member, root in roots.collect():
         comps.setdefault(root, [root]).append(member)

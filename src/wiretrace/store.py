@@ -104,10 +104,6 @@ class Store:
             for r in rows
         }
 
-    def published(self) -> dict[str, str | None]:
-        """Document id -> publication date, without reading the texts."""
-        return dict(self.db.execute("SELECT id, published FROM documents ORDER BY id").fetchall())
-
     def document(self, doc_id: str) -> Document | None:
         return self.documents([doc_id]).get(doc_id)
 

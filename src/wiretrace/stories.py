@@ -125,8 +125,13 @@ class DocSummary:
         return (self.published or _NO_DATE, self.body_hash, self.id)
 
 
-def summarize(doc_id: str, published: str | None, sk: Sketch) -> DocSummary:
-    return DocSummary(doc_id, published, sk.body_hash, sk.names, sk.topic)
+def summarize(doc_id: str, published: str | None, sk: Sketch, title: Mapping[str, int] | None = None) -> DocSummary:
+    """The sketch's names and content words, plus the content words of the headline the cleaner took
+    out of the body (``title``): a headline names the event as well as the body does."""
+    topic = dict(sk.topic)
+    for k, v in (title or {}).items():
+        topic[k] = topic.get(k, 0) + v
+    return DocSummary(doc_id, published, sk.body_hash, sk.names, topic)
 
 
 def reuse_components(ids: Iterable[str], pairs: Iterable[Pair]) -> list[list[str]]:
