@@ -304,4 +304,5 @@ def update_stories(store: st.Store, config: RunConfig, embedder: Embedder, chang
             story_pairs = [p for m in members for p in by_doc.get(m, ()) if p.b in member_set]
             stories.append(trace_story(sid, members, docs, cleaned, story_pairs, cue_map, align_fn, config.trace))
     store.put_stories(sorted(stories, key=lambda s: s.id))
+    store.set_stage(store.ids_at_stage(st.RELATED), st.STORIED)
     return len(redo), len(groups) - len(redo)
