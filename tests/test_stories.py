@@ -29,6 +29,7 @@ from wiretrace.stories import (
     assign,
     groups,
     reuse_components,
+    same_story_links,
     story_id,
     summarize,
 )
@@ -92,11 +93,12 @@ def test_index_scores_only_stories_sharing_a_key() -> None:
     assert len(index.stories) == 300
 
 
-def test_reuse_components_ignore_same_story_pairs() -> None:
+def test_reuse_components_leave_same_story_and_derivative_to_level_2() -> None:
     s = Scores(0.0, None, 0.0, 0.0)
     pairs = [Pair("a", "b", "near_duplicate", "none", s), Pair("b", "c", "same_story", "none", s),
-             Pair("c", "d", "derivative", "a<-b", s)]
+             Pair("c", "d", "contains", "a<-b", s), Pair("d", "e", "derivative", "a<-b", s)]
     assert reuse_components(["a", "b", "c", "d", "e"], pairs) == [["a", "b"], ["c", "d"], ["e"]]
+    assert same_story_links(pairs) == [("b", "c"), ("d", "e")]
 
 
 def test_assign_is_order_independent_and_ids_stay_when_stories_grow() -> None:

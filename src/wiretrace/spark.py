@@ -13,7 +13,8 @@ ingest -> clean -> sketch -> candidates -> align -> relate -> stories -> trace, 
    ``relate_pair``; the sentence embedder is made once per Python worker.
 5. **stories**: level 1, the connected components of the reuse relations by large-star / small-star
    rounds (``spark_jobs.components``); level 2, ``stories.assign`` on the driver over one summary per
-   document (names, top content words, date, body hash), the components and the same_story links:
+   document (names, top content words, date, body hash), the components and the links
+   (derivative, same_story pairs):
    the same pure function as the local engine, so the same stories and ids.
 6. **trace**: ``trace_story`` per story, its members and pairs grouped by story id.
 
@@ -43,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConfigError, EngineError
 from .model import Report, Story
 from .pipeline import Progress, RunConfig, Stats, title_words
-from .stories import REUSE, assign, summarize
+from .stories import LINKS, REUSE, assign, summarize
 
 if TYPE_CHECKING:
     from pyspark import RDD
@@ -184,7 +185,7 @@ def run_distributed(
     progress("relate", stats.candidates, stats.candidates)
 
     # Level 1: components of the reuse relations, distributed. Level 2 (``stories.assign``) runs on
-    # the driver over one summary per document, the components and the same_story links.
+    # the driver over one summary per document, the components and the links (derivative, same_story).
     reuse = pairs.filter(lambda kv: kv[1].relation in REUSE).keys()
     roots = components(reuse, parts)  # (member, root) for every member of a component of two or more
     summaries = dict(items.map(lambda kv: (kv[0], summarize(kv[0], kv[1].doc.published, kv[1].sketch, title_words(kv[1].doc, kv[1].cleaned)))).collect())
@@ -193,7 +194,7 @@ def run_distributed(
         comps.setdefault(root, [root]).append(member)
     in_comp = {m for ms in comps.values() for m in ms}
     level1 = [sorted(ms) for ms in comps.values()] + [[d] for d in sorted(summaries) if d not in in_comp]
-    links = sorted(pairs.filter(lambda kv: kv[1].relation == "same_story").keys().collect())
+    links = sorted(pairs.filter(lambda kv: kv[1].relation in LINKS).keys().collect())
     assignment = assign(summaries, level1, links, idf.value, config.stories)
     story_of = sc.broadcast(assignment)
     grouped = items.map(lambda kv: (story_of.value[kv[0]], kv[1]))
