@@ -27,8 +27,8 @@ from .ingest import IngestConfig, read_inputs
 from .model import Cleaned, Document, Pair, Report, Scores, Skipped
 from .relate import RelateConfig, cues, relate
 from .sketch import Sketch, SketchConfig, sketch
-from .stories import group
-from .topic import cosine
+from .stories import DocSummary, StoryConfig, assign, groups, reuse_components, same_story_links, summarize
+from .topic import cosine, ranges_words
 from .trace import TraceConfig, trace_story
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -49,6 +49,7 @@ class RunConfig:
     align: AlignConfig = field(default_factory=AlignConfig)
     relate: RelateConfig = field(default_factory=RelateConfig)
     trace: TraceConfig = field(default_factory=TraceConfig)
+    stories: StoryConfig = field(default_factory=StoryConfig)
     batch: int = 256  # documents or pairs per stored transaction
 
 
@@ -242,28 +243,76 @@ def _flush_pairs(store: st.Store, embedder: Embedder, results: list[tuple[tuple[
     results.clear()
 
 
+def title_words(doc: Document, cleaned: Cleaned) -> Counter[str]:
+    """Content words of the headline(s) the cleaner removed from the body (level 2 reads them)."""
+    return ranges_words(doc.text, cleaned.spans_of("title"))
+
+
+def story_summaries(store: st.Store, sketches: Mapping[str, Sketch]) -> dict[str, DocSummary]:
+    """What level 2 reads of every sketched document (``stories.summarize``), read in chunks."""
+    ids = [i for i in store.all_ids() if i in sketches]
+    out = {}
+    for n in range(0, len(ids), 2000):
+        chunk = ids[n : n + 2000]
+        docs, cl = store.documents(chunk), store.cleaned(chunk)
+        for i in chunk:
+            out[i] = summarize(i, docs[i].published, sketches[i], title_words(docs[i], cl[i]))
+    return out
+
+
+def assign_stories(store: st.Store, config: RunConfig, pairs: Sequence[Pair] | None = None) -> dict[str, list[str]]:
+    """Place every stored document in a story, extending the stored assignment; story id -> members.
+
+    Level 1 (reuse components) and level 2 (the same-event index) as ``stories.assign``, over every
+    stored document; documents the last run placed keep their stories.
+    """
+    pairs = store.pairs() if pairs is None else pairs
+    sketches, _ = store.sketches()
+    summaries = story_summaries(store, sketches)
+    idf = idf_from_sketches(sketches.values())
+    assignment = assign(summaries, reuse_components(summaries, pairs), same_story_links(pairs), idf, config.stories,
+                        store.assignments())
+    store.put_assignments(assignment)
+    return groups(assignment)
+
+
 def build_stories(store: st.Store, config: RunConfig, progress: Progress, embedder: Embedder) -> None:
+    """Place the documents in stories and trace the stories that changed.
+
+    A stored story is kept as it is when its members are the same and none of them is new or changed
+    since it was traced (stage ``STORIED``): its pairs are then the same too, since new pairs always
+    involve a new or re-cleaned document.
+    """
     ids = store.all_ids()
     pairs = store.pairs()
-    groups = group(ids, pairs)
+    by_story = assign_stories(store, config, pairs)
+    changed = set(store.ids_at_stage(st.RELATED))
+    old = {s.id: s for s in store.stories()}
+    redo = {
+        sid: members for sid, members in by_story.items()
+        if sid not in old or list(old[sid].documents) != members or changed.intersection(members)
+    }
+    need = sorted({m for members in redo.values() for m in members})
     sketches, cue_map = store.sketches()
-    items = _prepared(store, ids, sketches, cue_map)
+    items = _prepared(store, need, sketches, cue_map)
     by_doc: dict[str, list[Pair]] = {}
     for p in pairs:
-        by_doc.setdefault(p.a, []).append(p)
+        if p.a in items:
+            by_doc.setdefault(p.a, []).append(p)
     docs = {i: it.doc for i, it in items.items()}
     cleaned = {i: it.cleaned for i, it in items.items()}
 
     def align_fn(a: str, b: str) -> Alignment:
         return alignment(items[a], items[b], config, embedder)
 
-    stories = []
-    for n, (sid, members) in enumerate(sorted(groups.items()), 1):
+    stories = [old[sid] for sid in by_story if sid not in redo]
+    for n, (sid, members) in enumerate(sorted(redo.items()), 1):
         member_set = set(members)
         story_pairs = [p for m in members for p in by_doc.get(m, ()) if p.b in member_set]
         stories.append(trace_story(sid, members, docs, cleaned, story_pairs, cue_map, align_fn, config.trace))
-        progress("stories", n, len(groups))
-    store.put_stories(stories)
+        progress("stories", n, len(redo))
+    store.put_stories(sorted(stories, key=lambda s: s.id))
+    store.set_stage(sorted(set(ids) & changed), st.STORIED)
 
 
 def load_report(store: st.Store) -> Report:

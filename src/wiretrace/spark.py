@@ -11,9 +11,12 @@ ingest -> clean -> sketch -> candidates -> align -> relate -> stories -> trace, 
    shuffles on their keys; the idf of topic words is a count by key, broadcast.
 4. **align + relate**: each candidate pair meets its two documents by two joins and goes through
    ``relate_pair``; the sentence embedder is made once per Python worker.
-5. **stories** (``spark_jobs.components``): connected components by large-star / small-star rounds;
-   a story's id is ``story_id`` of its smallest member, as in the local engine.
-6. **trace**: ``trace_story`` per story, its members and pairs grouped by the component's root.
+5. **stories**: level 1, the connected components of the reuse relations by large-star / small-star
+   rounds (``spark_jobs.components``); level 2, ``stories.assign`` on the driver over one summary per
+   document (names, top content words, date, body hash), the components and the links
+   (derivative, same_story pairs):
+   the same pure function as the local engine, so the same stories and ids.
+6. **trace**: ``trace_story`` per story, its members and pairs grouped by story id.
 
 The results equal the local engine's report for any input order and partitioning (ids are stable;
 ties are broken by id or content hash, never by arrival). A run writes Parquet tables (documents,
@@ -40,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, EngineError
 from .model import Report, Story
-from .pipeline import Progress, RunConfig, Stats
+from .pipeline import Progress, RunConfig, Stats, title_words
+from .stories import LINKS, REUSE, assign, summarize
 
 if TYPE_CHECKING:
     from pyspark import RDD
@@ -180,18 +184,28 @@ def run_distributed(
     stats.aligned = stats.candidates
     progress("relate", stats.candidates, stats.candidates)
 
-    roots = components(pairs.keys(), parts)  # (member, root) for every member of a story of two or more
-    members = roots.union(roots.values().distinct(parts).map(lambda r: (r, r))).coalesce(parts).persist()
-    with_root = items.leftOuterJoin(members, parts)
-    singles = with_root.filter(lambda kv: kv[1][1] is None).map(lambda kv: (kv[0], kv[1][0]))
-    grouped = with_root.filter(lambda kv: kv[1][1] is not None).map(lambda kv: (kv[1][1], kv[1][0]))
-    story_pairs = pairs.map(lambda kv: (kv[0][0], kv)).join(members, parts).map(lambda x: (x[1][1], x[1][0]))
-    traced = grouped.cogroup(story_pairs, parts).mapPartitions(
-        partial(stages.trace_partition, config=config, embedded=embedded)
+    # Level 1: components of the reuse relations, distributed. Level 2 (``stories.assign``) runs on
+    # the driver over one summary per document, the components and the links (derivative, same_story).
+    reuse = pairs.filter(lambda kv: kv[1].relation in REUSE).keys()
+    roots = components(reuse, parts)  # (member, root) for every member of a component of two or more
+    summaries = dict(items.map(lambda kv: (kv[0], summarize(kv[0], kv[1].doc.published, kv[1].sketch, title_words(kv[1].doc, kv[1].cleaned)))).collect())
+    comps: dict[str, list[str]] = {}
+    for member, root in roots.collect():
+        comps.setdefault(root, [root]).append(member)
+    in_comp = {m for ms in comps.values() for m in ms}
+    level1 = [sorted(ms) for ms in comps.values()] + [[d] for d in sorted(summaries) if d not in in_comp]
+    links = sorted(pairs.filter(lambda kv: kv[1].relation in LINKS).keys().collect())
+    assignment = assign(summaries, level1, links, idf.value, config.stories)
+    story_of = sc.broadcast(assignment)
+    grouped = items.map(lambda kv: (story_of.value[kv[0]], kv[1]))
+    story_pairs = pairs.filter(lambda kv: story_of.value[kv[0][0]] == story_of.value[kv[0][1]]).map(
+        lambda kv: (story_of.value[kv[0][0]], kv)
     )
-    stories = singles.map(partial(stages.trace_single, config=config)).union(traced).coalesce(parts).persist(disk)
+    stories = grouped.cogroup(story_pairs, parts).mapPartitions(
+        partial(stages.trace_partition, config=config, embedded=embedded)
+    ).persist(disk)
     n_stories = stories.count()
-    members.unpersist()
+    roots.unpersist()
     progress("stories", n_stories, n_stories)
     written = write_tables(spark, tables, items, pairs, stories) if tables else {}
     stats.embedded = embedded.value

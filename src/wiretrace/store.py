@@ -39,7 +39,7 @@ SCHEMA_VERSION = "2"
 STORE_FILE = "wiretrace.sqlite"
 
 # Stages a document has finished, in order.
-INGESTED, CLEANED, SKETCHED, RELATED = 0, 1, 2, 3
+INGESTED, CLEANED, SKETCHED, RELATED, STORIED = 0, 1, 2, 3, 4
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS pairs (a TEXT NOT NULL, b TEXT NOT NULL, relation TEX
 CREATE INDEX IF NOT EXISTS pairs_b ON pairs(b);
 CREATE TABLE IF NOT EXISTS embeddings (key INTEGER PRIMARY KEY, vec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assignments (doc_id TEXT PRIMARY KEY, story TEXT NOT NULL);
 """
 
 
@@ -149,6 +150,7 @@ class Store:
                 self.db.execute("UPDATE documents SET stage = ? WHERE id = ?", (INGESTED, i))
                 self.db.execute("DELETE FROM pairs WHERE a = ? OR b = ?", (i, i))
                 self.db.execute("DELETE FROM sketches WHERE doc_id = ?", (i,))
+                self.db.execute("DELETE FROM assignments WHERE doc_id = ?", (i,))
 
     # --- blocks (corpus-level boilerplate) ----------------------------------------------------
     def add_blocks(self, doc_id: str, keys: Iterable[str], long_keys: frozenset[str]) -> None:
@@ -228,6 +230,15 @@ class Store:
             self.db.executemany(
                 "INSERT INTO stories VALUES (?, ?)", [(s.id, json.dumps(story_to_json(s))) for s in stories]
             )
+
+    def assignments(self) -> dict[str, str]:
+        """Document id -> story id, as the last run placed them (an incremental run extends it)."""
+        return dict(self.db.execute("SELECT doc_id, story FROM assignments ORDER BY doc_id").fetchall())
+
+    def put_assignments(self, assignment: dict[str, str]) -> None:
+        with self.db:
+            self.db.execute("DELETE FROM assignments")
+            self.db.executemany("INSERT INTO assignments VALUES (?, ?)", sorted(assignment.items()))
 
     def stories(self) -> list[Story]:
         return [story_from_json(json.loads(b)) for (b,) in self.db.execute("SELECT body FROM stories ORDER BY id")]

@@ -1,20 +1,87 @@
-"""Stories: group related documents into stories (events).
+"""Stories: group related documents into stories (events), incrementally, in two levels.
 
-A story is a connected component of the relation graph. Components are found with a union-find
-that is updated pair by pair, so adding documents extends or merges stories without recomputing
-the corpus. A story's id is derived from its smallest member id (a content-independent, order-
-independent choice), so the same input gives the same ids in any order.
+**Level 1, reuse.** Documents one of which was made from the other's whole text (``duplicate``,
+``near_duplicate``, ``contains``, ``paraphrase``) are one story whatever else holds, so single
+linkage over them is safe. Level 1 is the connected components of these relations (a union-find
+here; large-star/small-star rounds on Spark). ``derivative`` (a share of one text reused, from 8%)
+is not among them: a shared quote or stock paragraph links reports of different events too (9 of 558
+derivative pairs on ECB+ topics 1-35 join two events, and each such pair glued two whole stories
+together), so it counts in level 2 as a link, like ``same_story``.
+
+**Level 2, same event.** Outlets that wrote independently share no text, only the event: its names,
+its vocabulary, its dates. Single linkage over pairwise ``same_story`` verdicts chains every story
+of a topic into one (a corpus of football reports becomes one "story"), so level 2 is a centroid
+clusterer over the level-1 components instead:
+
+* each story keeps a profile: the sum of its members' unit vectors of idf-weighted content words
+  (``Sketch.topic``), the same of idf-weighted names (``Sketch.names``), and its time span;
+* a **story index** (inverted: a component's top content words and rarest names -> stories) gives
+  the candidates of a new component, so it is scored against the stories it shares a key with,
+  never against all of them (``StoryIndex.scored`` counts the stories scored). Keys held by more
+  than ``max_postings`` stories are too common to name a story and are not looked up;
+* the score is the geometric mean of the cosines of the component's vectors with each candidate's
+  centroid (content words, and names with weight ``names_weight``), plus ``link_bonus`` when the
+  relate stage found a ``derivative`` or ``same_story`` pair between them (a pairwise verdict that
+  read the texts: sentence embeddings when they ran);
+* **time-aware**: the score needed is ``join`` within ``window_days`` of the story's span, and
+  grows by ``per_day`` for each day further away: documents far apart in time need more evidence;
+* **bridging merges**: when a component qualifies for several stories it joins the best, and each
+  other one whose centroid now scores ``merge`` or more against the grown story is merged into it.
+
+**Order independence and stable ids.** Components are processed in a canonical order: by their
+earliest member, members ordered by (published date, body hash, id), never by arrival, so the same
+input in any order gives the same stories. A story's id is ``story_id`` of the member it started
+from (its earliest member in a one-shot run); later members never change it, and when two stories
+merge, the one that started from the earlier member keeps its id. The assignment document -> story
+is kept in the store, so an incremental run loads the stories as they were (``StoryIndex.load``)
+and extends them: existing ids do not change unless a new document merges two stories.
+
+The functions are pure over their inputs (summaries, components, links, idf, settings): the Spark
+engine computes the level-1 components distributed and runs ``assign`` on the driver over the same
+inputs, so both engines give the same stories.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import xxhash
 
+from .errors import ConfigError
 from .model import Pair
+from .sketch import Sketch
+
+REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase"})
+LINKS = frozenset({"derivative", "same_story"})
+_NO_DATE = "9999-12-31"  # undated documents sort after dated ones
+
+
+@dataclass(frozen=True, slots=True)
+class StoryConfig:
+    """Level-2 (same-event) clustering. Defaults chosen on ECB+ topics 1-35 (``bench/story_eval.py``)."""
+
+    join: float = 0.2  # score a component needs to join a story (within the time window)
+    merge: float = 0.5  # centroid score two stories need to merge when a component bridges them
+    names_weight: float = 0.5  # share of the score from names (the rest: content words)
+    link_bonus: float = 0.1  # added when a derivative or same_story pair links the component to the story
+    window_days: int = 3  # no extra evidence needed within this many days of a story's span
+    per_day: float = 0.02  # extra score needed per day beyond the window
+    index_terms: int = 10  # top content words per document in the story index
+    index_names: int = 32  # rarest names per document in the story index
+    max_postings: int = 400  # keys held by more stories than this are not looked up
+
+    def __post_init__(self) -> None:
+        for name in ("join", "merge", "names_weight", "link_bonus", "per_day"):
+            v = getattr(self, name)
+            if not 0.0 <= v <= 1.0:
+                raise ConfigError("stories", name, v, "a number in [0, 1]")
+        for name in ("window_days", "index_terms", "index_names", "max_postings"):
+            if getattr(self, name) < 0:
+                raise ConfigError("stories", name, getattr(self, name), "a whole number >= 0")
 
 
 @dataclass(slots=True)
@@ -42,17 +109,299 @@ class UnionFind:
 
 
 def story_id(members: Iterable[str]) -> str:
+    """The id of a story started from document ``min(members)`` (pass the one starting member)."""
     return "s-" + xxhash.xxh64_hexdigest(min(members).encode("utf-8"))[:12]
 
 
-def group(doc_ids: Iterable[str], pairs: Iterable[Pair]) -> dict[str, list[str]]:
-    """Story id -> sorted member ids; every document belongs to exactly one story."""
+@dataclass(frozen=True, slots=True)
+class DocSummary:
+    """What level 2 reads of a document: when, which text, which names and content words."""
+
+    id: str
+    published: str | None
+    body_hash: str
+    names: frozenset[str]
+    topic: Mapping[str, int]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """The canonical order: published date, then content hash, then id (never arrival)."""
+        return (self.published or _NO_DATE, self.body_hash, self.id)
+
+
+def summarize(doc_id: str, published: str | None, sk: Sketch, title: Mapping[str, int] | None = None) -> DocSummary:
+    """The sketch's names and content words, plus the content words of the headline the cleaner took
+    out of the body (``title``): a headline names the event as well as the body does."""
+    topic = dict(sk.topic)
+    for k, v in (title or {}).items():
+        topic[k] = topic.get(k, 0) + v
+    return DocSummary(doc_id, published, sk.body_hash, sk.names, topic)
+
+
+def reuse_components(ids: Iterable[str], pairs: Iterable[Pair]) -> list[list[str]]:
+    """Level 1: connected components over the reuse relations; every id in exactly one, sorted."""
     uf = UnionFind()
-    for d in doc_ids:
+    for d in ids:
         uf.add(d)
     for p in pairs:
-        uf.union(p.a, p.b)
+        if p.relation in REUSE:
+            uf.union(p.a, p.b)
     comps: dict[str, list[str]] = defaultdict(list)
     for d in uf.parent:
         comps[uf.find(d)].append(d)
-    return {story_id(m): sorted(m) for m in comps.values()}
+    return sorted(sorted(m) for m in comps.values())
+
+
+def same_story_links(pairs: Iterable[Pair]) -> list[tuple[str, str]]:
+    """The pairs level 2 reads as links (``LINKS``: derivative, same_story)."""
+    return sorted((p.a, p.b) for p in pairs if p.relation in LINKS)
+
+
+def _day(published: str | None) -> int | None:
+    if not published:
+        return None
+    try:
+        return date.fromisoformat(published[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+def _unit(weights: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in weights.values()))
+    return {k: v / norm for k, v in weights.items()} if norm else {}
+
+
+@dataclass(slots=True)
+class _Profile:
+    """Summed unit vectors (content words, names) and the time span of a set of documents."""
+
+    topic: dict[str, float] = field(default_factory=dict)
+    names: dict[str, float] = field(default_factory=dict)
+    first: int | None = None
+    last: int | None = None
+    _norms: tuple[float, float] | None = None
+
+    def add(self, other: _Profile) -> None:
+        for src, dst in ((other.topic, self.topic), (other.names, self.names)):
+            for k, v in src.items():
+                dst[k] = dst.get(k, 0.0) + v
+        if other.first is not None:
+            self.first = other.first if self.first is None else min(self.first, other.first)
+        if other.last is not None:
+            self.last = other.last if self.last is None else max(self.last, other.last)
+        self._norms = None
+
+    def norms(self) -> tuple[float, float]:
+        if self._norms is None:
+            self._norms = (
+                math.sqrt(sum(v * v for v in self.topic.values())), math.sqrt(sum(v * v for v in self.names.values()))
+            )
+        return self._norms
+
+
+@dataclass(slots=True)
+class _Story:
+    id: str
+    key: tuple[str, str, str]  # the key of the member it started from (merges keep the smaller)
+    members: list[str]
+    profile: _Profile
+    keys: set[str]
+
+
+class StoryIndex:
+    """Stories with their profiles and an inverted index from keys (top words, rare names) to stories."""
+
+    def __init__(self, idf: Mapping[str, float], config: StoryConfig | None = None) -> None:
+        self.idf = idf
+        self.config = config or StoryConfig()
+        self.default_idf = max(idf.values(), default=1.0)  # a word never counted is as rare as the rarest
+        self.stories: dict[str, _Story] = {}
+        self.story_of: dict[str, str] = {}
+        self.postings: dict[str, set[str]] = defaultdict(set)
+        self.scored = 0  # stories scored so far (the index's work: compare with len(stories) per add)
+        self.merged: list[tuple[str, str]] = []  # (kept id, merged id), in order
+
+    # --- profiles -----------------------------------------------------------------------------
+    def _w(self, k: str) -> float:
+        return self.idf.get(k, self.default_idf)
+
+    def profile(self, docs: Sequence[DocSummary]) -> _Profile:
+        p = _Profile()
+        for d in docs:
+            topic = _unit({k: (1.0 + math.log(c)) * self._w(k) for k, c in sorted(d.topic.items()) if c > 0})
+            names = _unit({k: self._w(k) for k in sorted(d.names)})
+            day = _day(d.published)
+            p.add(_Profile(topic, names, day, day))
+        return p
+
+    def keys_of(self, d: DocSummary) -> set[str]:
+        c = self.config
+        terms = sorted(((-(1.0 + math.log(v)) * self._w(k), k) for k, v in d.topic.items() if v > 0))[: c.index_terms]
+        names = sorted((-self._w(k), k) for k in d.names)[: c.index_names]
+        return {"t:" + k for _, k in terms} | {"n:" + k for _, k in names}
+
+    def score(self, a: _Profile, b: _Profile) -> float:
+        """Geometric mean of the centroids' cosines on content words and on names (weight
+        ``names_weight``): one event shares both its vocabulary and its people and places, where a
+        topic shares only one of them. Without names on a side, the content-word cosine alone."""
+        (ta, na), (tb, nb) = a.norms(), b.norms()
+        if not ta or not tb:
+            return 0.0
+        small, big = (a.topic, b.topic) if len(a.topic) <= len(b.topic) else (b.topic, a.topic)
+        t = sum(v * big.get(k, 0.0) for k, v in sorted(small.items())) / (ta * tb)
+        if not na or not nb:
+            return round(t, 6)
+        small, big = (a.names, b.names) if len(a.names) <= len(b.names) else (b.names, a.names)
+        n = sum(v * big.get(k, 0.0) for k, v in sorted(small.items())) / (na * nb)
+        if t <= 0.0 or n <= 0.0:
+            return 0.0
+        w = self.config.names_weight
+        return round(t ** (1.0 - w) * n**w, 6)
+
+    def needed(self, a: _Profile, b: _Profile, base: float) -> float:
+        """The score needed between profiles ``a`` and ``b``: more the further apart their spans."""
+        if a.first is None or b.first is None or a.last is None or b.last is None:
+            return base
+        gap = max(0, a.first - b.last, b.first - a.last)
+        return base + self.config.per_day * max(0, gap - self.config.window_days)
+
+    # --- changes ------------------------------------------------------------------------------
+    def _new_id(self, first: str) -> str:
+        sid, n = story_id([first]), 1
+        while sid in self.stories:  # only when a re-read document started a story that lives on
+            n += 1
+            sid = story_id([f"{first}#{n}"])
+        return sid
+
+    def _index(self, s: _Story, keys: set[str]) -> None:
+        for k in keys - s.keys:
+            self.postings[k].add(s.id)
+        s.keys |= keys
+
+    def _extend(self, s: _Story, docs: Sequence[DocSummary], prof: _Profile) -> None:
+        s.members.extend(d.id for d in docs)
+        s.profile.add(prof)
+        for d in docs:
+            self.story_of[d.id] = s.id
+        self._index(s, set().union(*(self.keys_of(d) for d in docs)) if docs else set())
+
+    def _start(self, docs: Sequence[DocSummary], prof: _Profile, sid: str | None = None) -> _Story:
+        first = min(docs, key=lambda d: d.key)
+        s = _Story(sid or self._new_id(first.id), first.key, [], _Profile(), set())
+        self.stories[s.id] = s
+        self._extend(s, docs, prof)
+        return s
+
+    def _merge(self, keep: _Story, gone: _Story) -> _Story:
+        if gone.key < keep.key:
+            keep, gone = gone, keep
+        for k in gone.keys:
+            self.postings[k].discard(gone.id)
+        keep.members.extend(gone.members)
+        keep.profile.add(gone.profile)
+        for m in gone.members:
+            self.story_of[m] = keep.id
+        self._index(keep, gone.keys)
+        keep.key = min(keep.key, gone.key)
+        del self.stories[gone.id]
+        self.merged.append((keep.id, gone.id))
+        return keep
+
+    def load(self, sid: str, docs: Sequence[DocSummary]) -> None:
+        """A story as an earlier run left it (its id kept)."""
+        if docs:
+            self._start(sorted(docs, key=lambda d: d.key), self.profile(docs), sid)
+
+    def candidates(self, docs: Sequence[DocSummary], linked: Iterable[str]) -> list[str]:
+        """Stories sharing an index key with ``docs`` or linked to them by a derivative or same_story pair."""
+        out: set[str] = set()
+        for d in docs:
+            for k in self.keys_of(d):
+                ids = self.postings.get(k)
+                if ids and len(ids) <= self.config.max_postings:
+                    out |= ids
+        out.update(self.story_of[x] for x in linked if x in self.story_of)
+        return sorted(out)
+
+    def add(self, docs: Sequence[DocSummary], linked: Iterable[str] = ()) -> str:
+        """Place one level-1 component (documents known to share text); returns its story's id.
+
+        ``linked``: documents (already placed) that a derivative or same_story pair links to the component.
+        """
+        docs = sorted(docs, key=lambda d: d.key)
+        linked = set(linked)
+        prior = sorted({self.story_of[d.id] for d in docs if d.id in self.story_of}, key=lambda s: self.stories[s].key)
+        fresh = [d for d in docs if d.id not in self.story_of]
+        prof = self.profile(fresh)
+        if prior:  # level 1 decides: text shared with placed documents puts the component with them
+            story = self.stories[prior[0]]
+            for gone in prior[1:]:
+                story = self._merge(story, self.stories[gone])
+            self._extend(story, fresh, prof)
+            return story.id
+        linked_stories = {self.story_of[x] for x in linked if x in self.story_of}
+        scored: list[tuple[float, tuple[str, str, str], str]] = []
+        for sid in self.candidates(docs, linked):
+            s = self.stories[sid]
+            self.scored += 1
+            sc = self.score(prof, s.profile) + (self.config.link_bonus if sid in linked_stories else 0.0)
+            if sc >= self.needed(prof, s.profile, self.config.join):
+                scored.append((-sc, s.key, sid))
+        if not scored:
+            return self._start(docs, prof).id
+        scored.sort()
+        story = self.stories[scored[0][2]]
+        self._extend(story, docs, prof)
+        for _, _, other_id in scored[1:]:  # a bridging component: merge the others that now fit the story
+            other = self.stories.get(other_id)
+            if other is None or other is story:
+                continue
+            self.scored += 1
+            if self.score(story.profile, other.profile) >= self.needed(story.profile, other.profile, self.config.merge):
+                story = self._merge(story, other)
+        return story.id
+
+    def assignment(self) -> dict[str, str]:
+        return dict(sorted(self.story_of.items()))
+
+
+def assign(
+    summaries: Mapping[str, DocSummary],
+    components: Iterable[Sequence[str]],
+    links: Iterable[tuple[str, str]],
+    idf: Mapping[str, float],
+    config: StoryConfig | None = None,
+    prior: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Document id -> story id for every summarised document.
+
+    ``components``: the level-1 components (every document in one); ``links``: derivative and same_story pairs;
+    ``prior``: the assignment an earlier run stored (its stories keep their ids and members).
+    """
+    index = StoryIndex(idf, config)
+    by_story: dict[str, list[DocSummary]] = defaultdict(list)
+    for doc_id, sid in sorted((prior or {}).items()):
+        if doc_id in summaries:
+            by_story[sid].append(summaries[doc_id])
+    for sid, docs in sorted(by_story.items()):
+        index.load(sid, docs)
+    linked: dict[str, set[str]] = defaultdict(set)
+    for a, b in links:
+        linked[a].add(b)
+        linked[b].add(a)
+    todo = []
+    for comp in components:
+        docs = [summaries[m] for m in comp if m in summaries]
+        if docs and any(d.id not in index.story_of for d in docs) or len({index.story_of.get(d.id) for d in docs}) > 1:
+            todo.append(sorted(docs, key=lambda d: d.key))
+    for docs in sorted(todo, key=lambda ds: ds[0].key):
+        index.add(docs, set().union(*(linked.get(d.id, set()) for d in docs)))
+    return index.assignment()
+
+
+def groups(assignment: Mapping[str, str]) -> dict[str, list[str]]:
+    """Story id -> sorted member ids."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for doc_id, sid in assignment.items():
+        out[sid].append(doc_id)
+    return {sid: sorted(m) for sid, m in sorted(out.items())}

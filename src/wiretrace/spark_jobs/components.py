@@ -5,7 +5,8 @@ shuffles over the edge list, no vertex set is ever gathered on one machine, and 
 grows with the logarithm of the component size, not its diameter. Edges are kept as
 ``(child, parent)`` with ``parent < child``; when every node has one parent and no parent has one,
 the edges are stars and each parent is the smallest id of its component, the node the local
-union-find makes the root. A story's id is ``story_id`` of that smallest id, so both engines agree.
+union-find makes the root. These are the level-1 (reuse) components of ``stories``; level 2 runs on
+the driver over them (``stories.assign``), so both engines give the same stories and ids.
 """
 
 from __future__ import annotations

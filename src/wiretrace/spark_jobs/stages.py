@@ -19,7 +19,6 @@ from ..clean import clean
 from ..embed import Embedder
 from ..model import Document, Pair, Story
 from ..pipeline import Prepared, RunConfig, alignment, prepare, relate_pair
-from ..stories import story_id
 from ..trace import trace_story
 
 PairKey = tuple[str, str]
@@ -69,26 +68,13 @@ def relate_partition(
     embedded.add(emb.embedded - before)
 
 
-def _no_alignment(a: str, b: str) -> Alignment:  # pragma: no cover - a story of one document aligns nothing
-    raise AssertionError(f"trace: a one-document story asked to align {a} with {b}")
-
-
-def trace_single(kv: tuple[str, Prepared], config: RunConfig) -> Story:
-    """The story of a document related to no other."""
-    doc_id, it = kv
-    return trace_story(
-        story_id([doc_id]), [doc_id], {doc_id: it.doc}, {doc_id: it.cleaned}, [], {doc_id: it.cues}, _no_alignment,
-        config.trace,
-    )
-
-
 def trace_partition(
     rows: Iterable[tuple[str, tuple[Iterable[Prepared], Iterable[tuple[PairKey, Pair]]]]], config: RunConfig, embedded: Any
 ) -> Iterator[Story]:
-    """``trace_story`` on each story: its members' items and its related pairs, grouped by root id."""
+    """``trace_story`` on each story: its members' items and its related pairs, grouped by story id."""
     emb = worker_embedder()
     before = emb.embedded
-    for _, (members_it, pairs_it) in rows:
+    for sid, (members_it, pairs_it) in rows:
         items = {it.doc.id: it for it in members_it}
         members = sorted(items)
         # The local engine lists a story's pairs by their first document, then by sorted key.
@@ -98,7 +84,7 @@ def trace_partition(
             return alignment(items[a], items[b], config, emb)
 
         yield trace_story(
-            story_id(members), members, {i: it.doc for i, it in items.items()},
+            sid, members, {i: it.doc for i, it in items.items()},
             {i: it.cleaned for i, it in items.items()}, pairs, {i: it.cues for i, it in items.items()}, align_fn,
             config.trace,
         )

@@ -39,13 +39,13 @@ from wiretrace.pipeline import (
     RunConfig,
     Stats,
     alignment,
+    assign_stories,
     clean_pending,
     learn,
     relate_pending,
     sketch_pending,
     text_hash,
 )
-from wiretrace.stories import group
 from wiretrace.trace import trace_story
 
 log = logging.getLogger("wiretrace.service")
@@ -277,7 +277,7 @@ def update_stories(store: st.Store, config: RunConfig, embedder: Embedder, chang
     pairs are then the same too, since new pairs always involve a new or re-cleaned document.
     """
     changed = set(changed)
-    groups = group(store.all_ids(), store.pairs())
+    groups = assign_stories(store, config)
     old = {s.id: s for s in store.stories()}
     redo = {
         sid: members for sid, members in groups.items()
@@ -302,4 +302,5 @@ def update_stories(store: st.Store, config: RunConfig, embedder: Embedder, chang
             story_pairs = [p for m in members for p in by_doc.get(m, ()) if p.b in member_set]
             stories.append(trace_story(sid, members, docs, cleaned, story_pairs, cue_map, align_fn, config.trace))
     store.put_stories(sorted(stories, key=lambda s: s.id))
+    store.set_stage(store.ids_at_stage(st.RELATED), st.STORIED)
     return len(redo), len(groups) - len(redo)

@@ -1,0 +1,193 @@
+"""Throughput of incremental story clustering: Reuters bodies added batch by batch to a store that
+already holds 20,000 documents (BBC News + Reuters-21578 via ``corpora.py``), lexical-only.
+
+1. The base store: the 2,225 BBC articles and the first 17,775 Reuters bodies (by NEWID order in the
+   files), one ``wiretrace.run`` with ``--lexical-only`` settings (kept with ``--keep DIR`` and reused
+   when DIR already holds it).
+2. The remaining Reuters bodies (1,268) go in ``--batch``-sized batches, each an incremental run of
+   the pipeline's stages over the same store (ingest, boilerplate, clean, sketch, relate, stories).
+   Per batch, timed apart (wall and CPU of this process):
+   * ``pipeline``: the whole incremental run;
+   * ``stories``: the stories stage (``build_stories``: place the new documents, re-trace the stories
+     that changed);
+   * ``assign``: ``stories.assign`` alone, from the stored assignment (level 1 + level 2 over the
+     store's summaries; the stored stories are loaded into the index, the new components placed);
+   * ``index add``: ``StoryIndex.add`` alone for the batch's components, the index already holding
+     the stored stories (the in-memory clusterer a long-running service would keep).
+   Baseline, in the same run: ``recompute``: ``stories.assign`` over every document with no stored
+   assignment (what re-clustering from scratch per batch costs; the old engine recomputed too).
+
+Figures: documents per second of wall time and per CPU-second (``time.process_time``); the load
+average is printed, since the machine is shared.
+
+    python bench/story_throughput.py --keep /tmp/story-base        # builds the base store once
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import wiretrace  # noqa: E402
+from corpora import bbc_records, reuters_records, write_jsonl  # noqa: E402
+from wiretrace import store as st  # noqa: E402
+from wiretrace.align import AlignConfig  # noqa: E402
+from wiretrace.embed import Embedder  # noqa: E402
+from wiretrace.pipeline import (  # noqa: E402
+    RunConfig,
+    Stats,
+    build_stories,
+    clean_pending,
+    idf_from_sketches,
+    ingest_into,
+    learn,
+    relate_pending,
+    sketch_pending,
+    story_summaries,
+)
+from wiretrace.stories import DocSummary, StoryIndex, assign, reuse_components, same_story_links  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BASE = 20_000
+T = TypeVar("T")
+
+
+def timed(fn: Callable[..., T], *args: object) -> tuple[T, float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    out = fn(*args)
+    return out, time.perf_counter() - t0, time.process_time() - c0
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def add_all(index: StoryIndex, todo: list[list[DocSummary]], linked: dict[str, set[str]]) -> list[str]:
+    return [index.add(ds, set().union(*(linked.get(d.id, set()) for d in ds))) for ds in todo]
+
+
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--batch", type=int, default=250)
+    ap.add_argument("--keep", help="folder for the base store (built once, reused after)")
+    ap.add_argument("--base", type=int, default=BASE, help="documents in the base store (a smaller one for a smoke test)")
+    ap.add_argument("--reassign", action="store_true", help="re-cluster the kept base store first (untimed)")
+    ap.add_argument("--limit", type=int, default=0, help="add at most this many Reuters bodies (0: all the rest)")
+    args = ap.parse_args(argv)
+    config = RunConfig(align=AlignConfig(semantic=False))
+    bbc = list(bbc_records())
+    reuters = list(reuters_records())
+    if args.base < BASE:  # smoke test: Reuters only
+        base_records, rest = reuters[: args.base], reuters[args.base :]
+    else:
+        base_records, rest = bbc + reuters[: args.base - len(bbc)], reuters[args.base - len(bbc) :]
+    rest = rest[: args.limit] if args.limit else rest
+    n_bbc = len(bbc) if args.base >= BASE else 0
+    print(f"story_throughput: base {len(base_records)} documents ({n_bbc} BBC + {len(base_records) - n_bbc} Reuters), "
+          f"then {len(rest)} Reuters bodies in batches of {args.batch}; lexical-only; load average {load()} on {os.cpu_count()} CPUs")
+    tmp = tempfile.mkdtemp(prefix="story-tp-")
+    try:
+        keep = Path(args.keep) if args.keep else Path(tmp) / "base"
+        if not (keep / "BUILT").exists():
+            keep.mkdir(parents=True, exist_ok=True)
+            write_jsonl(base_records, keep / "base.jsonl")
+            _, w, c = timed(wiretrace.run, [keep / "base.jsonl"], config, keep / "store")
+            (keep / "BUILT").write_text(f"{len(base_records)} documents\n", encoding="utf-8")
+            print(f"base store built: {w:.0f} s wall, {c:.0f} CPU s (this process)")
+        work = Path(tmp) / "store"
+        shutil.copytree(keep / "store", work)
+        inbox = Path(tmp) / "in"
+        inbox.mkdir()
+        store = st.Store(work)
+        embedder = Embedder(cache=store.embedding_cache())
+        if args.reassign:  # the kept base was clustered by other code: place and trace it again, untimed
+            with store.db:
+                store.db.execute("DELETE FROM assignments")
+                store.db.execute("DELETE FROM stories")
+            store.set_stage(store.all_ids(), st.RELATED)
+            _, w, c = timed(build_stories, store, config, _quiet, embedder)
+            print(f"base stories placed and traced again with this code: {w:.0f} s wall, {c:.0f} CPU s (not in the figures)")
+        print(f"\n{'batch':>5} {'docs':>5} {'stored':>6} | {'pipeline d/s':>12} {'d/CPU-s':>8} | {'stories d/s':>11} {'d/CPU-s':>8} | "
+              f"{'assign d/s':>10} {'d/CPU-s':>8} | {'index add d/s':>13} {'d/CPU-s':>8} {'scored/add':>10} | "
+              f"{'recompute d/s':>13} {'d/CPU-s':>8} | load")
+        rows = []
+        for b in range(0, len(rest), args.batch):
+            batch = rest[b : b + args.batch]
+            write_jsonl(batch, inbox / f"batch{b // args.batch:03d}.jsonl")
+            stats = Stats()
+            # The index as the last run left it, for the in-memory figure (built before this batch).
+            ids_before = set(store.all_ids())
+            t0, c0 = time.perf_counter(), time.process_time()
+            ingest_into(store, [inbox], config, _quiet, stats)
+            boiler = learn(store, config, stats)
+            clean_pending(store, boiler, config, _quiet, stats)
+            sketch_pending(store, config, _quiet, stats)
+            relate_pending(store, config, _quiet, stats, embedder)
+            # Inputs of the clustering, read once for the assign / index / recompute figures.
+            pairs = store.pairs()
+            sketches, _ = store.sketches()
+            summaries = story_summaries(store, sketches)
+            idf = idf_from_sketches(sketches.values())
+            prior = store.assignments()
+            comps = reuse_components(summaries, pairs)
+            links = same_story_links(pairs)
+            _, sw, sc = timed(build_stories, store, config, _quiet, embedder)
+            pw, pc = time.perf_counter() - t0, time.process_time() - c0
+            new = [i for i in summaries if i not in ids_before]
+            _, aw, ac = timed(assign, summaries, comps, links, idf, config.stories, prior)
+            # The in-memory index: stored stories loaded (not timed), then the batch's components added.
+            index = StoryIndex(idf, config.stories)
+            by_story: dict[str, list[DocSummary]] = {}
+            for d, sid in prior.items():
+                if d in summaries:
+                    by_story.setdefault(sid, []).append(summaries[d])
+            for sid, docs in sorted(by_story.items()):
+                index.load(sid, docs)
+            new_set = set(new)
+            todo = sorted(([summaries[m] for m in c] for c in comps if new_set.intersection(c)), key=lambda ds: min(d.key for d in ds))
+            linked: dict[str, set[str]] = {}
+            for x, y in links:
+                linked.setdefault(x, set()).add(y)
+                linked.setdefault(y, set()).add(x)
+            n_stories = len(index.stories)
+            _, iw, ic = timed(add_all, index, todo, linked)
+            scored = index.scored / max(1, len(todo))
+            _, rw, rc = timed(assign, summaries, comps, links, idf, config.stories, None)
+            n = len(new)
+            r = {
+                "batch": b // args.batch + 1, "docs": n, "stored": len(ids_before),
+                "pipeline_dps": n / pw, "pipeline_dpcpu": n / pc, "stories_dps": n / sw, "stories_dpcpu": n / sc,
+                "assign_dps": n / aw, "assign_dpcpu": n / ac, "index_dps": n / iw, "index_dpcpu": n / ic,
+                "scored_per_add": scored, "stories_in_index": n_stories,
+                "recompute_dps": n / rw, "recompute_dpcpu": n / rc, "load": load(),
+            }
+            rows.append(r)
+            print(f"{r['batch']:>5} {n:>5} {len(ids_before):>6} | {r['pipeline_dps']:>12.1f} {r['pipeline_dpcpu']:>8.1f} | "
+                  f"{r['stories_dps']:>11.1f} {r['stories_dpcpu']:>8.1f} | {r['assign_dps']:>10.1f} {r['assign_dpcpu']:>8.1f} | "
+                  f"{r['index_dps']:>13.0f} {r['index_dpcpu']:>8.0f} {scored:>10.1f} | {r['recompute_dps']:>13.1f} "
+                  f"{r['recompute_dpcpu']:>8.1f} | {r['load']}")
+        store.close()
+        total = sum(int(r["docs"]) for r in rows)  # type: ignore[call-overload]
+        print(f"\n{total} documents added; stories in the index before the last batch: {rows[-1]['stories_in_index']}; "
+              f"'scored/add': stories the index scored per added component (of that many)")
+        RESULTS.mkdir(exist_ok=True)
+        (RESULTS / "story_throughput.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

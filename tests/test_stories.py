@@ -1,0 +1,216 @@
+"""Story clustering: reuse components, the same-event index, time, bridging merges, ids and order.
+
+Unit tests drive ``stories.StoryIndex`` / ``stories.assign`` with document summaries; the pipeline
+tests run ``wiretrace.run`` on small real subsets (ECB+ topics, read from ../shared) and the sample
+corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from tests.conftest import CORPUS, DATA, need
+
+import wiretrace
+from wiretrace import store as st
+from wiretrace.align import AlignConfig
+from wiretrace.clean import clean
+from wiretrace.errors import ConfigError
+from wiretrace.ingest import read_inputs
+from wiretrace.model import Document, Pair, Scores
+from wiretrace.pipeline import RunConfig, idf_from_sketches, prepare, title_words
+from wiretrace.stories import (
+    DocSummary,
+    StoryConfig,
+    StoryIndex,
+    assign,
+    groups,
+    reuse_components,
+    same_story_links,
+    story_id,
+    summarize,
+)
+
+LEXICAL = RunConfig(align=AlignConfig(semantic=False))
+
+
+def _doc(i: str, words: str, names: str = "", day: str | None = None) -> DocSummary:
+    topic: dict[str, int] = {}
+    for w in words.split():
+        topic[w] = topic.get(w, 0) + 1
+    return DocSummary(i, day, "h-" + i, frozenset(names.split()), topic)
+
+
+IDF = {w: 2.0 for w in ["quake", "tsunami", "coast", "dead", "rescue", "vote", "party", "election", "budget", "minister", "strike", "port", "ferry"]}
+
+
+def test_same_event_joins_and_other_event_starts_a_story() -> None:
+    index = StoryIndex(IDF)
+    a = index.add([_doc("a", "quake tsunami coast dead", "sendai miyagi", "2026-03-01")])
+    b = index.add([_doc("b", "quake tsunami coast rescue", "sendai miyagi", "2026-03-02")])
+    c = index.add([_doc("c", "vote party election budget", "kessary", "2026-03-02")])
+    assert a == b != c
+    assert a == story_id(["a"]) and c == story_id(["c"])
+
+
+def test_far_in_time_needs_stronger_evidence() -> None:
+    first = _doc("a", "quake tsunami coast dead rescue", "sendai", "2026-03-01")
+    later = _doc("b", "quake tsunami coast vote party", "sendai", "2026-03-03")
+    index = StoryIndex(IDF)
+    score = index.score(index.profile([first]), index.profile([later]))
+    assert StoryConfig().join <= score < 1.0  # enough within the window
+    assert index.add([first]) == index.add([later])
+    far = _doc("b", "quake tsunami coast vote party", "sendai", "2026-06-01")
+    index = StoryIndex(IDF)
+    assert index.add([first]) != index.add([far])  # the same words three months later: another story
+    # Nearly the same text is still enough across the gap.
+    echo = _doc("c", "quake tsunami coast dead rescue", "sendai", "2026-03-20")
+    assert index.add([echo]) == story_id(["a"])
+
+
+def test_bridging_document_merges_two_stories() -> None:
+    cfg = StoryConfig(join=0.45, merge=0.3)
+    index = StoryIndex(IDF, cfg)
+    a = index.add([_doc("a", "quake tsunami coast", "sendai", "2026-03-01")])
+    b = index.add([_doc("b", "rescue dead minister", "miyagi", "2026-03-01")])
+    assert a != b
+    c = index.add([_doc("c", "quake tsunami coast rescue dead minister", "sendai miyagi", "2026-03-02")])
+    assert c == a and index.merged == [(a, b)]  # the story that started earlier keeps its id
+    assert sorted(index.stories[a].members) == ["a", "b", "c"]
+
+
+def test_index_scores_only_stories_sharing_a_key() -> None:
+    index = StoryIndex({})
+    for n in range(300):  # 300 unrelated stories, each with words of its own
+        index.add([_doc(f"x{n:03d}", f"w{n}a w{n}b w{n}c", f"name{n}")])
+    before = index.scored
+    sid = index.add([_doc("y", "w7a w7b w7c", "name7")])
+    assert sid == story_id(["x007"])
+    assert index.scored - before == 1  # one candidate scored, not 300
+    assert len(index.stories) == 300
+
+
+def test_reuse_components_leave_same_story_and_derivative_to_level_2() -> None:
+    s = Scores(0.0, None, 0.0, 0.0)
+    pairs = [Pair("a", "b", "near_duplicate", "none", s), Pair("b", "c", "same_story", "none", s),
+             Pair("c", "d", "contains", "a<-b", s), Pair("d", "e", "derivative", "a<-b", s)]
+    assert reuse_components(["a", "b", "c", "d", "e"], pairs) == [["a", "b"], ["c", "d"], ["e"]]
+    assert same_story_links(pairs) == [("b", "c"), ("d", "e")]
+
+
+def test_assign_is_order_independent_and_ids_stay_when_stories_grow() -> None:
+    docs = [
+        _doc("a", "quake tsunami coast dead", "sendai", "2026-03-02"),
+        _doc("b", "quake tsunami coast rescue", "sendai", "2026-03-01"),
+        _doc("c", "vote party election budget", "kessary", "2026-03-02"),
+        _doc("d", "strike port ferry minister", "sallow", "2026-03-04"),
+        _doc("e", "strike port ferry", "sallow", "2026-03-05"),
+    ]
+    comps = [["a"], ["b"], ["c"], ["d", "e"]]
+    ref = assign({d.id: d for d in docs}, comps, [], IDF)
+    for seed in range(5):
+        shuffled = docs[:]
+        random.Random(seed).shuffle(shuffled)
+        order = [c[::-1] for c in comps[::-1]]
+        assert assign({d.id: d for d in shuffled}, order, [], IDF) == ref
+    # b is the earliest member of its story: the id comes from it.
+    assert ref["a"] == ref["b"] == story_id(["b"])
+    # A second run adds documents: the stored stories keep their ids, the new ones join or start.
+    more = docs + [_doc("f", "quake tsunami coast dead rescue", "sendai", "2026-02-27"),
+                   _doc("g", "chess open tournament", "carrow", "2026-03-06")]
+    second = assign({d.id: d for d in more}, comps + [["f"], ["g"]], [], IDF, prior=ref)
+    assert {k: second[k] for k in ref} == ref
+    assert second["f"] == ref["a"]  # earlier than the story's first member, yet the id stays
+    assert second["g"] not in ref.values()
+
+
+def test_link_bonus_from_same_story_pairs() -> None:
+    a = _doc("a", "quake tsunami coast", "sendai", "2026-03-01")
+    b = _doc("b", "rescue dead minister coast", "", "2026-03-01")
+    cfg = StoryConfig(join=0.3, link_bonus=0.25)
+    alone = assign({"a": a, "b": b}, [["a"], ["b"]], [], IDF, cfg)
+    linked = assign({"a": a, "b": b}, [["a"], ["b"]], [("a", "b")], IDF, cfg)
+    assert alone["a"] != alone["b"] and linked["a"] == linked["b"]
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ConfigError):
+        StoryConfig(join=1.5)
+
+
+def _sample_summaries() -> tuple[dict[str, DocSummary], dict[str, float]]:
+    items = {}
+    for d in read_inputs([CORPUS]):
+        if isinstance(d, Document):
+            cl = clean(d)
+            _, sk, _ = prepare(d, cl, RunConfig())
+            items[d.id] = (d, sk, title_words(d, cl))
+    idf = idf_from_sketches(sk for _, sk, _ in items.values())
+    return {i: summarize(i, d.published, sk, t) for i, (d, sk, t) in items.items()}, idf
+
+
+def test_sample_corpus_independent_reports_join_their_wire_story() -> None:
+    """Level 2 alone (no pairs at all) on the sample corpus: each independent report with its story,
+    the topical negative (same names, 18 days earlier) apart."""
+    summaries, idf = _sample_summaries()
+    got = groups(assign(summaries, [[i] for i in sorted(summaries)], [], idf))
+    story_of = {m: sid for sid, ms in got.items() for m in ms}
+    assert story_of["portstrike_report_tidewatch"] == story_of["portstrike_origin_meridian"]
+    assert story_of["recall_report_brannockcourier"] == story_of["recall_origin_northgate"]
+    assert story_of["flood_report_tollbridgeobserver"] == story_of["flood_origin_meridian"]
+    assert story_of["ferryorder_singleton_shippingjournal"] != story_of["portstrike_origin_meridian"]
+    assert story_of["chess_singleton_boardgazette"] not in {story_of[x] for x in summaries if x.startswith(("port", "flood", "recall"))}
+
+
+def _ecb_records(topics: tuple[int, ...]) -> list[dict[str, str]]:
+    path = need(DATA / "ecbplus" / "ecbplus_dev.jsonl")
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        if r["topic"] in topics:
+            out.append({"id": r["doc_id"], "text": (r["title"] + "\n\n" + r["text"]).strip(), "subtopic": r["subtopic"]})
+    return out
+
+
+def _write(path: Path, records: list[dict[str, str]]) -> None:
+    path.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in records), encoding="utf-8")
+
+
+def test_pipeline_any_input_order_same_stories_and_ids(tmp_path: Path) -> None:
+    records = _ecb_records((1, 3))
+    runs = []
+    for seed in (0, 1):
+        recs = records[:]
+        random.Random(seed).shuffle(recs)
+        _write(tmp_path / f"in{seed}.jsonl", recs)
+        rep = wiretrace.run([tmp_path / f"in{seed}.jsonl"], LEXICAL)
+        runs.append(sorted((s.id, s.documents) for s in rep.stories))
+    assert runs[0] == runs[1]
+    # The two events of each topic stay apart: no story mixes subtopics of topic 1 and 3.
+    sub = {r["id"]: r["subtopic"] for r in records}
+    assert all(len({sub[d][0] for d in docs}) == 1 for _, docs in runs[0])
+
+
+def test_pipeline_second_run_keeps_story_ids(tmp_path: Path) -> None:
+    records = _ecb_records((1,))
+    random.Random(3).shuffle(records)
+    half = len(records) // 2
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    _write(inbox / "a.jsonl", records[:half])
+    first = wiretrace.run([inbox], LEXICAL, out=out)
+    before = {d: s.id for s in first.stories for d in s.documents}
+    _write(inbox / "b.jsonl", records[half:])
+    second = wiretrace.run([inbox], LEXICAL, out=out)
+    after = {d: s.id for s in second.stories for d in s.documents}
+    assert {d: after[d] for d in before} == before
+    assert len(after) == len(records)
+    store = st.Store(out)
+    try:
+        assert store.assignments() == dict(sorted(after.items()))
+        assert not store.ids_at_stage(st.RELATED)  # every document's story traced
+    finally:
+        store.close()
