@@ -5,11 +5,12 @@
 2. The sketch + LSH stage alone, for each system in a fresh child process of its own, on the same
    input: the texts are tokenised once with ``wiretrace.tokens.words`` and cut into the same word
    5-gram shingles (timed apart and reported). wiretrace hashes the token windows itself
-   (``sketch.shingle_hashes`` + ``sketch.minhash``, ``SketchConfig()``: 128 permutations); datasketch
+   (``sketch.shingle_hashes``, then ``sketch.signatures``: rensa's MinHash kernel over those 64-bit
+   shingle hashes, one call for all documents, ``SketchConfig()``: 128 permutations); datasketch
    and rensa get the shingles as UTF-8 strings. Every system uses 128 permutations and 32 bands of 4
    rows. LSH is timed as "insert every document, then query every document".
 
-   * wiretrace: the band path of ``candidates.CandidateIndex`` (``candidates._bands`` into a dict,
+   * wiretrace: the band path of ``candidates.CandidateIndex`` (``candidates.band_matrix`` into a dict,
      buckets over ``4 * max_key_docs`` documents skipped as in ``CandidateIndex.query``); the exact,
      anchor and name paths of the real index are not part of this figure;
    * datasketch ``MinHash(num_perm=128)`` + ``update_batch`` per document, and ``MinHash.bulk``;
@@ -53,7 +54,7 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 NUM_PERM, BANDS, ROWS, SHINGLE, SEED = 128, 32, 4, 5, 1
 SYSTEMS = {
-    "wiretrace": "wiretrace sketch.minhash + _bands dict",
+    "wiretrace": "wiretrace sketch.signatures + band_matrix dict",
     "datasketch": "datasketch MinHash.update_batch + MinHashLSH",
     "datasketch-bulk": "datasketch MinHash.bulk + MinHashLSH",
     "rensa": "rensa RMinHash.update + RMinHashLSH",
@@ -112,8 +113,10 @@ def _cpu() -> float:
 
 
 def _wiretrace(data: dict) -> tuple[dict[str, float], set[tuple[int, int]]]:
-    from wiretrace.candidates import CandidateConfig, _bands
-    from wiretrace.sketch import SketchConfig, minhash, shingle_hashes
+    import numpy as np
+
+    from wiretrace.candidates import CandidateConfig, band_matrix
+    from wiretrace.sketch import SketchConfig, shingle_hashes, signatures
 
     config, cap = SketchConfig(), CandidateConfig().max_key_docs * 4
     assert (
@@ -123,22 +126,25 @@ def _wiretrace(data: dict) -> tuple[dict[str, float], set[tuple[int, int]]]:
     )
     tokens = data["tokens"]
     t0 = _clock()
-    sigs = [minhash(shingle_hashes(t, config.shingle), config) for t in tokens]
+    sigs = signatures([shingle_hashes(t, config.shingle) for t in tokens], config)
     t1 = _clock()
-    by_band: dict[bytes, list[int]] = defaultdict(list)
-    for i, (sig, t) in enumerate(zip(sigs, tokens, strict=True)):
+    # CandidateIndex.insert_many: every document's band keys in one numpy pass, then the dict.
+    keys = band_matrix(sigs, BANDS).tolist()
+    by_band: dict[int, list[int]] = defaultdict(list)
+    for i, (ks, t) in enumerate(zip(keys, tokens, strict=True)):
         if t:  # CandidateIndex.insert leaves documents without words out of the bands
-            for key in _bands(sig, BANDS):
+            for key in ks:
                 by_band[key].append(i)
     pairs: set[tuple[int, int]] = set()
-    for i, (sig, t) in enumerate(zip(sigs, tokens, strict=True)):
+    for i, (ks, t) in enumerate(zip(keys, tokens, strict=True)):
         if not t:
             continue
-        for key in _bands(sig, BANDS):
+        for key in ks:
             docs = by_band[key]
             if len(docs) <= cap:
                 pairs.update((i, o) if i < o else (o, i) for o in docs if o != i)
     t2 = _clock()
+    assert isinstance(sigs, np.ndarray)
     return _spans(t0, t1, t2), pairs
 
 
