@@ -24,12 +24,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from .embed import _package_file
+from .embed import _package_file, sentence_key
 from .errors import ModelError
 
 DIMS = 256  # PCA dimensions kept of the model's 384
@@ -158,6 +158,7 @@ class StaticEmbedder:
         self.dims, self.limit, self.progress = dims, limit, progress
         self._table: np.ndarray | None = None
         self._tok: Any = None
+        self.cache: dict[int, np.ndarray] = {}  # text hash -> vector (1 KiB each)
 
     @property
     def table(self) -> np.ndarray:
@@ -166,16 +167,20 @@ class StaticEmbedder:
         return self._table
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """float32[len(texts), dims], each row unit length (zero for a text with no known token)."""
+        """float32[len(texts), dims], each row unit length (zero for a text with no known token).
+        A text seen before (by hash of its exact characters) is not tokenised again."""
         table = self.table
         if self._tok is None:
             self._tok = _tokenizer()
         out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
-        encs = self._tok.encode_batch(list(texts), add_special_tokens=False) if texts else []
-        for i, e in enumerate(encs):
-            if e.ids:
-                v = table[np.asarray(e.ids, dtype=np.int64)].sum(axis=0)
+        keys = [sentence_key(t) for t in texts]
+        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self.cache}
+        if todo:
+            encs = self._tok.encode_batch(list(todo.values()), add_special_tokens=False)
+            for k, e in zip(todo, encs, strict=True):
+                v = table[np.asarray(e.ids, dtype=np.int64)].sum(axis=0) if e.ids else np.zeros(table.shape[1], np.float32)
                 norm = float(np.linalg.norm(v))
-                if norm > 0:
-                    out[i] = v / norm
+                self.cache[k] = (v / norm if norm > 0 else v).astype(np.float32)
+        for i, k in enumerate(keys):
+            out[i] = self.cache[k]
         return out
