@@ -5,8 +5,9 @@
 2. The sketch + LSH stage alone, for each system in a fresh child process of its own, on the same
    input: the texts are tokenised once with ``wiretrace.tokens.words`` and cut into the same word
    5-gram shingles (timed apart and reported). wiretrace hashes the token windows itself
-   (``sketch.shingle_hashes``, then ``sketch.signatures``: rensa's MinHash kernel over those 64-bit
-   shingle hashes, one call for all documents, ``SketchConfig()``: 128 permutations); datasketch
+   (``sketch.shingle_hash_batch``: xxh64 word hashes and numpy rolling 5-word windows over all
+   documents at once, then ``sketch.signatures_flat``: rensa's MinHash kernel over those 64-bit
+   shingle hashes, one call for all documents; ``SketchConfig()``: 128 permutations); datasketch
    and rensa get the shingles as UTF-8 strings. Every system uses 128 permutations and 32 bands of 4
    rows. LSH is timed as "insert every document, then query every document".
 
@@ -54,7 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 NUM_PERM, BANDS, ROWS, SHINGLE, SEED = 128, 32, 4, 5, 1
 SYSTEMS = {
-    "wiretrace": "wiretrace sketch.signatures + band_matrix dict",
+    "wiretrace": "wiretrace shingle_hash_batch+signatures_flat, band_matrix dict",
     "datasketch": "datasketch MinHash.update_batch + MinHashLSH",
     "datasketch-bulk": "datasketch MinHash.bulk + MinHashLSH",
     "rensa": "rensa RMinHash.update + RMinHashLSH",
@@ -116,7 +117,7 @@ def _wiretrace(data: dict) -> tuple[dict[str, float], set[tuple[int, int]]]:
     import numpy as np
 
     from wiretrace.candidates import CandidateConfig, band_matrix
-    from wiretrace.sketch import SketchConfig, shingle_hashes, signatures
+    from wiretrace.sketch import SketchConfig, shingle_hash_batch, signatures_flat
 
     config, cap = SketchConfig(), CandidateConfig().max_key_docs * 4
     assert (
@@ -126,7 +127,7 @@ def _wiretrace(data: dict) -> tuple[dict[str, float], set[tuple[int, int]]]:
     )
     tokens = data["tokens"]
     t0 = _clock()
-    sigs = signatures([shingle_hashes(t, config.shingle) for t in tokens], config)
+    sigs = signatures_flat(*shingle_hash_batch(tokens, config.shingle), config)
     t1 = _clock()
     # CandidateIndex.insert_many: every document's band keys in one numpy pass, then the dict.
     keys = band_matrix(sigs, BANDS).tolist()

@@ -293,7 +293,7 @@ def relate_pending(
         keys = sorted(pairs)
         for n, key in enumerate(keys, 1):
             a, b = items[key[0]], items[key[1]]
-            stats.fast_duplicates += identical_bodies(a, b)
+            stats.fast_duplicates += identical_bodies(a, b) and a.sketch.n_words >= max(config.align.seed, config.align.min_passage)
             results.append((key, relate_pair(a, b, idf, config, embedder, tuple(sorted(pairs[key])))))
             if len(results) >= config.batch:
                 _flush_pairs(store, embedder, results)

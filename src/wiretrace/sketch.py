@@ -17,6 +17,8 @@ document does not depend on the batch it is in.
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +41,7 @@ class _WordHashes(dict[str, int]):
 
 
 _WORD_HASH = _WordHashes()
+_SHINGLE_MULT = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,44 @@ def shingle_hashes(tokens: tuple[str, ...], k: int) -> np.ndarray:
     return acc
 
 
+def shingle_hash_batch(token_lists: Sequence[tuple[str, ...]], k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``shingle_hashes`` of many documents at once: one flat uint64 array and the offsets of each
+    document's run in it (``flat[off[i]:off[i + 1]]`` equals ``shingle_hashes(token_lists[i], k)``).
+
+    All word hashes come from one pass over every token, and the windows from one rolling pass over
+    the concatenation; windows that straddle two documents are dropped, and the rare document shorter
+    than ``k`` words gets its single window apart. No numpy call per document."""
+    n = len(token_lists)
+    lens = np.fromiter(map(len, token_lists), dtype=np.int64, count=n)
+    total = int(lens.sum())
+    h = np.fromiter(map(_WORD_HASH.__getitem__, itertools.chain.from_iterable(token_lists)), dtype=np.uint64, count=total)
+    nwin = max(total - k + 1, 0)
+    with np.errstate(over="ignore"):
+        acc = h[:nwin].copy()
+        for j in range(1, k):
+            acc *= _SHINGLE_MULT
+            acc += h[j : j + nwin]
+        acc ^= acc >> np.uint64(29)
+    long_ = lens >= k
+    starts = np.cumsum(lens) - lens
+    # A long document's own windows start at its positions 0 .. len - k: keep those.
+    inside = np.repeat(long_, lens)[:nwin] if nwin else np.zeros(0, dtype=bool)
+    if nwin:
+        pos = np.arange(nwin) - np.repeat(starts, lens)[:nwin]
+        inside &= pos <= np.repeat(lens - k, lens)[:nwin]
+    counts = np.where(long_, lens - k + 1, np.minimum(lens, 1))
+    offsets = np.zeros(n + 1, dtype=np.uint64)
+    np.cumsum(counts, out=offsets[1:])
+    flat = np.empty(int(offsets[-1]), dtype=np.uint64)
+    if np.all(long_ | (lens == 0)):
+        flat[:] = acc[inside]
+    else:
+        flat[np.repeat(long_, counts)] = acc[inside]
+        for i in np.flatnonzero(~long_ & (lens > 0)).tolist():
+            flat[int(offsets[i])] = shingle_hashes(token_lists[i], k)[0]
+    return flat, offsets
+
+
 def minhash(shingles: np.ndarray, config: SketchConfig) -> np.ndarray:
     """uint32[num_perm] MinHash signature of a set of shingle hashes (all-ones where it is empty)."""
     return signatures([shingles], config)[0]
@@ -102,8 +143,19 @@ def signatures(shingle_sets: list[np.ndarray], config: SketchConfig) -> np.ndarr
     if shingle_sets:
         np.cumsum([len(x) for x in shingle_sets], out=offsets[1:])
     flat = np.concatenate(shingle_sets) if shingle_sets else np.zeros(0, dtype=np.uint64)
-    m = RMinHash.digest_matrix_from_flat_token_hashes(flat.astype(np.uint64, copy=False), offsets, config.num_perm, config.seed)
-    return np.array(m.to_rows(), dtype=np.uint32).reshape(len(shingle_sets), config.num_perm)
+    return signatures_flat(flat, offsets, config)
+
+
+def signatures_flat(flat: np.ndarray, offsets: np.ndarray, config: SketchConfig) -> np.ndarray:
+    """``signatures`` of the runs ``flat[offsets[i]:offsets[i + 1]]`` (``shingle_hash_batch``'s output)."""
+    n = len(offsets) - 1
+    m = RMinHash.digest_matrix_from_flat_token_hashes(
+        flat.astype(np.uint64, copy=False), offsets.astype(np.uint64, copy=False), config.num_perm, config.seed
+    )
+    rows = m.to_rows()
+    return np.fromiter(itertools.chain.from_iterable(rows), dtype=np.uint32, count=n * config.num_perm).reshape(
+        n, config.num_perm
+    )
 
 
 def sketch(doc: Document, cleaned: Cleaned, config: SketchConfig | None = None) -> Sketch:
@@ -115,17 +167,16 @@ def sketch_batch(docs: list[Document], cleaned: dict[str, Cleaned], config: Sket
     """Sketch a batch; pure over its inputs, so it runs the same in a loop or a Spark partition (each
     document's sketch is the same whatever batch it is in)."""
     config = config or SketchConfig()
-    parts = []
-    for doc in docs:
-        cl = cleaned[doc.id]
-        body = words_in_ranges(doc.text, cl.body)
-        content = body if cl.content == cl.body else words_in_ranges(doc.text, cl.content)
-        sh_body = shingle_hashes(body.tokens, config.shingle)
-        sh_content = sh_body if content is body else shingle_hashes(content.tokens, config.shingle)
-        parts.append((doc, cl, body, sh_body, sh_content))
-    sigs = signatures([p[3] for p in parts], config)
+    bodies = [words_in_ranges(doc.text, cleaned[doc.id].body) for doc in docs]
+    flat, off = shingle_hash_batch([b.tokens for b in bodies], config.shingle)
+    sigs = signatures_flat(flat, off, config)
     out = []
-    for (doc, cl, body, _, sh_content), sig in zip(parts, sigs, strict=True):
+    for i, (doc, body, sig) in enumerate(zip(docs, bodies, sigs, strict=True)):
+        cl = cleaned[doc.id]
+        if cl.content == cl.body:
+            sh_content = flat[int(off[i]) : int(off[i + 1])]
+        else:
+            sh_content = shingle_hashes(words_in_ranges(doc.text, cl.content).tokens, config.shingle)
         anchors = np.unique(sh_content[sh_content % np.uint64(config.anchor_modulus) == 0])
         body_hash = xxhash.xxh64_hexdigest(" ".join(body.tokens).encode("utf-8"))
         topic = dict(ranges_words(doc.text, cl.content).most_common(config.topic_words))
