@@ -9,7 +9,7 @@ its own split of the relate stage (``Stats.cpu_s``: "candidates", "relate"), it 
 the number of candidate pairs and of those related by the identical-body fast path.
 
     .venv/bin/python bench/stages.py                            # Reuters + BBC, --lexical-only
-    .venv/bin/python bench/stages.py --corpus bbc --mode default
+    .venv/bin/python bench/stages.py --corpus bbc --mode default [--no-embedding-path]
     .venv/bin/python bench/stages.py --profile 25               # and the relate stage's top 25 functions
 
 To measure a fixed commit against the working tree, put its ``src`` first on the path (see README).
@@ -39,13 +39,18 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 
 
-def run_stages(jsonl: Path, out: Path, lexical: bool, profile: int) -> dict:
+def run_stages(jsonl: Path, out: Path, lexical: bool, profile: int, embedding_path: bool = True) -> dict:
+    import dataclasses
+
     from wiretrace import pipeline as pl
     from wiretrace import store as st
     from wiretrace.align import AlignConfig
+    from wiretrace.candidates import CandidateConfig
     from wiretrace.embed import Embedder
 
     config = pl.RunConfig(align=AlignConfig(semantic=not lexical))
+    if not embedding_path and hasattr(CandidateConfig(), "embedding"):
+        config = dataclasses.replace(config, candidates=dataclasses.replace(config.candidates, embedding=False))
     stats = pl.Stats()
     progress = pl._quiet
     store = st.Store(out)
@@ -70,7 +75,14 @@ def run_stages(jsonl: Path, out: Path, lexical: bool, profile: int) -> dict:
         boiler = stage("learn", pl.learn, store, config, stats)
         stage("clean", pl.clean_pending, store, boiler, config, progress, stats)
         stage("sketch", pl.sketch_pending, store, config, progress, stats)
-        stage("relate stage", pl.relate_pending, store, config, progress, stats, embedder)
+        if getattr(pl, "uses_embedding_path", None) and pl.uses_embedding_path(config):
+            from wiretrace.static import StaticEmbedder
+
+            static = StaticEmbedder()
+            _ = static.table  # loading (or building) the cached table is not the relate stage's work
+            stage("relate stage", pl.relate_pending, store, config, progress, stats, embedder, static)
+        else:
+            stage("relate stage", pl.relate_pending, store, config, progress, stats, embedder)
         stage("stories", pl.build_stories, store, config, progress, embedder)
     finally:
         store.close()
@@ -99,6 +111,7 @@ def main() -> None:
     ap.add_argument("--mode", choices=["lexical", "default"], default="lexical")
     ap.add_argument("--limit", type=int, help="only the first N records")
     ap.add_argument("--profile", type=int, default=0, help="print the relate stage's top N functions (cProfile)")
+    ap.add_argument("--no-embedding-path", action="store_true", help="semantic mode without the embedding candidates")
     args = ap.parse_args()
 
     import wiretrace
@@ -110,11 +123,12 @@ def main() -> None:
         jsonl = Path(tmp) / "input.jsonl"
         corpora.write_jsonl(records, jsonl)
         print(f"running the stages on {args.corpus} ({n} docs, {args.mode}) ...", file=sys.stderr, flush=True)
-        r = run_stages(jsonl, Path(tmp) / "out", args.mode == "lexical", args.profile)
+        r = run_stages(jsonl, Path(tmp) / "out", args.mode == "lexical", args.profile, not args.no_embedding_path)
     load1 = os.getloadavg()
     m = dedup_eval.machine()
+    mode = args.mode + (", no embedding path" if args.no_embedding_path else "")
     print(
-        f"\nwiretrace stage times on {args.corpus} ({n} docs, {args.mode}; {m['node']}, {m['cores']} cores, "
+        f"\nwiretrace stage times on {args.corpus} ({n} docs, {mode}; {m['node']}, {m['cores']} cores, "
         f"wiretrace {Path(wiretrace.__file__).parent.parent}, {datetime.now(UTC).isoformat(timespec='seconds')})"
     )
     print(f"1-min load average before/after: {load0[0]:.2f} / {load1[0]:.2f}\n")
