@@ -112,12 +112,15 @@ def shingle_hash_batch(token_lists: Sequence[tuple[str, ...]], k: int) -> tuple[
             acc += h[j : j + nwin]
         acc ^= acc >> np.uint64(29)
     long_ = lens >= k
-    starts = np.cumsum(lens) - lens
-    # A long document's own windows start at its positions 0 .. len - k: keep those.
-    inside = np.repeat(long_, lens)[:nwin] if nwin else np.zeros(0, dtype=bool)
-    if nwin:
-        pos = np.arange(nwin) - np.repeat(starts, lens)[:nwin]
-        inside &= pos <= np.repeat(lens - k, lens)[:nwin]
+    ends = np.cumsum(lens)
+    # A window is a document's own where it starts at least k words before that document's end: drop
+    # the k - 1 that start later (they run into the next document), and every window of a short one.
+    inside = np.ones(nwin, dtype=bool)
+    for j in range(1, k):
+        late = ends[long_] - j
+        inside[late[late < nwin]] = False
+    for i in np.flatnonzero(~long_ & (lens > 0)).tolist():
+        inside[int(ends[i] - lens[i]) : int(ends[i])] = False
     counts = np.where(long_, lens - k + 1, np.minimum(lens, 1))
     offsets = np.zeros(n + 1, dtype=np.uint64)
     np.cumsum(counts, out=offsets[1:])
