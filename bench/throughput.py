@@ -5,11 +5,13 @@
 2. The sketch + LSH stage alone, for each system in a fresh child process of its own, on the same
    input: the texts are tokenised once with ``wiretrace.tokens.words`` and cut into the same word
    5-gram shingles (timed apart and reported). wiretrace hashes the token windows itself
-   (``sketch.shingle_hashes`` + ``sketch.minhash``, ``SketchConfig()``: 128 permutations); datasketch
+   (``sketch.shingle_hash_batch``: xxh64 word hashes and numpy rolling 5-word windows over all
+   documents at once, then ``sketch.signatures_flat``: rensa's MinHash kernel over those 64-bit
+   shingle hashes, one call for all documents; ``SketchConfig()``: 128 permutations); datasketch
    and rensa get the shingles as UTF-8 strings. Every system uses 128 permutations and 32 bands of 4
    rows. LSH is timed as "insert every document, then query every document".
 
-   * wiretrace: the band path of ``candidates.CandidateIndex`` (``candidates._bands`` into a dict,
+   * wiretrace: the band path of ``candidates.CandidateIndex`` (``candidates.band_matrix`` into a dict,
      buckets over ``4 * max_key_docs`` documents skipped as in ``CandidateIndex.query``); the exact,
      anchor and name paths of the real index are not part of this figure;
    * datasketch ``MinHash(num_perm=128)`` + ``update_batch`` per document, and ``MinHash.bulk``;
@@ -53,7 +55,7 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 NUM_PERM, BANDS, ROWS, SHINGLE, SEED = 128, 32, 4, 5, 1
 SYSTEMS = {
-    "wiretrace": "wiretrace sketch.minhash + _bands dict",
+    "wiretrace": "wiretrace shingle_hash_batch+signatures_flat, band_matrix dict",
     "datasketch": "datasketch MinHash.update_batch + MinHashLSH",
     "datasketch-bulk": "datasketch MinHash.bulk + MinHashLSH",
     "rensa": "rensa RMinHash.update + RMinHashLSH",
@@ -112,8 +114,10 @@ def _cpu() -> float:
 
 
 def _wiretrace(data: dict) -> tuple[dict[str, float], set[tuple[int, int]]]:
-    from wiretrace.candidates import CandidateConfig, _bands
-    from wiretrace.sketch import SketchConfig, minhash, shingle_hashes
+    import numpy as np
+
+    from wiretrace.candidates import CandidateConfig, band_matrix
+    from wiretrace.sketch import SketchConfig, shingle_hash_batch, signatures_flat
 
     config, cap = SketchConfig(), CandidateConfig().max_key_docs * 4
     assert (
@@ -123,22 +127,25 @@ def _wiretrace(data: dict) -> tuple[dict[str, float], set[tuple[int, int]]]:
     )
     tokens = data["tokens"]
     t0 = _clock()
-    sigs = [minhash(shingle_hashes(t, config.shingle), config) for t in tokens]
+    sigs = signatures_flat(*shingle_hash_batch(tokens, config.shingle), config)
     t1 = _clock()
-    by_band: dict[bytes, list[int]] = defaultdict(list)
-    for i, (sig, t) in enumerate(zip(sigs, tokens, strict=True)):
+    # CandidateIndex.insert_many: every document's band keys in one numpy pass, then the dict.
+    keys = band_matrix(sigs, BANDS).tolist()
+    by_band: dict[int, list[int]] = defaultdict(list)
+    for i, (ks, t) in enumerate(zip(keys, tokens, strict=True)):
         if t:  # CandidateIndex.insert leaves documents without words out of the bands
-            for key in _bands(sig, BANDS):
+            for key in ks:
                 by_band[key].append(i)
     pairs: set[tuple[int, int]] = set()
-    for i, (sig, t) in enumerate(zip(sigs, tokens, strict=True)):
+    for i, (ks, t) in enumerate(zip(keys, tokens, strict=True)):
         if not t:
             continue
-        for key in _bands(sig, BANDS):
+        for key in ks:
             docs = by_band[key]
             if len(docs) <= cap:
                 pairs.update((i, o) if i < o else (o, i) for o in docs if o != i)
     t2 = _clock()
+    assert isinstance(sigs, np.ndarray)
     return _spans(t0, t1, t2), pairs
 
 
@@ -323,9 +330,9 @@ def main() -> None:
     truth = {(pos[a], pos[b]) if pos[a] < pos[b] else (pos[b], pos[a]) for a, b in truth_ids}
     t0 = time.perf_counter()
     tokens = [words(r["text"] or "").tokens for r in records]
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     sh = [shingles(t) for t in tokens]
-    t2 = time.perf_counter()
+    t2, c2 = time.perf_counter(), time.process_time()
     n = len(records)
     prep = {
         "docs": n,
@@ -335,6 +342,7 @@ def main() -> None:
         "tokenise_docs_per_s": round(n / (t1 - t0), 1),
         "shingle_strings_s": round(t2 - t1, 3),
         "shingle_strings_docs_per_s": round(n / (t2 - t1), 1),
+        "shingle_strings_cpu_s": round(c2 - c1, 3),
         "true_pairs": len(truth),
     }
     print(
@@ -399,6 +407,9 @@ def render(payload: dict) -> None:
         # From the shared tokens to signatures: the peers also need the shingle strings built.
         extra = 0.0 if r["system"] == "wiretrace" else prep["shingle_strings_s"]
         r["from_tokens_docs_per_s"] = round(r["docs"] / (r["signature_s"] + extra), 1)
+        if "shingle_strings_cpu_s" in prep:  # the same per CPU second (steadier on a shared machine)
+            extra_cpu = 0.0 if r["system"] == "wiretrace" else prep["shingle_strings_cpu_s"]
+            r["from_tokens_docs_per_cpu_s"] = round(r["docs"] / max(r["signature_cpu_s"] + extra_cpu, 1e-6), 1)
     code = (
         f"commit {m['commit']}{' + uncommitted src' if m['dirty_src'] else ''}"
         if "commit" in m
@@ -422,6 +433,7 @@ def render(payload: dict) -> None:
                 ("LSH docs/s", "lsh_docs_per_s"),
                 ("sig+LSH docs/s", "sketch_lsh_docs_per_s"),
                 ("sig docs/CPU-s", "signature_docs_per_cpu_s"),
+                ("+shingling /CPU-s", "from_tokens_docs_per_cpu_s"),
                 ("LSH docs/CPU-s", "lsh_docs_per_cpu_s"),
                 ("+RSS MiB", "added_rss_mib"),
                 ("cand pairs", "candidate_pairs"),
@@ -433,7 +445,8 @@ def render(payload: dict) -> None:
     print(
         "\nsig: signatures from ready input (wiretrace: the shared tokens, it hashes the 5-word windows itself;\n"
         "datasketch, rensa: the shared shingle strings). +shingling: sig from the shared tokens, the peers' time\n"
-        "to build the shingle strings added. LSH: insert all, then query all; 32 bands x 4 rows. exact recall: of\n"
+        "to build the shingle strings added (+shingling /CPU-s: the same in CPU seconds). LSH: insert all, then\n"
+        "query all; 32 bands x 4 rows. exact recall: of\n"
         f"the {prep['true_pairs']} true exact-duplicate pairs, the share among the candidates. J>=0.5 recall: of the\n"
         f"{payload['close_pairs']} pairs any system proposed whose true shingle Jaccard is >= 0.5, the share this system\n"
         "proposed. +RSS: peak RSS beyond the loaded input. docs/s: wall clock, the fastest of the fresh runs;\n"

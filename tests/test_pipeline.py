@@ -128,3 +128,32 @@ def test_compare_api() -> None:
     assert q.relation in ("paraphrase", "near_duplicate") and q.passages[0].kind in ("paraphrase", "near_verbatim")
     r = wiretrace.compare(text, "A recipe for plum cake: butter, flour, sugar and plums, baked for an hour.")
     assert r.relation == "unrelated" and r.passages == ()
+
+
+def test_identical_bodies_take_the_fast_path_with_the_aligners_result(tmp_path: Path) -> None:
+    """Pairs with the same body are related without seed-and-extend, and the alignment is the one
+    seed-and-extend finds (same passage, shares and scores)."""
+    from wiretrace.align import AlignConfig, align, identical_alignment
+    from wiretrace.store import Store
+
+    out = tmp_path / "out"
+    rep, stats = _summary(out, [CORPUS])
+    dups = [p for p in rep["pairs"] if p["relation"] == "duplicate"]
+    assert dups and stats.fast_duplicates >= len(dups)
+    store = Store(out)
+    try:
+        docs, cl = store.documents(), store.cleaned()
+    finally:
+        store.close()
+    cfg = AlignConfig()
+    for p in dups:
+        a, b = docs[p["a"]], docs[p["b"]]
+        fast = identical_alignment(a.text, cl[a.id].body, b.text, cl[b.id].body, cfg)
+        assert fast is not None
+        assert fast == align(a.text, cl[a.id].body, b.text, cl[b.id].body, cfg, None, semantic=False)
+    # One word changed: not the same words, so no fast path.
+    a = docs[dups[0]["a"]]
+    s, e = cl[a.id].body[0]
+    first = a.text[s:e].split()[0]
+    changed = a.text[:s] + a.text[s:e].replace(first, first + "x", 1) + a.text[e:]
+    assert identical_alignment(a.text, cl[a.id].body, changed, cl[a.id].body, cfg) is None

@@ -53,3 +53,22 @@ def test_lsh_finds_near_duplicates_and_containment_not_strangers() -> None:
     assert "lsh" in pairs[("d1", "near")]
     assert "anchors" in pairs[("d2", "inside")]
     assert not any("d3" in k for k in pairs)  # random texts share nothing worth aligning
+
+
+def test_batched_shingles_and_signatures_equal_the_per_document_ones() -> None:
+    """The batch path (one pass over all documents) gives each document what it gets alone, whatever
+    its neighbours in the batch: short, empty and repeated texts included."""
+    from wiretrace.sketch import SketchConfig, minhash, shingle_hash_batch, shingle_hashes, signatures_flat
+    from wiretrace.tokens import words
+
+    texts = ["", "one", "two words", "a b c d", "a b c d e", "the same five words here " * 3,
+             "The council voted on Tuesday to close the old swing bridge to cars.", "x y z w v u"]
+    lists = [words(t).tokens for t in texts]
+    config = SketchConfig()
+    for order in (lists, lists[::-1], lists[2:] + lists[:2]):
+        flat, off = shingle_hash_batch(order, config.shingle)
+        sigs = signatures_flat(flat, off, config)
+        for i, toks in enumerate(order):
+            assert np.array_equal(flat[int(off[i]) : int(off[i + 1])], shingle_hashes(toks, config.shingle))
+            assert np.array_equal(sigs[i], minhash(shingle_hashes(toks, config.shingle), config))
+    assert (minhash(shingle_hashes((), 5), config) == np.iinfo(np.uint32).max).all()

@@ -197,13 +197,15 @@ def _chains(seeds: list[tuple[int, int]], max_gap: int) -> list[list[tuple[int, 
     return chains
 
 
-def verbatim_passages(wa: Words, wb: Words, config: AlignConfig) -> list[tuple[int, int, int, int, str, float]]:
-    """Token-range passages ``(a0, a1, b0, b1, kind, score)`` from seed-and-extend."""
+def verbatim_passages(
+    wa: Words, wb: Words, config: AlignConfig, hashes: tuple[list[int], list[int]] | None = None
+) -> list[tuple[int, int, int, int, str, float]]:
+    """Token-range passages ``(a0, a1, b0, b1, kind, score)`` from seed-and-extend (``hashes``: the
+    sides' seed-length shingle hashes, where the caller has them already)."""
     k = config.seed
     if len(wa) < k or len(wb) < k:
         return []
-    ha = shingle_hashes(wa.tokens, k).tolist()
-    hb = shingle_hashes(wb.tokens, k).tolist()
+    ha, hb = hashes or (shingle_hashes(wa.tokens, k).tolist(), shingle_hashes(wb.tokens, k).tolist())
     where: dict[int, list[int]] = defaultdict(list)
     for j, h in enumerate(hb):
         if len(where[h]) < 8:
@@ -395,7 +397,8 @@ def align(
     """Align the ``ranges`` of two raw texts (usually their cleaned content spans)."""
     config = config or AlignConfig()
     wa, wb = words_in_ranges(text_a, ranges_a), words_in_ranges(text_b, ranges_b)
-    vp = [_snap(p, text_a, wa, text_b, wb, config.min_passage) for p in verbatim_passages(wa, wb, config)]
+    hashes = (shingle_hashes(wa.tokens, config.seed).tolist(), shingle_hashes(wb.tokens, config.seed).tolist())
+    vp = [_snap(p, text_a, wa, text_b, wb, config.min_passage) for p in verbatim_passages(wa, wb, config, hashes)]
     mask_a = _covered(len(wa), [(p[0], p[1]) for p in vp])
     mask_b = _covered(len(wb), [(p[2], p[3]) for p in vp])
     verb_a = float(mask_a.mean()) if len(wa) else 0.0
@@ -421,7 +424,7 @@ def align(
         )
     if config.join_gap >= 0:
         passages = _join(passages, len(vp), wa, wb, config.join_gap, config.max_gap)
-    lexical = _lexical(wa, wb, config.seed)
+    lexical = _lexical(*hashes)
     return Alignment(
         passages=tuple(sorted(passages, key=lambda p: (p.a, p.b))),
         a_covered=float(mask_a.mean()) if len(wa) else 0.0,
@@ -435,9 +438,63 @@ def align(
     )
 
 
-def _lexical(wa: Words, wb: Words, k: int) -> float:
-    sa = set(shingle_hashes(wa.tokens, k).tolist())
-    sb = set(shingle_hashes(wb.tokens, k).tolist())
+def identical_alignment(
+    text_a: str,
+    ranges_a: tuple[tuple[int, int], ...],
+    text_b: str,
+    ranges_b: tuple[tuple[int, int], ...],
+    config: AlignConfig | None = None,
+) -> Alignment | None:
+    """``align`` for two ranges with the same words, without seeds or chains (corpora ship thousands
+    of duplicates; aligning each costs more than sketching it). The result is the one seed-and-extend
+    finds: one verbatim passage over every word, its ends snapped to sentence boundaries and widened
+    to the sentences it mostly covers. The semantic pass has nothing left to embed there (its cosine
+    is None). None where the words differ or are too few for a passage: those are aligned as usual.
+    """
+    config = config or AlignConfig()
+    wa, wb = words_in_ranges(text_a, ranges_a), words_in_ranges(text_b, ranges_b)
+    n = len(wa)
+    if n != len(wb) or n < max(config.seed, config.min_passage) or wa.tokens != wb.tokens:
+        return None
+    p = _snap((0, n, 0, n, "verbatim", 1.0), text_a, wa, text_b, wb, config.min_passage)
+    q = _char_passage(p, text_a, wa, text_b, wb)
+    sides = []
+    for text, ranges, w, (t0, t1), chars in ((text_a, ranges_a, wa, p[:2], q.a), (text_b, ranges_b, wb, p[2:4], q.b)):
+        cs, ce = chars
+        lo, hi = t0, t1
+        # Only the sentences holding the passage's first and last words can widen it.
+        first, last = _sentence_of(text, ranges, w, t0), _sentence_of(text, ranges, w, t1 - 1)
+        if first is not None and first[2] < t0 and min(t1, first[3]) - t0 >= config.explained * (first[3] - first[2]):
+            cs, lo = min(cs, first[0]), first[2]
+        if last is not None and last[3] > t1 and t1 - max(t0, last[2]) >= config.explained * (last[3] - last[2]):
+            ce, hi = max(ce, last[1]), last[3]
+        sides.append(((cs, ce), (t1 - t0) / n, (hi - lo) / n))
+    (ra, va, ca), (rb, vb, cb) = sides
+    return Alignment(
+        passages=(Passage(ra, rb, q.kind, q.score),), a_covered=ca, b_covered=cb, a_verbatim=va, b_verbatim=vb,
+        lexical=1.0, semantic=None, a_words=n, b_words=n,  # the same shingles on both sides
+    )
+
+
+def _sentence_of(text: str, ranges: tuple[tuple[int, int], ...], w: Words, t: int) -> Sentence | None:
+    """The sentence (as ``_sentences`` cuts it) holding token ``t``, segmenting only its line."""
+    pos = w.starts[t]
+    for s, e in ranges:
+        if s <= pos < e:
+            lo = max(s, text.rfind("\n", s, pos) + 1)
+            nl = text.find("\n", pos, e)
+            hi = e if nl < 0 else nl
+            for ss, se in sentences(text, lo, hi):
+                if ss <= pos < se:
+                    t0, t1 = _token_range(w, ss, se)
+                    return (ss, se, t0, t1) if t1 > t0 else None
+            return None
+    return None
+
+
+def _lexical(ha: list[int], hb: list[int]) -> float:
+    """Shared shingles over the smaller side's."""
+    sa, sb = set(ha), set(hb)
     if not sa or not sb:
         return 0.0
     return round(len(sa & sb) / min(len(sa), len(sb)), 4)

@@ -10,23 +10,28 @@ from __future__ import annotations
 import json
 import math
 import tempfile
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import xxhash
 
 from . import store as st
-from .align import AlignConfig, Alignment, align
+from .align import AlignConfig, Alignment, align, identical_alignment
 from .candidates import CandidateConfig, CandidateIndex, candidate_pairs
 from .clean import BlockIndex, CleanConfig, clean, document_blocks, learn_boilerplate
 from .embed import Embedder
 from .errors import NoInputError
 from .ingest import IngestConfig, read_inputs
 from .model import Cleaned, Document, Pair, Report, Scores, Skipped
+from .neighbours import body_text
 from .relate import RelateConfig, cues, relate
-from .sketch import Sketch, SketchConfig, sketch
+from .sketch import Sketch, SketchConfig, sketch, sketch_batch
+from .static import StaticEmbedder
 from .stories import DocSummary, StoryConfig, assign, groups, reuse_components, same_story_links, summarize
 from .topic import cosine, ranges_words
 from .trace import TraceConfig, trace_story
@@ -71,6 +76,22 @@ class Stats:
     candidates: int = 0
     aligned: int = 0
     embedded: int = 0
+    fast_duplicates: int = 0  # candidate pairs with identical bodies, related without aligning
+    # CPU and wall seconds per stage of this run ("candidates" and "relate" split the relate stage),
+    # so a bench or a log can say where the time went without a profiler.
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    wall_s: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def timed(stats: Stats, stage: str) -> Iterator[None]:
+    """Add the CPU (this process) and wall seconds of the block to ``stats`` under ``stage``."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    try:
+        yield
+    finally:
+        stats.cpu_s[stage] = stats.cpu_s.get(stage, 0.0) + time.process_time() - c0
+        stats.wall_s[stage] = stats.wall_s.get(stage, 0.0) + time.perf_counter() - w0
 
 
 def ingest_into(store: st.Store, paths: Sequence[str | Path], config: RunConfig, progress: Progress, stats: Stats) -> None:
@@ -148,7 +169,9 @@ def sketch_pending(store: st.Store, config: RunConfig, progress: Progress, stats
     for i in range(0, len(todo), config.batch):
         ids = todo[i : i + config.batch]
         docs, cl = store.documents(ids), store.cleaned(ids)
-        store.put_sketches(prepare(d, cl[d.id], config)[1:] for d in docs.values())
+        batch = list(docs.values())
+        sks = sketch_batch(batch, cl, config.sketch)  # one signature call for the batch
+        store.put_sketches((sk, doc_cues(d, cl[d.id])) for d, sk in zip(batch, sks, strict=True))
         stats.sketched += len(ids)
         progress("sketch", stats.sketched, len(todo))
 
@@ -163,9 +186,13 @@ class Prepared:
     cues: dict[str, str]
 
 
-def prepare(doc: Document, cleaned: Cleaned, config: RunConfig) -> tuple[Document, Sketch, dict[str, str]]:
+def doc_cues(doc: Document, cleaned: Cleaned) -> dict[str, str]:
     body = cleaned.body
-    return doc, sketch(doc, cleaned, config.sketch), cues(doc, body[0][0] if body else None)
+    return cues(doc, body[0][0] if body else None)
+
+
+def prepare(doc: Document, cleaned: Cleaned, config: RunConfig) -> tuple[Document, Sketch, dict[str, str]]:
+    return doc, sketch(doc, cleaned, config.sketch), doc_cues(doc, cleaned)
 
 
 def idf_from_sketches(sketches: Iterable[Sketch]) -> dict[str, float]:
@@ -187,6 +214,18 @@ def alignment(a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder | 
     return align(a.doc.text, a.cleaned.content, b.doc.text, b.cleaned.content, config.align, embedder, semantic=semantic)
 
 
+def identical_bodies(a: Prepared, b: Prepared) -> bool:
+    """Both pages are one body and nothing else compared (no second article), with the same words:
+    their alignment is known without running it (``align.identical_alignment``)."""
+    return (
+        a.sketch.n_words > 0
+        and a.sketch.body_hash == b.sketch.body_hash
+        and a.sketch.n_words == b.sketch.n_words
+        and a.cleaned.content == a.cleaned.body
+        and b.cleaned.content == b.cleaned.body
+    )
+
+
 def relate_pair(
     a: Prepared, b: Prepared, idf: Mapping[str, float] | None, config: RunConfig, embedder: Embedder | None,
     reasons: tuple[str, ...] = (),
@@ -194,7 +233,14 @@ def relate_pair(
     """Align and relate one candidate pair. Pure but for the embedding cache."""
     # Cascade: the embedding pass only for pairs whose content words say they share a topic.
     topic = cosine(a.sketch.topic, b.sketch.topic, idf)
-    al = alignment(a, b, config, embedder, semantic=topic >= config.align.topic_cos)
+    semantic = topic >= config.align.topic_cos
+    if identical_bodies(a, b):
+        # Fast path: the same words on both sides align whole, word for word; no seeds, no chains.
+        al = identical_alignment(a.doc.text, a.cleaned.body, b.doc.text, b.cleaned.body, config.align)
+        if al is None:
+            al = alignment(a, b, config, embedder, semantic=semantic)
+    else:
+        al = alignment(a, b, config, embedder, semantic=semantic)
     na, nb = a.sketch.names, b.sketch.names
     nj = len(na & nb) / len(na | nb) if na | nb else 0.0
     same = a.sketch.n_words > 0 and a.sketch.body_hash == b.sketch.body_hash
@@ -209,28 +255,52 @@ def _prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch
     return {i: Prepared(docs[i], cl[i], sketches[i], cues_of[i]) for i in ids}
 
 
-def relate_pending(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, embedder: Embedder) -> None:
+def uses_embedding_path(config: RunConfig) -> bool:
+    """The embedding candidate path runs where alignment is semantic (else it could not relate its pairs)."""
+    return config.candidates.embedding and config.align.semantic
+
+
+def doc_vectors(store: st.Store, config: RunConfig, static: StaticEmbedder) -> dict[str, np.ndarray]:
+    """Static body vectors of every stored document (cheap: tokenising and one gather each)."""
+    ids = store.all_ids()
+    out: dict[str, np.ndarray] = {}
+    for i in range(0, len(ids), config.batch * 8):
+        chunk = ids[i : i + config.batch * 8]
+        docs, cl = store.documents(chunk), store.cleaned(chunk)
+        vecs = static.embed([body_text(docs[d], cl[d]) for d in chunk])
+        out.update(zip(chunk, vecs, strict=True))
+    return out
+
+
+def relate_pending(
+    store: st.Store, config: RunConfig, progress: Progress, stats: Stats, embedder: Embedder,
+    static: StaticEmbedder | None = None,
+) -> None:
     todo = store.ids_at_stage(st.SKETCHED)
     if not todo:
         return
-    sketches, cue_map = store.sketches()
-    index = CandidateIndex(config.candidates)
-    for sk in sketches.values():
-        index.insert(sk)
-    done = store.done_pairs()
-    pairs = {k: v for k, v in candidate_pairs(index, todo).items() if k not in done}
-    stats.candidates = len(pairs)
-    items = _prepared(store, sorted({x for k in pairs for x in k}), sketches, cue_map)
-    idf = idf_from_sketches(sketches.values())
-    results: list[tuple[tuple[str, str], Pair | None]] = []
-    keys = sorted(pairs)
-    for n, key in enumerate(keys, 1):
-        results.append((key, relate_pair(items[key[0]], items[key[1]], idf, config, embedder, tuple(sorted(pairs[key])))))
-        if len(results) >= config.batch:
-            _flush_pairs(store, embedder, results)
-        progress("relate", n, len(keys))
-    _flush_pairs(store, embedder, results)
-    stats.aligned = len(keys)
+    with timed(stats, "candidates"):
+        sketches, cue_map = store.sketches()
+        index = CandidateIndex(config.candidates)
+        index.insert_many(sketches.values())
+        done = store.done_pairs()
+        vectors = doc_vectors(store, config, static) if static is not None and uses_embedding_path(config) else None
+        pairs = {k: v for k, v in candidate_pairs(index, todo, vectors).items() if k not in done}
+        stats.candidates = len(pairs)
+    with timed(stats, "relate"):
+        items = _prepared(store, sorted({x for k in pairs for x in k}), sketches, cue_map)
+        idf = idf_from_sketches(sketches.values())
+        results: list[tuple[tuple[str, str], Pair | None]] = []
+        keys = sorted(pairs)
+        for n, key in enumerate(keys, 1):
+            a, b = items[key[0]], items[key[1]]
+            stats.fast_duplicates += identical_bodies(a, b) and a.sketch.n_words >= max(config.align.seed, config.align.min_passage)
+            results.append((key, relate_pair(a, b, idf, config, embedder, tuple(sorted(pairs[key])))))
+            if len(results) >= config.batch:
+                _flush_pairs(store, embedder, results)
+            progress("relate", n, len(keys))
+        _flush_pairs(store, embedder, results)
+    stats.aligned = len(keys) - stats.fast_duplicates
     stats.embedded = embedder.embedded
     store.set_stage(todo, st.RELATED)
 
@@ -335,12 +405,17 @@ def run(
         store = st.Store(out if out is not None else tmp)
         try:
             embedder = Embedder(cache=store.embedding_cache())
-            ingest_into(store, paths, config, progress, stats)
-            boiler = learn(store, config, stats)
-            clean_pending(store, boiler, config, progress, stats)
-            sketch_pending(store, config, progress, stats)
-            relate_pending(store, config, progress, stats, embedder)
-            build_stories(store, config, progress, embedder)
+            with timed(stats, "ingest"):
+                ingest_into(store, paths, config, progress, stats)
+            with timed(stats, "clean"):
+                boiler = learn(store, config, stats)
+                clean_pending(store, boiler, config, progress, stats)
+            with timed(stats, "sketch"):
+                sketch_pending(store, config, progress, stats)
+            static = StaticEmbedder() if uses_embedding_path(config) else None
+            relate_pending(store, config, progress, stats, embedder, static)  # times "candidates" and "relate"
+            with timed(stats, "stories"):
+                build_stories(store, config, progress, embedder)
             flush = getattr(embedder.cache, "flush", None)
             if flush is not None:
                 flush()

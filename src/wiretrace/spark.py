@@ -43,7 +43,8 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, EngineError
 from .model import Report, Story
-from .pipeline import Progress, RunConfig, Stats, title_words
+from .neighbours import embedding_pairs
+from .pipeline import Progress, RunConfig, Stats, title_words, uses_embedding_path
 from .stories import LINKS, REUSE, assign, summarize
 
 if TYPE_CHECKING:
@@ -167,7 +168,17 @@ def run_distributed(
 
     sketches = full.map(lambda kv: kv[1].sketch)
     idf = sc.broadcast(topic_idf(sketches, n, parts))
-    candidates = candidate_pairs(sketches, config.candidates, n, parts).persist(disk)
+    candidates = candidate_pairs(sketches, config.candidates, n, parts)
+    if uses_embedding_path(config):
+        # The embedding path: the static vectors are computed on the executors and collected (256
+        # floats a document), and the driver runs the local engine's exact neighbour search on them:
+        # the same pairs as a local run. (At many millions of documents this wants a blocked join.)
+        vecs = dict(full.mapPartitions(stages.vector_partition).collect())
+        cc = config.candidates
+        near = embedding_pairs(vecs, vecs.keys(), cc.embedding_k, cc.embedding_cos, cc.embedding_exact_max)
+        found = sc.parallelize(sorted(near), parts).map(lambda k: (k, ("embedding",)))
+        candidates = candidates.union(found).reduceByKey(lambda x, y: tuple(sorted(set(x) | set(y))), parts)
+    candidates = candidates.persist(disk)
     stats.candidates = candidates.count()
     items = full.mapValues(stages.lean).persist(disk)
     items.count()

@@ -33,6 +33,15 @@ class Words:
 
 def words(text: str, start: int = 0, end: int | None = None) -> Words:
     end = len(text) if end is None else end
+    region = text[start:end]
+    if region.isascii():
+        # Most text: lower-casing ASCII keeps every offset and is the whole fold, done once per region
+        # instead of once per word.
+        low = region.lower()
+        spans = [m.span() for m in _WORD.finditer(low)]
+        return Words(
+            tuple(low[s:e] for s, e in spans), tuple(s + start for s, _ in spans), tuple(e + start for _, e in spans)
+        )
     toks: list[str] = []
     starts: list[int] = []
     ends: list[int] = []

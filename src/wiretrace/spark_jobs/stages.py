@@ -18,7 +18,9 @@ from ..align import Alignment
 from ..clean import clean
 from ..embed import Embedder
 from ..model import Document, Pair, Story
+from ..neighbours import body_text
 from ..pipeline import Prepared, RunConfig, alignment, prepare, relate_pair
+from ..static import StaticEmbedder
 from ..trace import trace_story
 
 PairKey = tuple[str, str]
@@ -48,6 +50,15 @@ def prepare_partition(
         cl = clean(doc, config.clean, boiler)
         _, sk, cues = prepare(doc, cl, config)
         yield doc_id, Prepared(doc, cl, sk, cues)
+
+
+def vector_partition(rows: Iterable[tuple[str, Prepared]]) -> Iterator[tuple[str, np.ndarray]]:
+    """Static body vectors (``static``) of a partition's documents, for the embedding candidate path."""
+    items = list(rows)
+    if not items:
+        return
+    vecs = StaticEmbedder().embed([body_text(it.doc, it.cleaned) for _, it in items])
+    yield from zip((i for i, _ in items), vecs, strict=True)
 
 
 def lean(item: Prepared) -> Prepared:

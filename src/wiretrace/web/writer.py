@@ -45,7 +45,9 @@ from wiretrace.pipeline import (
     relate_pending,
     sketch_pending,
     text_hash,
+    uses_embedding_path,
 )
+from wiretrace.static import StaticEmbedder
 from wiretrace.trace import trace_story
 
 log = logging.getLogger("wiretrace.service")
@@ -181,6 +183,7 @@ class Writer:
         self.config = config or RunConfig()
         self.store = st.Store(folder)
         self.embedder = Embedder(cache=self.store.embedding_cache())
+        self.static = StaticEmbedder() if uses_embedding_path(self.config) else None
         self._write = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Job] = []
@@ -259,7 +262,7 @@ class Writer:
         changed = new | set(self.store.ids_at_stage(st.INGESTED))  # learn() may send old ones back
         clean_pending(self.store, boiler, self.config, quiet, stats)
         sketch_pending(self.store, self.config, quiet, stats)
-        relate_pending(self.store, self.config, quiet, stats, self.embedder)
+        relate_pending(self.store, self.config, quiet, stats, self.embedder, self.static)
         update_stories(self.store, self.config, self.embedder, changed)
         flush = getattr(self.embedder.cache, "flush", None)
         if flush is not None:
