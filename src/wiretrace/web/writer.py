@@ -7,8 +7,9 @@ one writer at a time (SQLite has one). Concurrent requests are committed as a gr
 the write lock processes every request queued so far in one pass, so twenty clients posting at once
 cost one pipeline pass, not twenty.
 
-``update_stories`` re-traces only the stories whose membership changed or that hold a new or
-re-cleaned document; the rest are kept as stored. It and ``Writer`` belong in ``pipeline.py``.
+Stories are updated by the pipeline's own ``build_stories``: the new documents are placed in the
+stored stories, and only the stories whose membership changed or that hold a new or re-cleaned
+document are traced again.
 """
 
 from __future__ import annotations
@@ -20,12 +21,11 @@ import os
 import re
 import tempfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wiretrace import store as st
-from wiretrace.align import Alignment
 from wiretrace.clean import document_blocks
 from wiretrace.embed import Embedder
 from wiretrace.errors import InputError
@@ -35,11 +35,9 @@ from wiretrace.ingest.jsonl import record_document
 from wiretrace.ingest.reader import FORMATS
 from wiretrace.model import Document, Skipped
 from wiretrace.pipeline import (
-    Prepared,
     RunConfig,
     Stats,
-    alignment,
-    assign_stories,
+    build_stories,
     clean_pending,
     learn,
     relate_pending,
@@ -48,7 +46,6 @@ from wiretrace.pipeline import (
     uses_embedding_path,
 )
 from wiretrace.static import StaticEmbedder
-from wiretrace.trace import trace_story
 
 log = logging.getLogger("wiretrace.service")
 MAX_DOCS_PER_REQUEST = 1000
@@ -199,7 +196,7 @@ class Writer:
         with self._write:
             pending = [i for s in (st.INGESTED, st.CLEANED, st.SKETCHED) for i in self.store.ids_at_stage(s)]
             if pending or (self.store.all_ids() and not self.store.stories()):
-                self._update(set(pending))
+                self._update()
                 self.generation += 1
             return len(pending)
 
@@ -239,7 +236,7 @@ class Writer:
                 for d, _ in batch:
                     keys, long_keys = document_blocks(d, self.config.clean)
                     self.store.add_blocks(d.id, keys, long_keys)
-                self._update({d.id for d, _ in batch})
+                self._update()
                 self.generation += 1
             self.passes += 1
             wanted = {d for job in jobs for d in (*job.outcome.added, *job.outcome.unchanged)}
@@ -255,15 +252,14 @@ class Writer:
             for job in jobs:
                 job.done = True
 
-    def _update(self, new: set[str]) -> None:
+    def _update(self) -> None:
         stats = Stats()
         quiet = _quiet
         boiler = learn(self.store, self.config, stats)
-        changed = new | set(self.store.ids_at_stage(st.INGESTED))  # learn() may send old ones back
         clean_pending(self.store, boiler, self.config, quiet, stats)
         sketch_pending(self.store, self.config, quiet, stats)
         relate_pending(self.store, self.config, quiet, stats, self.embedder, self.static)
-        update_stories(self.store, self.config, self.embedder, changed)
+        build_stories(self.store, self.config, quiet, self.embedder)  # places the new, re-traces what changed
         flush = getattr(self.embedder.cache, "flush", None)
         if flush is not None:
             flush()
@@ -271,39 +267,3 @@ class Writer:
 
 def _quiet(stage: str, done: int, total: int) -> None:
     return None
-
-
-def update_stories(store: st.Store, config: RunConfig, embedder: Embedder, changed: Iterable[str]) -> tuple[int, int]:
-    """Regroup the stories and re-trace those that changed; (re-traced, kept) counts.
-
-    A story is kept as stored when its members are the same and none of them is in ``changed``: its
-    pairs are then the same too, since new pairs always involve a new or re-cleaned document.
-    """
-    changed = set(changed)
-    groups = assign_stories(store, config)
-    old = {s.id: s for s in store.stories()}
-    redo = {
-        sid: members for sid, members in groups.items()
-        if sid not in old or list(old[sid].documents) != members or changed.intersection(members)
-    }
-    stories = [old[sid] for sid in groups if sid not in redo]
-    if redo:
-        need = sorted({m for members in redo.values() for m in members})
-        sketches, cue_map = store.sketches()
-        docs, cleaned = store.documents(need), store.cleaned(need)
-        items = {i: Prepared(docs[i], cleaned[i], sketches[i], cue_map.get(i, {})) for i in need if i in sketches}
-        pairs = store.pairs_touching(need, within=True)
-        by_doc: dict[str, list] = {}
-        for p in pairs:
-            by_doc.setdefault(p.a, []).append(p)
-
-        def align_fn(a: str, b: str) -> Alignment:
-            return alignment(items[a], items[b], config, embedder)
-
-        for sid, members in sorted(redo.items()):
-            member_set = set(members)
-            story_pairs = [p for m in members for p in by_doc.get(m, ()) if p.b in member_set]
-            stories.append(trace_story(sid, members, docs, cleaned, story_pairs, cue_map, align_fn, config.trace))
-    store.put_stories(sorted(stories, key=lambda s: s.id))
-    store.set_stage(store.ids_at_stage(st.RELATED), st.STORIED)
-    return len(redo), len(groups) - len(redo)
