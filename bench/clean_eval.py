@@ -404,19 +404,10 @@ def _work_clean(args: tuple[Any, frozenset[str], bool]) -> tuple[Any, float, flo
 
 
 def corpus_boilerplate(docs: Sequence[Any]) -> frozenset[str]:
-    from wiretrace.clean import BlockIndex, CleanConfig, document_blocks, learn_boilerplate
+    from wiretrace.clean import BlockIndex, CleanConfig, learn_boilerplate
 
     cfg = CleanConfig()
-    blocks = {d.id: document_blocks(d, cfg) for d in docs}
-    docs_of: dict[str, set[str]] = {}
-    for i, (keys, _) in blocks.items():
-        for k in keys:
-            docs_of.setdefault(k, set()).add(i)
-    index = BlockIndex(
-        {k: frozenset(v) for k, v in docs_of.items()},
-        {i: keys for i, (keys, _) in blocks.items()},
-        frozenset(k for _, long in blocks.values() for k in long),
-    )
+    index = BlockIndex.of_documents(docs, cfg)
     return learn_boilerplate(index, cfg)
 
 

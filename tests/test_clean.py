@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wiretrace.clean import BlockIndex, CleanConfig, clean, document_blocks, learn_boilerplate
+from wiretrace.clean import BlockIndex, CleanConfig, clean, learn_boilerplate
 from wiretrace.model import Document
 
 PAGE = """Harbour cranes fall silent as dockers walk out
@@ -86,16 +86,7 @@ def test_corpus_boilerplate_vs_syndicated_paragraphs() -> None:
     docs = [_doc("\n".join([f"A story about {t} that is long enough to count as content for the test here and now ok.", footer]), f"o{i}")
             for i, t in enumerate(topics)]
     docs += [_doc("\n".join([f"Copy {i} of the council story", *wire]), f"w{i}") for i in range(4)]
-    blocks = {d.id: document_blocks(d, cfg) for d in docs}
-    docs_of: dict[str, set[str]] = {}
-    for i, (keys, _) in blocks.items():
-        for k in keys:
-            docs_of.setdefault(k, set()).add(i)
-    index = BlockIndex(
-        {k: frozenset(v) for k, v in docs_of.items()},
-        {i: keys for i, (keys, _) in blocks.items()},
-        frozenset(k for _, long in blocks.values() for k in long),
-    )
+    index = BlockIndex.of_documents(docs, cfg)
     boiler = learn_boilerplate(index, cfg)
     c = clean(docs[0], cfg, boiler)
     assert [s.kind for s in c.segments if docs[0].text[s.start : s.end] == footer] == ["boilerplate"]
@@ -241,16 +232,7 @@ def test_copies_of_a_document_keep_lines_that_recur_with_them() -> None:
         for t in ("ferry", "school", "tram", "museum")
     ]
     docs = [_doc(notice, f"n{i}") for i in range(3)] + [_doc(t, f"o{i}") for i, t in enumerate(others)]
-    blocks = {d.id: document_blocks(d, cfg) for d in docs}
-    docs_of: dict[str, set[str]] = {}
-    for i, (keys, _) in blocks.items():
-        for k in keys:
-            docs_of.setdefault(k, set()).add(i)
-    index = BlockIndex(
-        {k: frozenset(v) for k, v in docs_of.items()},
-        {i: keys for i, (keys, _) in blocks.items()},
-        frozenset(k for _, long in blocks.values() for k in long),
-    )
+    index = BlockIndex.of_documents(docs, cfg)
     boiler = learn_boilerplate(index, cfg)
     c = clean(docs[0], cfg, boiler)
     kinds = {notice[s.start : s.end]: s.kind for s in c.segments}

@@ -216,6 +216,30 @@ class BlockIndex:
     blocks_of: Mapping[str, frozenset[str]]  # doc id -> its block keys
     long_blocks: frozenset[str]  # keys of blocks with many words (content-like)
 
+    @classmethod
+    def from_rows(cls, rows: Iterable[tuple[str, str, int]]) -> BlockIndex:
+        """The index of (block key, document id, is a long block) rows, as the store keeps them."""
+        docs_of: dict[str, set[str]] = {}
+        blocks_of: dict[str, set[str]] = {}
+        long_keys: set[str] = set()
+        for key, doc_id, long in rows:
+            docs_of.setdefault(key, set()).add(doc_id)
+            blocks_of.setdefault(doc_id, set()).add(key)
+            if long:
+                long_keys.add(key)
+        return cls(
+            {k: frozenset(v) for k, v in docs_of.items()}, {k: frozenset(v) for k, v in blocks_of.items()}, frozenset(long_keys)
+        )
+
+    @classmethod
+    def of_documents(cls, docs: Iterable[Document], config: CleanConfig) -> BlockIndex:
+        """The index of documents held in memory (a batch, an evaluation set)."""
+        rows: list[tuple[str, str, int]] = []
+        for d in docs:
+            keys, long_keys = document_blocks(d, config)
+            rows += [(k, d.id, int(k in long_keys)) for k in keys]
+        return cls.from_rows(rows)
+
 
 def document_blocks(doc: Document, config: CleanConfig) -> tuple[frozenset[str], frozenset[str]]:
     """A document's block keys, and those of its long blocks.

@@ -132,17 +132,7 @@ def _add(store: st.Store, batch: list[tuple[Document, str]], config: RunConfig, 
 
 def learn(store: st.Store, config: RunConfig, stats: Stats) -> frozenset[str]:
     """Corpus-level boilerplate from every stored document; documents whose verdict changed are redone."""
-    docs_of: dict[str, set[str]] = {}
-    blocks_of: dict[str, set[str]] = {}
-    long_keys: set[str] = set()
-    for key, doc_id, long in store.block_rows():
-        docs_of.setdefault(key, set()).add(doc_id)
-        blocks_of.setdefault(doc_id, set()).add(key)
-        if long:
-            long_keys.add(key)
-    index = BlockIndex(
-        {k: frozenset(v) for k, v in docs_of.items()}, {k: frozenset(v) for k, v in blocks_of.items()}, frozenset(long_keys)
-    )
+    index = BlockIndex.from_rows(store.block_rows())
     boiler = learn_boilerplate(index, config.clean)
     before = frozenset(json.loads(store.get_meta("boilerplate") or "[]"))
     changed = boiler ^ before
