@@ -1,4 +1,4 @@
-"""Throughput on Reuters-21578 (all 19043 bodies): wiretrace's MinHash + LSH against datasketch and rensa.
+"""Throughput on Reuters-21578 (all 19043 bodies; ``--corpus both`` adds BBC News): wiretrace's MinHash + LSH against datasketch and rensa.
 
 1. wiretrace's whole pipeline (``wiretrace run``, default and ``--lexical-only``) in a fresh child
    process each: docs/s, CPU time, peak RSS.
@@ -295,7 +295,11 @@ def _fmt(v: object) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--limit", type=int, help="only the first N Reuters bodies")
+    ap.add_argument(
+        "--corpus", choices=["reuters", "bbc", "both"], default="reuters",
+        help="the documents: Reuters-21578 bodies (default), BBC News, or both (21,268: the issue-4 near-duplicate set)",
+    )
+    ap.add_argument("--limit", type=int, help="only the first N documents")
     ap.add_argument("--no-pipeline", action="store_true", help="skip the whole-pipeline runs")
     ap.add_argument("--systems", nargs="+", choices=list(SYSTEMS), default=list(SYSTEMS))
     ap.add_argument(
@@ -323,7 +327,8 @@ def main() -> None:
 
     from wiretrace.tokens import words
 
-    records = list(corpora.reuters_records())[: args.limit]
+    records = corpora.corpus(args.corpus)[: args.limit]
+    name = {"reuters": "Reuters-21578", "bbc": "BBC News", "both": "Reuters-21578 + BBC News"}[args.corpus]
     ids = [str(r["id"]) for r in records]
     pos = {d: i for i, d in enumerate(ids)}
     truth_ids = corpora.true_pairs(corpora.exact_duplicate_groups(records))
@@ -335,6 +340,7 @@ def main() -> None:
     t2, c2 = time.perf_counter(), time.process_time()
     n = len(records)
     prep = {
+        "corpus": name,
         "docs": n,
         "tokens": sum(map(len, tokens)),
         "shingles": sum(map(len, sh)),
@@ -346,7 +352,7 @@ def main() -> None:
         "true_pairs": len(truth),
     }
     print(
-        f"Reuters-21578: {n} bodies, {prep['tokens']:,} word tokens, {prep['shingles']:,} 5-word shingles, "
+        f"{name}: {n} documents, {prep['tokens']:,} word tokens, {prep['shingles']:,} 5-word shingles, "
         f"{len(truth)} true exact-duplicate pairs",
         file=sys.stderr,
     )
@@ -416,7 +422,7 @@ def render(payload: dict) -> None:
         else m["wiretrace"]
     )
     print(
-        f"\nwiretrace vs datasketch vs rensa on Reuters-21578 ({m['node']}, {m['cores']} cores, "
+        f"\nwiretrace vs datasketch vs rensa on {prep.get('corpus', 'Reuters-21578')} ({m['node']}, {m['cores']} cores, "
         f"1-min load {m.get('load_1min')}, wiretrace {code}, {payload['date']})\n"
     )
     print(
@@ -479,7 +485,8 @@ def render(payload: dict) -> None:
                 f"  {run['mode']}: {run['command']}  -> {state}; 1-min load before/after {run.get('load_1min')}"
             )
     RESULTS.mkdir(parents=True, exist_ok=True)
-    dest = RESULTS / "throughput.json"
+    corpus = payload.get("input", {}).get("corpus", "Reuters-21578")
+    dest = RESULTS / ("throughput.json" if corpus == "Reuters-21578" else "throughput-both.json" if "+" in corpus else "throughput-bbc.json")
     dest.write_text(json.dumps(payload, indent=1), encoding="utf-8")
     print(f"\nwrote {dest}")
 
