@@ -35,7 +35,7 @@ from .model import (
 )
 from .sketch import Sketch
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: story assignments, rensa signatures, story headline and summary
 STORE_FILE = "wiretrace.sqlite"
 
 # Stages a document has finished, in order.
