@@ -18,7 +18,8 @@ but no n-gram or name in common with other copies. Light perturbations and injec
 top: 3 % of each copy's documents are a light rewrite of another document of the same copy (2 % of
 words swapped) followed by a paragraph of a third one. Cost should then grow near-linearly.
 
-    .venv/bin/python bench/spark_bench.py compare
+    .venv/bin/python bench/spark_bench.py compare --lexical-only
+    .venv/bin/python bench/spark_bench.py compare --corpus bbc          # with embeddings, on BBC only
     .venv/bin/python bench/spark_bench.py scale --sizes 50000,100000,200000 --lexical-only
 """
 
@@ -147,8 +148,9 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> dict[str, int]:
 def compare(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="wiretrace-spark-bench-") as tmp:
         jsonl = Path(args.input) if args.input else Path(tmp) / "reuters_bbc.jsonl"
-        n = sum(1 for _ in jsonl.open(encoding="utf-8")) if args.input else corpora.write_jsonl(corpora.corpus("both"), jsonl)
-        print(f"Reuters-21578 + BBC News: {n} documents; local[{CORES}]; "
+        n = sum(1 for _ in jsonl.open(encoding="utf-8")) if args.input else corpora.write_jsonl(corpora.corpus(args.corpus), jsonl)
+        name = args.input or {"both": "Reuters-21578 + BBC News", "reuters": "Reuters-21578", "bbc": "BBC News"}[args.corpus]
+        print(f"{name}: {n} documents; local[{CORES}]; "
               f"{'lexical only' if args.lexical_only else 'default (with embeddings)'}")
         runs = [run_cli(e, jsonl, Path(tmp) / e, args.lexical_only) for e in args.engines.split(",")]
     reports = [r.pop("report") for r in runs]
@@ -175,7 +177,7 @@ def compare(args: argparse.Namespace) -> None:
         if len(reports) == 2 and reports[0] != reports[1]:  # the first differing items, to see what differs
             for key in ("documents", "pairs", "stories"):
                 detail += [{"local": x, "spark": y} for x, y in zip(reports[0][key], reports[1][key], strict=False) if x != y][:10]
-        Path(args.json).write_text(json.dumps({"lexical_only": args.lexical_only, "runs": runs, "identical": len(reports) == 2 and reports[0] == reports[1],
+        Path(args.json).write_text(json.dumps({"corpus": args.input or args.corpus, "lexical_only": args.lexical_only, "runs": runs, "identical": len(reports) == 2 and reports[0] == reports[1],
                                                "differences": detail}, indent=1))
 
 
@@ -329,6 +331,7 @@ def main() -> None:
     sub = ap.add_subparsers(dest="what", required=True)
     c = sub.add_parser("compare", help="local vs Spark on Reuters + BBC")
     c.add_argument("--engines", default="local,spark")
+    c.add_argument("--corpus", default="both", choices=("both", "reuters", "bbc"))
     c.add_argument("--lexical-only", action="store_true")
     c.add_argument("--input", help="a JSONL file written before by corpora.write_jsonl (default: write it afresh)")
     c.add_argument("--local-report", help="a report.json of the local engine on the same --input, to compare with")
