@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import re
@@ -324,6 +325,32 @@ def print_scale(rows: list[dict[str, Any]], lexical_only: bool) -> None:
                 return f"x{b[key] / a[key]:.2f}" if a[key] else "-"
             print(f"| {a['documents']:,} -> {b['documents']:,} | {g('documents')} | {g('wall_s')} | {g('cpu_s')} | "
                   f"{g('shuffle_bytes')} | {g('candidates')} |")
+    if rows:
+        print_projection(rows, 50_000_000)
+
+
+def print_projection(rows: list[dict[str, Any]], target: int) -> None:
+    """CPU core-hours and shuffle for ``target`` documents like these, from the largest size measured.
+
+    Linear: the largest size's CPU per document times ``target``. Fitted: CPU grown as n^alpha, alpha
+    from the last two sizes (alpha > 1 means the cost per document rises with the corpus).
+    """
+    last = rows[-1]
+    per_doc = last["cpu_s"] / last["documents"]
+    print(f"\nprojection to {target:,} documents of this kind (CPU of driver + JVM + workers; no cluster overhead)")
+    print("| model | CPU per document | core-hours | shuffle written |")
+    print("|---|---|---|---|")
+    shuffle = last["shuffle_bytes"] / last["documents"] * target / 2**40
+    print(f"| linear from {last['documents']:,} | {per_doc * 1000:.1f} ms | {target * per_doc / 3600:,.0f} | {shuffle:.1f} TiB |")
+    if len(rows) > 1 and rows[-2]["cpu_s"] > 0:
+        prev = rows[-2]
+        alpha = math.log(last["cpu_s"] / prev["cpu_s"]) / math.log(last["documents"] / prev["documents"])
+        fit = f"CPU ~ n^{alpha:.2f} (fitted on {prev['documents']:,} -> {last['documents']:,})"
+        if alpha < 1:  # fixed costs (JVM, workers, scheduling) still being spread: extrapolating would understate
+            print(f"| {fit} | below linear: the linear row is the bound | - | - |")
+        else:
+            grown = last["cpu_s"] * (target / last["documents"]) ** alpha
+            print(f"| {fit} | {grown / target * 1000:.1f} ms | {grown / 3600:,.0f} | - |")
 
 
 def main() -> None:
@@ -345,12 +372,14 @@ def main() -> None:
     s.add_argument("--budget", type=float, default=0.0,
                    help="seconds: skip the sizes that would end past this, judged from the last size's time (0: no limit)")
     s.add_argument("--json", default=str(RESULTS / "spark_bench_scale.json"), help="also write the figures here")
-    r = sub.add_parser("render", help="print the tables of a --json file written by scale again")
-    r.add_argument("json")
+    r = sub.add_parser("render", help="print the tables of --json files written by scale again (rows merged by size)")
+    r.add_argument("json", nargs="+")
     args = ap.parse_args()
     if args.what == "render":
-        data = json.loads(Path(args.json).read_text(encoding="utf-8"))
-        print_scale(data["rows"], data["lexical_only"])
+        runs = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.json]
+        if len({d["lexical_only"] for d in runs}) > 1:
+            sys.exit("bench: these files mix lexical-only and default runs")
+        print_scale(sorted((r for d in runs for r in d["rows"]), key=lambda r: r["documents"]), runs[0]["lexical_only"])
         return
     if args.what == "compare":
         compare(args)
