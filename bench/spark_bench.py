@@ -18,7 +18,8 @@ but no n-gram or name in common with other copies. Light perturbations and injec
 top: 3 % of each copy's documents are a light rewrite of another document of the same copy (2 % of
 words swapped) followed by a paragraph of a third one. Cost should then grow near-linearly.
 
-    .venv/bin/python bench/spark_bench.py compare
+    .venv/bin/python bench/spark_bench.py compare --lexical-only
+    .venv/bin/python bench/spark_bench.py compare --corpus bbc          # with embeddings, on BBC only
     .venv/bin/python bench/spark_bench.py scale --sizes 50000,100000,200000 --lexical-only
 """
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import re
@@ -44,6 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpora  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results"
 PYTHON = sys.executable
 CORES = 2
 _WORD = re.compile(r"[A-Za-z]+")
@@ -146,8 +149,9 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> dict[str, int]:
 def compare(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="wiretrace-spark-bench-") as tmp:
         jsonl = Path(args.input) if args.input else Path(tmp) / "reuters_bbc.jsonl"
-        n = sum(1 for _ in jsonl.open(encoding="utf-8")) if args.input else corpora.write_jsonl(corpora.corpus("both"), jsonl)
-        print(f"Reuters-21578 + BBC News: {n} documents; local[{CORES}]; "
+        n = sum(1 for _ in jsonl.open(encoding="utf-8")) if args.input else corpora.write_jsonl(corpora.corpus(args.corpus), jsonl)
+        name = args.input or {"both": "Reuters-21578 + BBC News", "reuters": "Reuters-21578", "bbc": "BBC News"}[args.corpus]
+        print(f"{name}: {n} documents; local[{CORES}]; "
               f"{'lexical only' if args.lexical_only else 'default (with embeddings)'}")
         runs = [run_cli(e, jsonl, Path(tmp) / e, args.lexical_only) for e in args.engines.split(",")]
     reports = [r.pop("report") for r in runs]
@@ -169,11 +173,12 @@ def compare(args: argparse.Namespace) -> None:
             for k, v in differences(*reports).items():
                 print(f"  differing {k}: {v}")
     if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         detail = []
         if len(reports) == 2 and reports[0] != reports[1]:  # the first differing items, to see what differs
             for key in ("documents", "pairs", "stories"):
                 detail += [{"local": x, "spark": y} for x, y in zip(reports[0][key], reports[1][key], strict=False) if x != y][:10]
-        Path(args.json).write_text(json.dumps({"runs": runs, "identical": len(reports) == 2 and reports[0] == reports[1],
+        Path(args.json).write_text(json.dumps({"corpus": args.input or args.corpus, "lexical_only": args.lexical_only, "runs": runs, "identical": len(reports) == 2 and reports[0] == reports[1],
                                                "differences": detail}, indent=1))
 
 
@@ -253,8 +258,17 @@ def scale(args: argparse.Namespace) -> None:
     sc = session.sparkContext
     ui = sc.uiWebUrl
     config = RunConfig(align=AlignConfig(semantic=not args.lexical_only))
-    rows = []
+    rows: list[dict[str, Any]] = []
+    started = time.perf_counter()
     for n in [int(x) for x in args.sizes.split(",")]:
+        if rows and args.budget:  # cost is near-linear: the next size takes about (n / last n) x the last one's time
+            last = rows[-1]
+            guess = (last["generate_s"] + last["wall_s"]) * n / last["documents"]
+            spent = time.perf_counter() - started
+            if spent + guess > args.budget:
+                print(f"stopped before {n:,} documents: about {guess:.0f} s more expected, "
+                      f"{spent:.0f} s of the {args.budget:.0f} s budget spent", flush=True)
+                break
         work = Path(tempfile.mkdtemp(prefix=f"syn{n}-", dir=args.work))
         jsonl = work / "synthetic.jsonl"
         t = time.perf_counter()
@@ -262,6 +276,7 @@ def scale(args: argparse.Namespace) -> None:
         gen = time.perf_counter() - t
         before = set(_stage_totals(ui, sc.applicationId)) if ui else set()
         stats = Stats()
+        load0 = os.getloadavg()[0]
         meter = TreeMeter(os.getpid())
         meter.start()
         t0 = time.perf_counter()
@@ -277,24 +292,65 @@ def scale(args: argparse.Namespace) -> None:
         shuffle = sum(v["shuffle_write"] for v in new)
         spill = sum(v["spill"] for v in new)
         row = {"documents": n, "jsonl_bytes": jsonl.stat().st_size, "generate_s": gen, "wall_s": wall, "cpu_s": cpu,
-               "peak_rss": rss, "docs_per_s_core": n / wall / CORES, "shuffle_bytes": shuffle, "spill_bytes": spill,
-               "candidates": stats.candidates, "pairs": pairs, "stories_2plus": several, "load": os.getloadavg()[0]}
+               "peak_rss": rss, "docs_per_s_core": n / wall / CORES, "docs_per_cpu_s": n / cpu if cpu else 0.0,
+               "shuffle_bytes": shuffle, "spill_bytes": spill, "candidates": stats.candidates, "pairs": pairs,
+               "stories_2plus": several, "load_before": load0, "load_after": os.getloadavg()[0]}
         rows.append(row)
         print(json.dumps(row), flush=True)
         subprocess.run(["rm", "-rf", str(work)], check=False)
-    print(f"\nsynthetic corpus from Reuters bodies, local[{CORES}], "
-          f"{'lexical only' if args.lexical_only else 'default (with embeddings)'}; tables written, no report")
-    print("| documents | wall | CPU | docs/s/core (wall) | shuffle written | shuffle/doc | candidates | related pairs | stories 2+ | time growth vs size growth |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    prev = None
-    for r in rows:
-        growth = "" if prev is None else f"x{r['wall_s'] / prev['wall_s']:.2f} for x{r['documents'] / prev['documents']:.2f}"
-        print(f"| {r['documents']:,} | {r['wall_s']:.0f} s | {r['cpu_s']:.0f} s | {r['docs_per_s_core']:.1f} | "
-              f"{r['shuffle_bytes'] / 2**20:.0f} MiB | {r['shuffle_bytes'] / r['documents'] / 1024:.1f} KiB | "
-              f"{r['candidates']:,} | {r['pairs']:,} | {r['stories_2plus']:,} | {growth} |")
-        prev = r
+    print_scale(rows, args.lexical_only)
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=1))
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"lexical_only": args.lexical_only, "rows": rows}, indent=1))
+
+
+def print_scale(rows: list[dict[str, Any]], lexical_only: bool) -> None:
+    """The scale table: per size, and the growth of time, CPU and shuffle against the growth of the corpus."""
+    print(f"\nsynthetic corpus from Reuters bodies, local[{CORES}], "
+          f"{'lexical only' if lexical_only else 'default (with embeddings)'}; tables written, no report; "
+          "CPU = driver + JVM + Python workers")
+    print("| documents | wall | CPU | docs/s/core (wall) | docs per CPU s | peak RSS | shuffle written | shuffle/doc "
+          "| candidates | related pairs | stories 2+ | load avg before/after |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['documents']:,} | {r['wall_s']:.0f} s | {r['cpu_s']:.0f} s | {r['docs_per_s_core']:.1f} | "
+              f"{r['docs_per_cpu_s']:.1f} | {r['peak_rss'] / 2**30:.2f} GiB | {r['shuffle_bytes'] / 2**20:.0f} MiB | "
+              f"{r['shuffle_bytes'] / r['documents'] / 1024:.1f} KiB | {r['candidates']:,} | {r['pairs']:,} | "
+              f"{r['stories_2plus']:,} | {r['load_before']:.1f} / {r['load_after']:.1f} |")
+    if len(rows) > 1:
+        print("\n| from -> to | documents | wall | CPU | shuffle | candidates |")
+        print("|---|---|---|---|---|---|")
+        for a, b in zip(rows, rows[1:], strict=False):
+            def g(key: str, a: dict[str, Any] = a, b: dict[str, Any] = b) -> str:
+                return f"x{b[key] / a[key]:.2f}" if a[key] else "-"
+            print(f"| {a['documents']:,} -> {b['documents']:,} | {g('documents')} | {g('wall_s')} | {g('cpu_s')} | "
+                  f"{g('shuffle_bytes')} | {g('candidates')} |")
+    if rows:
+        print_projection(rows, 50_000_000)
+
+
+def print_projection(rows: list[dict[str, Any]], target: int) -> None:
+    """CPU core-hours and shuffle for ``target`` documents like these, from the largest size measured.
+
+    Linear: the largest size's CPU per document times ``target``. Fitted: CPU grown as n^alpha, alpha
+    from the last two sizes (alpha > 1 means the cost per document rises with the corpus).
+    """
+    last = rows[-1]
+    per_doc = last["cpu_s"] / last["documents"]
+    print(f"\nprojection to {target:,} documents of this kind (CPU of driver + JVM + workers; no cluster overhead)")
+    print("| model | CPU per document | core-hours | shuffle written |")
+    print("|---|---|---|---|")
+    shuffle = last["shuffle_bytes"] / last["documents"] * target / 2**40
+    print(f"| linear from {last['documents']:,} | {per_doc * 1000:.1f} ms | {target * per_doc / 3600:,.0f} | {shuffle:.1f} TiB |")
+    if len(rows) > 1 and rows[-2]["cpu_s"] > 0:
+        prev = rows[-2]
+        alpha = math.log(last["cpu_s"] / prev["cpu_s"]) / math.log(last["documents"] / prev["documents"])
+        fit = f"CPU ~ n^{alpha:.2f} (fitted on {prev['documents']:,} -> {last['documents']:,})"
+        if alpha < 1:  # fixed costs (JVM, workers, scheduling) still being spread: extrapolating would understate
+            print(f"| {fit} | below linear: the linear row is the bound | - | - |")
+        else:
+            grown = last["cpu_s"] * (target / last["documents"]) ** alpha
+            print(f"| {fit} | {grown / target * 1000:.1f} ms | {grown / 3600:,.0f} | - |")
 
 
 def main() -> None:
@@ -302,18 +358,29 @@ def main() -> None:
     sub = ap.add_subparsers(dest="what", required=True)
     c = sub.add_parser("compare", help="local vs Spark on Reuters + BBC")
     c.add_argument("--engines", default="local,spark")
+    c.add_argument("--corpus", default="both", choices=("both", "reuters", "bbc"))
     c.add_argument("--lexical-only", action="store_true")
     c.add_argument("--input", help="a JSONL file written before by corpora.write_jsonl (default: write it afresh)")
     c.add_argument("--local-report", help="a report.json of the local engine on the same --input, to compare with")
-    c.add_argument("--json", help="also write the figures here")
+    c.add_argument("--json", default=str(RESULTS / "spark_bench_compare.json"), help="also write the figures here")
     s = sub.add_parser("scale", help="the Spark engine on synthetic corpora of growing size")
     s.add_argument("--sizes", default="50000,100000,200000")
     s.add_argument("--lexical-only", action="store_true")
     s.add_argument("--partitions", type=int, default=16)
     s.add_argument("--driver-memory", default="10g")
     s.add_argument("--work", default=tempfile.gettempdir(), help="folder for the corpus, tables and Spark's scratch")
-    s.add_argument("--json", help="also write the figures here")
+    s.add_argument("--budget", type=float, default=0.0,
+                   help="seconds: skip the sizes that would end past this, judged from the last size's time (0: no limit)")
+    s.add_argument("--json", default=str(RESULTS / "spark_bench_scale.json"), help="also write the figures here")
+    r = sub.add_parser("render", help="print the tables of --json files written by scale again (rows merged by size)")
+    r.add_argument("json", nargs="+")
     args = ap.parse_args()
+    if args.what == "render":
+        runs = [json.loads(Path(f).read_text(encoding="utf-8")) for f in args.json]
+        if len({d["lexical_only"] for d in runs}) > 1:
+            sys.exit("bench: these files mix lexical-only and default runs")
+        print_scale(sorted((r for d in runs for r in d["rows"]), key=lambda r: r["documents"]), runs[0]["lexical_only"])
+        return
     if args.what == "compare":
         compare(args)
     else:
