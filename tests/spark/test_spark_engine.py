@@ -50,6 +50,11 @@ def test_cli_engine_spark_on_the_seeds(spark: Any, tmp_path: Path) -> None:
     row = tables["stories"].orderBy("id").first()
     story = min((s for s in want["stories"] if len(s["documents"]) > 1), key=lambda s: s["id"])
     assert row["origin"] == story["origin"] and list(row["documents"]) == story["documents"]
+    assert row["headline"] == story["headline"] and len(row["summary"]) == len(story["summary"]) > 0
+    assert [(x["document"], x["start"], x["end"]) for x in row["summary"]] == [
+        (x["document"], *x["span"]) for x in story["summary"]
+    ]
+    assert sorted(e["direction"] for e in row["edges"]) == sorted(e["direction"] for e in story["edges"])
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,13 @@ def _schemas() -> dict[str, Any]:
     span = struct(("start", i, False), ("end", i, False))
     removed = struct(("start", i, False), ("end", i, False), ("kind", s, False))
     strings = ArrayType(s, False)
-    edge = struct(("child", s, False), ("parent", s, False), ("relation", s, False), ("evidence", strings, False))
+    edge = struct(
+        ("child", s, False), ("parent", s, False), ("relation", s, False), ("evidence", strings, False),
+        ("direction", s, False),
+    )
+    summary_line = struct(
+        ("document", s, False), ("start", i, False), ("end", i, False), ("sources", strings, False), ("score", d, False)
+    )
     doc_spans = struct(("document", s, False), ("spans", ArrayType(span, False), False))
     return {
         "documents": struct(
@@ -58,6 +64,7 @@ def _schemas() -> dict[str, Any]:
             ("id", s, False), ("title", s, False), ("documents", strings, False), ("origin", s, True),
             ("edges", ArrayType(edge, False), False), ("canonical", doc_spans, True),
             ("additions", ArrayType(doc_spans, False), False), ("origin_evidence", strings, False),
+            ("headline", s, False), ("headline_source", s, True), ("summary", ArrayType(summary_line, False), False),
         ),
     }
 
@@ -88,8 +95,10 @@ def story_row(st: Story) -> tuple:
     canonical = (st.canonical.document, list(st.canonical.spans)) if st.canonical else None
     return (
         st.id, st.title, list(st.documents), st.origin,
-        [(e.child, e.parent, e.relation, list(e.evidence)) for e in st.edges], canonical,
+        [(e.child, e.parent, e.relation, list(e.evidence), e.direction) for e in st.edges], canonical,
         [(a.document, list(a.spans)) for a in st.additions], list(st.origin_evidence),
+        st.headline, st.headline_source,
+        [(x.document, x.span[0], x.span[1], list(x.sources), float(x.score)) for x in st.summary],
     )
 
 
