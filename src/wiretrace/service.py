@@ -92,13 +92,10 @@ def _validation_message(exc: RequestValidationError) -> tuple[int, str]:
 
 
 def _doc_json(store: Store, doc_id: str) -> dict[str, Any] | None:
-    with store.snapshot():
-        d = store.document(doc_id)
-        if d is None:
-            return None
-        c = store.cleaned([doc_id]).get(doc_id)
-        st = store.story_of(doc_id)
-        pairs = store.pairs_touching([doc_id])
+    found = store.document_context(doc_id)
+    if found is None:
+        return None
+    d, c, st, pairs = found
     return {
         "id": d.id, "source": d.source, "url": d.url, "title": d.title, "published": d.published, "chars": len(d.text),
         "format": d.format, "encoding": d.encoding, "path": d.path, "text": d.text,

@@ -290,6 +290,15 @@ class Store:
             pairs = [p for p in pairs if p.a in keep and p.b in keep]
         return pairs
 
+    def document_context(self, doc_id: str) -> tuple[Document, Cleaned | None, Story | None, list[Pair]] | None:
+        """A document with what the pages and the API show beside it: its cleaning, its story and its
+        related pairs, read in one transaction; None when the id is unknown."""
+        with self.snapshot():
+            d = self.document(doc_id)
+            if d is None:
+                return None
+            return d, self.cleaned([doc_id]).get(doc_id), self.story_of(doc_id), self.pairs_touching([doc_id])
+
     def pair_between(self, a: str, b: str) -> Pair | None:
         """The stored pair of ``a`` and ``b`` in its stored orientation, or None."""
         for x, y in ((a, b), (b, a)):

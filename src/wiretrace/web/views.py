@@ -246,13 +246,10 @@ def pair_page(store: Store, links: Links, a: str, b: str) -> dict[str, Any] | No
 
 
 def document_page(store: Store, links: Links, doc_id: str) -> dict[str, Any] | None:
-    with store.snapshot():
-        doc = store.document(doc_id)
-        if doc is None:
-            return None
-        c = store.cleaned([doc_id]).get(doc_id)
-        st = store.story_of(doc_id)
-        pairs = store.pairs_touching([doc_id])
+    found = store.document_context(doc_id)
+    if found is None:
+        return None
+    doc, c, st, pairs = found
     marks, reasons = [], []
     for seg in c.segments if c else ():
         body = seg.kind == "body"
