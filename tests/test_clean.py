@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wiretrace.clean import BlockIndex, CleanConfig, clean, learn_boilerplate
+from wiretrace.clean import (
+    BlockIndex,
+    CleanConfig,
+    _bridged_blocks,
+    _detached_tail,
+    analyse,
+    clean,
+    learn_boilerplate,
+)
 from wiretrace.model import Document
 
 PAGE = """Harbour cranes fall silent as dockers walk out
@@ -272,3 +281,45 @@ def test_sentences_run_across_the_line_breaks_of_hard_wrapped_text() -> None:
     assert "\n" in sents[0]  # offsets into the raw text: the line breaks are still there
     # scraped text keeps one sentence per line at most
     assert len(sentences("Berth fees rise\nThe board said so")) == 2
+
+
+TAIL_PAGE = """Harbour cranes fall silent as dockers walk out
+
+PORT SALLOW (Meridian Wire) — Dock workers at the country's largest container port stopped work on Tuesday, leaving ships waiting offshore as talks over night-shift pay broke down.
+
+Union leader Ines Corvo said the walkout would last until the port authority restored the allowance it cut last year. "We have asked politely for twelve months," she said.
+
+The port authority said it regretted the action and that contingency teams would keep perishable cargo moving while the two sides met again.
+
+Shipping agents said at least nine vessels had been diverted to smaller ports along the coast, where berths were already scarce.
+
+Share this
+Home
+News
+Sport
+
+Marta Vello has covered the ports and shipping industry for the Meridian Wire since she moved to the coast from the capital.
+"""
+
+
+def test_plain_text_context_repairs() -> None:
+    """Without markup, context decides what the classifier left unsure: a short run of "body" cut off
+    after the article by menu lines (an author's bio the classifier gave p=0.8) is page furniture, and
+    an unnamed line between two body paragraphs that the classifier nearly kept (p=0.45) is body."""
+    an = analyse(_doc(TAIL_PAGE))
+    p = np.array([0.8 if b.text.startswith(("Marta", "Shipping")) else 1.0 if b.n_words > 12 else 0.0 for b in an.blocks])
+    for b, q in zip(an.blocks, p, strict=True):
+        b.rule = b.kind
+        b.kind = b.kind if b.kind else ("body" if q >= 0.525 else "boilerplate")
+    _detached_tail(an.blocks, p)
+    kinds = {b.text[:12]: b.kind for b in an.blocks}
+    assert kinds["Marta Vello "] == "boilerplate", kinds
+    assert kinds["Shipping age"] == "body", kinds  # the main run keeps its own unsure paragraph
+    k = next(i for i, b in enumerate(an.blocks) if b.text.startswith("Union"))
+    an.blocks[k].kind, p[k] = "boilerplate", 0.45
+    _bridged_blocks(an.blocks, p)
+    assert an.blocks[k].kind == "body"
+    p[k] = 0.2
+    an.blocks[k].kind = "boilerplate"
+    _bridged_blocks(an.blocks, p)
+    assert an.blocks[k].kind == "boilerplate"
