@@ -66,7 +66,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repo root, for bench.corpora
+from bench.corpora import DATA, require  # noqa: E402
+
 TRAF_EVAL = DATA / "trafilatura-eval"
 CHAOS = DATA / "msv-ir-research" / "Extraction" / "chaos-all"
 
@@ -109,15 +111,6 @@ class Page:
     with_: tuple[str, ...] = ()  # trafilatura-eval snippets
     without: tuple[str, ...] = ()
     gold: str = ""  # chaos gold text
-
-
-def require(path: Path) -> Path:
-    if not path.exists():
-        sys.exit(
-            f"bench: data not found at {path.resolve()}\n"
-            "The benchmarks read real data from ../shared/data beside the repo; put the shared data folder there."
-        )
-    return path
 
 
 def trafilatura_eval_pages(keys: Iterable[str] | None = None) -> list[Page]:
