@@ -82,6 +82,25 @@ def test_bridging_document_merges_two_stories() -> None:
     assert sorted(index.stories[a].members) == ["a", "b", "c"]
 
 
+def test_leads_the_other_side_never_mentions_keep_two_events_apart() -> None:
+    """One champion, two challengers: the same words and the champion's name, but each report's most
+    mentioned name is a challenger the other report never names."""
+    first = _doc("a", "title fight round knockout kovar kovar brannig brannig brannig", "kovar brannig arena")
+    second = _doc("b", "title fight round knockout kovar kovar ostrel ostrel ostrel", "kovar ostrel arena")
+    index = StoryIndex(IDF)
+    assert index.lead(first) == ("brannig",) and index.lead(second) == ("ostrel",)
+    pa, pb = index.profile([first]), index.profile([second])
+    assert StoryIndex.strangers(pa, pb)
+    assert index.score(pa, pb) == 0.0
+    loose = StoryIndex(IDF, StoryConfig(strangers=False))
+    assert loose.score(loose.profile([first]), loose.profile([second])) >= StoryConfig().join  # the rule decides here
+    assert index.add([first]) != index.add([second])
+    # A report naming both challengers is no stranger to either side; a name mentioned once is no lead.
+    both = _doc("c", "title fight round knockout kovar kovar brannig brannig ostrel", "kovar brannig ostrel arena")
+    assert not StoryIndex.strangers(index.profile([both]), pa)
+    assert index.lead(_doc("d", "title fight brannig", "brannig")) == ()
+
+
 def test_index_scores_only_stories_sharing_a_key() -> None:
     index = StoryIndex({})
     for n in range(300):  # 300 unrelated stories, each with words of its own
@@ -90,6 +109,19 @@ def test_index_scores_only_stories_sharing_a_key() -> None:
     sid = index.add([_doc("y", "w7a w7b w7c", "name7")])
     assert sid == story_id(["x007"])
     assert index.scored - before == 1  # one candidate scored, not 300
+    assert len(index.stories) == 300
+
+
+def test_index_scores_the_stories_sharing_most_keys_only() -> None:
+    """300 look-alike stories share a word with the new document; it is scored against the
+    ``max_candidates`` sharing the most keys with it, and lands in the one it belongs to."""
+    index = StoryIndex({})
+    for n in range(300):
+        index.add([_doc(f"x{n:03d}", f"results w{n}a w{n}b w{n}c", f"name{n}")])
+    before = index.scored
+    sid = index.add([_doc("y", "results w7a w7b w7c", "name7")])
+    assert sid == story_id(["x007"])
+    assert index.scored - before == StoryConfig().max_candidates
     assert len(index.stories) == 300
 
 
@@ -192,6 +224,22 @@ def test_pipeline_any_input_order_same_stories_and_ids(tmp_path: Path) -> None:
     # The two events of each topic stay apart: no story mixes subtopics of topic 1 and 3.
     sub = {r["id"]: r["subtopic"] for r in records}
     assert all(len({sub[d][0] for d in docs}) == 1 for _, docs in runs[0])
+
+
+def test_one_champion_two_fights_are_two_stories(tmp_path: Path) -> None:
+    """ECB+ topics 7 and 28: topic 7's two events are two title defences of one boxer against two
+    challengers, sharing the champion, the belts and the vocabulary. Level 2 keeps every story within
+    one event, and it is the leads rule that keeps topic 7's fights apart."""
+    records = _ecb_records((7, 28))
+    _write(tmp_path / "in.jsonl", records)
+    sub = {r["id"]: r["subtopic"] for r in records}
+
+    def mixed(config: RunConfig) -> set[str]:
+        rep = wiretrace.run([tmp_path / "in.jsonl"], config)
+        return {sub[d] for s in rep.stories if len({sub[d] for d in s.documents}) > 1 for d in s.documents}
+
+    assert mixed(LEXICAL) == set()
+    assert {"7ecb", "7ecbplus"} <= mixed(RunConfig(align=AlignConfig(semantic=False), stories=StoryConfig(strangers=False)))
 
 
 def test_pipeline_second_run_keeps_story_ids(tmp_path: Path) -> None:

@@ -18,11 +18,19 @@ clusterer over the level-1 components instead:
 * a **story index** (inverted: a component's top content words and rarest names -> stories) gives
   the candidates of a new component, so it is scored against the stories it shares a key with,
   never against all of them (``StoryIndex.scored`` counts the stories scored). Keys held by more
-  than ``max_postings`` stories are too common to name a story and are not looked up;
+  than ``max_postings`` stories are too common to name a story and are not looked up, and of the
+  stories sharing keys only the ``max_candidates`` sharing the most are scored, so the work per
+  component stays bounded however many look-alike stories the corpus holds;
 * the score is the geometric mean of the cosines of the component's vectors with each candidate's
   centroid (content words, and names with weight ``names_weight``), plus ``link_bonus`` when the
   relate stage found a ``derivative`` or ``same_story`` pair between them (a pairwise verdict that
   read the texts: sentence embeddings when they ran);
+* **strangers' protagonists**: a document's lead is the name it mentions most (at least twice).
+  When each side has a lead (the lead of at least half its members) that none of the other side's
+  members mentions at all, they are two events of one topic (two fights of one champion, against two
+  challengers; two Oscar hosts), however much vocabulary they share: the score is 0. On ECB+ topics
+  1-35 (two confusable events per topic) this rule moved the stream's B-cubed F1 from 0.872 to 0.883
+  (mean of 5 arrival orders of a level-2 replay);
 * **time-aware**: the score needed is ``join`` within ``window_days`` of the story's span, and
   grows by ``per_day`` for each day further away: documents far apart in time need more evidence;
 * **bridging merges**: when a component qualifies for several stories it joins the best, and each
@@ -48,6 +56,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import repeat
+from operator import mul
 
 import xxhash
 
@@ -73,13 +83,15 @@ class StoryConfig:
     index_terms: int = 10  # top content words per document in the story index
     index_names: int = 32  # rarest names per document in the story index
     max_postings: int = 400  # keys held by more stories than this are not looked up
+    max_candidates: int = 64  # stories scored per component: those sharing the most index keys (and linked ones)
+    strangers: bool = True  # two sides whose leads the other side never mentions score 0 (see the module)
 
     def __post_init__(self) -> None:
         for name in ("join", "merge", "names_weight", "link_bonus", "per_day"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ConfigError("stories", name, v, "a number in [0, 1]")
-        for name in ("window_days", "index_terms", "index_names", "max_postings"):
+        for name in ("window_days", "index_terms", "index_names", "max_postings", "max_candidates"):
             if getattr(self, name) < 0:
                 raise ConfigError("stories", name, getattr(self, name), "a whole number >= 0")
 
@@ -179,17 +191,26 @@ class _Profile:
     names: dict[str, float] = field(default_factory=dict)
     first: int | None = None
     last: int | None = None
+    n: int = 0  # documents
+    mentions: dict[str, int] = field(default_factory=dict)  # name -> documents that mention it
+    leads: dict[str, int] = field(default_factory=dict)  # name -> documents whose lead it is
     _norms: tuple[float, float] | None = None
+    _sorted: tuple[tuple[list[str], list[float]], tuple[list[str], list[float]]] | None = None
 
     def add(self, other: _Profile) -> None:
         for src, dst in ((other.topic, self.topic), (other.names, self.names)):
             for k, v in src.items():
                 dst[k] = dst.get(k, 0.0) + v
+        for isrc, idst in ((other.mentions, self.mentions), (other.leads, self.leads)):
+            for k, c in isrc.items():
+                idst[k] = idst.get(k, 0) + c
+        self.n += other.n
         if other.first is not None:
             self.first = other.first if self.first is None else min(self.first, other.first)
         if other.last is not None:
             self.last = other.last if self.last is None else max(self.last, other.last)
         self._norms = None
+        self._sorted = None
 
     def norms(self) -> tuple[float, float]:
         if self._norms is None:
@@ -197,6 +218,14 @@ class _Profile:
                 math.sqrt(sum(v * v for v in self.topic.values())), math.sqrt(sum(v * v for v in self.names.values()))
             )
         return self._norms
+
+    def sorted_items(self) -> tuple[tuple[list[str], list[float]], tuple[list[str], list[float]]]:
+        """(keys, values) of the content words and of the names, in key order (a fixed summation
+        order: the same floats on every engine), kept until the profile changes."""
+        if self._sorted is None:
+            t, n = sorted(self.topic.items()), sorted(self.names.items())
+            self._sorted = ([k for k, _ in t], [v for _, v in t]), ([k for k, _ in n], [v for _, v in n])
+        return self._sorted
 
 
 @dataclass(slots=True)
@@ -231,8 +260,22 @@ class StoryIndex:
             topic = _unit({k: (1.0 + math.log(c)) * self._w(k) for k, c in sorted(d.topic.items()) if c > 0})
             names = _unit({k: self._w(k) for k in sorted(d.names)})
             day = _day(d.published)
-            p.add(_Profile(topic, names, day, day))
+            p.add(_Profile(topic, names, day, day, 1, dict.fromkeys(d.names, 1), dict.fromkeys(self.lead(d), 1)))
         return p
+
+    def lead(self, d: DocSummary) -> tuple[str, ...]:
+        """The name ``d`` mentions most, if at least twice (ties: the rarer name, then the name)."""
+        best = min(((-d.topic.get(k, 0), -self._w(k), k) for k in d.names), default=None)
+        return (best[2],) if best is not None and -best[0] >= 2 else ()
+
+    @staticmethod
+    def strangers(a: _Profile, b: _Profile) -> bool:
+        """Each side has a lead (of at least half its documents) that no document of the other mentions."""
+
+        def alien(x: _Profile, y: _Profile) -> bool:
+            return any(2 * c >= x.n and k not in y.mentions for k, c in x.leads.items())
+
+        return alien(a, b) and alien(b, a)
 
     def keys_of(self, d: DocSummary) -> set[str]:
         c = self.config
@@ -245,14 +288,16 @@ class StoryIndex:
         ``names_weight``): one event shares both its vocabulary and its people and places, where a
         topic shares only one of them. Without names on a side, the content-word cosine alone."""
         (ta, na), (tb, nb) = a.norms(), b.norms()
-        if not ta or not tb:
+        if not ta or not tb or self.config.strangers and self.strangers(a, b):
             return 0.0
-        small, big = (a.topic, b.topic) if len(a.topic) <= len(b.topic) else (b.topic, a.topic)
-        t = sum(v * big.get(k, 0.0) for k, v in sorted(small.items())) / (ta * tb)
+        small, big = (a, b) if len(a.topic) <= len(b.topic) else (b, a)
+        keys, vals = small.sorted_items()[0]
+        t = sum(map(mul, vals, map(big.topic.get, keys, repeat(0.0)))) / (ta * tb)
         if not na or not nb:
             return round(t, 6)
-        small, big = (a.names, b.names) if len(a.names) <= len(b.names) else (b.names, a.names)
-        n = sum(v * big.get(k, 0.0) for k, v in sorted(small.items())) / (na * nb)
+        small, big = (a, b) if len(a.names) <= len(b.names) else (b, a)
+        keys, vals = small.sorted_items()[1]
+        n = sum(map(mul, vals, map(big.names.get, keys, repeat(0.0)))) / (na * nb)
         if t <= 0.0 or n <= 0.0:
             return 0.0
         w = self.config.names_weight
@@ -313,13 +358,26 @@ class StoryIndex:
             self._start(sorted(docs, key=lambda d: d.key), self.profile(docs), sid)
 
     def candidates(self, docs: Sequence[DocSummary], linked: Iterable[str]) -> list[str]:
-        """Stories sharing an index key with ``docs`` or linked to them by a derivative or same_story pair."""
-        out: set[str] = set()
-        for d in docs:
-            for k in self.keys_of(d):
-                ids = self.postings.get(k)
-                if ids and len(ids) <= self.config.max_postings:
-                    out |= ids
+        """The stories linked to ``docs`` by a derivative or same_story pair, and of the stories sharing
+        an index key with them the ``max_candidates`` sharing the most keys (ties: the earlier story).
+
+        Only these are scored: in a corpus of many look-alike reports (Reuters' thousands of quarterly
+        results share their top words) a component shares a key with thousands of stories, and a story
+        that shares one key of forty cannot reach ``join``.
+        """
+        shared: dict[str, int] = defaultdict(int)
+        keys = set().union(*(self.keys_of(d) for d in docs)) if docs else set()
+        for k in sorted(keys):
+            ids = self.postings.get(k)
+            if ids and len(ids) <= self.config.max_postings:
+                for sid in ids:
+                    shared[sid] += 1
+        cap = self.config.max_candidates
+        if len(shared) > cap:
+            best = sorted(shared, key=lambda sid: (-shared[sid], self.stories[sid].key))[:cap]
+        else:
+            best = list(shared)
+        out = set(best)
         out.update(self.story_of[x] for x in linked if x in self.story_of)
         return sorted(out)
 
