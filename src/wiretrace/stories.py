@@ -52,12 +52,12 @@ inputs, so both engines give the same stories.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import repeat
-from operator import mul
+from operator import itemgetter, mul
 
 import xxhash
 
@@ -196,6 +196,7 @@ class _Profile:
     leads: dict[str, int] = field(default_factory=dict)  # name -> documents whose lead it is
     _norms: tuple[float, float] | None = None
     _sorted: tuple[tuple[list[str], list[float]], tuple[list[str], list[float]]] | None = None
+    _main: tuple[str, ...] | None = None
 
     def add(self, other: _Profile) -> None:
         for src, dst in ((other.topic, self.topic), (other.names, self.names)):
@@ -211,6 +212,7 @@ class _Profile:
             self.last = other.last if self.last is None else max(self.last, other.last)
         self._norms = None
         self._sorted = None
+        self._main = None
 
     def norms(self) -> tuple[float, float]:
         if self._norms is None:
@@ -218,6 +220,12 @@ class _Profile:
                 math.sqrt(sum(v * v for v in self.topic.values())), math.sqrt(sum(v * v for v in self.names.values()))
             )
         return self._norms
+
+    def main_leads(self) -> tuple[str, ...]:
+        """The leads of at least half the documents, kept until the profile changes."""
+        if self._main is None:
+            self._main = tuple(sorted(k for k, c in self.leads.items() if 2 * c >= self.n))
+        return self._main
 
     def sorted_items(self) -> tuple[tuple[list[str], list[float]], tuple[list[str], list[float]]]:
         """(keys, values) of the content words and of the names, in key order (a fixed summation
@@ -273,7 +281,7 @@ class StoryIndex:
         """Each side has a lead (of at least half its documents) that no document of the other mentions."""
 
         def alien(x: _Profile, y: _Profile) -> bool:
-            return any(2 * c >= x.n and k not in y.mentions for k, c in x.leads.items())
+            return any(k not in y.mentions for k in x.main_leads())
 
         return alien(a, b) and alien(b, a)
 
@@ -290,15 +298,19 @@ class StoryIndex:
         (ta, na), (tb, nb) = a.norms(), b.norms()
         if not ta or not tb or self.config.strangers and self.strangers(a, b):
             return 0.0
+        n = 0.0
+        if na and nb:  # the names first: a few dozen each, and no shared name means 0 whatever the words
+            small, big = (a, b) if len(a.names) <= len(b.names) else (b, a)
+            keys, vals = small.sorted_items()[1]
+            n = sum(map(mul, vals, map(big.names.get, keys, repeat(0.0)))) / (na * nb)
+            if n <= 0.0:
+                return 0.0
         small, big = (a, b) if len(a.topic) <= len(b.topic) else (b, a)
         keys, vals = small.sorted_items()[0]
         t = sum(map(mul, vals, map(big.topic.get, keys, repeat(0.0)))) / (ta * tb)
         if not na or not nb:
             return round(t, 6)
-        small, big = (a, b) if len(a.names) <= len(b.names) else (b, a)
-        keys, vals = small.sorted_items()[1]
-        n = sum(map(mul, vals, map(big.names.get, keys, repeat(0.0)))) / (na * nb)
-        if t <= 0.0 or n <= 0.0:
+        if t <= 0.0:
             return 0.0
         w = self.config.names_weight
         return round(t ** (1.0 - w) * n**w, 6)
@@ -359,25 +371,25 @@ class StoryIndex:
 
     def candidates(self, docs: Sequence[DocSummary], linked: Iterable[str]) -> list[str]:
         """The stories linked to ``docs`` by a derivative or same_story pair, and of the stories sharing
-        an index key with them the ``max_candidates`` sharing the most keys (ties: the earlier story).
+        an index key with them the ``max_candidates`` sharing the most keys (ties: the smaller id).
 
         Only these are scored: in a corpus of many look-alike reports (Reuters' thousands of quarterly
         results share their top words) a component shares a key with thousands of stories, and a story
         that shares one key of forty cannot reach ``join``.
         """
-        shared: dict[str, int] = defaultdict(int)
+        shared: Counter[str] = Counter()
         keys = set().union(*(self.keys_of(d) for d in docs)) if docs else set()
         for k in sorted(keys):
             ids = self.postings.get(k)
             if ids and len(ids) <= self.config.max_postings:
-                for sid in ids:
-                    shared[sid] += 1
+                shared.update(ids)
         cap = self.config.max_candidates
         if len(shared) > cap:
-            best = sorted(shared, key=lambda sid: (-shared[sid], self.stories[sid].key))[:cap]
+            ranked = sorted(shared.items())  # by id, then (a stable sort) by keys shared, most first
+            ranked.sort(key=itemgetter(1), reverse=True)
+            out = {sid for sid, _ in ranked[:cap]}
         else:
-            best = list(shared)
-        out = set(best)
+            out = set(shared)
         out.update(self.story_of[x] for x in linked if x in self.story_of)
         return sorted(out)
 
