@@ -489,7 +489,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--hidden", type=int, default=16)
     ap.add_argument("--epochs", type=int, default=400)
     ap.add_argument("--modes", default="html,text", help="modes to train; the others keep their weights (same lexicon)")
-    ap.add_argument("--trees", type=int, default=200, help="boosted trees blended into stage 2 (0: none)")
+    ap.add_argument("--trees", type=int, default=0,
+                    help="boosted trees blended into stage 2 (0: none; 200 overfit the training pages, see bench/README)")
     ap.add_argument("--tree-depth", type=int, default=4)
     ap.add_argument("--tree-modes", default="text", help="modes whose stage 2 gets the trees")
     ap.add_argument("--blend", type=float, default=0.5, help="the trees' share of p(body)")

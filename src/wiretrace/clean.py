@@ -11,8 +11,8 @@ whose line breaks are the wire's, not the writer's) and decides each in three st
 2. A trained classifier (``clean_features``: two stacked logistic regressions over the block's shape,
    multilingual wording cues, a learned word lexicon, its neighbours, the markup extractor's hints
    for HTML, and the page's core; in plain text the second stage also sees where the block stands
-   against the page's body region and the runs of like-shaped lines it is in, and is blended with
-   boosted trees over the same features) gives every block p(body). The rules that are right ~98% of the
+   against the page's body region and the runs of like-shaped lines it is in) gives every block
+   p(body). The rules that are right ~98% of the
    time on labelled pages decide alone (``HARD_KINDS``); for the rest the classifier's verdict
    stands, and a noise block keeps the kind the rules named (``boilerplate`` when none did).
 3. Context repairs: a teaser list headed after the body is noise, a short off-topic run inside an
@@ -312,9 +312,9 @@ MIN_BODY_WORDS = 3  # a block this long that no wording rule named stays when no
 @dataclass(frozen=True, slots=True)
 class Model:
     """Two stacked logistic regressions: stage 1 reads a block and its neighbours, stage 2 adds the
-    stage-1 verdicts of the neighbourhood and of the page's core (in plain text, blended with boosted
-    trees: without markup hints, interactions such as "a short line after the body's run" carry
-    more; measured by bench/clean_eval.py)."""
+    stage-1 verdicts of the neighbourhood and of the page's core. Stage 2 can be blended with boosted
+    trees (``bench/clean_train.py --trees N``); the shipped weights have none: trees fitted the
+    training pages and lost on held-out ones (bench/README.md, cleaning)."""
 
     stage1: Linear
     stage2: Linear
