@@ -12,10 +12,16 @@ here beyond their keys. Labels per block:
 
 The two data sets get equal total weight; a chaos block weighs by its words (the metric counts
 words). Two stacked logistic regressions per mode ("html": with markup hints, "text": the visible
-text only); stage 2 is trained on out-of-fold stage-1 probabilities. The threshold maximises the
-mean of the two data sets' F1 on the training pages.
+text only); stage 2 is trained on out-of-fold stage-1 probabilities. In ``--tree-modes`` (plain
+text) stage 2's p(body) is blended (``--blend``) with gradient-boosted trees over the same features
+(scikit-learn here, exported as node arrays that ``clean_features.Trees`` evaluates with numpy).
+The threshold maximises the mean of the two data sets' F1 on the training pages (with trees, on
+out-of-fold stage-2 probabilities: trees fit their own rows too closely).
 
-    .venv/bin/python bench/clean_train.py --cache /tmp/wiretrace-clean-cache
+``--modes text`` retrains plain-text mode only: HTML mode keeps its weights, and the lexicon stays the
+one the weights file has (its features read it); out-of-fold lexicons still feed the training rows.
+
+    .venv/bin/python bench/clean_train.py --cache /tmp/wiretrace-clean-cache [--modes text]
 """
 
 from __future__ import annotations
@@ -42,13 +48,14 @@ from wiretrace.clean import HARD_KINDS, analyse  # noqa: E402
 from wiretrace.clean_features import (  # noqa: E402
     LEXICON,
     STAGE1,
-    STAGE2,
     BlockInfo,
     Linear,
     PageFeatures,
+    Trees,
     lexicon_features,
     lexicon_words,
     stage2_features,
+    stage2_names,
 )  # noqa: E402
 from wiretrace.model import Document  # noqa: E402
 
@@ -238,6 +245,36 @@ def fit_any(x: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str], k
 HIDDEN, EPOCHS = 16, 400
 
 
+def fit_trees(x: np.ndarray, y: np.ndarray, w: np.ndarray, names: Sequence[str], n: int, depth: int = 4) -> Trees:
+    """Gradient-boosted trees (scikit-learn, here only), exported as the flat node arrays ``Trees``
+    evaluates with numpy at run time."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    gb = GradientBoostingClassifier(n_estimators=n, max_depth=depth, learning_rate=0.05, subsample=0.8, random_state=0)
+    gb.fit(x, y, sample_weight=w)
+    roots, feature, threshold, left, right, value = [], [], [], [], [], []
+    for est in gb.estimators_[:, 0]:
+        t = est.tree_
+        off = len(feature)
+        roots.append(off)
+        leaf = t.children_left < 0
+        ids = np.arange(t.node_count)
+        feature += np.where(leaf, -1, t.feature).tolist()
+        threshold += np.where(leaf, 0.0, t.threshold).tolist()
+        left += (np.where(leaf, ids, t.children_left) + off).tolist()
+        right += (np.where(leaf, ids, t.children_right) + off).tolist()
+        value += t.value[:, 0, 0].tolist()
+    init = float(gb._raw_predict_init(x[:1]).ravel()[0])
+    trees = Trees(
+        tuple(names), init, 0.05, np.array(roots), np.array(feature), np.array(threshold), np.array(left),
+        np.array(right), np.array(value), depth,
+    )  # fmt: skip
+    check = x[: min(len(x), 2000)]
+    if not np.allclose(trees.logits(check), gb.decision_function(check), atol=1e-6):
+        raise SystemExit("exported trees disagree with scikit-learn's")
+    return trees
+
+
 def _rows(docs: Sequence[DocData], x: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     xs, ys, ws = [], [], []
     for d, xd in zip(docs, x, strict=True):
@@ -261,7 +298,7 @@ def _balance(docs: Sequence[DocData]) -> None:
 
 
 def train_mode(
-    docs: list[DocData], folds: int = FOLDS, l2: float = 1.0, kind: str = "lr"
+    docs: list[DocData], mode: str, folds: int = FOLDS, l2: float = 1.0, kind: str = "lr"
 ) -> tuple[Linear, Linear, list[np.ndarray]]:
     """Stage 1 on all training docs; stage 2 on out-of-fold stage-1 probabilities."""
     fold_of = [fold(d, folds) for d in docs]
@@ -273,9 +310,25 @@ def train_mode(
             if f == k:
                 p1_oof[i] = m.predict(d.features.x1)
     stage1 = fit_any(*_rows(docs, [d.features.x1 for d in docs]), STAGE1, kind, l2)
-    x2 = [np.hstack([d.features.x1, stage2_features(d.infos, d.features, p)]) for d, p in zip(docs, p1_oof, strict=True)]
-    stage2 = fit_any(*_rows(docs, x2), STAGE1 + STAGE2, kind, l2)
+    x2 = [np.hstack([d.features.x1, stage2_features(d.infos, d.features, p, mode)]) for d, p in zip(docs, p1_oof, strict=True)]
+    stage2 = fit_any(*_rows(docs, x2), STAGE1 + stage2_names(mode), kind, l2)
     return stage1, stage2, x2
+
+
+def oof_stage2(docs: Sequence[DocData], x2: Sequence[np.ndarray], names: Sequence[str], args: argparse.Namespace, blend: float) -> list[np.ndarray]:
+    """Stage-2 p(body) of each training page from a stage 2 (regression and trees) fitted without the
+    page's fold, to pick the threshold on."""
+    fold_of = [fold(d) for d in docs]
+    out = [np.zeros(len(d.infos)) for d in docs]
+    for k in range(FOLDS):
+        keep = [i for i, f in enumerate(fold_of) if f != k]
+        rows = _rows([docs[i] for i in keep], [x2[i] for i in keep])
+        lin = fit_any(*rows, names, args.model, args.l2)
+        trees = fit_trees(*rows, names, args.trees, args.tree_depth)
+        for i, f in enumerate(fold_of):
+            if f == k:
+                out[i] = (1 - blend) * lin.predict(x2[i]) + blend * trees.predict(x2[i])
+    return out
 
 
 def fold(d: DocData, folds: int = FOLDS) -> int:
@@ -317,11 +370,12 @@ def build_lexicon(docs: Sequence[DocData], min_pages: int = 3, size: int = 4000,
     return {t: round(lo, 3) for _, t, lo in scored[:size]}
 
 
-def fill_lexicon(data: dict[str, dict[str, list[DocData]]]) -> dict[str, float]:
+def fill_lexicon(data: dict[str, dict[str, list[DocData]]], keep: dict[str, float] | None = None) -> dict[str, float]:
     """Lexicon features of every document: out of fold for training pages (a page never sees a
-    lexicon built with its own blocks), from all training pages for test pages."""
+    lexicon built with its own blocks), from all training pages for test pages. ``keep``: the
+    lexicon the weights file has, for test pages and the output (the modes not retrained read it)."""
     train = data["html"]["train"]
-    full = build_lexicon(train)
+    full = build_lexicon(train) if keep is None else keep
     per_fold = {k: build_lexicon([d for d in train if fold(d) != k]) for k in range(FOLDS)}
     for mode in data:
         for split, docs in data[mode].items():
@@ -331,11 +385,15 @@ def fill_lexicon(data: dict[str, dict[str, list[DocData]]]) -> dict[str, float]:
     return full
 
 
-def predict_docs(docs: Sequence[DocData], stage1: Linear, stage2: Linear) -> list[np.ndarray]:
+def predict_docs(
+    docs: Sequence[DocData], stage1: Linear, stage2: Linear, mode: str, trees: Trees | None = None, blend: float = 0.0
+) -> list[np.ndarray]:
     out = []
     for d in docs:
         p1 = stage1.predict(d.features.x1)
-        out.append(stage2.predict(np.hstack([d.features.x1, stage2_features(d.infos, d.features, p1)])))
+        x2 = np.hstack([d.features.x1, stage2_features(d.infos, d.features, p1, mode)])
+        p2 = stage2.predict(x2)
+        out.append(p2 if trees is None else (1 - blend) * p2 + blend * trees.predict(x2))
     return out
 
 
@@ -430,7 +488,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--model", choices=("lr", "mlp"), default="lr")
     ap.add_argument("--hidden", type=int, default=16)
     ap.add_argument("--epochs", type=int, default=400)
-    ap.add_argument("--modes", default="html,text")
+    ap.add_argument("--modes", default="html,text", help="modes to train; the others keep their weights (same lexicon)")
+    ap.add_argument("--trees", type=int, default=0,
+                    help="boosted trees blended into stage 2 (0: none; 200 overfit the training pages, see bench/README)")
+    ap.add_argument("--tree-depth", type=int, default=4)
+    ap.add_argument("--tree-modes", default="text", help="modes whose stage 2 gets the trees")
+    ap.add_argument("--blend", type=float, default=0.5, help="the trees' share of p(body)")
     ap.add_argument("--dry-run", action="store_true", help="train and report, do not write the weights")
     args = ap.parse_args(argv)
     HIDDEN, EPOCHS = args.hidden, args.epochs
@@ -443,23 +506,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     t0 = time.perf_counter()
     data, texts = load_data(pages, gate, args)
-    lexicon = fill_lexicon(data)
+    lexicon = fill_lexicon(data, keep=_kept_lexicon(args.modes.split(",")))
     print(f"data ready in {time.perf_counter() - t0:.0f} s; lexicon of {len(lexicon)} words")
     models: dict[str, Any] = {}
     report: dict[str, Any] = {}
     for mode in args.modes.split(","):
         train, test = data[mode]["train"], data[mode]["test"]
         _balance(train)
-        stage1, stage2, _ = train_mode(train, l2=args.l2, kind=args.model)
-        ptrain = predict_docs(train, stage1, stage2)
+        stage1, stage2, x2 = train_mode(train, mode, l2=args.l2, kind=args.model)
+        trees = fit_trees(*_rows(train, x2), stage2.names, args.trees, args.tree_depth) if args.trees and mode in args.tree_modes else None
+        blend = args.blend if trees is not None else 0.0
+        if trees is None:
+            ptrain = predict_docs(train, stage1, stage2, mode)
+        else:  # trees fit their own training rows too closely to pick the threshold on
+            ptrain = oof_stage2(train, x2, stage2.names, args, blend)
         t, rt, sc_train = best_threshold(train, ptrain, texts)
-        sc_test = page_scores(test, predict_docs(test, stage1, stage2), texts, t, rt)
+        sc_test = page_scores(test, predict_docs(test, stage1, stage2, mode, trees, blend), texts, t, rt)
         n_rows = {ds: int(sum(((d.y >= 0) & ~d.hard).sum() for d in train if d.dataset == ds)) for ds in ce.DATASETS}
         print(f"[{mode}] threshold {t:.3f} / {rt:.2f}  train {fmt(sc_train)}  test {fmt(sc_test)}  labelled blocks {n_rows}")
         models[mode] = {"stage1": stage1.to_dict(), "stage2": stage2.to_dict(), "threshold": round(t, 4), "rule_threshold": round(rt, 4)}
+        if trees is not None:
+            models[mode] |= {"stage2_trees": trees.to_dict(), "blend": blend}
         report[mode] = {"threshold": t, "rule_threshold": rt, "train": sc_train, "test": sc_test, "labelled_blocks": n_rows,
-                        "train_pages": len(train), "test_pages": len(test), "model": args.model}
+                        "train_pages": len(train), "test_pages": len(test), "model": args.model,
+                        "trees": len(trees.roots) if trees is not None else 0, "blend": blend}
     if not args.dry_run:
+        models, report = keep_other_modes(models, report, lexicon)
         write_weights(models, report, lexicon)
         print(f"wrote {OUT}")
     return 0
@@ -467,6 +539,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def fmt(sc: dict[str, float]) -> str:
     return " ".join(f"{k}={v:.3f}" for k, v in sc.items())
+
+
+def _kept_lexicon(modes: Sequence[str]) -> dict[str, float] | None:
+    """The weights file's lexicon when some of its modes are not retrained (their features read it)."""
+    from wiretrace import clean_weights
+
+    if all(m in modes for m in clean_weights.MODELS):
+        return None
+    return dict(clean_weights.LEXICON)
+
+
+def keep_other_modes(
+    models: dict[str, Any], report: dict[str, Any], lexicon: dict[str, float]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The modes not trained in this run keep the weights they have: their features read the lexicon,
+    so it must come out as it was (it does while the labels and the blocks do not change)."""
+    from wiretrace import clean_weights
+
+    kept = [m for m in clean_weights.MODELS if m not in models]
+    if kept and lexicon != clean_weights.LEXICON:
+        raise SystemExit("the lexicon changed: retrain all modes, not only " + ", ".join(models))
+    return (
+        {**{m: clean_weights.MODELS[m] for m in kept}, **models},
+        {**{m: clean_weights.TRAINING[m] for m in kept if m in clean_weights.TRAINING}, **report},
+    )
 
 
 def write_weights(models: dict[str, Any], report: dict[str, Any], lexicon: dict[str, float]) -> None:

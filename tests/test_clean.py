@@ -184,12 +184,62 @@ def test_words_of_chinese_or_japanese_blocks_are_counted_by_characters() -> None
 
 def test_weights_match_the_features() -> None:
     from wiretrace.clean import load_model
-    from wiretrace.clean_features import STAGE1, STAGE2
+    from wiretrace.clean_features import STAGE1, STAGE2, STAGE2_TEXT, stage2_names
 
+    assert stage2_names("html") == STAGE2 and stage2_names("text") == STAGE2 + STAGE2_TEXT
     for mode in ("html", "text"):
         m = load_model(mode)
-        assert m.stage1.names == STAGE1 and m.stage2.names == STAGE1 + STAGE2
+        assert m.stage1.names == STAGE1 and m.stage2.names == STAGE1 + stage2_names(mode)
+        assert m.trees is None or m.trees.names == m.stage2.names
+        assert 0.0 <= m.blend <= 1.0
         assert 0.0 < m.threshold <= m.rule_threshold <= 1.01
+
+
+def test_trees_route_rows_by_their_thresholds() -> None:
+    """Two hand-built trees: a stump on feature 0, and a depth-2 tree on features 1 then 0."""
+    from wiretrace.clean_features import Trees
+
+    # tree 1: nodes 0 (x0 <= 0.5), 1 leaf -1, 2 leaf +1; tree 2: nodes 3 (x1 <= 2), 4 (x0 <= 0), 5 leaf 3,
+    # 6 leaf 0.5, 7 leaf -2 (a leaf points to itself)
+    trees = Trees(
+        ("a", "b"), init=0.25, rate=0.5, roots=np.array([0, 3]), feature=np.array([0, -1, -1, 1, 0, -1, -1, -1]),
+        threshold=np.array([0.5, 0, 0, 2.0, 0.0, 0, 0, 0]), left=np.array([1, 1, 2, 4, 5, 5, 6, 7]),
+        right=np.array([2, 1, 2, 7, 6, 5, 6, 7]), value=np.array([0, -1.0, 1.0, 0, 0, 3.0, 0.5, -2.0]), depth=2,
+    )  # fmt: skip
+    x = np.array([[0.0, 1.0], [1.0, 1.0], [1.0, 5.0], [0.5, 2.0]])
+    expected = 0.25 + 0.5 * np.array([-1 + 3.0, 1 + 0.5, 1 - 2.0, -1 + 0.5])
+    assert np.allclose(trees.logits(x), expected)
+    assert np.allclose(trees.predict(x), 1 / (1 + np.exp(-expected)))
+    assert Trees.from_dict(trees.to_dict()).logits(x).tolist() == trees.logits(x).tolist()
+
+
+def test_plain_text_context_features() -> None:
+    """Text mode's stage 2 sees where a block stands against the body region and the runs of
+    like-shaped lines it belongs to; HTML mode's stage 2 is unchanged."""
+    from wiretrace.clean_features import STAGE2, STAGE2_TEXT, BlockInfo, stage1_features, stage2_features
+
+    lines = [
+        "Home", "Recipes",
+        "The soup needs little more than good stock and patience, and it keeps for days in the fridge.",
+        "200 g lentils", "1 onion", "2 carrots",
+        "Simmer the lentils in the stock for twenty minutes, then add the vegetables and season well.",
+        "Prep time: 10 min", "Cook time: 40 min",
+        "Share",
+    ]  # fmt: skip
+    blocks = [BlockInfo(t, len(t.split()), "", False) for t in lines]
+    page = stage1_features(blocks, has_hints=False)
+    p1 = np.array([0.0, 0.0, 1.0, 0.4, 0.4, 0.4, 1.0, 0.3, 0.3, 0.0])
+    assert stage2_features(blocks, page, p1, "html").shape == (10, len(STAGE2))
+    x = stage2_features(blocks, page, p1, "text")
+    assert x.shape == (10, len(STAGE2) + len(STAGE2_TEXT))
+    col = {n: x[:, len(STAGE2) + i] for i, n in enumerate(STAGE2_TEXT)}
+    assert col["before_region"].tolist() == [1, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert col["after_region"].tolist() == [0] * 7 + [1, 1, 1]
+    assert col["qty"].tolist() == [0, 0, 0, 1, 1, 1, 0, 1, 1, 0]
+    assert col["kv"].tolist() == [0] * 7 + [1, 1, 0]
+    assert np.allclose(np.expm1(col["qty_run"]), [0, 0, 0, 3, 3, 3, 0, 2, 2, 0])
+    assert col["words_before"][0] == 0.0 and 0.0 < col["words_before"][-1] < 1.0
+    assert col["rel_len"][2] > 0 > col["rel_len"][0]  # a paragraph is longer than the body's median block
 
 
 # --- hard-wrapped text, copies, plain prose ------------------------------------------------------

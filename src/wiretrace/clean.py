@@ -10,7 +10,9 @@ whose line breaks are the wire's, not the writer's) and decides each in three st
    blocks the corpus showed to be boilerplate (``learn_boilerplate``).
 2. A trained classifier (``clean_features``: two stacked logistic regressions over the block's shape,
    multilingual wording cues, a learned word lexicon, its neighbours, the markup extractor's hints
-   for HTML, and the page's core) gives every block p(body). The rules that are right ~98% of the
+   for HTML, and the page's core; in plain text the second stage also sees where the block stands
+   against the page's body region and the runs of like-shaped lines it is in) gives every block
+   p(body). The rules that are right ~98% of the
    time on labelled pages decide alone (``HARD_KINDS``); for the rest the classifier's verdict
    stands, and a noise block keeps the kind the rules named (``boilerplate`` when none did).
 3. Context repairs: a teaser list headed after the body is noise, a short off-topic run inside an
@@ -37,12 +39,13 @@ import xxhash
 
 from .clean_features import (
     STAGE1,
-    STAGE2,
     BlockInfo,
     Linear,
     PageFeatures,
+    Trees,
     stage1_features,
     stage2_features,
+    stage2_names,
 )
 from .errors import ConfigError
 from .model import Cleaned, Document, Segment
@@ -309,12 +312,23 @@ MIN_BODY_WORDS = 3  # a block this long that no wording rule named stays when no
 @dataclass(frozen=True, slots=True)
 class Model:
     """Two stacked logistic regressions: stage 1 reads a block and its neighbours, stage 2 adds the
-    stage-1 verdicts of the neighbourhood and of the page's core."""
+    stage-1 verdicts of the neighbourhood and of the page's core. Stage 2 can be blended with boosted
+    trees (``bench/clean_train.py --trees N``); the shipped weights have none: trees fitted the
+    training pages and lost on held-out ones (bench/README.md, cleaning)."""
 
     stage1: Linear
     stage2: Linear
     threshold: float  # p(body) a block needs to be body
     rule_threshold: float  # ... when a wording rule named it noise (a byline, a teaser list...)
+    trees: Trees | None = None  # boosted trees over the stage-2 features (plain text) ...
+    blend: float = 0.0  # ... and their share of p(body)
+
+    def stage2_p(self, x2: np.ndarray) -> np.ndarray:
+        """p(body) from the stage-2 features: the logistic regression, blended with the trees."""
+        p2 = self.stage2.predict(x2)
+        if self.trees is None:
+            return p2
+        return np.asarray((1.0 - self.blend) * p2 + self.blend * self.trees.predict(x2))
 
 
 @cache
@@ -326,13 +340,16 @@ def load_model(mode: str) -> Model:
         raise ConfigError("clean", "mode", mode, f"one of {sorted(MODELS)} (the modes clean_weights.py has weights for)")
     m = MODELS[mode]
     stage1, stage2 = Linear.from_dict(m["stage1"]), Linear.from_dict(m["stage2"])
-    if stage1.names != STAGE1 or stage2.names != STAGE1 + STAGE2:
+    if stage1.names != STAGE1 or stage2.names != STAGE1 + stage2_names(mode):
         raise ConfigError(
             "clean", "clean_weights.py", f"weights for other features ({mode})",
             "weights trained on clean_features.STAGE1/STAGE2 as they are now: run bench/clean_train.py",
         )
     threshold = float(m["threshold"])
-    return Model(stage1, stage2, threshold, float(m.get("rule_threshold", threshold)))
+    trees = Trees.from_dict(m["stage2_trees"]) if m.get("stage2_trees") else None
+    if trees is not None and trees.names != stage2.names:
+        raise ConfigError("clean", "clean_weights.py", f"trees for other features ({mode})", "run bench/clean_train.py")
+    return Model(stage1, stage2, threshold, float(m.get("rule_threshold", threshold)), trees, float(m.get("blend", 0.0)))
 
 
 @cache
@@ -495,9 +512,9 @@ def _verdicts(an: Analysis) -> np.ndarray:
         b.rule = b.kind
     x1 = an.features.x1
     p1 = model.stage1.predict(x1)
-    x2 = np.hstack([x1, stage2_features(infos, an.features, p1)])
-    p2 = model.stage2.predict(x2)
-    contrib = model.stage2.contributions(x2)
+    x2 = np.hstack([x1, stage2_features(infos, an.features, p1, an.mode)])
+    p2 = model.stage2_p(x2)
+    contrib = model.stage2.contributions(x2)  # the logistic regression's, in words (the trees have none)
     for i, b in enumerate(an.blocks):
         if b.kind in HARD_KINDS:
             b.kind = "boilerplate" if b.kind == "corpus_boilerplate" else b.kind

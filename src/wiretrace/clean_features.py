@@ -180,6 +180,18 @@ LEXICON = ("lex_mean", "lex_max", "lex_min", "lex_w3")
 STAGE1 = LOCAL + tuple(f"k_{k}" for k in RULE_KINDS) + PAGE + HINTS + LEXICON
 STAGE2 = ("p1", "p1_prev", "p1_next", "p1_w2", "p1_w5", "p1_max_before", "p1_max_after", "in_region",
           "region_dist", "body_share", "coh2")  # fmt: skip
+# Plain text only (no markup hints to say where the article runs): where the block stands against the
+# page's best body region, how it compares with the body's blocks, and the runs of like-shaped lines
+# (an ingredient list, a spec table, a menu) it belongs to.
+STAGE2_TEXT = (
+    "before_region", "after_region", "region_words_dist", "region_share", "rel_len", "words_before",
+    "kv", "kv_run", "qty", "qty_run", "capline", "capline_run",
+)  # fmt: skip
+
+
+def stage2_names(mode: str) -> tuple[str, ...]:
+    """The stage-2 features of ``mode`` ("html" or "text"), after ``STAGE1``."""
+    return STAGE2 + STAGE2_TEXT if mode == "text" else STAGE2
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,11 +481,12 @@ def best_region(score: np.ndarray) -> tuple[int, int]:
     return best_lo, best_hi
 
 
-def stage2_features(blocks: Sequence[BlockInfo], page: PageFeatures, p1: np.ndarray) -> np.ndarray:
-    """The ``STAGE2`` features: the stage-1 verdicts of the neighbourhood and of the page's core."""
+def stage2_features(blocks: Sequence[BlockInfo], page: PageFeatures, p1: np.ndarray, mode: str = "html") -> np.ndarray:
+    """The ``stage2_names(mode)`` features: the stage-1 verdicts of the neighbourhood and of the page's core."""
     n = len(blocks)
+    names = stage2_names(mode)
     if n == 0:
-        return np.zeros((0, len(STAGE2)))
+        return np.zeros((0, len(names)))
     idx = np.arange(n)
     lw = page.x1[:, 0]
     lo, hi = best_region((p1 - 0.5) * (1.0 + lw))
@@ -481,7 +494,7 @@ def stage2_features(blocks: Sequence[BlockInfo], page: PageFeatures, p1: np.ndar
     dist = np.where(idx < lo, lo - idx, np.where(idx >= hi, idx - hi + 1, 0))
     n_words = np.array([b.n_words for b in blocks], dtype=float)
     body_share = float((n_words * (p1 > 0.5)).sum() / max(1.0, n_words.sum()))
-    return np.column_stack(
+    base = np.column_stack(
         [
             p1,
             _shift_prev(p1),
@@ -496,6 +509,60 @@ def stage2_features(blocks: Sequence[BlockInfo], page: PageFeatures, p1: np.ndar
             _cosines(page.content, p1 > 0.5),
         ]
     )
+    if mode != "text":
+        return base
+    return np.hstack([base, _text_context(blocks, p1, n_words, lo, hi)])
+
+
+_KEY_VALUE = re.compile(r"^[^\W\d_][^:]{0,40}:\s*\S")
+_QUANTITY = re.compile(r"^\W{0,3}(\d+([.,/]\d+)?|[½¼¾⅓⅔]|\d+\s*[-–]\s*\d+)\s*\S|\d\s*(%|€|\$|£|kg|g|ml|l|cm|mm|m|km|min|h|gb|mb)\b")
+
+
+def _line_shapes(blocks: Sequence[BlockInfo]) -> np.ndarray:
+    """Per block: a "Label: value" line, a quantity line ("200 g flour", "5 GB"), a short capitalised
+    line (a heading, a menu item), each only for short blocks (<= 12 words)."""
+    out = np.zeros((len(blocks), 3))
+    for i, b in enumerate(blocks):
+        if b.n_words > 12:
+            continue
+        t = b.text.strip()
+        low = t.lower()
+        out[i, 0] = 1.0 if _KEY_VALUE.match(t) else 0.0
+        out[i, 1] = 1.0 if _QUANTITY.search(low) else 0.0
+        out[i, 2] = 1.0 if t[:1].isupper() and not TERMINAL.search(t) and b.n_words <= 8 else 0.0
+    return out
+
+
+def _text_context(blocks: Sequence[BlockInfo], p1: np.ndarray, n_words: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The ``STAGE2_TEXT`` columns of a page whose best body region is blocks ``[lo, hi)``."""
+    n = len(blocks)
+    idx = np.arange(n)
+    total = max(1.0, float(n_words.sum()))
+    cum = np.cumsum(n_words)
+    before = cum - n_words  # words before each block
+    if hi > lo:
+        start_w, end_w = float(before[lo]), float(cum[hi - 1])
+    else:
+        start_w = end_w = 0.0
+    words_dist = np.where(idx < lo, start_w - cum, np.where(idx >= hi, before - end_w, 0.0))
+    cand = n_words[p1 > 0.5]
+    med = float(np.median(cand)) if len(cand) else max(1.0, float(np.median(n_words)))
+    shapes = _line_shapes(blocks)
+    cols = {
+        "before_region": (idx < lo).astype(float),
+        "after_region": (idx >= hi).astype(float),
+        "region_words_dist": np.log1p(np.maximum(0.0, words_dist)),
+        "region_share": np.full(n, (end_w - start_w) / total),
+        "rel_len": np.log((1.0 + n_words) / (1.0 + med)),
+        "words_before": before / total,
+        "kv": shapes[:, 0],
+        "kv_run": np.log1p(_runs(shapes[:, 0] > 0)),
+        "qty": shapes[:, 1],
+        "qty_run": np.log1p(_runs(shapes[:, 1] > 0)),
+        "capline": shapes[:, 2],
+        "capline_run": np.log1p(_runs(shapes[:, 2] > 0)),
+    }
+    return np.column_stack([cols[name] for name in STAGE2_TEXT])
 
 
 # --- the model -----------------------------------------------------------------------------------
@@ -556,3 +623,55 @@ class Linear:
         h = np.tanh(z @ self.w1 + self.b1)
         grad = ((1 - h * h) * self.w) @ self.w1.T
         return np.asarray(z * grad)
+
+
+@dataclass(frozen=True, slots=True)
+class Trees:
+    """Gradient-boosted regression trees over the raw features, as flat node arrays (numpy only at
+    run time; bench/clean_train.py fits them with scikit-learn): ``logit = init + rate * sum of the
+    leaf values each tree routes the row to``, a row going left where ``x[feature] <= threshold``.
+    Trees see interactions a logistic regression cannot (a short line after the body's run, a
+    quantity line inside it)."""
+
+    names: tuple[str, ...]
+    init: float
+    rate: float
+    roots: np.ndarray  # node index of each tree's root
+    feature: np.ndarray  # per node; -1 at a leaf
+    threshold: np.ndarray
+    left: np.ndarray  # per node; a leaf points to itself
+    right: np.ndarray
+    value: np.ndarray
+    depth: int
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Trees:
+        def ints(k: str) -> np.ndarray:
+            return np.asarray(d[k], dtype=np.int64)
+
+        return cls(
+            tuple(str(n) for n in d["names"]), float(d["init"]), float(d["rate"]), ints("roots"), ints("feature"),
+            np.asarray(d["threshold"], dtype=float), ints("left"), ints("right"), np.asarray(d["value"], dtype=float),
+            int(d["depth"]),
+        )  # fmt: skip
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "names": list(self.names), "init": round(self.init, 6), "rate": self.rate, "depth": self.depth,
+            "roots": self.roots.tolist(), "feature": self.feature.tolist(), "left": self.left.tolist(),
+            "right": self.right.tolist(), "threshold": np.round(self.threshold, 6).tolist(),
+            "value": np.round(self.value, 6).tolist(),
+        }  # fmt: skip
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        rows = np.arange(len(x))
+        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()  # (rows, trees)
+        for _ in range(self.depth):
+            f = self.feature[node]
+            v = x[rows[:, None], np.maximum(f, 0)]
+            nxt = np.where(v <= self.threshold[node], self.left[node], self.right[node])
+            node = np.where(f < 0, node, nxt)
+        return np.asarray(self.init + self.rate * self.value[node].sum(axis=1))
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(1.0 / (1.0 + np.exp(-np.clip(self.logits(x), -30, 30))))
