@@ -192,7 +192,6 @@ class _Profile:
     first: int | None = None
     last: int | None = None
     n: int = 0  # documents
-    mentions: dict[str, int] = field(default_factory=dict)  # name -> documents that mention it
     leads: dict[str, int] = field(default_factory=dict)  # name -> documents whose lead it is
     _norms: tuple[float, float] | None = None
     _sorted: tuple[tuple[list[str], list[float]], tuple[list[str], list[float]]] | None = None
@@ -202,9 +201,8 @@ class _Profile:
         for src, dst in ((other.topic, self.topic), (other.names, self.names)):
             for k, v in src.items():
                 dst[k] = dst.get(k, 0.0) + v
-        for isrc, idst in ((other.mentions, self.mentions), (other.leads, self.leads)):
-            for k, c in isrc.items():
-                idst[k] = idst.get(k, 0) + c
+        for k, c in other.leads.items():
+            self.leads[k] = self.leads.get(k, 0) + c
         self.n += other.n
         if other.first is not None:
             self.first = other.first if self.first is None else min(self.first, other.first)
@@ -268,7 +266,7 @@ class StoryIndex:
             topic = _unit({k: (1.0 + math.log(c)) * self._w(k) for k, c in sorted(d.topic.items()) if c > 0})
             names = _unit({k: self._w(k) for k in sorted(d.names)})
             day = _day(d.published)
-            p.add(_Profile(topic, names, day, day, 1, dict.fromkeys(d.names, 1), dict.fromkeys(self.lead(d), 1)))
+            p.add(_Profile(topic, names, day, day, 1, dict.fromkeys(self.lead(d), 1)))
         return p
 
     def lead(self, d: DocSummary) -> tuple[str, ...]:
@@ -278,10 +276,11 @@ class StoryIndex:
 
     @staticmethod
     def strangers(a: _Profile, b: _Profile) -> bool:
-        """Each side has a lead (of at least half its documents) that no document of the other mentions."""
+        """Each side has a lead (of at least half its documents) that no document of the other mentions
+        (the names vector holds every name a member mentions: idf weights are >= 1)."""
 
         def alien(x: _Profile, y: _Profile) -> bool:
-            return any(k not in y.mentions for k in x.main_leads())
+            return any(k not in y.names for k in x.main_leads())
 
         return alien(a, b) and alien(b, a)
 
