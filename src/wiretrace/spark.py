@@ -45,7 +45,7 @@ from .errors import ConfigError, EngineError
 from .model import Report, Story
 from .neighbours import embedding_pairs
 from .pipeline import Progress, RunConfig, Stats, title_words, uses_embedding_path
-from .stories import LINKS, REUSE, assign, summarize
+from .stories import LINKS, REUSE, assign, compact, summarize
 
 if TYPE_CHECKING:
     from pyspark import RDD
@@ -199,7 +199,14 @@ def run_distributed(
     # the driver over one summary per document, the components and the links (derivative, same_story).
     reuse = pairs.filter(lambda kv: kv[1].relation in REUSE).keys()
     roots = components(reuse, parts)  # (member, root) for every member of a component of two or more
-    summaries = dict(items.map(lambda kv: (kv[0], summarize(kv[0], kv[1].doc.published, kv[1].sketch, title_words(kv[1].doc, kv[1].cleaned)))).collect())
+    # Streamed a partition at a time (no million-row collect in the JVM) and with the words interned:
+    # unpickled, every summary would hold its own copy of each word (about half a summary's memory).
+    summaries = {
+        doc_id: compact(s)
+        for doc_id, s in items.map(
+            lambda kv: (kv[0], summarize(kv[0], kv[1].doc.published, kv[1].sketch, title_words(kv[1].doc, kv[1].cleaned)))
+        ).toLocalIterator()
+    }
     comps: dict[str, list[str]] = {}
     for member, root in roots.collect():
         comps.setdefault(root, [root]).append(member)

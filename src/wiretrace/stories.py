@@ -51,13 +51,15 @@ inputs, so both engines give the same stories.
 
 from __future__ import annotations
 
+import heapq
 import math
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import repeat
-from operator import itemgetter, mul
+from operator import mul
 
 import xxhash
 
@@ -148,6 +150,13 @@ def summarize(doc_id: str, published: str | None, sk: Sketch, title: Mapping[str
     for k, v in (title or {}).items():
         topic[k] = topic.get(k, 0) + v
     return DocSummary(doc_id, published, sk.body_hash, sk.names, topic)
+
+
+def compact(s: DocSummary) -> DocSummary:
+    """``s`` with its words interned: summaries gathered from elsewhere (unpickled) share one copy of each word."""
+    return DocSummary(
+        s.id, s.published, s.body_hash, frozenset(map(sys.intern, s.names)), {sys.intern(k): v for k, v in s.topic.items()}
+    )
 
 
 def reuse_components(ids: Iterable[str], pairs: Iterable[Pair]) -> list[list[str]]:
@@ -288,7 +297,7 @@ class StoryIndex:
         c = self.config
         terms = sorted(((-(1.0 + math.log(v)) * self._w(k), k) for k, v in d.topic.items() if v > 0))[: c.index_terms]
         names = sorted((-self._w(k), k) for k in d.names)[: c.index_names]
-        return {"t:" + k for _, k in terms} | {"n:" + k for _, k in names}
+        return {sys.intern("t:" + k) for _, k in terms} | {sys.intern("n:" + k) for _, k in names}
 
     def score(self, a: _Profile, b: _Profile) -> float:
         """Geometric mean of the centroids' cosines on content words and on names (weight
@@ -383,10 +392,10 @@ class StoryIndex:
             if ids and len(ids) <= self.config.max_postings:
                 shared.update(ids)
         cap = self.config.max_candidates
-        if len(shared) > cap:
-            ranked = sorted(shared.items())  # by id, then (a stable sort) by keys shared, most first
-            ranked.sort(key=itemgetter(1), reverse=True)
-            out = {sid for sid, _ in ranked[:cap]}
+        if len(shared) > cap:  # the cap sharing the most keys, ties by id: all above the cap-th count, then ids
+            cut = heapq.nlargest(cap, shared.values())[-1] if cap else max(shared.values()) + 1
+            out = {sid for sid, n in shared.items() if n > cut}
+            out.update(sorted(sid for sid, n in shared.items() if n == cut)[: cap - len(out)])
         else:
             out = set(shared)
         out.update(self.story_of[x] for x in linked if x in self.story_of)
