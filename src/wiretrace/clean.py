@@ -88,7 +88,10 @@ COMMENT_HEADER = re.compile(
 )
 COMMENT_LINE = re.compile(
     r"(your email address will not be published|required fields are marked|post comment|cancel reply|"
-    r"save my name|log in to (comment|reply)|notify me of|^(name|email|e-mail|website|comment|message)\s*\*?\s*$)",
+    r"save my name|log in to (comment|reply)|notify me of|^(name|email|e-mail|website|comment|message)\s*\*?\s*$|"
+    # WordPress comment sections in other languages, and their trackbacks
+    r"^\W*(pingback|trackback)\b|\bakismet\b|wird (benötigt und )?nicht veröffentlicht|benachrichtige mich|"
+    r"informiere mich über neue (beiträge|kommentare)|ne sera pas publiée|no será publicada|non sarà pubblicato|nie zostanie opublikowany)",
     _I,
 )
 TEASER_HEADER = re.compile(
@@ -107,7 +110,10 @@ FOOTER = re.compile(
     r"(©|\(c\) ?\d{4}|all rights reserved|copyright \d{4}|terms (of|and) (use|service|conditions)|privacy policy|"
     r"cookie|follow us|share (this|on)|click here|^advertisement$|skip to (main )?content|back to top|"
     r"licensing|enquiries|contact us|\S+@\S+\.[a-z]{2,}|"
-    r"^(share|tweet|email|print|facebook|twitter|whatsapp|linkedin)$)",
+    r"^(share|tweet|email|print|facebook|twitter|whatsapp|linkedin)$|bookmark the permalink|"
+    r"^(beitrag|artikel|seite|den artikel [\w ]{0,30}) teilen\b|teilen/diskutieren|^(bewerten|teilen|drucken)\W*$|"
+    r"\b(besucher|gäste|visitors|users) (sind )?online\b|sofern nicht anders (angegeben|ausgewiesen)|"
+    r"neue beiträge per e-mail|per e-mail über (aktuelles|neue))",
     _I,
 )
 CAPTION = re.compile(
