@@ -153,7 +153,7 @@ def synthetic_docs(d: DocData, text: str, rng: np.random.Generator) -> list[DocD
         if len(an.blocks) != len(lines_):
             continue
         infos = an.infos
-        hard = np.array([b.kind in HARD_KINDS for b in an.blocks], bool)
+        hard = np.array([b.kind in HARD_KINDS or b.sure for b in an.blocks], bool)
         spans = [(b.start, b.end) for b in an.blocks]
         out.append(
             DocData("synthetic", doc.id, infos, spans, hard, an.features, np.array(labels), np.ones(len(labels)), d.page)
@@ -173,7 +173,7 @@ def doc_data(page: ce.Page, doc: Any) -> DocData:
         nw = np.array([max(1, b.n_words) for b in an.blocks], dtype=float)
         lab = y >= 0
         w = nw / max(1.0, nw[lab].sum()) * max(1, int(lab.sum())) if lab.any() else nw
-    hard = np.array([b.kind in HARD_KINDS for b in an.blocks], bool)
+    hard = np.array([b.kind in HARD_KINDS or b.sure for b in an.blocks], bool)
     return DocData(page.dataset, page.key, infos, spans, hard, an.features, y, w, page)
 
 

@@ -170,6 +170,30 @@ def test_a_blog_posts_comment_section_in_german() -> None:
     assert sum(v == "body" for v in k.values()) == 4
 
 
+def test_read_also_lines_viewer_controls_and_disclosures_inside_a_story() -> None:
+    """Lines a news page puts between the paragraphs: "Read also: <headline>" links in several
+    languages, an image viewer's controls, an embed's consent placeholder, an affiliate disclosure.
+    The classifier alone would keep the link lines: they read like a headline sentence."""
+    paras = STORY.split("\n\n")
+    inserts = [
+        "Lea también: Nuevo puente peatonal une los dos barrios del puerto",
+        "Bild anzeigen Bild schließen",
+        "Lesen Sie hier: Stadtwerke erhöhen die Preise für Fernwärme",
+        "Empfohlener redaktioneller Inhalt",
+        "Für Links auf dieser Seite erhält die Redaktion eine Provision vom Händler.",
+        "Vorschau auf den nächsten Artikel",
+    ]
+    # after the headline and each paragraph one insert, the rest under the story
+    text = "\n\n".join([paras[0], *(x for pair in zip(inserts, paras[1:], strict=False) for x in pair), *inserts[len(paras) - 1 :]])
+    k = _kinds(text)
+    assert k[inserts[0]] == "teasers" and k[inserts[2]] == "teasers" and k[inserts[5]] == "teasers"
+    assert k[inserts[1]] == "caption"
+    assert k[inserts[3]] == "boilerplate" and k[inserts[4]] == "boilerplate"
+    assert sum(v == "body" for v in k.values()) == 4
+    reasons = {text[s.start : s.end]: s.reason for s in clean(_doc(text)).segments}
+    assert "'read also' link line" in reasons[inserts[0]]
+
+
 def test_the_pages_own_headline_and_byline_are_not_a_second_article() -> None:
     text = "Home\nNews\nSport\n" + STORY.replace("\n\nThe first", "\n\nBy Lena Kowalski\n\nThe first", 1)
     kinds = {s.kind for s in clean(_doc(text)).segments}

@@ -7,10 +7,10 @@ the floors measure generalisation. Scoring is trafilatura's own (``tests/eval_co
 "with" snippets found in the output are true positives, "without" snippets found are false positives,
 whitespace-normalised substring matching, micro-averaged F1.
 
-The floors sit 0.005 below what the cleaner reached when they were last raised (HTML 0.9296,
-after hard-wrap paragraphs and reader-directed appeal wording; plain text 0.9081, after the
-comment-section and sharing wording of German blogs (trackbacks, Akismet, "Beitrag teilen"), before
-that 0.9051 after the plain-text stage-2 context features; first pinned at 0.928 / 0.883;
+The floors sit 0.005 below what the cleaner reached when they were last raised (HTML 0.9306,
+plain text 0.9091, after the wording of European blogs' comment sections and sharing lines, "Read
+also:" link lines in six languages, image-viewer controls, embed placeholders and affiliate
+disclosures; before that 0.9296 / 0.9051; first pinned at 0.928 / 0.883;
 trafilatura 2.3.1 scores 0.918 on the same pages). A change that costs more fails here; raise a floor when quality rises, and never lower one without saying why in the commit.
 The subset's hash is asserted so that an edit of the corpus cannot move the goalposts silently.
 """
@@ -38,7 +38,7 @@ from wiretrace.ingest.html import read_html_bytes
 
 CORPUS = DATA / "trafilatura-eval"
 SUBSET_SHA256 = "9985326aa68fa4464bfa0d31bc2239d1bc64d4f6e71fc5bcd666b66447f28f57"
-FLOORS = {"html": 0.924, "text": 0.903}
+FLOORS = {"html": 0.926, "text": 0.904}
 
 
 def _outputs(page_html: bytes) -> tuple[str | None, str | None]:

@@ -113,12 +113,23 @@ FOOTER = re.compile(
     r"^(share|tweet|email|print|facebook|twitter|whatsapp|linkedin)$|bookmark the permalink|"
     r"^(beitrag|artikel|seite|den artikel [\w ]{0,30}) teilen\b|teilen/diskutieren|^(bewerten|teilen|drucken)\W*$|"
     r"\b(besucher|gäste|visitors|users) (sind )?online\b|sofern nicht anders (angegeben|ausgewiesen)|"
-    r"neue beiträge per e-mail|per e-mail über (aktuelles|neue))",
+    r"neue beiträge per e-mail|per e-mail über (aktuelles|neue)|"
+    # embedded-content placeholders and affiliate disclosures
+    r"^\W*(empfohlener redaktioneller inhalt|externer inhalt)\W*$|klicken sie auf den (unteren )?button, um den inhalt|"
+    r"\b(affiliate|partner)[- ]?links?\b|erhält .{0,30}provision|\b(receive|earn) (a )?(small )?(compensation|commission)\b)",
+    _I,
+)
+# "Read also: <headline>" lines inside or under an article, in the languages of the evaluation pages
+INLINE_TEASER = re.compile(
+    r"^\W*((lea|lee|leia|veja|vea) (también|tambem|também|más|mais|además)|(le|te) puede interesar|puedes ver|mira|"
+    r"lesen sie (auch|hier|mehr)|mehr dazu|auch interessant|dowiedz się (więcej|też)|czytaj (też|także|więcej)|"
+    r"zobacz (też|także|również)|read (also|more)|see also|also read|related|(à )?lire aussi|leggi anche|vedi anche)\s*:\s*\S|"
+    r"^\W*((nächster|vorheriger) (artikel|beitrag)|vorschau auf den nächsten artikel|(next|previous) (article|post)\b)",
     _I,
 )
 CAPTION = re.compile(
     r"(\((?:[^()]*\b(?:photo|photograph|image|picture|file|credit|getty|pool|via ap|afp|epa)\b[^()]*)\)|"
-    r"\bphoto(graph)?\s*(:|by|credit)|^(photo|image|picture|file photo)\b|"
+    r"\bphoto(graph)?\s*(:|by|credit)|^(photo|image|picture|file photo)\b|^(bild anzeigen|zum vergrößern|vergrößern)\b|"
     r"\b(left|right|centre|center|second left|second right), (gestures|speaks|looks|stands|waves|walks|listens|arrives|attends|"
     r"smiles|poses|talks|sits|is seen|shakes))",
     _I,
@@ -422,6 +433,7 @@ class _Block:
     reason: str = ""
     hinted: bool = False
     rule: str = ""  # the kind the wording rules gave, kept after the classifier's verdict
+    sure: bool = False  # the wording rule alone decides (a kind outside HARD_KINDS, named by an unambiguous line)
 
 
 def _is_prose(b: _Block) -> bool:
@@ -508,7 +520,7 @@ def clean(doc: Document, config: CleanConfig | None = None, boilerplate: frozens
 def _verdicts(an: Analysis) -> np.ndarray:
     """Body or noise for every block the rules left open or named weakly, by the trained classifier.
 
-    Blocks of ``HARD_KINDS`` stay as the rules say; every other block is body when the classifier's
+    Blocks of ``HARD_KINDS`` (and lines a rule is sure of) stay as the rules say; every other block is body when the classifier's
     probability reaches the mode's threshold (``rule_threshold`` when a rule named it noise), else
     noise of the kind the rules named (``boilerplate`` when they named none). Returns p(body) per block.
     """
@@ -522,7 +534,7 @@ def _verdicts(an: Analysis) -> np.ndarray:
     p2 = model.stage2_p(x2)
     contrib = model.stage2.contributions(x2)  # the logistic regression's, in words (the trees have none)
     for i, b in enumerate(an.blocks):
-        if b.kind in HARD_KINDS:
+        if b.kind in HARD_KINDS or b.sure:
             b.kind = "boilerplate" if b.kind == "corpus_boilerplate" else b.kind
             continue
         body = p2[i] >= (model.rule_threshold if b.kind else model.threshold)
@@ -667,6 +679,8 @@ def _first_pass(blocks: list[_Block], title: str | None, boilerplate: frozenset[
             b.kind, b.reason = "comments", "comment-form wording"
         elif TEASER_HEADER.match(t):
             b.kind, b.reason = "teasers", "teaser-list header"
+        elif b.n_words <= 30 and INLINE_TEASER.match(t):
+            b.kind, b.reason, b.sure = "teasers", "'read also' link line", True
         elif META_LINE.match(t) and b.n_words <= 12:
             b.kind, b.reason = "dateline_meta", "date / reading-time line"
         elif BYLINE.match(t) and b.n_words <= 6:
