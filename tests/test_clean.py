@@ -150,23 +150,17 @@ def test_teaser_list_after_the_body_in_german() -> None:
 
 def test_a_blog_posts_comment_section_in_german() -> None:
     """The furniture of a German blog post under the story: sharing, trackbacks, the comment form."""
-    text = STORY + (
-        "Beitrag teilen:\n"
-        "Pingback: Notizen vom Hafenfest | Wochenblog aus dem Norden | 12.05.2021\n"
-        "E-Mail (wird nicht veröffentlicht)\n"
-        "Benachrichtige mich über neue Kommentare per E-Mail.\n"
-        "Dieser Blog nutzt Akismet gegen Spam.\n"
-        "Sofern nicht anders angegeben, stehen die Texte unter einer freien Lizenz.\n"
-        "Gerade sind 7 Besucher online\n"
-    )
-    k = _kinds(text)
-    assert k["Beitrag teilen:"] == "boilerplate"
-    assert k["Pingback: Notizen vom Hafenfest | Wochenblog aus dem Norden | 12.05.2021"] == "comments"
-    assert k["E-Mail (wird nicht veröffentlicht)"] == "comments"
-    assert k["Benachrichtige mich über neue Kommentare per E-Mail."] == "comments"
-    assert k["Dieser Blog nutzt Akismet gegen Spam."] == "comments"
-    assert k["Sofern nicht anders angegeben, stehen die Texte unter einer freien Lizenz."] == "boilerplate"
-    assert k["Gerade sind 7 Besucher online"] == "boilerplate"
+    furniture = {
+        "Beitrag teilen:": "boilerplate",
+        "Pingback: Notizen vom Hafenfest | Wochenblog aus dem Norden | 12.05.2021": "comments",
+        "E-Mail (wird nicht veröffentlicht)": "comments",
+        "Benachrichtige mich über neue Kommentare per E-Mail.": "comments",
+        "Dieser Blog nutzt Akismet gegen Spam.": "comments",
+        "Sofern nicht anders angegeben, stehen die Texte unter einer freien Lizenz.": "boilerplate",
+        "Gerade sind 7 Besucher online": "boilerplate",
+    }
+    k = _kinds(STORY + "".join(line + "\n" for line in furniture))
+    assert {line: k[line] for line in furniture} == furniture
     assert sum(v == "body" for v in k.values()) == 4
 
 
