@@ -27,6 +27,7 @@ from wiretrace.stories import (
     StoryConfig,
     StoryIndex,
     assign,
+    compact,
     groups,
     reuse_components,
     same_story_links,
@@ -262,3 +263,18 @@ def test_pipeline_second_run_keeps_story_ids(tmp_path: Path) -> None:
         assert not store.ids_at_stage(st.RELATED)  # every document's story traced
     finally:
         store.close()
+
+
+def test_compact_summaries_share_their_words() -> None:
+    """Summaries unpickled on the Spark driver each hold their own copies of every word; compacted,
+    equal words are one object and the summary is unchanged."""
+    import pickle
+
+    a = DocSummary("a", "2024-03-01", "h1", frozenset({"Corvo"}), {"harbour": 2, "strike": 1})
+    b = pickle.loads(pickle.dumps(DocSummary("b", None, "h2", frozenset({"Corvo"}), {"harbour": 1})))
+    ca, cb = compact(a), compact(b)
+    assert (ca, cb) == (a, b)
+    key_a = next(k for k in ca.topic if k == "harbour")
+    key_b = next(k for k in cb.topic if k == "harbour")
+    assert key_a is key_b
+    assert next(iter(ca.names)) is next(iter(cb.names))
