@@ -250,7 +250,7 @@ def scale(args: argparse.Namespace) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from wiretrace.align import AlignConfig
     from wiretrace.pipeline import RunConfig, Stats
-    from wiretrace.spark import SparkConfig, run_distributed, spark_session
+    from wiretrace.spark import SparkConfig, auto_partitions, run_distributed, spark_session
 
     conf = (("spark.driver.memory", args.driver_memory), ("spark.ui.retainedStages", "5000"),
             ("spark.ui.retainedJobs", "5000"), ("spark.local.dir", args.work))
@@ -291,10 +291,10 @@ def scale(args: argparse.Namespace) -> None:
         new = [v for k, v in after.items() if k not in before]
         shuffle = sum(v["shuffle_write"] for v in new)
         spill = sum(v["spill"] for v in new)
-        row = {"documents": n, "jsonl_bytes": jsonl.stat().st_size, "generate_s": gen, "wall_s": wall, "cpu_s": cpu,
+        row = {"documents": n, "partitions": args.partitions or auto_partitions(n, CORES), "jsonl_bytes": jsonl.stat().st_size, "generate_s": gen, "wall_s": wall, "cpu_s": cpu,
                "peak_rss": rss, "docs_per_s_core": n / wall / CORES, "docs_per_cpu_s": n / cpu if cpu else 0.0,
                "shuffle_bytes": shuffle, "spill_bytes": spill, "candidates": stats.candidates, "pairs": pairs,
-               "stories_2plus": several, "load_before": load0, "load_after": os.getloadavg()[0]}
+               "stories_2plus": several, "stage_wall_s": dict(stats.wall_s), "load_before": load0, "load_after": os.getloadavg()[0]}
         rows.append(row)
         print(json.dumps(row), flush=True)
         subprocess.run(["rm", "-rf", str(work)], check=False)
@@ -309,14 +309,23 @@ def print_scale(rows: list[dict[str, Any]], lexical_only: bool) -> None:
     print(f"\nsynthetic corpus from Reuters bodies, local[{CORES}], "
           f"{'lexical only' if lexical_only else 'default (with embeddings)'}; tables written, no report; "
           "CPU = driver + JVM + Python workers")
-    print("| documents | wall | CPU | docs/s/core (wall) | docs per CPU s | peak RSS | shuffle written | shuffle/doc "
-          "| candidates | related pairs | stories 2+ | load avg before/after |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| documents | partitions | wall | CPU | docs/s/core (wall) | docs per CPU s | peak RSS | shuffle written "
+          "| shuffle/doc | spilled | candidates | related pairs | stories 2+ | load avg before/after |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['documents']:,} | {r['wall_s']:.0f} s | {r['cpu_s']:.0f} s | {r['docs_per_s_core']:.1f} | "
-              f"{r['docs_per_cpu_s']:.1f} | {r['peak_rss'] / 2**30:.2f} GiB | {r['shuffle_bytes'] / 2**20:.0f} MiB | "
-              f"{r['shuffle_bytes'] / r['documents'] / 1024:.1f} KiB | {r['candidates']:,} | {r['pairs']:,} | "
+        print(f"| {r['documents']:,} | {r.get('partitions', '16 (fixed)')} | {r['wall_s']:.0f} s | {r['cpu_s']:.0f} s | "
+              f"{r['docs_per_s_core']:.1f} | {r['docs_per_cpu_s']:.1f} | {r['peak_rss'] / 2**30:.2f} GiB | "
+              f"{r['shuffle_bytes'] / 2**20:.0f} MiB | {r['shuffle_bytes'] / r['documents'] / 1024:.1f} KiB | "
+              f"{r.get('spill_bytes', 0) / 2**30:.1f} GiB | {r['candidates']:,} | {r['pairs']:,} | "
               f"{r['stories_2plus']:,} | {r['load_before']:.1f} / {r['load_after']:.1f} |")
+    staged = [r for r in rows if r.get("stage_wall_s")]
+    if staged:
+        names = list(staged[0]["stage_wall_s"])
+        print("\nwall seconds per stage (level 2 = \"stories\", on the driver alone)")
+        print("| documents | " + " | ".join(names) + " |")
+        print("|---|" + "---|" * len(names))
+        for r in staged:
+            print(f"| {r['documents']:,} | " + " | ".join(f"{r['stage_wall_s'].get(k, 0):.0f}" for k in names) + " |")
     if len(rows) > 1:
         print("\n| from -> to | documents | wall | CPU | shuffle | candidates |")
         print("|---|---|---|---|---|---|")
@@ -366,7 +375,8 @@ def main() -> None:
     s = sub.add_parser("scale", help="the Spark engine on synthetic corpora of growing size")
     s.add_argument("--sizes", default="50000,100000,200000")
     s.add_argument("--lexical-only", action="store_true")
-    s.add_argument("--partitions", type=int, default=16)
+    s.add_argument("--partitions", type=int, default=0,
+                   help="partitions of the shuffled data sets (0: the engine's automatic count, which grows with the corpus)")
     s.add_argument("--driver-memory", default="10g")
     s.add_argument("--work", default=tempfile.gettempdir(), help="folder for the corpus, tables and Spark's scratch")
     s.add_argument("--budget", type=float, default=0.0,

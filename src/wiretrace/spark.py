@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import ConfigError, EngineError
 from .model import Report, Story
 from .neighbours import embedding_pairs
-from .pipeline import Progress, RunConfig, Stats, title_words, uses_embedding_path
+from .pipeline import Progress, RunConfig, Stats, timed, title_words, uses_embedding_path
 from .stories import LINKS, REUSE, assign, compact, summarize
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class SparkConfig:
     """Where and how the Spark engine runs; the pipeline's own settings stay in ``RunConfig``."""
 
     master: str | None = None  # None: spark-submit's master, else local[*]
-    partitions: int = 0  # partitions of the document and pair data sets; 0: twice the default parallelism
+    partitions: int = 0  # partitions of the document and pair data sets; 0: automatic (``auto_partitions``)
     tables: str | None = None  # where the Parquet tables go; None: OUT/tables (no tables without OUT)
     report: bool = True  # gather documents, pairs and stories on the driver for the report
     conf: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # more Spark settings
@@ -81,6 +81,16 @@ class SparkConfig:
             master=os.environ.get("WIRETRACE_SPARK_MASTER") or None, partitions=int(raw),
             tables=os.environ.get("WIRETRACE_SPARK_TABLES") or None,
         )
+
+
+DOCS_PER_PARTITION = 5_000
+
+
+def auto_partitions(documents: int, parallelism: int) -> int:
+    """Partitions of the shuffled data sets for ``documents`` documents: one per ``DOCS_PER_PARTITION``
+    documents, and at least two per core, so that a task's share stays the same as the corpus grows
+    (with a fixed count, a task of a million-document run held 62,500 documents and spilled 10 GB)."""
+    return max(2 * parallelism, -(-documents // DOCS_PER_PARTITION))
 
 
 def spark_session(config: SparkConfig | None = None) -> SparkSession:
@@ -155,77 +165,90 @@ def run_distributed(
     sc = spark.sparkContext
     parts = spark_config.partitions or 2 * sc.defaultParallelism
     disk = StorageLevel.MEMORY_AND_DISK
-    docs, skipped, n = read_documents(spark, paths, config.ingest, parts)
+    # Wall seconds per stage go to ``stats.wall_s`` (CPU there is the driver's alone): "clean" includes
+    # the sketches, "components" is level 1 with the summaries gathered, "stories" is level 2.
+    with timed(stats, "ingest"):
+        docs, skipped, n = read_documents(spark, paths, config.ingest, parts)
+    parts = spark_config.partitions or auto_partitions(n, sc.defaultParallelism)
     stats.read = stats.new = n
     stats.skipped = skipped
     progress("ingest", n, n)
 
-    boiler = sc.broadcast(boilerplate(docs, config.clean, parts))
-    full = docs.mapPartitions(partial(stages.prepare_partition, boilerplate=boiler, config=config)).persist(disk)
-    stats.cleaned = stats.sketched = full.count()
-    docs.unpersist()
+    with timed(stats, "clean"):
+        boiler = sc.broadcast(boilerplate(docs, config.clean, parts))
+        full = docs.mapPartitions(partial(stages.prepare_partition, boilerplate=boiler, config=config)).persist(disk)
+        stats.cleaned = stats.sketched = full.count()
+        docs.unpersist()
     progress("sketch", n, n)
 
-    sketches = full.map(lambda kv: kv[1].sketch)
-    idf = sc.broadcast(topic_idf(sketches, n, parts))
-    candidates = candidate_pairs(sketches, config.candidates, n, parts)
-    if uses_embedding_path(config):
-        # The embedding path: the static vectors are computed on the executors and collected (256
-        # floats a document), and the driver runs the local engine's exact neighbour search on them:
-        # the same pairs as a local run. (At many millions of documents this wants a blocked join.)
-        vecs = dict(full.mapPartitions(stages.vector_partition).collect())
-        cc = config.candidates
-        near = embedding_pairs(vecs, vecs.keys(), cc.embedding_k, cc.embedding_cos, cc.embedding_exact_max)
-        found = sc.parallelize(sorted(near), parts).map(lambda k: (k, ("embedding",)))
-        candidates = candidates.union(found).reduceByKey(lambda x, y: tuple(sorted(set(x) | set(y))), parts)
-    candidates = candidates.persist(disk)
-    stats.candidates = candidates.count()
-    items = full.mapValues(stages.lean).persist(disk)
-    items.count()
-    full.unpersist()
+    with timed(stats, "candidates"):
+        sketches = full.map(lambda kv: kv[1].sketch)
+        idf = sc.broadcast(topic_idf(sketches, n, parts))
+        candidates = candidate_pairs(sketches, config.candidates, n, parts)
+        if uses_embedding_path(config):
+            # The embedding path: the static vectors are computed on the executors and collected (256
+            # floats a document), and the driver runs the local engine's exact neighbour search on them:
+            # the same pairs as a local run. (At many millions of documents this wants a blocked join.)
+            vecs = dict(full.mapPartitions(stages.vector_partition).collect())
+            cc = config.candidates
+            near = embedding_pairs(vecs, vecs.keys(), cc.embedding_k, cc.embedding_cos, cc.embedding_exact_max)
+            found = sc.parallelize(sorted(near), parts).map(lambda k: (k, ("embedding",)))
+            candidates = candidates.union(found).reduceByKey(lambda x, y: tuple(sorted(set(x) | set(y))), parts)
+        candidates = candidates.persist(disk)
+        stats.candidates = candidates.count()
+        items = full.mapValues(stages.lean).persist(disk)
+        items.count()
+        full.unpersist()
     progress("candidates", stats.candidates, stats.candidates)
 
-    embedded = sc.accumulator(0)
-    with_a = candidates.map(lambda kv: (kv[0][0], kv)).join(items, parts)
-    with_b = with_a.map(lambda x: (x[1][0][0][1], x[1])).join(items, parts)
-    quads = with_b.map(lambda x: (x[1][0][0][0], x[1][0][0][1], x[1][0][1], x[1][1]))
-    pairs = quads.mapPartitions(partial(stages.relate_partition, idf=idf, config=config, embedded=embedded)).persist(disk)
-    pairs.count()
-    candidates.unpersist()
+    with timed(stats, "relate"):
+        embedded = sc.accumulator(0)
+        with_a = candidates.map(lambda kv: (kv[0][0], kv)).join(items, parts)
+        with_b = with_a.map(lambda x: (x[1][0][0][1], x[1])).join(items, parts)
+        quads = with_b.map(lambda x: (x[1][0][0][0], x[1][0][0][1], x[1][0][1], x[1][1]))
+        relate = partial(stages.relate_partition, idf=idf, config=config, embedded=embedded)
+        pairs = quads.mapPartitions(relate).persist(disk)
+        pairs.count()
+        candidates.unpersist()
     stats.aligned = stats.candidates
     progress("relate", stats.candidates, stats.candidates)
 
     # Level 1: components of the reuse relations, distributed. Level 2 (``stories.assign``) runs on
     # the driver over one summary per document, the components and the links (derivative, same_story).
-    reuse = pairs.filter(lambda kv: kv[1].relation in REUSE).keys()
-    roots = components(reuse, parts)  # (member, root) for every member of a component of two or more
-    # Streamed a partition at a time (no million-row collect in the JVM) and with the words interned:
-    # unpickled, every summary would hold its own copy of each word (about half a summary's memory).
-    summaries = {
-        doc_id: compact(s)
-        for doc_id, s in items.map(
-            lambda kv: (kv[0], summarize(kv[0], kv[1].doc.published, kv[1].sketch, title_words(kv[1].doc, kv[1].cleaned)))
-        ).toLocalIterator()
-    }
-    comps: dict[str, list[str]] = {}
-    for member, root in roots.collect():
-        comps.setdefault(root, [root]).append(member)
-    in_comp = {m for ms in comps.values() for m in ms}
-    level1 = [sorted(ms) for ms in comps.values()] + [[d] for d in sorted(summaries) if d not in in_comp]
-    links = sorted(pairs.filter(lambda kv: kv[1].relation in LINKS).keys().collect())
-    assignment = assign(summaries, level1, links, idf.value, config.stories)
-    story_of = sc.broadcast(assignment)
-    grouped = items.map(lambda kv: (story_of.value[kv[0]], kv[1]))
-    story_pairs = pairs.filter(lambda kv: story_of.value[kv[0][0]] == story_of.value[kv[0][1]]).map(
-        lambda kv: (story_of.value[kv[0][0]], kv)
-    )
-    stories = grouped.cogroup(story_pairs, parts).mapPartitions(
-        partial(stages.trace_partition, config=config, embedded=embedded)
-    ).persist(disk)
-    n_stories = stories.count()
-    roots.unpersist()
+    with timed(stats, "components"):
+        reuse = pairs.filter(lambda kv: kv[1].relation in REUSE).keys()
+        roots = components(reuse, parts)  # (member, root) for every member of a component of two or more
+        # Streamed a partition at a time (no million-row collect in the JVM) and with the words interned:
+        # unpickled, every summary would hold its own copy of each word (about half a summary's memory).
+        summaries = {
+            doc_id: compact(s)
+            for doc_id, s in items.map(
+                lambda kv: (kv[0], summarize(kv[0], kv[1].doc.published, kv[1].sketch,
+                                             title_words(kv[1].doc, kv[1].cleaned)))
+            ).toLocalIterator()
+        }
+        comps: dict[str, list[str]] = {}
+        for member, root in roots.collect():
+            comps.setdefault(root, [root]).append(member)
+        in_comp = {m for ms in comps.values() for m in ms}
+        level1 = [sorted(ms) for ms in comps.values()] + [[d] for d in sorted(summaries) if d not in in_comp]
+        links = sorted(pairs.filter(lambda kv: kv[1].relation in LINKS).keys().collect())
+    with timed(stats, "stories"):
+        assignment = assign(summaries, level1, links, idf.value, config.stories)
+    with timed(stats, "trace"):
+        story_of = sc.broadcast(assignment)
+        grouped = items.map(lambda kv: (story_of.value[kv[0]], kv[1]))
+        story_pairs = pairs.filter(lambda kv: story_of.value[kv[0][0]] == story_of.value[kv[0][1]]).map(
+            lambda kv: (story_of.value[kv[0][0]], kv)
+        )
+        stories = grouped.cogroup(story_pairs, parts).mapPartitions(
+            partial(stages.trace_partition, config=config, embedded=embedded)
+        ).persist(disk)
+        n_stories = stories.count()
+        roots.unpersist()
     progress("stories", n_stories, n_stories)
-    written = write_tables(spark, tables, items, pairs, stories) if tables else {}
+    with timed(stats, "tables"):
+        written = write_tables(spark, tables, items, pairs, stories) if tables else {}
     stats.embedded = embedded.value
     return SparkResult(items, pairs, stories, written)
 

@@ -110,3 +110,13 @@ def test_missing_pyspark_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(builtins, "__import__", fake)
     with pytest.raises(EngineError, match=r"pip install 'wiretrace\[spark\]'"):
         spark_session()
+
+
+def test_automatic_partitions_grow_with_the_corpus() -> None:
+    from wiretrace.spark import DOCS_PER_PARTITION, auto_partitions
+
+    assert auto_partitions(20, parallelism=2) == 4  # small inputs: two tasks per core
+    assert auto_partitions(100_000, parallelism=2) == 100_000 // DOCS_PER_PARTITION
+    assert auto_partitions(1_000_000, parallelism=2) == 10 * auto_partitions(100_000, parallelism=2)
+    assert auto_partitions(1_000_001, parallelism=2) == auto_partitions(1_000_000, parallelism=2) + 1
+    assert auto_partitions(100_000, parallelism=64) == 128
