@@ -89,7 +89,7 @@ DOCS_PER_PARTITION = 5_000
 def auto_partitions(documents: int, parallelism: int) -> int:
     """Partitions of the shuffled data sets for ``documents`` documents: one per ``DOCS_PER_PARTITION``
     documents, and at least two per core, so that a task's share stays the same as the corpus grows
-    (with a fixed count, a task of a million-document run held 62,500 documents and spilled 10 GB)."""
+    (with 16 fixed partitions a million-document run spilled 10.1 GB; with these, 3.5 GB: docs/scaling.md)."""
     return max(2 * parallelism, -(-documents // DOCS_PER_PARTITION))
 
 
