@@ -291,7 +291,7 @@ def scale(args: argparse.Namespace) -> None:
         new = [v for k, v in after.items() if k not in before]
         shuffle = sum(v["shuffle_write"] for v in new)
         spill = sum(v["spill"] for v in new)
-        row = {"documents": n, "partitions": args.partitions or auto_partitions(n, CORES), "jsonl_bytes": jsonl.stat().st_size, "generate_s": gen, "wall_s": wall, "cpu_s": cpu,
+        row = {"documents": n, "partitions": args.partitions or auto_partitions(n, sc.defaultParallelism), "jsonl_bytes": jsonl.stat().st_size, "generate_s": gen, "wall_s": wall, "cpu_s": cpu,
                "peak_rss": rss, "docs_per_s_core": n / wall / CORES, "docs_per_cpu_s": n / cpu if cpu else 0.0,
                "shuffle_bytes": shuffle, "spill_bytes": spill, "candidates": stats.candidates, "pairs": pairs,
                "stories_2plus": several, "stage_wall_s": dict(stats.wall_s), "load_before": load0, "load_after": os.getloadavg()[0]}
