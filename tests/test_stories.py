@@ -278,3 +278,50 @@ def test_compact_summaries_share_their_words() -> None:
     key_b = next(k for k in cb.topic if k == "harbour")
     assert key_a is key_b
     assert next(iter(ca.names)) is next(iter(cb.names))
+
+
+# --- real piles: banal words, big stories, headlines ----------------------------------------------
+def _briefs(n: int) -> tuple[dict[str, DocSummary], dict[str, float]]:
+    """``n`` dividend-style briefs: the same stock words, each about its own company (a name in the
+    headline words only), plus a corpus of other documents so the stock words are common ones."""
+    from wiretrace.pipeline import idf_from_counts
+
+    summ = {}
+    for i in range(n):
+        company = f"firm{i:03d}"
+        summ[f"b{i:03d}"] = DocSummary(f"b{i:03d}", "1999-04-01", f"h{i}", frozenset(), {"qtly": 1, "div": 2, "pay": 1, "record": 1, "prior": 1, company: 1})
+    df = {"qtly": n, "div": n, "pay": n + 40, "record": n + 80, "prior": n + 10}
+    df.update({f"firm{i:03d}": 1 for i in range(n)})
+    return summ, idf_from_counts(df, 4 * n)
+
+
+def test_briefs_sharing_only_banal_words_stay_apart() -> None:
+    summ, idf = _briefs(120)
+    comps = [[d] for d in sorted(summ)]
+    sizes = sorted((len(m) for m in groups(assign(summ, comps, [], idf)).values()), reverse=True)
+    assert sizes[0] == 1, sizes[:5]
+    # the same briefs without the banality discount gather into one story: the mechanism is what keeps them apart
+    loose = StoryConfig(banal_df=10**9, banal_share=1.0)
+    assert max(len(m) for m in groups(assign(summ, comps, [], idf, loose)).values()) > 60
+
+
+def test_a_brief_of_the_same_company_joins_through_its_name() -> None:
+    summ, idf = _briefs(120)
+    summ["again"] = DocSummary("again", "1999-04-02", "hx", frozenset(), {"qtly": 1, "div": 2, "firm007": 2})
+    story = assign(summ, [[d] for d in sorted(summ)], [], idf)
+    assert story["again"] == story["b007"]
+
+
+def test_one_link_into_a_big_story_is_weak_evidence() -> None:
+    index = StoryIndex(IDF)
+    assert index.bonus(1, 1) == pytest.approx(StoryConfig().link_bonus)
+    assert index.bonus(1, 100) == pytest.approx(StoryConfig().link_bonus / 10)
+    assert index.bonus(10, 100) == pytest.approx(StoryConfig().link_bonus)
+    assert index.bonus(0, 5) == 0.0
+
+
+def test_headline_given_apart_from_the_text_counts_as_title_words() -> None:
+    doc = Document("r1", "Qtly div 12 cts vs 12 cts prior\n    Pay June 14\n    Record May 30\n", "<r1>", "text",
+                   title="ARDMORE TOOLWORKS SETS QUARTERLY")
+    words = title_words(doc, clean(doc, LEXICAL.clean))
+    assert words["ardmore"] == 1 and words["toolworks"] == 1

@@ -23,7 +23,9 @@ NOISE_KINDS = (
     "other_article",
 )
 
-RELATIONS = ("duplicate", "near_duplicate", "contains", "paraphrase", "derivative", "same_story")
+RELATIONS = ("duplicate", "near_duplicate", "contains", "paraphrase", "derivative", "same_story", "template")
+# Relations that say one text was made from the other (``template``: one form, other facts, is not).
+REUSE_RELATIONS = ("duplicate", "near_duplicate", "contains", "paraphrase", "derivative")
 PASSAGE_KINDS = ("verbatim", "near_verbatim", "paraphrase")
 DIRECTIONS = ("a<-b", "a->b", "none")
 # An edge's direction: "child<-parent" the evidence says the child took from the parent; "child->parent"
@@ -149,6 +151,8 @@ class Pair:
     scores: Scores
     passages: tuple[Passage, ...] = ()
     reasons: tuple[str, ...] = ()  # which candidate paths proposed the pair
+    # ``template`` pairs: the fillers that differ, (range in a, range in b) each
+    slots: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

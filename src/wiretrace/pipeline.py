@@ -21,18 +21,28 @@ import numpy as np
 import xxhash
 
 from . import store as st
-from .align import AlignConfig, Alignment, align, identical_alignment
+from .align import (
+    AlignConfig,
+    Alignment,
+    align,
+    identical_alignment,
+    paraphrase_decision,
+    paraphrase_probability,
+    sentence_profile,
+)
 from .candidates import CandidateConfig, CandidateIndex, candidate_pairs
 from .clean import BlockIndex, CleanConfig, clean, document_blocks, learn_boilerplate
 from .embed import Embedder
 from .errors import NoInputError
 from .ingest import IngestConfig, read_inputs
-from .model import Cleaned, Document, Pair, Report, Scores, Skipped
+from .model import REUSE_RELATIONS, Cleaned, Document, Pair, Passage, Report, Scores, Skipped
 from .neighbours import body_text
-from .relate import RelateConfig, cues, relate
+from .relate import Common, RelateConfig, common_cut, cues, relate, specific
 from .sketch import Sketch, SketchConfig, sketch, sketch_batch
 from .static import StaticEmbedder
 from .stories import DocSummary, StoryConfig, assign, groups, reuse_components, same_story_links, summarize
+from .template import Side, template
+from .tokens import sentences, words
 from .topic import cosine, ranges_words
 from .trace import TraceConfig, trace_story
 
@@ -218,9 +228,13 @@ def identical_bodies(a: Prepared, b: Prepared) -> bool:
 
 def relate_pair(
     a: Prepared, b: Prepared, idf: Mapping[str, float] | None, config: RunConfig, embedder: Embedder | None,
-    reasons: tuple[str, ...] = (),
+    reasons: tuple[str, ...] = (), common: Common | None = None, n_docs: float | None = None,
 ) -> Pair | None:
-    """Align and relate one candidate pair. Pure but for the embedding cache."""
+    """Align and relate one candidate pair. Pure but for the embedding cache.
+
+    ``common``: the anchors common to many documents of the corpus (their passages are weak
+    evidence); ``n_docs``: the corpus size behind ``idf``. A pair the alignment calls reuse is then
+    tested for one form filled with other facts (``template``)."""
     # Cascade: the embedding pass only for pairs whose content words say they share a topic.
     topic = cosine(a.sketch.topic, b.sketch.topic, idf)
     semantic = topic >= config.align.topic_cos
@@ -234,10 +248,36 @@ def relate_pair(
     na, nb = a.sketch.names, b.sketch.names
     nj = len(na & nb) / len(na | nb) if na | nb else 0.0
     same = a.sketch.n_words > 0 and a.sketch.body_hash == b.sketch.body_hash
-    return relate(
+    spec = specific(a.doc.text, b.doc.text, al, common) if common is not None and common.anchors and al.passages else None
+    pair = relate(
         a.doc, b.doc, al, config.relate, same_body=same, cues_a=a.cues, cues_b=b.cues,
-        names_jaccard=nj, topic=topic, reasons=reasons,
+        names_jaccard=nj, topic=topic, reasons=reasons, spec=spec,
     )
+    if pair is None or pair.relation not in _TEMPLATE_TESTED or not config.relate.templates:
+        return pair
+    copies = same or min(al.a_verbatim, al.b_verbatim) >= 0.98
+    verdict = template(
+        Side(a.doc.text, a.cleaned.content, headline(a)), Side(b.doc.text, b.cleaned.content, headline(b)),
+        idf, align_config=config.align, copies=copies, n_docs=n_docs,
+    )
+    if verdict is None:
+        return pair
+    return Pair(
+        a.doc.id, b.doc.id, "template", "none", Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4)),
+        tuple(sorted(al.passages, key=lambda p: (p.a, p.b))), tuple(reasons) + (verdict.reason(),), verdict.slots,
+    )
+
+
+# Reuse, and same_story: two briefs of one form about two subjects are not one event either.
+_TEMPLATE_TESTED = frozenset(REUSE_RELATIONS) | {"same_story"}
+
+
+def headline(item: Prepared) -> str | None:
+    """The document's headline: its title field, else the title line the cleaner took out of the body."""
+    if item.doc.title:
+        return item.doc.title
+    spans = item.cleaned.spans_of("title")
+    return item.doc.text[spans[0][0] : spans[0][1]] if spans else None
 
 
 def _prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch], cues_of: Mapping[str, dict[str, str]]) -> dict[str, Prepared]:
@@ -280,12 +320,13 @@ def relate_pending(
     with timed(stats, "relate"):
         items = _prepared(store, sorted({x for k in pairs for x in k}), sketches, cue_map)
         idf = idf_from_sketches(sketches.values())
+        common = common_anchors(index, config)
         results: list[tuple[tuple[str, str], Pair | None]] = []
         keys = sorted(pairs)
         for n, key in enumerate(keys, 1):
             a, b = items[key[0]], items[key[1]]
             stats.fast_duplicates += identical_bodies(a, b) and a.sketch.n_words >= max(config.align.seed, config.align.min_passage)
-            results.append((key, relate_pair(a, b, idf, config, embedder, tuple(sorted(pairs[key])))))
+            results.append((key, relate_pair(a, b, idf, config, embedder, tuple(sorted(pairs[key])), common, len(sketches))))
             if len(results) >= config.batch:
                 _flush_pairs(store, embedder, results)
             progress("relate", n, len(keys))
@@ -293,6 +334,14 @@ def relate_pending(
     stats.aligned = len(keys) - stats.fast_duplicates
     stats.embedded = embedder.embedded
     store.set_stage(todo, st.RELATED)
+
+
+def common_anchors(index: CandidateIndex, config: RunConfig) -> Common:
+    """The anchors common to many distinct bodies of every indexed document (``relate.Common``)."""
+    sk = index.sketches
+    cut = common_cut(len(sk), config.relate)
+    holders = ((a, (sk[d].body_hash for d in docs)) for a, docs in index.by_anchor.items() if len(docs) >= cut)
+    return Common.count(holders, len(sk), config.relate, config.sketch.shingle, config.sketch.anchor_modulus)
 
 
 def _flush_pairs(store: st.Store, embedder: Embedder, results: list[tuple[tuple[str, str], Pair | None]]) -> None:
@@ -304,8 +353,13 @@ def _flush_pairs(store: st.Store, embedder: Embedder, results: list[tuple[tuple[
 
 
 def title_words(doc: Document, cleaned: Cleaned) -> Counter[str]:
-    """Content words of the headline(s) the cleaner removed from the body (level 2 reads them)."""
-    return ranges_words(doc.text, cleaned.spans_of("title"))
+    """Content words of the headline(s) the cleaner removed from the body (level 2 reads them), or of
+    the headline the input gave apart from the text (a JSONL ``title``, a page's metadata): in wire
+    briefs the headline alone names the company the body is about."""
+    spans = cleaned.spans_of("title")
+    if spans or not doc.title or doc.title.strip() in doc.text:
+        return ranges_words(doc.text, spans)
+    return ranges_words(doc.title, ((0, len(doc.title)),))
 
 
 def story_summaries(store: st.Store, sketches: Mapping[str, Sketch]) -> dict[str, DocSummary]:
@@ -415,7 +469,12 @@ def run(
 
 
 def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder: Embedder | None = None) -> Pair:
-    """How text b relates to text a, with aligned passages (relation "unrelated" when nothing does)."""
+    """How text b relates to text a, with aligned passages (relation "unrelated" when nothing does).
+
+    Short texts (at most ``SHORT_SENTENCES`` sentences and ``SHORT_WORDS`` words on each side) are
+    decided as the aligner decides one sentence pair (``align.paraphrase_decision``: the MiniLM
+    cosine and the lexical agreement model fitted on MRPC): coverage shares mean little over a
+    sentence or two."""
     config = config or RunConfig()
     embedder = embedder or Embedder()
     items = []
@@ -426,7 +485,62 @@ def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder:
         items.append(Prepared(doc, cl, sk, cu))
     a, b = items
     p = relate_pair(a, b, None, config, embedder)
+    short = _short_span(text_a, a.cleaned), _short_span(text_b, b.cleaned)
+    if short[0] is not None and short[1] is not None and config.align.semantic:
+        return _short_pair(text_a, short[0], text_b, short[1], p, a, b, config, embedder)
     if p is not None:
         return p
     al = alignment(a, b, config, embedder)
     return Pair("a", "b", "unrelated", "none", Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4)), al.passages)
+
+
+SHORT_SENTENCES = 3
+SHORT_WORDS = 80
+
+
+def _short_span(text: str, cleaned: Cleaned) -> tuple[int, int] | None:
+    """The span a short text is compared over (its content, or the whole text where cleaning kept
+    nothing, as it may of a lone sentence), or None for a text longer than a few sentences."""
+    rng = cleaned.content or ((0, len(text)),)
+    s, e = rng[0][0], rng[-1][1]
+    n = len(words(text, s, e))
+    if not n or n > SHORT_WORDS or len(sentences(text, s, e)) > SHORT_SENTENCES:
+        return None
+    return s, e
+
+
+def _short_pair(
+    text_a: str, ra: tuple[int, int], text_b: str, rb: tuple[int, int], lexical: Pair | None,
+    a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder,
+) -> Pair:
+    """The sentence decision over two short texts; copies (duplicate, near_duplicate) stay as the
+    alignment found them."""
+    if lexical is not None and lexical.relation in ("duplicate", "near_duplicate", "template"):
+        return lexical
+    va, vb = embedder.embed([text_a[ra[0] : ra[1]], text_b[rb[0] : rb[1]]])
+    cos = float(va @ vb / max(float(np.linalg.norm(va) * np.linalg.norm(vb)), 1e-9))
+    pa, pb = sentence_profile(text_a, *ra), sentence_profile(text_b, *rb)
+    prob = paraphrase_probability(pa, pb, cos)
+    score = paraphrase_decision(pa, pb, cos, config.align)
+    al = alignment(a, b, config, embedder)
+    why = f"short texts: the sentence decision (cosine {cos:.2f}, paraphrase probability {prob:.2f})"
+    if score is not None and config.relate.templates:
+        verdict = template(Side(text_a, (ra,)), Side(text_b, (rb,)), align_config=config.align)
+        if verdict is not None:
+            return Pair("a", "b", "template", "none", Scores(al.lexical, round(cos, 4), round(al.a_covered, 4), round(al.b_covered, 4)),
+                        al.passages, (why, verdict.reason()), verdict.slots)
+    if score is not None:
+        jac = len(pa.grams[0] & pb.grams[0]) / max(len(pa.grams[0] | pb.grams[0]), 1)
+        kind = "near_verbatim" if jac >= config.align.near_verbatim_jaccard else "paraphrase"
+        return Pair(
+            "a", "b", "paraphrase", "none", Scores(al.lexical, round(cos, 4), 1.0, 1.0),
+            (Passage(ra, rb, kind, round(score, 4)),), (why + ": the same content",),
+        )
+    scores = Scores(al.lexical, round(cos, 4), round(al.a_covered, 4), round(al.b_covered, 4))
+    if lexical is not None and lexical.relation in ("contains", "derivative", "same_story", "template"):
+        return Pair("a", "b", lexical.relation, lexical.direction, scores, lexical.passages,
+                    lexical.reasons + (why + ": not the same content",), lexical.slots)
+    if al.passages and max(al.a_verbatim, al.b_verbatim) >= config.relate.derivative_verbatim:
+        return Pair("a", "b", "derivative", "none", scores, al.passages, (why + ": words shared, not the same content",))
+    relation = "same_story" if cos >= config.relate.same_story_cos else "unrelated"
+    return Pair("a", "b", relation, "none", scores, al.passages, (why + ": not the same content",))

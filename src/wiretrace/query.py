@@ -13,7 +13,16 @@ from .candidates import CandidateIndex
 from .clean import clean
 from .embed import Embedder
 from .model import Cleaned, Document, Pair, Scores, Segment, Story, merge_ranges
-from .pipeline import Prepared, RunConfig, _prepared, alignment, idf_from_sketches, prepare, relate_pair
+from .pipeline import (
+    Prepared,
+    RunConfig,
+    _prepared,
+    alignment,
+    common_anchors,
+    idf_from_sketches,
+    prepare,
+    relate_pair,
+)
 from .store import Store
 from .topic import cosine
 
@@ -57,10 +66,11 @@ def where_from(
     story_of = {d: s for s in store.stories() for d in s.documents}
     # A few candidates, and the text may come from anywhere in a page: no topic or lead gate.
     qconfig = replace(config, align=replace(config.align, topic_cos=0.0, lead_cos=-1.0))
+    common = common_anchors(index, config)  # as a run decides pairs: stock passages are weak evidence
     matches = []
     for doc_id in sorted(found):
         reasons = tuple(sorted(found[doc_id]))
-        pair = relate_pair(query, items[doc_id], idf, qconfig, embedder, reasons)
+        pair = relate_pair(query, items[doc_id], idf, qconfig, embedder, reasons, common, len(sketches) + 1)
         if pair is None:
             pair = _carried(items[doc_id], query, qconfig, embedder, reasons)
         if pair is None:

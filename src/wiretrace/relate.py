@@ -9,12 +9,17 @@ the shortened or rewritten version of b.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+
+import numpy as np
 
 from .align import Alignment
 from .errors import ConfigError
 from .model import Document, Pair, Passage, Scores
+from .sketch import shingle_hashes
+from .tokens import words
 
 # "HARBORVILLE (Meridian Wire) — ", "MOSCOW (AP) -": the dateline an agency's own copy opens with.
 AGENCY_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'/&-]{1,60}\s*\((?P<agency>[A-Z][\w .&'-]{0,40})\)\s*[—–-]")
@@ -47,6 +52,12 @@ class RelateConfig:
     far_same_story_cos: float = 0.8
     min_derivative_passages: int = 1
     derivative_verbatim: float = 0.04  # some text taken word for word: else similar sentences are same_story
+    # A passage whose anchors most other documents share too (stock phrases, a house's standard
+    # sentences, background paragraphs) is weak evidence of reuse: held by this many distinct bodies,
+    # or common_share of the corpus, whichever is more (passim's --max-df, TextPAIR's banality).
+    common_df: int = 10
+    common_share: float = 0.0005
+    templates: bool = True  # test reuse pairs for one form filled with other facts (``template``)
 
     def __post_init__(self) -> None:
         for name in ("near_duplicate", "contains_inner", "contains_outer", "paraphrase", "paraphrase_verbatim", "derivative"):
@@ -58,6 +69,76 @@ class RelateConfig:
             raise ConfigError(
                 "relate", "contains_inner", self.contains_inner, f"more than contains_outer ({self.contains_outer})"
             )
+
+
+@dataclass(frozen=True, slots=True)
+class Common:
+    """Anchors (sampled word 5-gram hashes, ``Sketch.anchors``) common to many documents of the
+    corpus: anchor -> distinct bodies holding it, for anchors held by at least ``cut`` of them.
+    Copies of one body count once: a story republished verbatim a thousand times is not a stock phrase."""
+
+    anchors: Mapping[int, int]
+    cut: int
+    shingle: int = 5
+    modulus: int = 4
+
+    @classmethod
+    def count(
+        cls, holders: Iterable[tuple[int, Iterable[str]]], n_docs: int, config: RelateConfig, shingle: int = 5,
+        modulus: int = 4,
+    ) -> Common:
+        """From ``(anchor, body hashes of its holders)``, over a corpus of ``n_docs`` documents."""
+        cut = common_cut(n_docs, config)
+        out = {}
+        for anchor, bodies in holders:
+            n = len(set(bodies))
+            if n >= cut:
+                out[anchor] = n
+        return cls(out, cut, shingle, modulus)
+
+
+def common_cut(n_docs: int, config: RelateConfig) -> int:
+    """Distinct bodies from which an anchor is common in a corpus of ``n_docs`` documents."""
+    return max(config.common_df, int(config.common_share * n_docs + 0.5))
+
+
+@dataclass(frozen=True, slots=True)
+class Specific:
+    """The alignment's coverage less the passages common to many documents of the corpus."""
+
+    a_covered: float
+    b_covered: float
+    a_verbatim: float
+    b_verbatim: float
+    common: int  # passages found common
+    df: int  # the most distinct bodies holding one of them
+
+
+def specific(text_a: str, text_b: str, al: Alignment, common: Common) -> Specific:
+    """Coverage of each side by passages that are not common: a passage is common when at least half
+    its anchors (on side a) are."""
+    n_common, top = 0, 0
+    cov = [0, 0, 0, 0]  # words: a covered, b covered, a verbatim, b verbatim
+    for p in al.passages:
+        toks = words(text_a, p.a[0], p.a[1]).tokens
+        h = shingle_hashes(toks, common.shingle) if len(toks) >= common.shingle else np.zeros(0, dtype=np.uint64)
+        anchors = [int(x) for x in h[h % np.uint64(common.modulus) == 0]]
+        dfs = [common.anchors[x] for x in anchors if x in common.anchors]
+        if anchors and 2 * len(dfs) >= len(anchors):
+            n_common += 1
+            top = max(top, max(dfs))
+            continue
+        nb = len(words(text_b, p.b[0], p.b[1]))
+        cov[0] += len(toks)
+        cov[1] += nb
+        if p.kind != "paraphrase":
+            cov[2] += len(toks)
+            cov[3] += nb
+    wa, wb = max(al.a_words, 1), max(al.b_words, 1)
+    return Specific(
+        min(al.a_covered, cov[0] / wa), min(al.b_covered, cov[1] / wb), min(al.a_verbatim, cov[2] / wa),
+        min(al.b_verbatim, cov[3] / wb), n_common, top,
+    )
 
 
 def cues(doc: Document, body_start: int | None) -> dict[str, str]:
@@ -89,8 +170,12 @@ def relate(
     names_jaccard: float = 0.0,
     topic: float = 1.0,
     reasons: tuple[str, ...] = (),
+    spec: Specific | None = None,
 ) -> Pair | None:
-    """The pair's relation, or None when the two are unrelated."""
+    """The pair's relation, or None when the two are unrelated.
+
+    ``spec``: the coverage left once passages common to many documents are set aside; the weaker
+    relation (``derivative``: a share of one text reused) reads it instead of the whole coverage."""
     c = config or RelateConfig()
     cues_a, cues_b = cues_a or {}, cues_b or {}
     va, vb, ca, cb = al.a_verbatim, al.b_verbatim, al.a_covered, al.b_covered
@@ -114,19 +199,22 @@ def relate(
         relation = "paraphrase" if max(va, vb) < c.paraphrase_verbatim else "near_duplicate"
         why.append(f"aligned passages cover {ca:.0%} / {cb:.0%} ({max(va, vb):.0%} verbatim)")
     elif (
-        max(ca, cb) >= c.derivative
-        and max(va, vb) >= c.derivative_verbatim
-        and len(al.passages) >= c.min_derivative_passages
+        _derivative(ca, cb, va, vb, c, len(al.passages))
+        and (spec is None or _derivative(spec.a_covered, spec.b_covered, spec.a_verbatim, spec.b_verbatim, c, len(al.passages)))
     ):
         relation = "derivative"
         swap, side_why = _derivative_is_b(a, b, al, cues_a, cues_b)
         why.append(f"aligned passages cover {ca:.0%} of {a.id} and {cb:.0%} of {b.id}; {side_why}")
     elif topic >= c.same_story_topic and _same_story(a, b, al, names_jaccard, c):
+        if spec is not None and spec.common and _derivative(ca, cb, va, vb, c, len(al.passages)):
+            why.append(_common_note(spec))
         relation = "same_story"
         sem = f"content cosine {al.semantic:.2f}" if al.semantic is not None else ""
         why.append(", ".join(x for x in (sem, f"topic cosine {topic:.2f}", f"names in common {names_jaccard:.0%}") if x))
     if relation is None:
         return None
+    if spec is not None and spec.common and relation == "derivative":
+        why.append(_common_note(spec))
     passages = al.passages
     scores = Scores(al.lexical, al.semantic, round(ca, 4), round(cb, 4))
     if swap:
@@ -139,6 +227,17 @@ def relate(
         a=a.id, b=b.id, relation=relation, direction=direction, scores=scores,
         passages=tuple(sorted(passages, key=lambda p: (p.a, p.b))),
         reasons=tuple(reasons) + tuple(why) + tuple(dir_why),
+    )
+
+
+def _derivative(ca: float, cb: float, va: float, vb: float, c: RelateConfig, passages: int) -> bool:
+    return max(ca, cb) >= c.derivative and max(va, vb) >= c.derivative_verbatim and passages >= c.min_derivative_passages
+
+
+def _common_note(spec: Specific) -> str:
+    return (
+        f"{spec.common} passage{'s' if spec.common > 1 else ''} common to up to {spec.df} documents "
+        "of the corpus (weak evidence, not counted)"
     )
 
 

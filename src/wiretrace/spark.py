@@ -158,7 +158,7 @@ def run_distributed(
     from .spark_jobs import stages
     from .spark_jobs.candidates import candidate_pairs
     from .spark_jobs.components import components
-    from .spark_jobs.corpus import boilerplate, topic_idf
+    from .spark_jobs.corpus import boilerplate, common_anchors, topic_idf
     from .spark_jobs.ingest import read_documents
     from .spark_jobs.tables import write_tables
 
@@ -184,6 +184,7 @@ def run_distributed(
     with timed(stats, "candidates"):
         sketches = full.map(lambda kv: kv[1].sketch)
         idf = sc.broadcast(topic_idf(sketches, n, parts))
+        common = sc.broadcast(common_anchors(sketches, n, config, parts))
         candidates = candidate_pairs(sketches, config.candidates, n, parts)
         if uses_embedding_path(config):
             # The embedding path: the static vectors are computed on the executors and collected (256
@@ -206,7 +207,7 @@ def run_distributed(
         with_a = candidates.map(lambda kv: (kv[0][0], kv)).join(items, parts)
         with_b = with_a.map(lambda x: (x[1][0][0][1], x[1])).join(items, parts)
         quads = with_b.map(lambda x: (x[1][0][0][0], x[1][0][0][1], x[1][0][1], x[1][1]))
-        relate = partial(stages.relate_partition, idf=idf, config=config, embedded=embedded)
+        relate = partial(stages.relate_partition, idf=idf, config=config, embedded=embedded, common=common, n_docs=n)
         pairs = quads.mapPartitions(relate).persist(disk)
         pairs.count()
         candidates.unpersist()

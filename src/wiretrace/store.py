@@ -378,6 +378,7 @@ def pair_to_json(p: Pair) -> dict:
                    "a_covered": p.scores.a_covered, "b_covered": p.scores.b_covered},
         "passages": [{"a": list(q.a), "b": list(q.b), "kind": q.kind, "score": q.score} for q in p.passages],
         "reasons": list(p.reasons),
+        **({"slots": [[list(x), list(y)] for x, y in p.slots]} if p.slots else {}),
     }
 
 
@@ -388,6 +389,7 @@ def pair_from_json(d: dict) -> Pair:
         Scores(s["lexical"], s["semantic"], s["a_covered"], s["b_covered"]),
         tuple(Passage(tuple(q["a"]), tuple(q["b"]), q["kind"], q["score"]) for q in d["passages"]),  # type: ignore[arg-type]
         tuple(d.get("reasons", ())),
+        tuple((tuple(x), tuple(y)) for x, y in d.get("slots", ())),  # type: ignore[misc]
     )
 
 

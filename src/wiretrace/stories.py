@@ -87,6 +87,10 @@ class StoryConfig:
     max_postings: int = 400  # keys held by more stories than this are not looked up
     max_candidates: int = 64  # stories scored per component: those sharing the most index keys (and linked ones)
     strangers: bool = True  # two sides whose leads the other side never mentions score 0 (see the module)
+    banal_df: int = 50  # words and names held by more documents than this (or banal_share of them) weigh little
+    banal_share: float = 0.005
+    banal_power: float = 2.0  # a banal key's weight falls as (cut / df) ** power
+    size_step: float = 0.0  # extra score needed per unit of ln(story size): big stories need more evidence
 
     def __post_init__(self) -> None:
         for name in ("join", "merge", "names_weight", "link_bonus", "per_day"):
@@ -202,6 +206,9 @@ class _Profile:
     last: int | None = None
     n: int = 0  # documents
     leads: dict[str, int] = field(default_factory=dict)  # name -> documents whose lead it is
+    # Squared mass of the members' banal keys (content words, names), kept apart: each document's
+    # banal words count as its own, so they lengthen a vector without ever matching another's.
+    private: tuple[float, float] = (0.0, 0.0)
     _norms: tuple[float, float] | None = None
     _sorted: tuple[tuple[list[str], list[float]], tuple[list[str], list[float]]] | None = None
     _main: tuple[str, ...] | None = None
@@ -213,6 +220,7 @@ class _Profile:
         for k, c in other.leads.items():
             self.leads[k] = self.leads.get(k, 0) + c
         self.n += other.n
+        self.private = (self.private[0] + other.private[0], self.private[1] + other.private[1])
         if other.first is not None:
             self.first = other.first if self.first is None else min(self.first, other.first)
         if other.last is not None:
@@ -224,7 +232,8 @@ class _Profile:
     def norms(self) -> tuple[float, float]:
         if self._norms is None:
             self._norms = (
-                math.sqrt(sum(v * v for v in self.topic.values())), math.sqrt(sum(v * v for v in self.names.values()))
+                math.sqrt(sum(v * v for v in self.topic.values()) + self.private[0]),
+                math.sqrt(sum(v * v for v in self.names.values()) + self.private[1]),
             )
         return self._norms
 
@@ -259,6 +268,12 @@ class StoryIndex:
         self.idf = idf
         self.config = config or StoryConfig()
         self.default_idf = max(idf.values(), default=1.0)  # a word never counted is as rare as the rarest
+        # The corpus size and each key's document count, read back from the smoothed idf
+        # (``log((1 + n) / (1 + df)) + 1``; the rarest key has df 1).
+        self.n_docs = 2.0 * math.exp(self.default_idf - 1.0) - 1.0
+        c = self.config
+        self.banal_cut = max(float(c.banal_df), c.banal_share * self.n_docs)
+        self._weights: dict[str, float] = {}
         self.stories: dict[str, _Story] = {}
         self.story_of: dict[str, str] = {}
         self.postings: dict[str, set[str]] = defaultdict(set)
@@ -269,13 +284,28 @@ class StoryIndex:
     def _w(self, k: str) -> float:
         return self.idf.get(k, self.default_idf)
 
+    def _banal(self, k: str) -> float:
+        """1 for a key held by at most ``banal_cut`` documents; less, as ``(cut / df) ** banal_power``,
+        for one more documents hold (a stock word of the corpus: quarterly results' "shr" and "revs")."""
+        w = self._weights.get(k)
+        if w is None:
+            df = (1.0 + self.n_docs) / math.exp(self._w(k) - 1.0) - 1.0
+            w = 1.0 if df <= self.banal_cut else (self.banal_cut / df) ** self.config.banal_power
+            self._weights[k] = w
+        return w
+
+    def _specific(self, vec: dict[str, float]) -> tuple[dict[str, float], float]:
+        """A unit vector with its banal keys shrunk; the squared mass they lost (kept apart)."""
+        out = {k: v * self._banal(k) for k, v in vec.items()}
+        return out, max(0.0, 1.0 - sum(v * v for v in out.values())) if out else 0.0
+
     def profile(self, docs: Sequence[DocSummary]) -> _Profile:
         p = _Profile()
         for d in docs:
-            topic = _unit({k: (1.0 + math.log(c)) * self._w(k) for k, c in sorted(d.topic.items()) if c > 0})
-            names = _unit({k: self._w(k) for k in sorted(d.names)})
+            topic, pt = self._specific(_unit({k: (1.0 + math.log(c)) * self._w(k) for k, c in sorted(d.topic.items()) if c > 0}))
+            names, pn = self._specific(_unit({k: self._w(k) for k in sorted(d.names)}))
             day = _day(d.published)
-            p.add(_Profile(topic, names, day, day, 1, dict.fromkeys(self.lead(d), 1)))
+            p.add(_Profile(topic, names, day, day, 1, dict.fromkeys(self.lead(d), 1), (pt, pn)))
         return p
 
     def lead(self, d: DocSummary) -> tuple[str, ...]:
@@ -323,8 +353,18 @@ class StoryIndex:
         w = self.config.names_weight
         return round(t ** (1.0 - w) * n**w, 6)
 
+    def bonus(self, linked: int, size: int) -> float:
+        """What ``linked`` pairwise links (derivative, same_story) into a story of ``size`` documents add:
+        the whole ``link_bonus`` where they reach sqrt(size) of its members, less where fewer do (one
+        link to one member of a big story is weak evidence against the story as a whole)."""
+        if not linked or not size:
+            return 0.0
+        return self.config.link_bonus * min(1.0, linked / math.sqrt(size))
+
     def needed(self, a: _Profile, b: _Profile, base: float) -> float:
-        """The score needed between profiles ``a`` and ``b``: more the further apart their spans."""
+        """The score needed between profiles ``a`` and ``b``: more the further apart their spans, and
+        more the bigger the larger of the two (``size_step`` per unit of its ln)."""
+        base += self.config.size_step * math.log(max(1, a.n, b.n))
         if a.first is None or b.first is None or a.last is None or b.last is None:
             return base
         gap = max(0, a.first - b.last, b.first - a.last)
@@ -417,12 +457,12 @@ class StoryIndex:
                 story = self._merge(story, self.stories[gone])
             self._extend(story, fresh, prof)
             return story.id
-        linked_stories = {self.story_of[x] for x in linked if x in self.story_of}
+        linked_members: Counter[str] = Counter(self.story_of[x] for x in linked if x in self.story_of)
         scored: list[tuple[float, tuple[str, str, str], str]] = []
         for sid in self.candidates(docs, linked):
             s = self.stories[sid]
             self.scored += 1
-            sc = self.score(prof, s.profile) + (self.config.link_bonus if sid in linked_stories else 0.0)
+            sc = self.score(prof, s.profile) + self.bonus(linked_members.get(sid, 0), s.profile.n)
             if sc >= self.needed(prof, s.profile, self.config.join):
                 scored.append((-sc, s.key, sid))
         if not scored:

@@ -132,6 +132,8 @@ def trace_story(
     config: TraceConfig | None = None,
 ) -> Story:
     config = config or TraceConfig()
+    # One form filled with other facts says nothing of who took from whom: no edge, no provenance.
+    pairs = [p for p in pairs if p.relation != "template"]
     rk = _rank(members, docs, pairs, cues)
     origin, origin_evidence = _origin(rk, config.margin)
     # The tree's root (and the canonical text) is the origin where there is one, else the most complete.

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..clean import BlockIndex, CleanConfig, document_blocks, learn_boilerplate
 from ..model import Document
-from ..pipeline import idf_from_counts
+from ..pipeline import RunConfig, idf_from_counts
+from ..relate import Common, common_cut
 from ..sketch import Sketch
 
 if TYPE_CHECKING:
@@ -93,3 +94,18 @@ def topic_idf(sketches: RDD[Sketch], n_docs: int, partitions: int) -> dict[str, 
     """``idf_from_sketches`` over every sketch, from document frequencies counted by key."""
     df = sketches.flatMap(lambda sk: sk.topic.keys()).map(lambda k: (k, 1)).reduceByKey(add, partitions).collectAsMap()
     return idf_from_counts(df, n_docs)
+
+
+def common_anchors(sketches: RDD[Sketch], n_docs: int, config: RunConfig, partitions: int) -> Common:
+    """``pipeline.common_anchors`` as a count by key: the anchors held by at least the cut of distinct
+    bodies (``relate.Common``), the same dict as the local engine's."""
+    cut = common_cut(n_docs, config.relate)
+    counts = (
+        sketches.flatMap(lambda sk: ((int(a), sk.body_hash) for a in sk.anchors.tolist()))
+        .distinct(partitions)
+        .map(lambda kv: (kv[0], 1))
+        .reduceByKey(add, partitions)
+        .filter(lambda kv: kv[1] >= cut)
+        .collectAsMap()
+    )
+    return Common(dict(counts), cut, config.sketch.shingle, config.sketch.anchor_modulus)

@@ -67,13 +67,14 @@ def lean(item: Prepared) -> Prepared:
 
 
 def relate_partition(
-    rows: Iterable[tuple[PairKey, tuple[str, ...], Prepared, Prepared]], idf: Any, config: RunConfig, embedded: Any
+    rows: Iterable[tuple[PairKey, tuple[str, ...], Prepared, Prepared]], idf: Any, config: RunConfig, embedded: Any,
+    common: Any = None, n_docs: int | None = None,
 ) -> Iterator[tuple[PairKey, Pair]]:
     """``relate_pair`` on each candidate ``(key, reasons, item a, item b)``; unrelated pairs are dropped."""
     emb = worker_embedder()
     before = emb.embedded
     for key, reasons, a, b in rows:
-        pair = relate_pair(a, b, idf.value, config, emb, reasons)
+        pair = relate_pair(a, b, idf.value, config, emb, reasons, common.value if common is not None else None, n_docs)
         if pair is not None:
             yield key, pair
     embedded.add(emb.embedded - before)

@@ -1,0 +1,240 @@
+"""Templates: two texts of one form filled with other facts are not reuse.
+
+Newswires and house styles publish thousands of briefs from one mould: quarterly results ("Shr ...
+vs ... / Net ... / Revs ..."), dividend notices, bond issues, sports results, weather. Two of them
+share most of their words and still report two different things: another company, other figures,
+another date. Copying would carry the facts along; a template changes exactly those.
+
+The test, on the texts' compared ranges (and on their headlines where the bodies cannot tell):
+
+* **slots** are the words that carry the facts: numbers (any word with a digit) and names
+  (capitalised words that do not open a sentence or a line, in lines not written all in capitals);
+* **form**: each side's words with every slot masked are aligned by seed-and-extend
+  (``align.verbatim_passages``); the share of each side the masked alignment covers is the form the
+  two share;
+* **fillers**: inside the masked passages, the slots that stand at the same place on both sides are
+  compared word for word. A copy carries its fillers along (a corrected or updated copy changes a
+  few); a template changes many of them;
+* **headlines**: two identical bodies under headlines of one form ("X SETS QUARTERLY" and "Y SETS
+  QUARTERLY") whose differing words are rare in the corpus (names: a word no body of the corpus
+  uses, or few do) and found nowhere in the other document are briefs about two subjects.
+
+The verdict names what differs ("template: same form, other names / figures") and where (``slots``:
+pairs of character ranges, one on each side, for the pair view to highlight).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from .align import AlignConfig, verbatim_passages
+from .names import STOP
+from .tokens import Words, words, words_in_ranges
+
+_MASK = "\x00slot"
+_OPENERS = ".!?:;\"'“‘(—–-•*"
+_DIGIT = re.compile(r"\d")
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateConfig:
+    form: float = 0.3  # share of each side the masked alignment must cover
+    fillers: float = 0.2  # share of aligned slots that differ, from which the pair is a template
+    min_differing: int = 2  # differing slots needed (fewer: an edit, not another subject)
+    rare_df: int = 2  # a headline word held by at most this many documents (or rare_share of them) is a name
+    rare_share: float = 0.0005
+    max_words: int = 5000  # longer texts are not briefs: not tested
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateVerdict:
+    """Why a pair is a template: the form it shares, the fillers that differ, and where they stand."""
+
+    form_a: float
+    form_b: float
+    differing: int  # aligned slots whose fillers differ
+    compared: int  # aligned slots compared
+    what: tuple[str, ...]  # "names", "figures", "headline"
+    examples: tuple[tuple[str, str], ...]  # (a's filler, b's filler), a few
+    slots: tuple[tuple[tuple[int, int], tuple[int, int]], ...]  # (a range, b range) of differing fillers
+
+    def reason(self) -> str:
+        ex = "; ".join(f"{x} / {y}" for x, y in self.examples[:3])
+        return (
+            f"template: same form ({self.form_a:.0%} / {self.form_b:.0%} of the words once names and figures are masked), "
+            f"other {' and '.join(self.what)}" + (f" ({ex})" if ex else "")
+        )
+
+
+def _slots(text: str, w: Words) -> list[bool]:
+    """Which words are slots: numbers, and names (capitalised, not opening a sentence or a line, in a
+    line not written all in capitals)."""
+    out = []
+    caps_line: dict[int, bool] = {}
+    for tok, st in zip(w.tokens, w.starts, strict=True):
+        if not tok.isalpha():
+            out.append(_DIGIT.search(tok) is not None)
+            continue
+        if not text[st].isupper():
+            out.append(False)
+            continue
+        ls = text.rfind("\n", 0, st) + 1
+        caps = caps_line.get(ls)
+        if caps is None:
+            le = text.find("\n", st)
+            caps = caps_line[ls] = text[ls : le if le >= 0 else len(text)].isupper()
+        if caps:
+            out.append(False)
+            continue
+        before = text[max(ls, st - 4) : st].rstrip()
+        out.append(bool(before) and before[-1] not in _OPENERS)
+    return out
+
+
+def _masked(w: Words, slots: list[bool]) -> Words:
+    return Words(tuple(_MASK if s else t for t, s in zip(w.tokens, slots, strict=True)), w.starts, w.ends)
+
+
+def _fillers(
+    wa: Words, sa: list[bool], wb: Words, sb: list[bool], passages: list[tuple[int, int, int, int, str, float]]
+) -> tuple[int, list[tuple[int, int]]]:
+    """Slots at the same place of a masked passage on both sides: how many, and which differ (token
+    indices a, b)."""
+    compared = 0
+    differ: list[tuple[int, int]] = []
+    ma, mb = _masked(wa, sa).tokens, _masked(wb, sb).tokens
+    for a0, a1, b0, b1, _, _ in passages:
+        sm = SequenceMatcher(None, ma[a0:a1], mb[b0:b1], autojunk=False)
+        for i, j, n in sm.get_matching_blocks():
+            for k in range(n):
+                x, y = a0 + i + k, b0 + j + k
+                if sa[x] and sb[y]:
+                    compared += 1
+                    if wa.tokens[x] != wb.tokens[y]:
+                        differ.append((x, y))
+    return compared, differ
+
+
+def _coverage(n: int, ranges: list[tuple[int, int]]) -> float:
+    if not n:
+        return 0.0
+    hit = bytearray(n)
+    for s, e in ranges:
+        hit[s:e] = b"\x01" * (e - s)
+    return sum(hit) / n
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One document as the template test reads it: raw text, compared ranges, headline."""
+
+    text: str
+    ranges: tuple[tuple[int, int], ...]
+    title: str | None = None
+
+
+def corpus_size(idf: Mapping[str, float]) -> float:
+    """The number of documents a smoothed idf (``log((1 + n) / (1 + df)) + 1``) was counted over,
+    read back from its rarest word (df 1)."""
+    return 2.0 * math.exp(max(idf.values()) - 1.0) - 1.0 if idf else 0.0
+
+
+def template(
+    a: Side, b: Side, idf: Mapping[str, float] | None = None, config: TemplateConfig | None = None,
+    align_config: AlignConfig | None = None, *, copies: bool = False, n_docs: float | None = None,
+) -> TemplateVerdict | None:
+    """The verdict when ``a`` and ``b`` share a form filled with other facts; None when they do not
+    (a copy, an edit, a rewrite: whatever the other tests say).
+
+    ``copies``: the bodies are known to agree word for word (or all but a few words): only the
+    headlines can tell. ``n_docs``: the corpus size behind ``idf`` (``corpus_size``), when known."""
+    c = config or TemplateConfig()
+    ac = align_config or AlignConfig()
+    wa, wb = words_in_ranges(a.text, a.ranges), words_in_ranges(b.text, b.ranges)
+    if not len(wa) or not len(wb) or len(wa) > c.max_words or len(wb) > c.max_words:
+        return None
+    n = corpus_size(idf) if idf and n_docs is None else (n_docs or 0.0)
+    if copies:
+        head = _headline_subjects(a, b, wa, wb, idf, n, c)
+        return None if head is None else TemplateVerdict(1.0, 1.0, 0, 0, ("headline names",), tuple(head), ())
+    sa, sb = _slots(a.text, wa), _slots(b.text, wb)
+    masked = verbatim_passages(_masked(wa, sa), _masked(wb, sb), ac)
+    form_a = _coverage(len(wa), [(p[0], p[1]) for p in masked])
+    form_b = _coverage(len(wb), [(p[2], p[3]) for p in masked])
+    if form_a < c.form or form_b < c.form:
+        return None
+    compared, differ = _fillers(wa, sa, wb, sb, masked)
+    pairs = [(x, y) for x, y in differ]
+    if len(differ) >= c.min_differing and len(differ) >= c.fillers * compared:
+        what = sorted({"figures" if any(ch.isdigit() for ch in wa.tokens[x]) else "names" for x, _ in differ})
+    else:
+        return None
+    examples = tuple(dict.fromkeys((a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs))
+    slots = tuple(((wa.starts[x], wa.ends[x]), (wb.starts[y], wb.ends[y])) for x, y in pairs)
+    return TemplateVerdict(round(form_a, 4), round(form_b, 4), len(differ), compared, tuple(what), examples[:5], slots)
+
+
+def _headline_subjects(
+    a: Side, b: Side, wa: Words, wb: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig
+) -> list[tuple[str, str]] | None:
+    """Where the bodies agree filler for filler, the headlines: one form, with words substituted on
+    both sides that are rare names found nowhere in the other document. Returns (a's words, b's words)."""
+    if not a.title or not b.title:
+        return None
+    ta, tb = words(a.title), words(b.title)
+    if not len(ta) or not len(tb):
+        return None
+    sm = SequenceMatcher(None, ta.tokens, tb.tokens, autojunk=False)
+    same = sum(n for _, _, n in sm.get_matching_blocks())
+    if same < max(1, min(len(ta), len(tb)) / 3):
+        return None  # headlines of two different forms: a rewritten headline, not a template
+    known_a = set(ta.tokens) | set(wa.tokens)
+    known_b = set(tb.tokens) | set(wb.tokens)
+    name_a, name_b = _title_names(a.title, ta, idf, n, c), _title_names(b.title, tb, idf, n, c)
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in sm.get_opcodes():
+        if op != "replace":
+            continue
+        own_a = [t for k, t in enumerate(ta.tokens[i1:i2], i1) if t not in known_b and name_a[k]]
+        own_b = [t for k, t in enumerate(tb.tokens[j1:j2], j1) if t not in known_a and name_b[k]]
+        if own_a and own_b:
+            out.append((" ".join(own_a), " ".join(own_b)))
+    return out or None
+
+
+def _title_names(title: str, w: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig) -> list[bool]:
+    """Which headline words name a subject: numbers; in a headline in sentence case, the capitalised
+    words after the first; in one in capitals or title case (where case tells nothing), the words
+    few documents of the corpus hold (a corpus of ``MIN_CORPUS`` documents or more: in a smaller one
+    every word is rare)."""
+    caps = [title[s].isupper() for s in w.starts]
+    cased = sum(caps) <= 0.6 * len(caps)  # sentence case: capitals mark names
+    out = []
+    for k, tok in enumerate(w.tokens):
+        if tok in STOP or len(tok) < 2:
+            out.append(False)
+        elif any(ch.isdigit() for ch in tok):
+            out.append(True)
+        elif cased:
+            out.append(k > 0 and caps[k])
+        else:
+            out.append(n >= MIN_CORPUS and _rare(tok, idf, n, c))
+    return out
+
+
+MIN_CORPUS = 200
+
+
+def _rare(token: str, idf: Mapping[str, float] | None, n: float, c: TemplateConfig) -> bool:
+    """A word few documents of the corpus hold (a name)."""
+    if not idf:
+        return False
+    v = idf.get(token)
+    if v is None:
+        return True  # no body of the corpus holds it
+    df = (1.0 + n) / math.exp(v - 1.0) - 1.0
+    return df <= max(float(c.rare_df), c.rare_share * n)

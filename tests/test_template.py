@@ -1,0 +1,128 @@
+"""Templates and common passages: one form filled with other facts, and stock sentences, are not reuse.
+
+The briefs below are written for these tests in the shape of wire briefs (results, dividends, a match
+report); none comes from a data set.
+"""
+
+from __future__ import annotations
+
+from wiretrace.model import Document
+from wiretrace.pipeline import Prepared, RunConfig, compare, prepare, relate_pair
+from wiretrace.clean import clean
+from wiretrace.relate import Common, RelateConfig, common_cut
+from wiretrace.template import Side, template
+
+RESULTS_A = """Shr 41 cts vs 29 cts
+    Net 2,310,000 vs 1,640,000
+    Revs 48.2 mln vs 41.7 mln
+    Avg shrs 5,630,000 vs 5,610,000
+"""
+RESULTS_B = """Shr 1.12 dlrs vs 87 cts
+    Net 9,804,000 vs 7,512,000
+    Revs 163.9 mln vs 150.4 mln
+    Avg shrs 8,750,000 vs 8,634,000
+"""
+DIVIDEND = """Qtly div 12 cts vs 12 cts prior
+    Pay June 14
+    Record May 30
+"""
+MATCH_A = (
+    "Harbourside Rovers beat Kelmore Athletic 3-1 on Saturday at Quayside Park. Tomas Varga scored twice "
+    "before half time and Olu Adeyemi added a third after the break. Kelmore replied through Jan Ostrowski "
+    "in the 81st minute. The win lifts Harbourside to fourth in the table with 41 points from 24 games."
+)
+MATCH_B = (
+    "Millbridge Town beat Eastwick United 2-0 on Saturday at Riverside Park. Carl Denholm scored once "
+    "before half time and Marek Zielinski added a second after the break. Eastwick replied through nobody "
+    "in the 88th minute. The win lifts Millbridge to seventh in the table with 35 points from 24 games."
+)
+STORY = (
+    "The harbour board of Ostrava Bay voted on Monday to raise pilotage fees for the first time in a decade. "
+    "Board chair Irena Maslova said the increase of 14 percent would pay for two new pilot boats and a radar "
+    "station on the north mole. Shipping agents had asked for a delay until the autumn season was over, but "
+    "the board rejected the request by five votes to two. The new fees take effect on the first of March."
+)
+
+
+def test_results_briefs_of_two_companies_are_a_template_with_the_figures_named() -> None:
+    v = template(Side(RESULTS_A, ((0, len(RESULTS_A)),)), Side(RESULTS_B, ((0, len(RESULTS_B)),)))
+    assert v is not None
+    assert v.what == ("figures",) and v.differing >= 8 and v.form_a > 0.8 and v.form_b > 0.8
+    assert "template: same form" in v.reason() and "other figures" in v.reason()
+    # every slot range points at a differing figure on each side
+    for (sa, ea), (sb, eb) in v.slots:
+        assert RESULTS_A[sa:ea] != RESULTS_B[sb:eb] and RESULTS_A[sa:ea][0].isdigit()
+
+
+def test_match_reports_of_two_games_are_a_template_of_names() -> None:
+    v = template(Side(MATCH_A, ((0, len(MATCH_A)),)), Side(MATCH_B, ((0, len(MATCH_B)),)))
+    assert v is not None and "names" in v.what
+
+
+def test_a_copy_with_one_figure_corrected_is_not_a_template() -> None:
+    edited = STORY.replace("14 percent", "15 percent")
+    assert template(Side(STORY, ((0, len(STORY)),)), Side(edited, ((0, len(edited)),))) is None
+
+
+def test_a_shortened_copy_is_not_a_template() -> None:
+    short = STORY[: STORY.index(" Shipping agents")]
+    assert template(Side(STORY, ((0, len(STORY)),)), Side(short, ((0, len(short)),))) is None
+
+
+def test_identical_bodies_under_headlines_naming_two_companies_are_a_template() -> None:
+    idf = {"qtly": 2.0, "div": 2.0, "sets": 2.5, "quarterly": 2.5, "pay": 2.0, "record": 2.0, "the": 1.0,
+           "rare": 9.0}  # a corpus where the company names occur in no body
+    rng = ((0, len(DIVIDEND)),)
+    a = Side(DIVIDEND, rng, "ARDMORE TOOLWORKS INC SETS QUARTERLY")
+    b = Side(DIVIDEND, rng, "PELLWORTH FOODS CORP SETS QUARTERLY")
+    v = template(a, b, idf, copies=True)
+    assert v is not None and v.what == ("headline names",)
+    assert any("ardmore" in x and "pellworth" in y for x, y in v.examples)
+    # a rewritten headline over the same body is not: the words differ, but no subject does
+    c = Side(DIVIDEND, rng, "Quarterly payout held at twelve cents")
+    assert template(a, c, idf, copies=True) is None
+    # and one company's two headlines of the same brief are copies
+    d = Side(DIVIDEND, rng, "ARDMORE TOOLWORKS INC DECLARES DIVIDEND")
+    assert template(a, d, idf, copies=True) is None
+
+
+def test_compare_reports_template_not_reuse() -> None:
+    p = compare(RESULTS_A, RESULTS_B)
+    assert p.relation == "template" and p.direction == "none" and p.slots
+    assert any(r.startswith("template:") for r in p.reasons)
+    assert compare(STORY, STORY).relation == "duplicate"
+
+
+def _item(doc_id: str, text: str, config: RunConfig) -> Prepared:
+    doc = Document(doc_id, text, f"<{doc_id}>", "text")
+    cl = clean(doc, config.clean)
+    _, sk, cu = prepare(doc, cl, config)
+    return Prepared(doc, cl, sk, cu)
+
+
+def test_a_stock_sentence_common_to_many_documents_is_not_derivative() -> None:
+    config = RunConfig()
+    stock = ("The company said it filed with the securities regulator a registration statement covering the "
+             "proposed offering of shares to the public.")
+    a = _item("a", f"Ardmore Toolworks plans to raise money for a new plant in Kelso. {stock} "
+                   "The plant would employ about four hundred people by the end of next year, it added.", config)
+    b = _item("b", f"Pellworth Foods wants to pay down bank debt taken on for its bakery purchase. {stock} "
+                   "Its lenders had asked it to cut borrowing before the summer, the company said.", config)
+    plain = relate_pair(a, b, None, config, None)
+    assert plain is not None and plain.relation == "derivative"  # one shared sentence: reuse, by coverage
+    # ... but the corpus holds that sentence in 40 other bodies: weak evidence
+    holders = [(int(x), [f"body{i}" for i in range(40)]) for x in a.sketch.anchors.tolist() if x in set(b.sketch.anchors.tolist())]
+    assert holders
+    common = Common.count(holders, 1000, config.relate)
+    assert common.cut == common_cut(1000, config.relate) == RelateConfig().common_df
+    p = relate_pair(a, b, None, config, None, common=common)
+    assert p is None or p.relation not in ("derivative", "contains", "paraphrase", "near_duplicate", "duplicate")
+    # a passage held by few documents stays evidence
+    few = Common.count([(h, ["x", "y"]) for h, _ in holders], 1000, config.relate)
+    q = relate_pair(a, b, None, config, None, common=few)
+    assert q is not None and q.relation == "derivative"
+
+
+def test_common_counts_copies_of_one_body_once() -> None:
+    c = Common.count([(1, ["h"] * 50), (2, [f"h{i}" for i in range(12)])], 100, RelateConfig())
+    assert dict(c.anchors) == {2: 12}
