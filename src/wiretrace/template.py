@@ -107,6 +107,7 @@ def _fillers(
     compared = 0
     differ: list[tuple[int, int]] = []
     ma, mb = _masked(wa, sa).tokens, _masked(wb, sb).tokens
+    in_a, in_b = set(wa.tokens), set(wb.tokens)
     for a0, a1, b0, b1, _, _ in passages:
         sm = SequenceMatcher(None, ma[a0:a1], mb[b0:b1], autojunk=False)
         for i, j, n in sm.get_matching_blocks():
@@ -114,7 +115,8 @@ def _fillers(
                 x, y = a0 + i + k, b0 + j + k
                 if sa[x] and sb[y]:
                     compared += 1
-                    if wa.tokens[x] != wb.tokens[y]:
+                    # Other fillers, not the same ones moved: neither side writes the other's anywhere.
+                    if wa.tokens[x] != wb.tokens[y] and wa.tokens[x] not in in_b and wb.tokens[y] not in in_a:
                         differ.append((x, y))
     return compared, differ
 
