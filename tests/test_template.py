@@ -6,9 +6,9 @@ report); none comes from a data set.
 
 from __future__ import annotations
 
+from wiretrace.clean import clean
 from wiretrace.model import Document
 from wiretrace.pipeline import Prepared, RunConfig, compare, prepare, relate_pair
-from wiretrace.clean import clean
 from wiretrace.relate import Common, RelateConfig, common_cut
 from wiretrace.template import Side, template
 

@@ -254,7 +254,7 @@ def relate_pair(
     )
     if pair is None or pair.relation not in _TEMPLATE_TESTED or not config.relate.templates:
         return pair
-    copies = same or min(al.a_verbatim, al.b_verbatim) >= 0.98
+    copies = same and pair.relation == "duplicate"  # the same words: only the headlines can tell
     verdict = template(
         Side(a.doc.text, a.cleaned.content, headline(a)), Side(b.doc.text, b.cleaned.content, headline(b)),
         idf, align_config=config.align, copies=copies, n_docs=n_docs,
