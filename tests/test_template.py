@@ -126,3 +126,16 @@ def test_a_stock_sentence_common_to_many_documents_is_not_derivative() -> None:
 def test_common_counts_copies_of_one_body_once() -> None:
     c = Common.count([(1, ["h"] * 50), (2, [f"h{i}" for i in range(12)])], 100, RelateConfig())
     assert dict(c.anchors) == {2: 12}
+
+
+def test_compare_decides_short_texts_by_the_sentence_model() -> None:
+    a = "The harbour board raised pilotage fees by 14 percent on Monday to pay for two new pilot boats."
+    b = "On Monday the harbour board lifted pilotage fees 14 percent to fund a pair of new pilot boats."
+    c = "The harbour board said on Monday that the annual regatta would move to a new date in August."
+    p = compare(a, b)
+    assert p.relation == "paraphrase" and len(p.passages) == 1
+    assert any("short texts: the sentence decision" in r for r in p.reasons)
+    assert p.passages[0].a == (0, len(a)) and p.passages[0].b == (0, len(b))
+    q = compare(a, c)
+    assert q.relation not in ("duplicate", "near_duplicate", "paraphrase")
+    assert any("not the same content" in r for r in q.reasons)

@@ -7,8 +7,8 @@ another date. Copying would carry the facts along; a template changes exactly th
 
 The test, on the texts' compared ranges (and on their headlines where the bodies cannot tell):
 
-* **slots** are the words that carry the facts: numbers (any word with a digit) and names
-  (capitalised words that do not open a sentence or a line, in lines not written all in capitals);
+* **slots** are the words that carry the facts: numbers (any word with a digit, or a number word) and names
+  (capitalised words that do not open a sentence, in lines not written all in capitals);
 * **form**: each side's words with every slot masked are aligned by seed-and-extend
   (``align.verbatim_passages``); the share of each side the masked alignment covers is the form the
   two share;
@@ -76,8 +76,8 @@ class TemplateVerdict:
 
 
 def _slots(text: str, w: Words) -> list[bool]:
-    """Which words are slots: numbers, and names (capitalised, not opening a sentence or a line, in a
-    line not written all in capitals)."""
+    """Which words are slots: numbers, and names (capitalised, not opening a sentence, in a line not
+    written all in capitals)."""
     out = []
     caps_line: dict[int, bool] = {}
     for tok, st in zip(w.tokens, w.starts, strict=True):
@@ -98,7 +98,8 @@ def _slots(text: str, w: Words) -> list[bool]:
         if caps:
             out.append(False)
             continue
-        before = text[max(ls, st - 4) : st].rstrip()
+        # What stands before it, across a line break: hard-wrapped newswire starts lines mid-sentence.
+        before = text[max(0, st - 200) : st].rstrip()
         out.append(bool(before) and before[-1] not in _OPENERS)
     return out
 
@@ -197,6 +198,8 @@ def template(
         n_dif = sum(1 for x, _ in differ if _kind(wa.tokens[x]) == kind)
         if n_dif >= c.min_differing and n_dif >= c.fillers * n_cmp:
             what.append(kind)
+    if not what and len(differ) >= c.min_differing and len(differ) >= c.fillers * len(compared):
+        what = sorted({_kind(wa.tokens[x]) for x, _ in differ})
     if not what:
         # The bodies agree filler for filler: where they are one body, the headlines may still name two subjects.
         return _headline_verdict(a, b, wa, wb, idf, n, c) if min(form_a, form_b) >= c.copy_form else None
