@@ -351,7 +351,7 @@ def trace_cli(
         return
     for m in matches:
         story = escape(f"story {m.story.id} ({m.story.title[:50]}), origin {m.story.origin}") if m.story else "no story"
-        out.print(f"[bold]{escape(m.document)}[/bold]  {m.pair.relation}  explains {m.explained:.0%} of the text  | {story}", highlight=False)
+        out.print(f"[bold]{escape(printable(m.document))}[/bold]  {m.pair.relation}  explains {m.explained:.0%} of the text  | {story}", highlight=False)
         for p in m.pair.passages[:3]:
             qs, qe = p.a if m.pair.a == QUERY_ID else p.b
             out.print(f"   {p.kind} {p.score:.2f}: {_short(body[qs:qe], 120)}", highlight=False, markup=False)

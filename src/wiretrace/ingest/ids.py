@@ -4,11 +4,10 @@ A file stored before keeps the id it was stored under (matched by resolved path)
 in order, the first of these that no other file of the run shares and the store does not hold:
 
 1. the file stem (``world/index.html`` -> ``index``),
-2. the path relative to the folder given, without the suffix (``siteA/world/index`` for ``run .``),
-3. the path (relative to the current folder where it lies under it) without the suffix
-   (``siteA/world/index`` for ``run siteA siteB``),
-4. that path with its suffix (``siteA/world/index.html``, when ``index.txt`` sits beside it),
-5. the resolved path.
+2. the path relative to the deepest folder that holds every page of the run, without the suffix
+   (``siteA/world/index`` for ``run .``, for ``run siteA siteB`` and for ``run crawl``),
+3. that path with its suffix (``siteA/world/index.html``, when ``index.txt`` sits beside it),
+4. the resolved path.
 
 Each step compares every file still without an id at once, so the ids do not depend on the order of
 the inputs: two files with one stem both move on to step 2. Control characters become ``_`` (an id
@@ -22,7 +21,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
-from wiretrace.ingest.walk import Found, shown_path
+from wiretrace.ingest.walk import Found
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 PAGE_FORMATS = ("text", "html")
@@ -49,12 +48,11 @@ def _without_suffix(rel: str) -> str:
     return os.path.join(os.path.dirname(rel), stem(rel)).replace(os.sep, "/")
 
 
-_STEPS: tuple[Callable[[Found], str], ...] = (
-    lambda f: stem(f.path),
-    lambda f: _without_suffix(f.rel),
-    lambda f: _without_suffix(shown_path(f.path)),
-    lambda f: shown_path(f.path).replace(os.sep, "/"),
-    lambda f: f.key,
+_STEPS: tuple[Callable[[Found, str], str], ...] = (
+    lambda f, top: stem(f.path),
+    lambda f, top: _without_suffix(os.path.relpath(os.path.abspath(f.path), top)),
+    lambda f, top: os.path.relpath(os.path.abspath(f.path), top).replace(os.sep, "/"),
+    lambda f, top: f.key,
 )
 
 
@@ -70,10 +68,11 @@ def assign_page_ids(found: Sequence[Found], stored: Mapping[str, str]) -> dict[s
             ids[f.key] = stored[f.key]
         else:
             todo.append(f)
+    top = os.path.commonpath([os.path.dirname(os.path.abspath(f.path)) for f in pages]) if pages else ""
     for step in _STEPS:
         if not todo:
             break
-        wanted = {f.key: clean_id(step(f)) for f in todo}
+        wanted = {f.key: clean_id(step(f, top)) for f in todo}
         counts = Counter(wanted.values())
         rest = []
         for f in todo:

@@ -38,13 +38,11 @@ OUTPUT_REASON = "a wiretrace output folder ({what}), not read as input; give the
 @dataclass(frozen=True, slots=True)
 class Found:
     """One input: its path as found, its format ("" when unknown), why it is not read (None: read it),
-    its path relative to the folder given (the path itself for a file named on the command line), and
-    its identity (the resolved path)."""
+    and its identity (the resolved path)."""
 
     path: str
     fmt: str
     problem: str | None
-    rel: str
     key: str
 
 
@@ -106,41 +104,41 @@ def list_files(paths: Sequence[str | os.PathLike[str]]) -> list[Found]:
     for given in paths:
         raw = os.fspath(given)
         if not raw:
-            out.append(Found("", "", "empty path; give a file or a folder (\".\" for this one)", "", ""))
+            out.append(Found("", "", "empty path; give a file or a folder (\".\" for this one)", ""))
             continue
         path = os.path.normpath(raw)
         try:
             mode = os.stat(path).st_mode
         except OSError as err:
-            out.append(Found(path, "", _stat_problem(path, err), path, path))
+            out.append(Found(path, "", _stat_problem(path, err), path))
             continue
         key = os.path.realpath(path)
         if stat.S_ISDIR(mode):
             what = output_folder(path)
             if what is not None:
-                out.append(Found(path, "", OUTPUT_REASON.format(what=what), path, key))
+                out.append(Found(path, "", OUTPUT_REASON.format(what=what), key))
                 continue
-            _walk(path, path, {key}, visited, out)
+            _walk(path, {key}, visited, out)
             continue
         if key in visited:
             continue
         visited.add(key)
         if not stat.S_ISREG(mode):
-            out.append(Found(path, "", f"{_kind(mode)}, not a regular file or folder; give a file or a folder", path, key))
+            out.append(Found(path, "", f"{_kind(mode)}, not a regular file or folder; give a file or a folder", key))
             continue
         fmt = file_format(path)
         inside = _inside_output(path) if fmt in ("text", "html") else None
         problem = inside or (None if fmt else unsupported(path))
-        out.append(Found(path, fmt or "", problem, shown_path(path), key))
+        out.append(Found(path, fmt or "", problem, key))
     return out
 
 
-def _walk(folder: str, root: str, above: set[str], visited: set[str], out: list[Found]) -> None:
+def _walk(folder: str, above: set[str], visited: set[str], out: list[Found]) -> None:
     try:
         with os.scandir(folder) as listing:
             entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
     except OSError as err:
-        out.append(Found(folder, "", f"cannot read the folder: {err.strerror}; check its permissions", _rel(folder, root),
+        out.append(Found(folder, "", f"cannot read the folder: {err.strerror}; check its permissions",
                          os.path.realpath(folder)))
         return
     for entry in entries:
@@ -148,43 +146,31 @@ def _walk(folder: str, root: str, above: set[str], visited: set[str], out: list[
         try:
             mode = os.stat(path).st_mode  # follows links
         except OSError as err:
-            out.append(Found(path, "", _stat_problem(path, err), _rel(path, root), os.path.abspath(path)))
+            out.append(Found(path, "", _stat_problem(path, err), os.path.abspath(path)))
             continue
         key = os.path.realpath(path)
         if stat.S_ISDIR(mode):
             if key in above:
-                out.append(Found(path, "", f"symbolic link loop: it leads back to {key}, a folder above it; not followed",
-                                 _rel(path, root), key))
+                out.append(Found(path, "", f"symbolic link loop: it leads back to {key}, a folder above it; not followed", key))
                 continue
             what = output_folder(path)
             if what is not None:
-                out.append(Found(path, "", OUTPUT_REASON.format(what=what), _rel(path, root), key))
+                out.append(Found(path, "", OUTPUT_REASON.format(what=what), key))
                 continue
-            _walk(path, root, above | {key}, visited, out)
+            _walk(path, above | {key}, visited, out)
             continue
         if key in visited:
             continue
         fmt = file_format(entry.name)
         if not stat.S_ISREG(mode):
             visited.add(key)
-            out.append(Found(path, "", f"{_kind(mode)}, not a regular file; not read", _rel(path, root), key))
+            out.append(Found(path, "", f"{_kind(mode)}, not a regular file; not read", key))
         elif fmt:
             visited.add(key)
-            out.append(Found(path, fmt, None, _rel(path, root), key))
+            out.append(Found(path, fmt, None, key))
         elif entry.name.lower().endswith(".gz"):
             visited.add(key)
-            out.append(Found(path, "", unsupported(path), _rel(path, root), key))
-
-
-def shown_path(path: str) -> str:
-    """``path`` relative to the current folder when it lies under it, else as it is."""
-    rel = os.path.relpath(os.path.abspath(path))
-    return path if rel.startswith("..") else rel
-
-
-def _rel(path: str, root: str) -> str:
-    rel = os.path.relpath(path, root)
-    return rel if rel != "." else os.path.basename(path)
+            out.append(Found(path, "", unsupported(path), key))
 
 
 def _kind(mode: int) -> str:
