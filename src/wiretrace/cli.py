@@ -125,8 +125,9 @@ def run_cli(
             report = run_spark(inputs, config, out=out_dir, progress=bar, stats=stats)
         else:
             report = run(inputs, config, out=out_dir, progress=bar, stats=stats, prune=prune)
-        json_path, html_path, site = _write_outputs(report, out_dir, with_text, not no_html and engine is Engine.local,
-                                                    bar)
+        # the story browser's pages need the store, which the Spark engine does not keep
+        json_path, html_path, site = _write_outputs(report, out_dir, with_text, not no_html, bar,
+                                                    site=not no_html and engine is Engine.local)
     from .report import report_to_json
 
     for sk in stats.skipped:
@@ -173,23 +174,25 @@ def _check_out(out_dir: Path) -> None:
         raise _fail(f"--out {out_dir} is a file, not a folder; give a folder")
 
 
-def _write_outputs(report, out_dir: Path, with_text: bool, html: bool, bar) -> tuple[Path, Path | None, Path | None]:  # type: ignore[no-untyped-def]
-    """report.json, and with ``html`` index.html and the story browser's pages under site/."""
+def _write_outputs(report, out_dir: Path, with_text: bool, html: bool, bar,  # type: ignore[no-untyped-def]
+                   site: bool | None = None) -> tuple[Path, Path | None, Path | None]:
+    """report.json, with ``html`` index.html, and with ``site`` (default: ``html``) the story browser's
+    pages under site/."""
     from .errors import StoreError
     from .report import write_report
 
     try:
         json_path, html_path = write_report(report, out_dir, with_text=with_text, html=html)
-        site = None
-        if html:  # the story browser's pages, readable without a server
+        pages = None
+        if html if site is None else site:  # the story browser's pages, readable without a server
             from .web import export_site
 
-            site = out_dir / "site"
-            export_site(out_dir, site, progress=bar)
+            pages = out_dir / "site"
+            export_site(out_dir, pages, progress=bar)
     except OSError as e:
         raise StoreError(f"report: cannot write into {out_dir}: {e.strerror or e} ({e.filename}); "
                          "check that the --out folder and its files are writable") from None
-    return json_path, html_path, site
+    return json_path, html_path, pages
 
 
 @app.command("forget")
