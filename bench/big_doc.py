@@ -44,6 +44,7 @@ def make_document(path: Path, megabytes: float, seed: int = 7) -> int:
 
 def export_src(commit: str, into: Path) -> Path:
     archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "src"], check=True, capture_output=True).stdout
+    into.mkdir(parents=True, exist_ok=True)
     tar = into / "src.tar"
     tar.write_bytes(archive)
     with tarfile.open(tar) as t:
