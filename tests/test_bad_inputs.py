@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 import wiretrace as wt
 from wiretrace.cli import app
+from wiretrace.errors import NoInputError
 from wiretrace.ingest import read_inputs
 from wiretrace.model import Document
 from wiretrace.store import STORE_FILE, Store
@@ -386,6 +387,10 @@ def test_the_python_api_takes_one_path_as_a_string(tmp_path: Path) -> None:
     assert [d.id for d in rep.documents] == ["a"] and rep.skipped == []
     rep = wt.run(page, wt.RunConfig(align=AlignConfig(semantic=False)), out=tmp_path / "out2")
     assert [d.id for d in rep.documents] == ["a"]
+    empty = write(tmp_path / "empty.txt", "")
+    with pytest.raises(NoInputError) as caught:  # the error names the path, not its characters
+        wt.run(str(empty), wt.RunConfig(align=AlignConfig(semantic=False)), out=tmp_path / "out3")
+    assert f"no document could be read from {empty} (1 input(s) skipped)" in str(caught.value)
 
 
 def test_a_second_run_on_one_out_stops_and_a_killed_holder_leaves_no_lock(tmp_path: Path) -> None:

@@ -84,11 +84,14 @@ def output_folder(folder: str) -> str | None:
     return None
 
 
-def _inside_output(path: str) -> str | None:
-    """The output folder above ``path`` (a file named on the command line), described, or None."""
+def _inside_output(path: str, seen: dict[str, str | None]) -> str | None:
+    """The output folder above ``path`` (a file named on the command line), described, or None.
+    ``seen``: folders looked at before in this listing, and what they are."""
     folder = os.path.dirname(os.path.abspath(path))
     while True:
-        what = output_folder(folder)
+        if folder not in seen:
+            seen[folder] = output_folder(folder)
+        what = seen[folder]
         if what is not None:
             return f"inside {folder}, " + OUTPUT_REASON.format(what=what)
         parent = os.path.dirname(folder)
@@ -101,6 +104,7 @@ def list_files(paths: Sequence[str | os.PathLike[str]]) -> list[Found]:
     """Every input under ``paths``, each file once (first spelling wins), in a fixed order."""
     out: list[Found] = []
     visited: set[str] = set()
+    outputs: dict[str, str | None] = {}
     for given in paths:
         raw = os.fspath(given)
         if not raw:
@@ -127,7 +131,7 @@ def list_files(paths: Sequence[str | os.PathLike[str]]) -> list[Found]:
             out.append(Found(path, "", f"{_kind(mode)}, not a regular file or folder; give a file or a folder", key))
             continue
         fmt = file_format(path)
-        inside = _inside_output(path) if fmt in ("text", "html") else None
+        inside = _inside_output(path, outputs) if fmt in ("text", "html") else None
         problem = inside or (None if fmt else unsupported(path))
         out.append(Found(path, fmt or "", problem, key))
     return out
