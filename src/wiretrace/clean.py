@@ -50,7 +50,7 @@ from .clean_features import (
 from .errors import ConfigError
 from .model import Cleaned, Document, Segment
 from .names import lower_vocabulary, names_in
-from .tokens import lines, raw_lines, sentences, trim, words, wrap_width
+from .tokens import count_words, lines, raw_lines, sentences, trim, words, wrap_width
 from .topic import content_words, cosine
 
 
@@ -273,7 +273,7 @@ def document_blocks(doc: Document, config: CleanConfig) -> tuple[frozenset[str],
     for s, e in _doc_blocks(doc):
         k = block_key(doc.text[s:e])
         keys.add(k)
-        if len(words(doc.text, s, e)) >= config.long_block_words:
+        if count_words(doc.text, s, e, at_most=config.long_block_words) >= config.long_block_words:
             long_keys.add(k)
     return frozenset(keys), frozenset(long_keys)
 

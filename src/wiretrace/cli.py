@@ -4,6 +4,8 @@ errors to a one-line message and exit code 1. Nothing else happens here."""
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -16,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .errors import NotFoundError, WiretraceError
+from .errors import NoInputError, NotFoundError, WiretraceError, printable
 
 app = typer.Typer(
     help="Turn scraped news pages into stories: clean, relate, cluster, trace.\n\n"
@@ -33,8 +35,31 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except WiretraceError as e:
-        err.print(f"[red]error:[/red] {escape(str(e))}", highlight=False, soft_wrap=True)
+        # the message's own lines stay lines; a control character inside a name is shown escaped
+        message = str(e) if isinstance(e, NoInputError) else printable(str(e))
+        err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
+
+
+def _fail(message: str) -> typer.Exit:
+    """Print ``error: MESSAGE`` (control characters escaped) and give the exit to raise (code 1)."""
+    err.print(f"[red]error:[/red] {escape(printable(message))}", highlight=False, soft_wrap=True)
+    return typer.Exit(1)
+
+
+def _folder(value: str, option: str) -> Path:
+    if not value.strip():
+        raise _fail(f"{option} is empty; give a folder (\".\" for this one)")
+    return Path(value)
+
+
+def _store(value: str):  # type: ignore[no-untyped-def]
+    """The store under ``--store``, opened read-only; an error (exit 1) when there is none."""
+    from .store import Store
+
+    folder = _folder(value, "--store")
+    with _errors():
+        return Store(folder, readonly=True)
 
 
 @contextmanager
@@ -63,8 +88,8 @@ class Engine(StrEnum):
 
 @app.command("run")
 def run_cli(
-    inputs: Annotated[list[Path], typer.Argument(help="Files or folders: .txt .html .htm .jsonl .warc .warc.gz")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder: store, report.json, index.html, site/")] = Path("out"),
+    inputs: Annotated[list[str], typer.Argument(help="Files or folders: .txt .html .htm .jsonl .jsonl.gz .warc .warc.gz")],
+    out_arg: Annotated[str, typer.Option("--out", "-o", help="Output folder: store, report.json, index.html, site/")] = "out",
     with_text: Annotated[bool, typer.Option("--with-text", help="Put each document's raw text in report.json")] = False,
     no_html: Annotated[bool, typer.Option("--no-html", help="Skip index.html and the static story browser (site/)")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or table")] = False,
@@ -73,41 +98,45 @@ def run_cli(
     lexical_only: Annotated[
         bool, typer.Option("--lexical-only", help="No sentence embeddings: duplicates, containment, verbatim reuse only")
     ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Forget stored documents whose input is gone (file deleted, JSONL line removed)")
+    ] = False,
     engine: Annotated[
         Engine, typer.Option("--engine", help="local, or spark: the same stages as Spark jobs (needs the spark extra and Java 17); "
                              "writes Parquet tables under --out/tables, reads .parquet too, keeps no store")
     ] = Engine.local,
 ) -> None:
     """Run the whole pipeline on INPUTS into the store under --out; add files to the same --out later
-    and only the new ones are processed.
+    and only the new ones are processed. One run at a time per --out: a second one stops at once with an error.
 
     Example: wiretrace run examples/corpus --out out/demo
     """
     from .align import AlignConfig
     from .pipeline import RunConfig, Stats, run
-    from .report import report_to_json, write_report
 
+    out_dir = _folder(out_arg, "--out")
+    _check_out(out_dir)
     stats = Stats()
     config = RunConfig(align=AlignConfig(semantic=not lexical_only))
     with _errors(), _progress(quiet or as_json) as bar:
         if engine is Engine.spark:
             from .spark import run_spark
 
-            report = run_spark([str(p) for p in inputs], config, out=out_dir, progress=bar, stats=stats)
+            report = run_spark(inputs, config, out=out_dir, progress=bar, stats=stats)
         else:
-            report = run([str(p) for p in inputs], config, out=out_dir, progress=bar, stats=stats)
-        json_path, html_path = write_report(report, out_dir, with_text=with_text, html=not no_html)
-        site = None
-        if not no_html and engine is Engine.local:  # the story browser's pages, readable without a server
-            from .web import export_site
+            report = run(inputs, config, out=out_dir, progress=bar, stats=stats, prune=prune)
+        # the story browser's pages need the store, which the Spark engine does not keep
+        json_path, html_path, site = _write_outputs(report, out_dir, with_text, not no_html, bar,
+                                                    site=not no_html and engine is Engine.local)
+    from .report import report_to_json
 
-            site = out_dir / "site"
-            export_site(out_dir, site, progress=bar)
     for sk in stats.skipped:
-        err.print(f"[yellow]skipped[/yellow] {escape(f'{sk.path}: {sk.reason}')}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]skipped[/yellow] {escape(printable(f'{sk.path}: {sk.reason}'))}", highlight=False,
+                  soft_wrap=True)
     summary = report_to_json(report)["summary"]
     if as_json:
-        print(json.dumps({**summary, "new": stats.new, "unchanged": stats.unchanged, "report": str(json_path)}))
+        print(json.dumps({**summary, "new": stats.new, "unchanged": stats.unchanged, "pruned": stats.pruned,
+                          "skipped_now": len(stats.skipped), "report": str(json_path)}))
         return
     if quiet:
         return
@@ -124,39 +153,124 @@ def run_cli(
         for (a, b), r in rels.items():
             if a in members and b in members:
                 counts[r] = counts.get(r, 0) + 1
-        table.add_row(escape(s.title[:60]), str(len(s.documents)), escape(s.origin or "-"), ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+        table.add_row(escape(printable(s.title[:60])), str(len(s.documents)), escape(printable(s.origin or "-")),
+                      ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     out.print(table)
     out.print(
         f"relations: {summary['relations'] or 'none'} | new {stats.new}, unchanged {stats.unchanged}, "
-        f"skipped {len(stats.skipped)} | wrote {json_path}" + (f", {html_path}" if html_path else "")
+        f"skipped {len(stats.skipped)}" + (f", pruned {stats.pruned}" if stats.pruned else "") + f" | wrote {json_path}" + (f", {html_path}" if html_path else "")
         + (f" and the story browser {site / 'index.html'}" if site else ""),
         highlight=False,
     )
 
 
-def _is_file(s: str) -> bool:
+def _check_out(out_dir: Path) -> None:
+    """Refuse, before any work, an --out whose outputs cannot be written (a folder named report.json)."""
+    for name in ("report.json", "index.html"):
+        if (out_dir / name).is_dir():
+            raise _fail(f"{out_dir / name} is a folder, so the report cannot be written there; "
+                        "remove it or give another --out folder")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _fail(f"--out {out_dir} is a file, not a folder; give a folder")
+
+
+def _write_outputs(report, out_dir: Path, with_text: bool, html: bool, bar,  # type: ignore[no-untyped-def]
+                   site: bool | None = None) -> tuple[Path, Path | None, Path | None]:
+    """report.json, with ``html`` index.html, and with ``site`` (default: ``html``) the story browser's
+    pages under site/."""
+    from .errors import StoreError
+    from .report import write_report
+
     try:
-        return len(s) < 4096 and "\n" not in s and Path(s).is_file()
-    except OSError:  # a long pasted text is no file name
-        return False
+        json_path, html_path = write_report(report, out_dir, with_text=with_text, html=html)
+        pages = None
+        if html if site is None else site:  # the story browser's pages, readable without a server
+            from .web import export_site
+
+            pages = out_dir / "site"
+            export_site(out_dir, pages, progress=bar)
+    except OSError as e:
+        raise StoreError(f"report: cannot write into {out_dir}: {e.strerror or e} ({e.filename}); "
+                         "check that the --out folder and its files are writable") from None
+    return json_path, html_path, pages
 
 
-def _read(path_or_text: str, literal: bool) -> str:
+@app.command("forget")
+def forget_cli(
+    ids: Annotated[list[str], typer.Argument(help="Ids of the documents to remove")],
+    store_arg: Annotated[str, typer.Option("--store", help="The --out folder of a run")] = "out",
+    lexical_only: Annotated[bool, typer.Option("--lexical-only", help="As the runs of this store were made")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars")] = False,
+) -> None:
+    """Remove documents from a store with their pairs; the stories they were in are built again, and
+    report.json (index.html and site/ where they exist) rewritten.
+
+    Example: wiretrace forget portstrike_dup_coastalherald --store out/demo
+    """
+    from .align import AlignConfig
+    from .pipeline import RunConfig, forget
+
+    folder = _folder(store_arg, "--store")
+    config = RunConfig(align=AlignConfig(semantic=not lexical_only))
+    with _errors(), _progress(quiet) as bar:
+        report = forget(ids, folder, config, progress=bar)
+        _write_outputs(report, folder, False, (folder / "index.html").is_file(), bar)
+    if not quiet:
+        out.print(f"forgot {len(set(ids))} document(s); the store holds {len(report.documents)} documents in "
+                  f"{len(report.stories)} stories", highlight=False)
+
+
+_PATH_LIKE = re.compile(r"^\S+$")
+_SUFFIX = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
+
+
+def _looks_like_path(s: str) -> bool:
+    """One token with a folder separator or a file suffix (``notes.txt``, ``data/a``): what a user
+    means as a file name. A sentence, or a single word without either, is text."""
+    return len(s) < 4096 and bool(_PATH_LIKE.match(s)) and ("/" in s or os.sep in s or bool(_SUFFIX.search(s)))
+
+
+def _read(path_or_text: str, literal: bool, side: str = "", doc_id: str | None = None) -> str:
+    """The text of one side of compare (or of trace): the text itself, or the one document of a file."""
     if literal:
+        if not path_or_text.strip():
+            raise _fail(f"{side or 'the text'} is empty; give some text")
         return path_or_text
+    import stat
+
     p = Path(path_or_text)
-    if not p.is_file():
-        raise typer.BadParameter(f"{path_or_text}: no such file (use --text to pass literal text)")
+    try:
+        mode = p.stat().st_mode
+    except OSError as e:
+        reason = "no such file" if isinstance(e, FileNotFoundError) else (e.strerror or str(e))
+        raise _fail(f"{path_or_text}: {reason} (to use the text itself, give --text)") from None
+    if stat.S_ISDIR(mode):
+        raise _fail(f"{path_or_text}: is a folder; give one file")
+    if not stat.S_ISREG(mode):
+        what = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "not a regular file"
+        raise _fail(f"{path_or_text}: {what}; give a regular file")
     from .ingest import read_inputs
-    from .model import Skipped
+    from .model import Document, Skipped
 
     items = list(read_inputs([p]))
-    docs = [i for i in items if not isinstance(i, Skipped)]
+    docs = [i for i in items if isinstance(i, Document)]
+    if doc_id is not None:
+        chosen = [d for d in docs if d.id == doc_id]
+        if not chosen:
+            raise _fail(f"{path_or_text}: no document with id {doc_id!r}; it holds {_ids(docs)}")
+        return chosen[0].text
+    if len(docs) > 1:
+        raise _fail(f"{path_or_text}: holds {len(docs)} documents ({_ids(docs)}); compare takes one per side: "
+                    f"choose one with --{side or 'a'}-id ID")
     if not docs:
-        reason = items[0].reason if items else "nothing readable"  # type: ignore[union-attr]
-        err.print(f"[red]error:[/red] {escape(f'{p}: {reason}')}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        reasons = "; ".join(f"{i.path}: {i.reason}" for i in items if isinstance(i, Skipped)) or "nothing readable"
+        raise _fail(reasons)
     return docs[0].text
+
+
+def _ids(docs: list) -> str:  # type: ignore[type-arg]
+    shown = ", ".join(repr(d.id) for d in docs[:5])
+    return f"ids {shown}" + (f" and {len(docs) - 5} more" if len(docs) > 5 else "") if docs else "no readable document"
 
 
 @app.command("compare")
@@ -164,16 +278,18 @@ def compare_cli(
     a: Annotated[str, typer.Argument(help="First document (a file, or text with --text)")],
     b: Annotated[str, typer.Argument(help="Second document")],
     literal: Annotated[bool, typer.Option("--text", help="A and B are the texts themselves")] = False,
+    a_id: Annotated[str | None, typer.Option("--a-id", help="The record of A to take, when A is a JSONL or WARC file")] = None,
+    b_id: Annotated[str | None, typer.Option("--b-id", help="The record of B to take, when B is a JSONL or WARC file")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the pair object of the report contract")] = False,
 ) -> None:
     """Tell how B relates to A: relation, scores and the aligned passages.
 
-    Example: wiretrace compare examples/corpus/portstrike_origin_meridian.txt examples/corpus/portstrike_spin_dailybuzz.txt
+    Example: wiretrace compare examples/corpus/portstrike_origin_meridian.txt examples/corpus/portstrike_spin_dailyglimpse.txt
     """
     from .pipeline import compare
     from .store import pair_to_json
 
-    ta, tb = _read(a, literal), _read(b, literal)
+    ta, tb = _read(a, literal, "a", a_id), _read(b, literal, "b", b_id)
     with _errors():
         pair = compare(ta, tb)
     if as_json:
@@ -193,6 +309,13 @@ def compare_cli(
         out.print(f"  B: {_short(tb[p.b[0]:p.b[1]])}", highlight=False, markup=False)
 
 
+def _exists(s: str) -> bool:
+    try:
+        return len(s) < 4096 and "\n" not in s and Path(s).exists()
+    except OSError:  # a long pasted text is no file name
+        return False
+
+
 def _short(t: str, n: int = 160) -> str:
     t = " ".join(t.split())
     return t if len(t) <= n else t[: n - 1] + "…"
@@ -201,20 +324,25 @@ def _short(t: str, n: int = 160) -> str:
 @app.command("trace")
 def trace_cli(
     text: Annotated[str, typer.Argument(help="The text to trace, or a file holding it")],
-    store_dir: Annotated[Path, typer.Option("--store", help="The --out folder of a run")] = Path("out"),
+    store_arg: Annotated[str, typer.Option("--store", help="The --out folder of a run")] = "out",
+    literal: Annotated[bool, typer.Option("--text", help="TEXT is the text itself, even if it looks like a file name")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
     top: Annotated[int, typer.Option("--top", help="How many matches to show")] = 5,
 ) -> None:
     """Where did this text come from? The stories and documents that carry it, with aligned passages.
+    TEXT is read as a file when it names one, or looks like a file name (one word with a suffix or a
+    folder: then a missing file is an error); anything else is the text itself.
 
     Example: wiretrace trace "Dockworkers walked off the job at the port" --store out/demo
     """
     from .query import QUERY_ID, where_from
-    from .store import Store, pair_to_json
+    from .store import pair_to_json
 
-    body = _read(text, literal=not _is_file(text))
+    store = _store(store_arg)
+    is_file = not literal and (_looks_like_path(text) or _exists(text))
+    body = _read(text, literal=not is_file, side="the text")
     with _errors():
-        matches = where_from(Store(store_dir), body, top=top)
+        matches = where_from(store, body, top=top)
     if as_json:
         print(json.dumps([
             {"document": m.document, "story": m.story.id if m.story else None, "origin": m.story.origin if m.story else None,
@@ -226,7 +354,7 @@ def trace_cli(
         return
     for m in matches:
         story = escape(f"story {m.story.id} ({m.story.title[:50]}), origin {m.story.origin}") if m.story else "no story"
-        out.print(f"[bold]{escape(m.document)}[/bold]  {m.pair.relation}  explains {m.explained:.0%} of the text  | {story}", highlight=False)
+        out.print(f"[bold]{escape(printable(m.document))}[/bold]  {m.pair.relation}  explains {m.explained:.0%} of the text  | {story}", highlight=False)
         for p in m.pair.passages[:3]:
             qs, qe = p.a if m.pair.a == QUERY_ID else p.b
             out.print(f"   {p.kind} {p.score:.2f}: {_short(body[qs:qe], 120)}", highlight=False, markup=False)
@@ -235,17 +363,15 @@ def trace_cli(
 @app.command("explain")
 def explain_cli(
     doc_id: Annotated[str, typer.Argument(help="A document id from the report")],
-    store_dir: Annotated[Path, typer.Option("--store", help="The --out folder of a run")] = Path("out"),
+    store_arg: Annotated[str, typer.Option("--store", help="The --out folder of a run")] = "out",
     as_json: Annotated[bool, typer.Option("--json", help="Print the segments as JSON (start, end, kind, reason, text)")] = False,
 ) -> None:
     """Show why cleaning kept or removed each block of a document.
 
     Example: wiretrace explain portstrike_dup_coastalherald --store out/demo
     """
-    from .store import Store
-
+    store = _store(store_arg)
     with _errors():
-        store = Store(store_dir)
         try:
             doc = store.document(doc_id)
             cl = store.cleaned([doc_id]).get(doc_id)
@@ -260,24 +386,28 @@ def explain_cli(
         return
     for seg in cl.segments:
         style = "green" if seg.kind == "body" else "red"
-        text = escape(_short(doc.text[seg.start : seg.end], 90))  # article text is data, never markup
+        text = escape(printable(_short(doc.text[seg.start : seg.end], 90)))  # article text is data, never markup
         out.print(f"[{style}]{seg.kind:>13}[/{style}] [{seg.start}:{seg.end}] {text}", highlight=False)
         out.print(f"{'':>14} [dim]{escape(seg.reason)}[/dim]", highlight=False)
 
 
 @app.command("stories")
 def stories_cli(
-    store_dir: Annotated[Path, typer.Option("--store", help="The --out folder of a run")] = Path("out"),
+    store_arg: Annotated[str, typer.Option("--store", help="The --out folder of a run")] = "out",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """List the stories in a store, largest first.
 
     Example: wiretrace stories --store out/demo
     """
-    from .store import Store, story_to_json
+    from .store import story_to_json
 
+    store = _store(store_arg)
     with _errors():
-        stories = sorted(Store(store_dir).stories(), key=lambda s: (-len(s.documents), s.id))
+        try:
+            stories = sorted(store.stories(), key=lambda s: (-len(s.documents), s.id))
+        finally:
+            store.close()
     if as_json:
         print(json.dumps([story_to_json(s) for s in stories], ensure_ascii=False, indent=1))
         return
@@ -285,13 +415,14 @@ def stories_cli(
     for col in ("id", "docs", "origin", "title"):
         table.add_column(col)
     for s in stories:
-        table.add_row(s.id, str(len(s.documents)), escape(s.origin or "-"), escape(s.title[:70]))
+        table.add_row(s.id, str(len(s.documents)), escape(printable(s.origin or "-")), escape(printable(s.title[:70])))
     out.print(table)
 
 
 @app.command("serve")
 def serve_cli(
-    store_dir: Annotated[Path, typer.Option("--store", help="The --out folder of a run (created if missing)")] = Path("out"),
+    store_arg: Annotated[str, typer.Option("--store", help="The --out folder of a run")] = "out",
+    init: Annotated[bool, typer.Option("--init", help="Start an empty store in --store when it holds none")] = False,
     host: Annotated[str, typer.Option("--host", help="Address to listen on; the default serves this machine only")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port", min=1, max=65535)] = 8000,
     token: Annotated[
@@ -308,6 +439,9 @@ def serve_cli(
     """
     from .errors import MissingExtraError
 
+    store_dir = _folder(store_arg, "--store")
+    if not init:
+        _store(store_arg).close()  # an error naming the folder when it holds no store
     with _errors():
         try:
             import uvicorn

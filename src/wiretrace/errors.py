@@ -6,6 +6,22 @@ records them as ``Skipped`` entries so that a run goes on with the rest.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .model import Skipped
+
+
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (newlines, ANSI escapes, bidi overrides) written as escapes
+    (``\\n``, ``\\x1b``), so a file name or an id printed to a terminal is what it is and forges nothing."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
 
 class WiretraceError(Exception):
     """Base of every error wiretrace raises on purpose."""
@@ -28,14 +44,27 @@ class InputError(WiretraceError):
 
 
 class NoInputError(WiretraceError):
-    """Nothing at all could be read from the inputs given."""
+    """Nothing at all could be read from the inputs given. The message lists each skipped input with
+    its reason, and names the readable file types only when some input was of another type (or none
+    was found at all)."""
 
-    def __init__(self, paths: list[str], skipped: int) -> None:
-        shown = ", ".join(paths[:3]) + (" ..." if len(paths) > 3 else "")
-        super().__init__(
-            f"ingest: no document could be read from {shown} ({skipped} input(s) skipped); "
-            "give .txt, .html/.htm, .jsonl or .warc/.warc.gz files, or a folder holding them."
-        )
+    SHOWN = 20
+
+    def __init__(self, paths: list[str], skipped: Sequence[Skipped] | int, formats: Sequence[str] = ()) -> None:
+        shown = ", ".join(printable(p) or "''" for p in paths[:3]) + (" ..." if len(paths) > 3 else "")
+        items = list(skipped) if not isinstance(skipped, int) else []
+        count = skipped if isinstance(skipped, int) else len(items)
+        lines = [f"ingest: no document could be read from {shown} ({count} input(s) skipped)"]
+        lines += [f"  {printable(s.path) or repr('')}: {printable(s.reason)}" for s in items[: self.SHOWN]]
+        if len(items) > self.SHOWN:
+            lines.append(f"  ... and {len(items) - self.SHOWN} more (all are in the store's report)")
+        other_type = any(s.reason.startswith("unsupported file type") for s in items)
+        if other_type or count == 0 or (formats and not any(formats)):
+            lines.append("give .txt, .html/.htm, .jsonl/.jsonl.gz or .warc/.warc.gz files, or a folder holding them.")
+        else:
+            lines.append("fix the inputs named above and run again.")
+        super().__init__("\n".join(lines))
+        self.paths, self.skipped = paths, items
 
 
 class StoreError(WiretraceError):

@@ -7,8 +7,11 @@ an incremental run (new files into the same folder) and a resumed run (after a k
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
+import re
 import tempfile
 import time
 from collections import Counter
@@ -32,8 +35,10 @@ from .align import (
 from .candidates import CandidateConfig, CandidateIndex, candidate_pairs
 from .clean import BlockIndex, CleanConfig, clean, document_blocks, learn_boilerplate
 from .embed import Embedder
-from .errors import NoInputError
-from .ingest import IngestConfig, read_inputs
+from .errors import InputError, NoInputError, NotFoundError, StoreError
+from .ingest import IngestConfig
+from .ingest.reader import read_found
+from .ingest.walk import list_files
 from .model import REUSE_RELATIONS, Cleaned, Document, Pair, Passage, Report, Scores, Skipped
 from .neighbours import body_text
 from .relate import Common, RelateConfig, common_cut, cues, relate, specific
@@ -86,6 +91,7 @@ class Stats:
     aligned: int = 0
     embedded: int = 0
     fast_duplicates: int = 0  # candidate pairs with identical bodies, related without aligning
+    pruned: int = 0  # stored documents forgotten because their input is gone (``run --prune``)
     # CPU and wall seconds per stage of this run ("candidates" and "relate" split the relate stage),
     # so a bench or a log can say where the time went without a profiler.
     cpu_s: dict[str, float] = field(default_factory=dict)
@@ -103,15 +109,23 @@ def timed(stats: Stats, stage: str) -> Iterator[None]:
         stats.wall_s[stage] = stats.wall_s.get(stage, 0.0) + time.perf_counter() - w0
 
 
-def ingest_into(store: st.Store, paths: Sequence[str | Path], config: RunConfig, progress: Progress, stats: Stats) -> None:
+def ingest_into(
+    store: st.Store, paths: Sequence[str | Path], config: RunConfig, progress: Progress, stats: Stats, prune: bool = False,
+) -> None:
+    """Read ``paths`` into the store: new and changed documents go in, skips are recorded (a file read
+    again loses the skips it had before), and with ``prune`` the stored documents whose input is gone
+    (a file deleted, a JSONL line or WARC record no longer in a file read again) are forgotten."""
     known = store.known_ids()
     seen = {i: p for i, (p, _) in known.items()}
+    found = list_files(paths)
+    read: dict[str, set[str]] = {}  # resolved file -> ids read from it this run
     batch: list[tuple[Document, str]] = []
-    for item in read_inputs(paths, config.ingest, seen_ids=seen):
+    for item in read_found(found, config.ingest, seen_ids=seen):
         if isinstance(item, Skipped):
             stats.skipped.append(item)
             continue
         stats.read += 1
+        read.setdefault(os.path.realpath(item.path), set()).add(item.id)
         h = text_hash(item.text)
         if item.id in known and known[item.id][1] == h:
             stats.unchanged += 1
@@ -122,9 +136,60 @@ def ingest_into(store: st.Store, paths: Sequence[str | Path], config: RunConfig,
         if len(batch) >= config.batch:
             _add(store, batch, config, stats, progress)
     _add(store, batch, config, stats, progress)
+    covered = {f.key for f in found} | {os.path.realpath(f.path) for f in found if f.path}
+    store.remove_skipped([p for p in store.skipped_paths() if _skip_file(p) in covered])
     store.add_skipped(stats.skipped)
     if stats.read == 0:
-        raise NoInputError([str(p) for p in paths], len(stats.skipped))
+        raise NoInputError([os.fspath(p) for p in paths], stats.skipped, [f.fmt for f in found])
+    if prune:
+        gone = gone_inputs(store, read, {f.key for f in found if f.fmt in ("jsonl", "warc") and f.problem is None})
+        if gone:
+            forget_documents(store, gone)
+            stats.pruned = len(gone)
+
+
+_WHERE = re.compile(r"(?::\d+|#\d+)$")
+
+
+def _skip_file(where: str) -> str:
+    """The resolved file of a Skipped path (``path``, ``path:LINE`` or ``path#N``)."""
+    return os.path.realpath(_WHERE.sub("", where)) if where else where
+
+
+def gone_inputs(store: st.Store, read: Mapping[str, set[str]], reread: set[str]) -> list[str]:
+    """Stored documents whose input is gone: their file no longer exists, or it is a JSONL/WARC file
+    read again in full (``reread``, resolved paths) that no longer holds them. Documents posted to the
+    service have no file and are never gone. Raises when no stored file exists from here (the store
+    was made from another folder): pruning then would forget everything."""
+    files = store.document_files()
+    on_disk = {p: os.path.exists(p) for p in {p for _, p, fmt in files if _has_file(p, fmt)}}
+    if on_disk and not any(on_disk.values()):
+        raise InputError(
+            str(store.folder), f"--prune: none of the {len(on_disk)} files the store was read from exists from "
+            f"{os.getcwd()}; run from the folder of the earlier runs; nothing was forgotten"
+        )
+    gone = []
+    for doc_id, path, fmt in files:
+        if not _has_file(path, fmt):
+            continue
+        if not on_disk[path]:
+            gone.append(doc_id)
+            continue
+        real = os.path.realpath(path)
+        if real in reread and doc_id not in read.get(real, set()):
+            gone.append(doc_id)
+    return sorted(gone)
+
+
+def _has_file(path: str, fmt: str) -> bool:
+    return fmt in ("text", "html", "jsonl", "warc") and bool(path) and not path.startswith(("<", "upload:")) and path != "api"
+
+
+def forget_documents(store: st.Store, ids: Sequence[str]) -> None:
+    """Drop ``ids`` from the store with their pairs; the other members of their stories are placed and
+    traced again by the next story stage (their assignments are dropped)."""
+    affected = {d for s in store.stories() if set(s.documents) & set(ids) for d in s.documents} - set(ids)
+    store.forget(ids, sorted(affected))
 
 
 def _add(store: st.Store, batch: list[tuple[Document, str]], config: RunConfig, stats: Stats, progress: Progress) -> None:
@@ -437,34 +502,96 @@ def load_report(store: st.Store) -> Report:
 
 
 def run(
-    paths: Sequence[str | Path], config: RunConfig | None = None, out: str | Path | None = None,
-    progress: Progress | None = None, stats: Stats | None = None,
+    paths: Sequence[str | Path] | str | Path, config: RunConfig | None = None, out: str | Path | None = None,
+    progress: Progress | None = None, stats: Stats | None = None, prune: bool = False,
 ) -> Report:
-    """Run the whole pipeline on ``paths`` into the store under ``out`` (a temporary one if None)."""
+    """Run the whole pipeline on ``paths`` (one path, or a list of them) into the store under ``out``
+    (a temporary one if None). ``prune``: forget stored documents whose input is gone.
+
+    One run at a time writes to an ``out`` folder: a second one raises StoreError naming the first."""
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
     config = config or RunConfig()
     progress = progress or _quiet
     stats = stats if stats is not None else Stats()
-    with tempfile.TemporaryDirectory(prefix="wiretrace-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="wiretrace-") as tmp, out_lock(out if out is not None else tmp):
         store = st.Store(out if out is not None else tmp)
         try:
-            embedder = Embedder(cache=store.embedding_cache())
             with timed(stats, "ingest"):
-                ingest_into(store, paths, config, progress, stats)
-            with timed(stats, "clean"):
-                boiler = learn(store, config, stats)
-                clean_pending(store, boiler, config, progress, stats)
-            with timed(stats, "sketch"):
-                sketch_pending(store, config, progress, stats)
-            static = StaticEmbedder() if uses_embedding_path(config) else None
-            relate_pending(store, config, progress, stats, embedder, static)  # times "candidates" and "relate"
-            with timed(stats, "stories"):
-                build_stories(store, config, progress, embedder)
-            flush = getattr(embedder.cache, "flush", None)
-            if flush is not None:
-                flush()
-            return load_report(store)
+                ingest_into(store, list(paths), config, progress, stats, prune=prune)
+            return _finish(store, config, progress, stats)
         finally:
             store.close()
+
+
+def forget(ids: Sequence[str], out: str | Path, config: RunConfig | None = None, progress: Progress | None = None) -> Report:
+    """Remove documents from the store under ``out``, with their pairs; the stories they were in are
+    placed and traced again. Unknown ids raise NotFoundError and nothing changes."""
+    config = config or RunConfig()
+    progress = progress or _quiet
+    folder = Path(out)
+    if not (folder / st.STORE_FILE).is_file():
+        raise StoreError(f"store: no wiretrace store in {folder} (no {st.STORE_FILE} there); give the --out folder of a run")
+    with out_lock(folder):
+        store = st.Store(folder)
+        try:
+            known = store.known_ids()
+            missing = [i for i in ids if i not in known]
+            if missing:
+                raise NotFoundError("document", ", ".join(missing))
+            forget_documents(store, sorted(set(ids)))
+            return _finish(store, config, progress, Stats())
+        finally:
+            store.close()
+
+
+def _finish(store: st.Store, config: RunConfig, progress: Progress, stats: Stats) -> Report:
+    """Every stage after ingest, on what the store holds that has not finished them."""
+    embedder = Embedder(cache=store.embedding_cache())
+    with timed(stats, "clean"):
+        boiler = learn(store, config, stats)
+        clean_pending(store, boiler, config, progress, stats)
+    with timed(stats, "sketch"):
+        sketch_pending(store, config, progress, stats)
+    static = StaticEmbedder() if uses_embedding_path(config) and store.ids_at_stage(st.SKETCHED) else None
+    relate_pending(store, config, progress, stats, embedder, static)  # times "candidates" and "relate"
+    with timed(stats, "stories"):
+        build_stories(store, config, progress, embedder)
+    flush = getattr(embedder.cache, "flush", None)
+    if flush is not None:
+        flush()
+    return load_report(store)
+
+
+LOCK_FILE = "wiretrace.lock"
+
+
+@contextmanager
+def out_lock(folder: str | Path) -> Iterator[None]:
+    """Hold ``folder``'s lock file while writing to it; StoreError when another process holds it.
+
+    The lock is the kernel's (flock): a run killed with -9 leaves no stale lock behind."""
+    folder = Path(folder)
+    path = folder / LOCK_FILE
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise StoreError(st.describe_os_error(f"cannot take the lock {path}", e, folder)) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise StoreError(
+                f"store: another wiretrace process (pid {holder}) is writing to {folder}; "
+                "wait for it to finish (this run did nothing), or give another --out folder"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder: Embedder | None = None) -> Pair:

@@ -151,6 +151,14 @@ def load_table(dims: int = DIMS, limit: int | None = None, progress: Progress = 
     return table
 
 
+LONG_TEXT_CHARS = 100_000  # a text longer than this is tokenised in pieces (``StaticEmbedder._long_sum``)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(v))
+    return (v / norm if norm > 0 else v).astype(np.float32)
+
+
 class StaticEmbedder:
     """Document (or sentence) vectors from the static table: SIF-weighted mean of token rows, unit length."""
 
@@ -166,6 +174,24 @@ class StaticEmbedder:
             self._table = load_table(self.dims, self.limit, self.progress)
         return self._table
 
+    def _long_sum(self, text: str) -> np.ndarray:
+        """The sum of a long text's token vectors, tokenised in pieces cut at white space (the tokenizer
+        splits there anyway) and counted per token: memory stays that of one piece, not one row per token."""
+        assert self._tok is not None
+        table = self.table
+        counts = np.zeros(table.shape[0], dtype=np.int64)
+        start = 0
+        while start < len(text):
+            end = min(len(text), start + LONG_TEXT_CHARS)
+            if end < len(text):
+                cut = max(text.rfind(" ", start, end), text.rfind("\n", start, end))
+                end = cut + 1 if cut > start else end
+            ids = self._tok.encode(text[start:end], add_special_tokens=False).ids
+            if ids:
+                counts += np.bincount(np.asarray(ids, dtype=np.int64), minlength=table.shape[0])
+            start = end
+        return (counts.astype(np.float32) @ table).astype(np.float32)
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """float32[len(texts), dims], each row unit length (zero for a text with no known token).
         A text seen before (by hash of its exact characters) is not tokenised again."""
@@ -175,12 +201,15 @@ class StaticEmbedder:
         out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
         keys = [sentence_key(t) for t in texts]
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self.cache}
-        if todo:
-            encs = self._tok.encode_batch(list(todo.values()), add_special_tokens=False)
-            for k, e in zip(todo, encs, strict=True):
+        long = {k: t for k, t in todo.items() if len(t) > LONG_TEXT_CHARS}
+        short = {k: t for k, t in todo.items() if k not in long}
+        if short:
+            encs = self._tok.encode_batch(list(short.values()), add_special_tokens=False)
+            for k, e in zip(short, encs, strict=True):
                 v = table[np.asarray(e.ids, dtype=np.int64)].sum(axis=0) if e.ids else np.zeros(table.shape[1], np.float32)
-                norm = float(np.linalg.norm(v))
-                self.cache[k] = (v / norm if norm > 0 else v).astype(np.float32)
+                self.cache[k] = _unit(v)
+        for k, t in long.items():
+            self.cache[k] = _unit(self._long_sum(t))
         for i, k in enumerate(keys):
             out[i] = self.cache[k]
         return out

@@ -10,6 +10,7 @@ service) working while a run writes.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
@@ -64,27 +65,40 @@ CREATE TABLE IF NOT EXISTS assignments (doc_id TEXT PRIMARY KEY, story TEXT NOT 
 
 
 class Store:
-    """Open (or create) the store in ``folder``."""
+    """Open (or create) the store in ``folder``.
 
-    def __init__(self, folder: str | Path) -> None:
+    ``readonly``: open an existing store for reading only (the query commands): StoreError when there
+    is none, nothing is created or written, and a store on a read-only medium or made read-only with
+    chmod is read as it is (SQLite's ``immutable`` mode when its WAL index cannot be created).
+    """
+
+    def __init__(self, folder: str | Path, readonly: bool = False) -> None:
+        if not str(folder):
+            raise StoreError("store: the store folder is an empty path; give the --out folder of a run")
         self.folder = Path(folder)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self.path = self.folder / STORE_FILE
-            self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_DDL)
-        except (OSError, sqlite3.Error) as e:
-            raise StoreError(f"store: cannot open {self.folder / STORE_FILE}: {e}; check the --out folder is writable.") from e
-        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        if row is None:
+        self.path = self.folder / STORE_FILE
+        self.readonly = readonly
+        if readonly:
+            self.db = _open_readonly(self.folder, self.path)
+        else:
+            self.db = _open_writable(self.folder, self.path)
+        row = self._schema()
+        if row is None and not readonly:
             with self.db:
                 self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        elif row[0] != SCHEMA_VERSION:
+        elif row is None or row[0] != SCHEMA_VERSION:
+            found = "no schema" if row is None else f"schema {row[0]}"
+            self.db.close()
             raise StoreError(
-                f"store: {self.path} has schema {row[0]}, this wiretrace writes {SCHEMA_VERSION}; use a new --out folder."
+                f"store: {self.path} has {found}, this wiretrace writes {SCHEMA_VERSION}; use a new --out folder."
             )
+
+    def _schema(self) -> tuple[str] | None:
+        try:
+            return self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        except sqlite3.Error as e:
+            self.db.close()
+            raise StoreError(describe_sqlite_error(f"cannot read {self.path}", e, self.folder)) from e
 
     def close(self) -> None:
         self.db.close()
@@ -107,6 +121,31 @@ class Store:
     def add_skipped(self, items: Iterable[Skipped]) -> None:
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO skipped VALUES (?, ?)", [(s.path, s.reason) for s in items])
+
+    def skipped_paths(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT path FROM skipped")]
+
+    def remove_skipped(self, paths: Iterable[str]) -> None:
+        with self.db:
+            self.db.executemany("DELETE FROM skipped WHERE path = ?", [(p,) for p in paths])
+
+    def document_files(self) -> list[tuple[str, str, str]]:
+        """(id, path, format) of every stored document."""
+        return list(self.db.execute("SELECT id, path, format FROM documents ORDER BY id"))
+
+    def forget(self, ids: Iterable[str], replace: Iterable[str] = ()) -> None:
+        """Delete documents and everything derived from them (blocks, cleaning, sketch, pairs, story
+        place); ``replace``: documents to place in stories again (their assignment is dropped and they
+        go back to the story stage)."""
+        ids, replace = list(ids), list(replace)
+        with self.db:
+            for table, col in (("documents", "id"), ("blocks", "doc_id"), ("cleaned", "doc_id"),
+                               ("sketches", "doc_id"), ("assignments", "doc_id")):
+                self.db.executemany(f"DELETE FROM {table} WHERE {col} = ?", [(i,) for i in ids])
+            self.db.executemany("DELETE FROM pairs WHERE a = ? OR b = ?", [(i, i) for i in ids])
+            self.db.executemany("DELETE FROM assignments WHERE doc_id = ?", [(i,) for i in replace])
+            self.db.executemany("UPDATE documents SET stage = ? WHERE id = ? AND stage > ?",
+                                [(RELATED, i, RELATED) for i in replace])
 
     def skipped(self) -> list[Skipped]:
         return [Skipped(p, r) for p, r in self.db.execute("SELECT path, reason FROM skipped ORDER BY path")]
@@ -221,7 +260,7 @@ class Store:
 
     # --- embeddings ---------------------------------------------------------------------------
     def embedding_cache(self) -> EmbeddingCache:
-        return EmbeddingCache(self.db)
+        return EmbeddingCache(self.db, readonly=self.readonly)
 
     # --- stories ------------------------------------------------------------------------------
     def put_stories(self, stories: Iterable[Story]) -> None:
@@ -316,11 +355,96 @@ class Store:
         return int(row[0]), int(row[1]), int(row[2])
 
 
-class EmbeddingCache(MutableMapping[int, np.ndarray]):
-    """Sentence vectors kept in the store, with an in-memory layer; writes are batched."""
+def _open_writable(folder: Path, path: Path) -> sqlite3.Connection:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(describe_os_error(f"cannot create the store folder {folder}", e, folder)) from None
+    if not folder.is_dir():
+        raise StoreError(f"store: {folder} is a file, not a folder; give a folder as --out")
+    if path.is_dir():
+        raise StoreError(f"store: {path} is a folder, not a store file; remove it or give another --out folder")
+    try:
+        db = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_DDL)
+    except sqlite3.Error as e:
+        raise StoreError(describe_sqlite_error(f"cannot open {path}", e, folder)) from e
+    return db
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+
+def _open_readonly(folder: Path, path: Path) -> sqlite3.Connection:
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise StoreError(f"store: {folder} {what}: no wiretrace store there; give the --out folder of a run")
+    if not path.is_file():
+        raise StoreError(f"store: no wiretrace store in {folder} (no {STORE_FILE} there); give the --out folder of a run")
+    uri = path.resolve().as_uri()
+    try:
+        db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # reading needs the WAL index: can it be made?
+        return db
+    except sqlite3.Error as e:
+        first = e
+    # A store nobody may write to (chmod, a read-only mount): SQLite cannot make the WAL index beside it.
+    # Nobody writes to it either, so it is read as immutable, with the WAL it holds (if any) left unread.
+    if (folder / (STORE_FILE + "-wal")).exists() and os.path.getsize(folder / (STORE_FILE + "-wal")) > 0:
+        raise StoreError(describe_sqlite_error(
+            f"cannot read {path}: it was not closed cleanly (a -wal file is beside it) and its folder is read-only",
+            first, folder))
+    try:
+        db = sqlite3.connect(f"{uri}?immutable=1", uri=True, timeout=30, check_same_thread=False)
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.Error as e:
+        raise StoreError(describe_sqlite_error(f"cannot read {path}", e, folder)) from e
+
+
+def describe_os_error(doing: str, e: OSError, folder: Path) -> str:
+    """``store: DOING: the cause; the fix`` for an OSError, naming the real cause."""
+    cause = e.strerror or str(e)
+    if isinstance(e, PermissionError):
+        fix = f"check that {folder} is writable by this user"
+    elif isinstance(e, FileExistsError | NotADirectoryError):
+        fix = "a file stands where a folder is needed; give another --out folder"
+    elif e.errno == 28:  # ENOSPC
+        fix = "free some disk space"
+    elif e.errno == 30:  # EROFS
+        fix = "the disk is mounted read-only; give an --out folder on another disk"
+    else:
+        fix = "check the --out folder"
+    return f"store: {doing}: {cause}; {fix}."
+
+
+def describe_sqlite_error(doing: str, e: sqlite3.Error, folder: Path) -> str:
+    """``store: DOING: SQLite's message; the fix``, the fix chosen by what SQLite said."""
+    msg = str(e)
+    low = msg.lower()
+    if "not a database" in low or "malformed" in low:
+        fix = f"{STORE_FILE} is damaged or is not a wiretrace store; move it away or give another --out folder"
+    elif "locked" in low or "busy" in low:
+        fix = "another process holds the store; wait for it to finish"
+    elif "readonly" in low or "read-only" in low:
+        fix = f"check that {folder} and its files are writable by this user"
+    elif "disk" in low and "full" in low:
+        fix = "free some disk space"
+    elif "unable to open" in low:
+        writable = os.access(folder, os.W_OK) if folder.exists() else False
+        fix = (f"check that {folder} is writable by this user" if not writable
+               else f"check that {folder / STORE_FILE} is a readable file")
+    else:
+        fix = "check the --out folder"
+    return f"store: {doing}: {msg}; {fix}."
+
+
+class EmbeddingCache(MutableMapping[int, np.ndarray]):
+    """Sentence vectors kept in the store, with an in-memory layer; writes are batched (none when the
+    store is opened read-only: new vectors then stay in memory)."""
+
+    def __init__(self, db: sqlite3.Connection, readonly: bool = False) -> None:
         self.db = db
+        self.readonly = readonly
         self.mem: dict[int, np.ndarray] = {}
         self.pending: dict[int, np.ndarray] = {}
 
@@ -351,6 +475,8 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
 
     def __delitem__(self, key: int) -> None:
         self.mem.pop(key, None)
+        if self.readonly:
+            return
         with self.db:
             self.db.execute("DELETE FROM embeddings WHERE key = ?", (key,))
 
@@ -361,6 +487,9 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
         return int(self.db.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0])
 
     def flush(self) -> None:
+        if self.readonly:
+            self.pending.clear()
+            return
         if self.pending:
             with self.db:
                 self.db.executemany(

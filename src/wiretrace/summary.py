@@ -71,10 +71,18 @@ class _Unit:
     bag: Counter[str]
 
 
+MAX_SENTENCES = 400  # sentences of one member read for the summary (its first ones): bounds the matrices
+
+
 def _units(doc: Document, cl: Cleaned, min_words: int) -> list[_Unit]:
-    spans = [
-        (s, e) for bs, be in cl.body for s, e in sentences(doc.text, bs, be) if len(words(doc.text, s, e)) >= min_words
-    ]
+    spans = []
+    for bs, be in cl.body:
+        for s, e in sentences(doc.text, bs, be):
+            if len(words(doc.text, s, e)) >= min_words:
+                spans.append((s, e))
+        if len(spans) >= MAX_SENTENCES:
+            spans = spans[:MAX_SENTENCES]
+            break
     return [_Unit(doc.id, sp, i, len(spans), content_words(doc.text, *sp)) for i, sp in enumerate(spans)]
 
 

@@ -7,8 +7,11 @@ Words are normalised (case-folded, curly quotes and dashes folded) only for comp
 from __future__ import annotations
 
 import re
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 import nupunkt
 
@@ -21,35 +24,47 @@ _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "—": "-
 
 @dataclass(frozen=True, slots=True)
 class Words:
-    """Normalised word tokens of a text region and where each one stands in the raw text."""
+    """Normalised word tokens of a text region and where each one stands in the raw text.
+
+    Offsets are kept in compact integer arrays and equal tokens share one string: a region of a
+    million words costs tens of megabytes, not hundreds (one long document stays bounded in memory).
+    """
 
     tokens: tuple[str, ...]
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
+    starts: Sequence[int]
+    ends: Sequence[int]
 
     def __len__(self) -> int:
         return len(self.tokens)
 
 
+_CHUNK = 1 << 16  # matches turned into offsets at a time
+_SHARE_FROM = 100_000  # regions longer than this (characters) share one string per distinct token
+
+
 def words(text: str, start: int = 0, end: int | None = None) -> Words:
     end = len(text) if end is None else end
     region = text[start:end]
-    if region.isascii():
-        # Most text: lower-casing ASCII keeps every offset and is the whole fold, done once per region
-        # instead of once per word.
-        low = region.lower()
-        spans = [m.span() for m in _WORD.finditer(low)]
-        return Words(
-            tuple(low[s:e] for s, e in spans), tuple(s + start for s, _ in spans), tuple(e + start for _, e in spans)
-        )
+    shared: dict[str, str] | None = {} if len(region) > _SHARE_FROM else None
     toks: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    for m in _WORD.finditer(text, start, end):
-        toks.append(m.group().translate(_FOLD).casefold())
-        starts.append(m.start())
-        ends.append(m.end())
-    return Words(tuple(toks), tuple(starts), tuple(ends))
+    starts, ends = array("q"), array("q")
+    ascii_region = region.isascii()
+    # Most text is ASCII: lower-casing it keeps every offset and is the whole fold, done once per
+    # region instead of once per word.
+    low = region.lower() if ascii_region else region
+    matches = _WORD.finditer(low)
+    while True:
+        spans = [m.span() for m in islice(matches, _CHUNK)]
+        if not spans:
+            break
+        if ascii_region:
+            chunk = [low[s:e] for s, e in spans]
+        else:
+            chunk = [low[s:e].translate(_FOLD).casefold() for s, e in spans]
+        toks.extend(chunk if shared is None else [shared.setdefault(t, t) for t in chunk])
+        starts.extend([s + start for s, _ in spans])
+        ends.extend([e + start for _, e in spans])
+    return Words(tuple(toks), starts, ends)
 
 
 @lru_cache(maxsize=512)
@@ -58,14 +73,24 @@ def words_in_ranges(text: str, ranges: tuple[tuple[int, int], ...]) -> Words:
     last few hundred (text, ranges): a document is read by every pair it is in, and by the stages
     after alignment (a ``str`` keeps its hash, so a look-up costs no pass over the text)."""
     toks: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    starts, ends = array("q"), array("q")
     for s, e in ranges:
         w = words(text, s, e)
         toks.extend(w.tokens)
         starts.extend(w.starts)
         ends.extend(w.ends)
-    return Words(tuple(toks), tuple(starts), tuple(ends))
+    return Words(tuple(toks), starts, ends)
+
+
+def count_words(text: str, start: int = 0, end: int | None = None, at_most: int | None = None) -> int:
+    """How many words ``text[start:end]`` holds, counting no further than ``at_most``."""
+    end = len(text) if end is None else end
+    n = 0
+    for _ in _WORD.finditer(text, start, end):
+        n += 1
+        if at_most is not None and n >= at_most:
+            break
+    return n
 
 
 def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
@@ -88,10 +113,32 @@ def sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[i
             cut = m.start()
         pieces.append((cut, len(chunk)))
         for ps, pe in pieces:
-            for _, (ss, se) in nupunkt.sent_spans_with_text(chunk[ps:pe]):
-                s, e = trim(text, base + ps + ss, base + ps + se)
-                if e > s:
-                    out.append((s, e))
+            for ws, we in _runs(chunk, ps, pe, MAX_SENTENCE_CHARS * 4):
+                for _, (ss, se) in nupunkt.sent_spans_with_text(chunk[ws:we]):
+                    s, e = trim(text, base + ws + ss, base + ws + se)
+                    for rs, re_ in _runs(text, s, e, MAX_SENTENCE_CHARS):
+                        rs, re_ = trim(text, rs, re_)
+                        if re_ > rs:
+                            out.append((rs, re_))
+    return out
+
+
+MAX_SENTENCE_CHARS = 2_000  # a longer "sentence" (a run without sentence ends) is cut at white space
+
+
+def _runs(text: str, start: int, end: int, most: int) -> list[tuple[int, int]]:
+    """``[start, end)`` cut into pieces of at most ``most`` characters, each cut at the last white
+    space before the limit (inside a word only when a piece holds none): one long run without a
+    sentence end costs bounded work and memory downstream."""
+    if end - start <= most:
+        return [(start, end)]
+    out = []
+    while end - start > most:
+        cut = max(text.rfind(" ", start, start + most), text.rfind("\n", start, start + most))
+        cut = cut if cut > start else start + most
+        out.append((start, cut))
+        start = cut
+    out.append((start, end))
     return out
 
 

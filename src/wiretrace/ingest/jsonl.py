@@ -1,4 +1,5 @@
-"""JSONL files: one JSON object per line with an ``id`` and a ``text`` or ``html`` field.
+"""JSONL files (plain or gzip-compressed, ``.jsonl.gz``): one JSON object per line with an ``id``
+and a ``text`` or ``html`` field.
 
 Each line is a record of its own: a bad line is skipped with its line number and the rest of the
 file is read. Lines are read with a bounded buffer, so one huge line cannot exhaust memory.
@@ -7,7 +8,9 @@ file is read. Lines are read with a bounded buffer, so one huge line cannot exha
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import json
+import zlib
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -15,6 +18,7 @@ from wiretrace.errors import InputError
 from wiretrace.ingest.dates import parse_date
 from wiretrace.ingest.decode import size_problem
 from wiretrace.ingest.html import read_html_string
+from wiretrace.ingest.ids import has_control
 from wiretrace.model import Document, Skipped
 
 _BOM = b"\xef\xbb\xbf"
@@ -30,12 +34,17 @@ def read_jsonl(
     ``claim(document, "path:LINE")`` vets each document before it is yielded (duplicate ids).
     """
     try:
-        stream = open(path, "rb")  # noqa: SIM115 - closed by the with below, opened apart to report OSError
+        stream: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed by the with below, opened apart to report OSError
     except OSError as err:
         yield Skipped(path, f"cannot open the file: {err.strerror}; check that it exists and is readable")
         return
+    if path.lower().endswith(".gz"):
+        stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
     with stream:
-        yield from _read_lines(stream, path, max_doc_bytes, claim)
+        try:
+            yield from _read_lines(stream, path, max_doc_bytes, claim)
+        except (OSError, EOFError, zlib.error) as err:  # a gzip file broken part-way: what was read stands
+            yield Skipped(path, f"corrupt gzip data ({err}); the lines before it were read; recompress the file")
 
 
 def _read_lines(
@@ -124,6 +133,8 @@ def _record_id(record: dict[str, object], where: str) -> str:
     doc_id = str(value)
     if not doc_id.strip():
         raise InputError(where, "'id' is empty; give every line a non-empty \"id\"")
+    if has_control(doc_id):
+        raise InputError(where, f"'id' {doc_id!r} holds control characters (a newline, an escape); give a printable id")
     return doc_id
 
 

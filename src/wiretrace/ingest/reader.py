@@ -10,26 +10,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from wiretrace.errors import ConfigError, InputError
 from wiretrace.ingest.decode import size_problem
 from wiretrace.ingest.html import read_html_bytes
+from wiretrace.ingest.ids import assign_page_ids
 from wiretrace.ingest.jsonl import read_jsonl
 from wiretrace.ingest.text import read_text_bytes
+from wiretrace.ingest.walk import FORMATS, SUPPORTED, Found, list_files
 from wiretrace.ingest.warc import read_warc
 from wiretrace.model import Document, Skipped
 
-# suffix -> format; ".warc.gz" is told apart from other ".gz" files by its full name
-FORMATS = {
-    ".txt": "text",
-    ".html": "html",
-    ".htm": "html",
-    ".jsonl": "jsonl",
-    ".warc": "warc",
-    ".warc.gz": "warc",
-}
-SUPPORTED = ".txt, .html/.htm, .jsonl or .warc/.warc.gz"
+__all__ = ["FORMATS", "SUPPORTED", "IngestConfig", "duplicate_reason", "list_inputs", "read_found", "read_inputs", "read_page"]
+
 _FIXES = {
     "warc": "the same URL was captured twice; keep one capture",
 }
@@ -51,35 +44,46 @@ class IngestConfig:
 
 
 def read_inputs(
-    paths: Sequence[str | os.PathLike[str]],
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     config: IngestConfig = IngestConfig(),
     seen_ids: Mapping[str, str] | None = None,
 ) -> Iterator[Document | Skipped]:
     """Read files and folders into Documents, with a Skipped entry (path + reason) per input problem.
 
     ``seen_ids`` maps ids read before (say, from the store) to their path: a document whose id is
-    there under another path, or was already read in this stream, is skipped as a duplicate.
-    ``Document.path`` is the file's path as given (normalised); for JSONL and WARC it is the file's
-    path too, and the line (``:N``) or record (``#N``) only shows in Skipped entries.
+    there under another file, or was already read in this stream, is skipped as a duplicate; a file
+    stored before keeps its id. ``Document.path`` is the file's path as given (normalised); for JSONL
+    and WARC it is the file's path too, and the line (``:N``) or record (``#N``) only shows in Skipped
+    entries. A page's id is its file stem where that is unique (see ``page_ids``), else its path
+    relative to the folder given, without the suffix.
     """
     if isinstance(paths, str | os.PathLike):
         paths = [paths]  # one path given bare: a str is a Sequence, of characters
+    return read_found(list_files(paths), config, seen_ids)
+
+
+def read_found(
+    found: Sequence[Found], config: IngestConfig = IngestConfig(), seen_ids: Mapping[str, str] | None = None,
+) -> Iterator[Document | Skipped]:
+    """``read_inputs`` over the inputs ``walk.list_files`` listed."""
     ids = _Ids(seen_ids or {})
-    for path, fmt, problem in _files(paths):
-        if problem is not None:
-            yield Skipped(path, problem)
+    page_ids = assign_page_ids(found, ids.known_by_file())
+    for item in found:
+        path, fmt = item.path, item.fmt
+        if item.problem is not None:
+            yield Skipped(path, item.problem)
             continue
         if fmt in ("jsonl", "warc"):
             reader = read_jsonl if fmt == "jsonl" else read_warc
             yield from reader(path, config.max_doc_bytes, claim=ids.claimer(fmt))
             continue
-        doc_id = _stem(path)
+        doc_id = page_ids[item.key]
         duplicate = ids.duplicate(doc_id, path, path, fmt)
         if duplicate is not None:
             yield duplicate
             continue
         try:
-            document = _read_page(path, doc_id, fmt, config.max_doc_bytes)
+            document = read_page(path, doc_id, fmt, config.max_doc_bytes)
         except InputError as err:
             yield Skipped(err.path, err.problem)
             continue
@@ -92,12 +96,23 @@ class _Ids:
     def __init__(self, known: Mapping[str, str]) -> None:
         self.known = known
         self.read: dict[str, str] = {}  # id -> where it was read (path, path:LINE or path#N)
+        self._real: dict[str, str] = {}
+
+    def real(self, path: str) -> str:
+        found = self._real.get(path)
+        if found is None:
+            found = self._real[path] = os.path.realpath(path)
+        return found
+
+    def known_by_file(self) -> dict[str, str]:
+        """Resolved path -> id of the known documents (a JSONL or WARC file maps to one of its ids)."""
+        return {self.real(p): i for i, p in self.known.items()}
 
     def duplicate(self, doc_id: str, path: str, where: str, fmt: str) -> Skipped | None:
         earlier = self.read.get(doc_id)
         if earlier is None:
             known = self.known.get(doc_id)
-            earlier = known if known is not None and known != path else None
+            earlier = known if known is not None and self.real(known) != self.real(path) else None
         if earlier is None:
             return None
         return Skipped(where, duplicate_reason(doc_id, earlier, fmt))
@@ -118,13 +133,17 @@ def duplicate_reason(doc_id: str, earlier: str, fmt: str) -> str:
     return f"duplicate id '{doc_id}' (already read from {earlier}); {_FIXES.get(fmt, _DEFAULT_FIX)}"
 
 
-def list_inputs(paths: Sequence[str | os.PathLike[str]]) -> Iterator[tuple[str, str, str | None]]:
-    """``(path, format, problem)`` of every input file in reading order: the walk ``read_inputs`` does,
-    for engines that read the files apart (Spark)."""
-    return _files(paths)
+def list_inputs(paths: Sequence[str | os.PathLike[str]]) -> Iterator[tuple[str, str, str | None, str | None]]:
+    """``(path, format, problem, page id)`` of every input in reading order: the walk and the ids
+    ``read_inputs`` uses, for engines that read the files apart (Spark). The id is None but for pages."""
+    found = list_files(paths)
+    ids = assign_page_ids(found, {})
+    for f in found:
+        yield f.path, f.fmt, f.problem, ids.get(f.key) if f.problem is None else None
 
 
-def _read_page(path: str, doc_id: str, fmt: str, limit: int) -> Document:
+def read_page(path: str, doc_id: str, fmt: str, limit: int) -> Document:
+    """One .txt or .html file as a Document; InputError when it cannot be read."""
     try:
         with open(path, "rb") as stream:
             size = os.fstat(stream.fileno()).st_size
@@ -140,69 +159,3 @@ def _read_page(path: str, doc_id: str, fmt: str, limit: int) -> Document:
     if fmt == "text":
         return read_text_bytes(data, doc_id=doc_id, path=path)
     return read_html_bytes(data, doc_id=doc_id, path=path)
-
-
-def _files(paths: Sequence[str | os.PathLike[str]]) -> Iterator[tuple[str, str, str | None]]:
-    """``(path, format, problem)`` for every input file, each file once, in a fixed order."""
-    visited: set[str] = set()
-    for given in paths:
-        if not os.fspath(given):
-            yield "", "", "empty path; give a file or a folder"
-            continue
-        path = os.path.normpath(os.fspath(given))
-        if os.path.isdir(path):
-            for found in _walk(path):
-                key = os.path.realpath(found)
-                if key not in visited:
-                    visited.add(key)
-                    yield found, _format(found) or "", None
-            continue
-        key = os.path.realpath(path)
-        if key in visited:
-            continue
-        visited.add(key)
-        if not os.path.exists(path):
-            yield path, "", "no such file or folder; check the path"
-        elif not os.path.isfile(path):
-            yield (
-                path,
-                "",
-                "not a regular file or folder (a device, socket or pipe?); give a file or a folder",
-            )
-        else:
-            fmt = _format(path)
-            yield path, fmt or "", None if fmt else f"unsupported file type {_suffix(path)}; give {SUPPORTED}"
-
-
-def _walk(folder: str) -> list[str]:
-    """Recognised files under ``folder``, hidden files and folders left out, sorted by path parts."""
-    found: list[tuple[tuple[str, ...], str]] = []
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        for name in names:
-            path = os.path.join(root, name)
-            if not name.startswith(".") and _format(name) and os.path.isfile(path):
-                found.append((Path(path).parts, path))
-    return [path for _, path in sorted(found)]
-
-
-def _format(path: str) -> str | None:
-    name = os.path.basename(path).lower()
-    if name.endswith(".warc.gz"):
-        return "warc"
-    return FORMATS.get(os.path.splitext(name)[1])
-
-
-def _suffix(path: str) -> str:
-    name = os.path.basename(path)
-    if "." not in name.lstrip("."):
-        return "(no suffix)"
-    suffixes = "".join(Path(name).suffixes[-2:]) if name.lower().endswith(".gz") else Path(name).suffix
-    return f"'{suffixes}'"
-
-
-def _stem(path: str) -> str:
-    name = os.path.basename(path)
-    if name.lower().endswith(".warc.gz"):
-        return name[: -len(".warc.gz")]
-    return os.path.splitext(name)[0]

@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any
 import xxhash
 
 from ..errors import InputError, NoInputError
-from ..ingest import IngestConfig, read_inputs
+from ..ingest import IngestConfig
 from ..ingest.decode import size_problem
 from ..ingest.jsonl import record_document
-from ..ingest.reader import duplicate_reason, list_inputs
+from ..ingest.reader import duplicate_reason, list_inputs, read_page
 from ..ingest.warc import read_warc
 from ..model import Document, Skipped
 
@@ -114,10 +114,10 @@ def parquet_items(rows: Iterable[Any], index: int, path: str, fields: Sequence[s
         yield Item(order, where, "parquet", doc)
 
 
-def file_items(rows: Iterable[tuple[int, str, str]], limit: int) -> Iterator[Item]:
-    """``(input index, path, format)`` of text, HTML and WARC files -> Items, read by the local readers."""
-    config = IngestConfig(max_doc_bytes=limit)
-    for index, path, fmt in rows:
+def file_items(rows: Iterable[tuple[int, str, str, str]], limit: int) -> Iterator[Item]:
+    """``(input index, path, format, page id)`` of text, HTML and WARC files -> Items, read by the local
+    readers (a page under the id the local walk gives it)."""
+    for index, path, fmt, page_id in rows:
         if fmt == "warc":
             claimed: list[str] = []
 
@@ -129,8 +129,12 @@ def file_items(rows: Iterable[tuple[int, str, str]], limit: int) -> Iterator[Ite
                 where = claimed[-1] if isinstance(item, Document) else item.path
                 yield Item((index, n, ""), where, fmt, item)
         else:
-            for n, item in enumerate(read_inputs([path], config)):
-                yield Item((index, n, ""), path if isinstance(item, Document) else item.path, fmt, item)
+            read: Document | Skipped
+            try:
+                read = read_page(path, page_id, fmt, limit)
+            except InputError as err:
+                read = Skipped(err.path, err.problem)
+            yield Item((index, 0, ""), path, fmt, read)
 
 
 def _is_doc(item: Item) -> bool:
@@ -196,7 +200,7 @@ def read_documents(
     remote = [p for p in given if "://" in p and p not in parquet]
     local = [p for p in given if "://" not in p and p not in parquet]
     problems: list[Item] = []
-    files: list[tuple[int, str, str]] = []
+    files: list[tuple[int, str, str, str]] = []
     sources: list[RDD[Item]] = []
     index = 0
 
@@ -207,13 +211,13 @@ def read_documents(
         lines = sc.textFile(_uri(path), minPartitions=max(1, partitions // n_jsonl), use_unicode=False).zipWithIndex()
         sources.append(lines.mapPartitions(partial(jsonl_items, index=index, path=path, limit=limit)))
 
-    for path, fmt, problem in list_inputs(local):
+    for path, fmt, problem, page_id in list_inputs(local):
         if problem is not None:
             problems.append(Item((index, 0, ""), path, fmt, Skipped(path, problem)))
         elif fmt == "jsonl":
             add_jsonl(path)
         else:
-            files.append((index, path, fmt))
+            files.append((index, path, fmt, page_id or ""))
         index += 1
     for path in remote:
         if path.endswith(".jsonl"):
@@ -238,7 +242,7 @@ def read_documents(
         listed = sc.parallelize(files, max(1, min(len(files), partitions * 2)))
         sources.append(listed.mapPartitions(partial(file_items, limit=limit)))
     if not sources:
-        raise NoInputError(given, len(problems))
+        raise NoInputError(given, [it.read for it in problems])  # type: ignore[misc]
     items = sc.union(sources).persist()
     # Ids read more than once (rare): the first in reading order wins, the others are skipped.
     several = items.filter(_is_doc).map(_doc_meta).groupByKey(partitions).filter(_several).mapValues(sorted).collect()
@@ -256,7 +260,7 @@ def read_documents(
     items.unpersist()
     skipped = _skipped(problems)
     if count == 0:
-        raise NoInputError(given, len(skipped))
+        raise NoInputError(given, skipped)
     return docs, skipped, count
 
 
