@@ -96,9 +96,10 @@ def run_cli(
             report = run_spark([str(p) for p in inputs], config, out=out_dir, progress=bar, stats=stats)
         else:
             report = run([str(p) for p in inputs], config, out=out_dir, progress=bar, stats=stats)
-        json_path, html_path = write_report(report, out_dir, with_text=with_text, html=not no_html)
+        browser = not no_html and engine is Engine.local
+        json_path, html_path = write_report(report, out_dir, with_text=with_text, html=not no_html, site="site/" if browser else None)
         site = None
-        if not no_html and engine is Engine.local:  # the story browser's pages, readable without a server
+        if browser:  # the story browser as static pages, readable without a server
             from .web import export_site
 
             site = out_dir / "site"

@@ -320,19 +320,62 @@ def test_concurrent_writers_are_grouped(fresh_store: Path) -> None:
         w.close()
 
 
-def test_export_site_writes_linked_static_pages(corpus_store: Path, tmp_path: Path) -> None:
-    import re
+def read_shard(path: Path) -> Any:
+    """A JSONP data shard of the static export: ``wiretraceData("key",{...});``."""
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("wiretraceData(") and text.rstrip().endswith(");")
+    key, _, body = text[len("wiretraceData("):].rstrip().removesuffix(");").partition(",")
+    assert json.loads(key).endswith(path.stem.split("-")[-1])
+    return json.loads(body)
 
+
+def test_export_site_writes_linked_static_pages(corpus_store: Path, tmp_path: Path) -> None:
+    """The static export: every page a link names exists; documents and pairs a story page links to
+    are in the data shards that doc.html and pair.html read; a second export rewrites nothing."""
+    import re
+    from urllib.parse import parse_qs
+
+    from wiretrace.store import Store
     from wiretrace.web import export_site
+    from wiretrace.web.export import fnv1a, pair_key
 
     n = export_site(corpus_store, tmp_path)
-    assert n == len(list(tmp_path.glob("*.html"))) and (tmp_path / "static" / "app.js").exists()
+    assert n > 0 and (tmp_path / "static" / "app.js").exists()
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    store = Store(corpus_store)
+    stories, ids, pairs = store.stories(), store.all_ids(), store.pairs()
+    store.close()
+    multi = [s for s in stories if len(s.documents) > 1]
+    assert len(list(tmp_path.glob("story-*.html"))) == len(multi) > 0  # pages for several-document stories only
+    assert not list(tmp_path.glob("doc-*.html")) and not list(tmp_path.glob("pair-*.html"))
+    docs: dict[str, Any] = {}
+    for f in (tmp_path / "data" / "docs").glob("*.js"):
+        docs.update(read_shard(f))
+    assert sorted(docs) == sorted(ids)
+    n_buckets = len(list((tmp_path / "data" / "docs").glob("*.js")))
+    assert all(f"{fnv1a(d) % n_buckets}.js" == f.name for f in (tmp_path / "data" / "docs").glob("*.js") for d in read_shard(f))
+    stored_pairs: dict[str, Any] = {}
+    for f in (tmp_path / "data" / "pairs").glob("*.js"):
+        stored_pairs.update(read_shard(f))
+    assert sorted(stored_pairs) == sorted(pair_key(p.a, p.b) for p in pairs)
     for page in tmp_path.glob("*.html"):
-        for href in re.findall(r'href="([^"#?]+)', page.read_text(encoding="utf-8")):
-            if not href.startswith("data:"):
-                assert (tmp_path / href).exists(), f"{page.name} links to missing {href}"
-    assert "Search by text" not in index  # the trace query needs the service
+        for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
+            href = href.replace("&amp;", "&")
+            if href.startswith("data:") or href.startswith("#"):
+                continue
+            file, _, frag = href.partition("#")
+            assert (tmp_path / file).exists(), f"{page.name} links to missing {file}"
+            q = parse_qs(frag)
+            if file == "doc.html":
+                assert q["id"][0] in docs, f"{page.name} links to a document not exported: {q}"
+            if file == "pair.html":
+                assert pair_key(q["a"][0], q["b"][0]) in stored_pairs, f"{page.name} links to a pair not exported: {q}"
+    # the list: every story once in each order, the largest first
+    rows = [r for f in sorted((tmp_path / "data").glob("list-size-*.js")) for r in read_shard(f)]
+    assert sorted(r["id"] for r in rows) == sorted(s.id for s in stories)
+    assert [r["n_docs"] for r in rows] == sorted((len(s.documents) for s in stories), reverse=True)
+    assert "Search by text" not in index and 'href="search.html"' in index  # the trace query needs the service
+    assert export_site(corpus_store, tmp_path) == 0  # nothing changed: nothing rewritten
 
 
 def test_empty_store_then_first_document(tmp_path: Path) -> None:

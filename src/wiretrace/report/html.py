@@ -732,8 +732,8 @@ def _site_links(site: str | None) -> Any:
     from wiretrace.web.links import StaticLinks  # imported here: wiretrace.web imports this module
 
     class Prefixed(StaticLinks):
-        def story(self, story_id: str) -> str:
-            return prefix + super().story(story_id)
+        def story(self, story_id: str, page: int = 1) -> str:
+            return prefix + super().story(story_id, page)
 
         def document(self, doc_id: str) -> str:
             return prefix + super().document(doc_id)
