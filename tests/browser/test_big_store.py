@@ -16,7 +16,18 @@ from typing import Any
 import pytest
 from tests.browser.conftest import ARTEFACTS, shot
 
-from wiretrace.model import Cleaned, DocSpans, Document, Edge, Pair, Passage, Scores, Segment, Story, SummaryLine
+from wiretrace.model import (
+    Cleaned,
+    DocSpans,
+    Document,
+    Edge,
+    Pair,
+    Passage,
+    Scores,
+    Segment,
+    Story,
+    SummaryLine,
+)
 from wiretrace.store import Store
 
 N_DOCS = 20_000
