@@ -41,10 +41,13 @@ TABLE_ROWS = 300  # stories in the ranked table
 TREE_DEPTH = 3  # levels of a featured story's derivation tree shown
 TREE_NODES = 60  # nodes of a featured story's tree shown; the rest are counted ("+N more")
 SOURCE_ROWS = 40  # rows of a featured story's sources table
-CANON_CHARS = 6000  # characters of the canonical text shown
-ADD_BLOCKS, ADD_CHARS = 10, 1500  # additions shown per story, characters per addition
-DOC_BUDGET = 500_000  # characters of document text shown, all documents together
-PAIR_BUDGET = 500_000  # characters of pair text shown (both sides), all pairs together
+CANON_CHARS = 4000  # characters of the canonical text shown
+ADD_BLOCKS, ADD_CHARS = 8, 1000  # additions shown per story, characters per addition
+DOC_BUDGET = 300_000  # characters of document text shown, all documents together
+PAIR_BUDGET = 300_000  # characters of pair text shown (both sides), all pairs together
+LINE_CHARS = 300  # a headline, an evidence line, a summary sentence: cut beyond this
+SUMMARY_LINES = 5
+SKIPPED_LINES = 200
 MAX_DOCS, MAX_PAIRS = 60, 40
 REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase", "derivative"})  # copying relations
 SCORE_NAMES = ("lexical", "semantic", "a_covered", "b_covered")
@@ -399,7 +402,7 @@ def _tree(
         if edge is not None:
             n.relation = _str(edge.get("relation")) or "unknown"
             n.rel = _slug(n.relation)
-            n.evidence = _strs(edge.get("evidence"))
+            n.evidence = [_cut(x) for x in _strs(edge.get("evidence"))[:6]]
             n.direction = _str(edge.get("direction"))
             n.pair_href = pair_at.get(frozenset((ident, _str(edge.get("parent")))), "")
         return n
@@ -478,9 +481,13 @@ class Rank:
     featured: bool = False
 
 
+def _cut(text: str, n: int = LINE_CHARS) -> str:
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
 def _headline(s: Mapping[str, Any], docs: _Docs) -> str:
     canon = _dict(s.get("canonical"))
-    return (
+    return _cut(
         _str(s.get("headline")) or _str(s.get("title")) or (docs.ref(canon.get("document")).title if canon else "")
         or _str(s.get("id"))
     )
@@ -549,7 +556,7 @@ def _story_view(
             additions.append((docs.ref(a.get("document")), _clip(_excerpt(t, _ranges(a.get("spans"))), ADD_CHARS)))
     origin = s.get("origin")
     summary = []
-    for x in _list(s.get("summary")):
+    for x in _list(s.get("summary"))[:SUMMARY_LINES]:
         x = _dict(x)
         t = _str(x.get("text"))
         if not t:
@@ -557,7 +564,7 @@ def _story_view(
             rng = _ranges([x.get("span")])
             t = full[rng[0][0] : rng[0][1]] if full is not None and rng else ""
         if t:
-            summary.append((t, docs.ref(x.get("document")), len(_list(x.get("sources")))))
+            summary.append((_cut(t, 3 * LINE_CHARS), docs.ref(x.get("document")), len(_list(x.get("sources")))))
     tree, hidden = _tree(s, docs, pair_at)
     edge_of = {_str(_dict(e).get("child")): _dict(e) for e in _list(s.get("edges"))}
     order = ([_str(origin)] if origin is not None else []) + [
@@ -581,7 +588,7 @@ def _story_view(
         "n_sources": rank.n_sources,
         "reuse": rank.reuse,
         "origin": docs.ref(origin) if origin is not None else None,
-        "origin_evidence": _strs(s.get("origin_evidence")),
+        "origin_evidence": [_cut(x) for x in _strs(s.get("origin_evidence"))[:8]],
         "tree": tree,
         "tree_hidden": hidden,
         "sources": sources,
@@ -707,8 +714,10 @@ def build_view(report: Mapping[str, Any], site: str | None = None) -> dict[str, 
             "largest": max(members, default=0),
         },
         "skipped": [
-            (_str(_dict(x).get("path")), _str(_dict(x).get("reason"))) for x in _list(report.get("skipped"))
+            (_cut(_str(_dict(x).get("path"))), _cut(_str(_dict(x).get("reason"))))
+            for x in _list(report.get("skipped"))[:SKIPPED_LINES]
         ],
+        "skipped_hidden": max(0, len(_list(report.get("skipped"))) - SKIPPED_LINES),
         "site": (site or "") + "index.html" if links is not None else "",
         "search": (site or "") + "search.html" if links is not None else "",
         "ranked": by_size[:TABLE_ROWS],

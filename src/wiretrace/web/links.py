@@ -60,7 +60,7 @@ class StaticLinks(Links):
         return page_file("story", story_id, page)
 
     def document(self, doc_id: str) -> str:
-        return "doc.html#" + urlencode({"id": doc_id})
+        return "doc.html#id=" + quote(doc_id, safe="")
 
     def pair(self, a: str, b: str) -> str:
-        return "pair.html#" + urlencode({"a": a, "b": b})
+        return "pair.html#a=" + quote(a, safe="") + "&b=" + quote(b, safe="")

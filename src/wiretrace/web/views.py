@@ -250,7 +250,7 @@ def story_view(
             "rel": "origin" if d == s.origin else slug(e.relation if e else "same_story"),
             "parent": e.parent if e and e.parent != s.origin else "",
             "reused": reused, "reused_pct": f"{reused:.0%}" if reused is not None else "",
-            "added_words": len(words(add_text)), "added": _short(add_text, 110),
+            "added_words": len(add_text.split()), "added": _short(add_text, 110),
             "pair_href": pair_href(d, compare_to) if d != s.origin else "",
             "evidence": list(e.evidence) if e else [],
             "direction": e.direction if e else "",
