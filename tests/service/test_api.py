@@ -252,7 +252,7 @@ def test_token_and_cross_site_posts(fresh_store: Path) -> None:
         assert c.post("/documents", json=doc, headers={"authorization": "Bearer s3cret"}).status_code == 201
 
 
-def test_html_and_js_in_articles_render_inert(writable: TestClient) -> None:
+def test_html_and_js_in_articles_render_inert(writable: TestClient, fresh_store: Path, tmp_path: Path) -> None:
     doc = {
         "id": 'evil"><script>alert(1)</script>', "source": '"><img src=x onerror=alert(2)>',
         "title": "<b>Bold</b> claim " + EVIL, "published": "2026-03-21",
@@ -277,6 +277,26 @@ def test_html_and_js_in_articles_render_inert(writable: TestClient) -> None:
     # JSON gives the text back as it was sent, as JSON
     j = writable.get("/documents/" + doc["id"])
     assert j.headers["content-type"].startswith("application/json") and j.json()["text"] == doc["text"]
+    # the static export: a copy makes a two-document story (a page of its own); no page holds the
+    # markup, and no data shard holds a "<" (JSON escaped for a script context)
+    twin = dict(doc, id="evil-twin</script>", title="</script><script>alert(4)</script>")
+    r = writable.post("/documents", json=twin)
+    assert r.status_code == 201, r.text
+    from wiretrace.web import export_site
+
+    site = tmp_path / "site"
+    export_site(fresh_store, site)
+    story_pages = [p for p in site.glob("story-*.html") if "evil-twin&lt;/script&gt;" in p.read_text(encoding="utf-8")]
+    assert story_pages
+    for page in site.glob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in html and "<img src=x" not in html and "<b>Bold" not in html, page.name
+    shards = list(site.glob("data/**/*.js"))
+    assert any("alert(4)" in f.read_text(encoding="utf-8") for f in shards)
+    for f in shards:
+        raw = f.read_text(encoding="utf-8")
+        assert "<" not in raw and ">" not in raw and "\u2028" not in raw, f.name
+        read_shard(f)  # still valid JSON
 
 
 def test_search_form_lands_on_the_story(client: TestClient) -> None:
