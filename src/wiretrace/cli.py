@@ -103,7 +103,7 @@ def run_cli(
             from .web import export_site
 
             site = out_dir / "site"
-            export_site(out_dir, site, progress=bar)
+            export_site(out_dir, site, progress=bar, report=report)
     for sk in stats.skipped:
         err.print(f"[yellow]skipped[/yellow] {escape(f'{sk.path}: {sk.reason}')}", highlight=False, soft_wrap=True)
     summary = report_to_json(report)["summary"]

@@ -396,6 +396,13 @@ def test_export_site_writes_linked_static_pages(corpus_store: Path, tmp_path: Pa
     assert [r["n_docs"] for r in rows] == sorted((len(s.documents) for s in stories), reverse=True)
     assert "Search by text" not in index and 'href="search.html"' in index  # the trace query needs the service
     assert export_site(corpus_store, tmp_path) == 0  # nothing changed: nothing rewritten
+    # given the run's report (as `wiretrace run` does), the export is the same, byte for byte
+    from wiretrace.pipeline import load_report
+
+    store = Store(corpus_store)
+    report = load_report(store)
+    store.close()
+    assert export_site(corpus_store, tmp_path, report=report) == 0
 
 
 def test_empty_store_then_first_document(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ from typing import Any
 
 import xxhash
 
-from wiretrace.model import Document, Pair, Story
+from wiretrace.model import DocMeta, Document, Pair, Report, Story
 from wiretrace.store import Store, pair_to_json, story_to_json
 from wiretrace.web import views
 from wiretrace.web.links import StaticLinks
@@ -152,9 +152,13 @@ def _pair_entry(p: Pair) -> dict[str, Any]:
     }
 
 
-def export_site(store_dir: str | Path, out: str | Path, progress: Callable[[str, int, int], None] | None = None) -> int:
+def export_site(
+    store_dir: str | Path, out: str | Path, progress: Callable[[str, int, int], None] | None = None,
+    report: Report | None = None,
+) -> int:
     """Write the static story browser of the store under ``out``; the number of files written or
-    rewritten (unchanged files are left alone)."""
+    rewritten (unchanged files are left alone). ``report``: the run's report when the caller holds
+    it (``wiretrace run`` does), so the store's texts are not read a second time."""
     from wiretrace.web.pages import render
 
     out = Path(out)
@@ -164,15 +168,16 @@ def export_site(store_dir: str | Path, out: str | Path, progress: Callable[[str,
     store = Store(store_dir)
     try:
         with store.snapshot():
-            stories = store.stories()
-            meta = store.doc_meta()
-            n_docs, n_stories, n_pairs = store.counts()
             known = store.known_ids()
-            docs = store.documents()
-            cleaned = store.cleaned()
-            pairs = store.pairs()
+            if report is None:
+                stories, docs, cleaned, pairs = store.stories(), store.documents(), store.cleaned(), store.pairs()
+            else:
+                stories, cleaned, pairs = report.stories, report.cleaned, report.pairs
+                docs = {d.id: d for d in report.documents}
     finally:
         store.close()
+    meta = {i: DocMeta(i, d.source, d.url, d.title, d.published, len(d.text), d.format, d.path) for i, d in docs.items()}
+    n_docs, n_stories, n_pairs = len(docs), len(stories), len(pairs)
     for f in sorted(STATIC.iterdir()):
         if f.is_file():
             w.write("static/" + f.name, f.read_text(encoding="utf-8"))
