@@ -420,3 +420,21 @@ def test_local_server_answers_local_host_names_only(corpus_store: Path) -> None:
         assert c.get("/stories").status_code == 200
         assert c.get("/stories", headers={"host": "localhost:8000"}).status_code == 200
         assert c.get("/stories", headers={"host": "attacker.example"}).status_code == 400  # DNS rebinding
+
+
+def test_export_after_new_documents_rewrites_only_what_changed(writable: TestClient, fresh_store: Path, tmp_path: Path) -> None:
+    from wiretrace.web import export_site
+
+    site = tmp_path / "site"
+    total = export_site(fresh_store, site)
+    before = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    assert len(before) == total
+    doc = {"id": "new-one", "title": "Lusk choir tours", "published": "2026-04-02",
+           "text": "The Lusk choir left on Sunday for a tour of five coastal towns, its first in a decade. " * 4}
+    assert writable.post("/documents", json=doc).status_code == 201
+    written = export_site(fresh_store, site)
+    after = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    changed = {p.relative_to(site).as_posix() for p in after if before.get(p) != after[p]}
+    assert 0 < written == len(changed) < total / 2
+    assert not [c for c in changed if c.startswith("story-")]  # no story of several documents changed
+    assert "index.html" in changed  # the list counts one more story
