@@ -438,3 +438,31 @@ def test_export_after_new_documents_rewrites_only_what_changed(writable: TestCli
     assert 0 < written == len(changed) < total / 2
     assert not [c for c in changed if c.startswith("story-")]  # no story of several documents changed
     assert "index.html" in changed  # the list counts one more story
+
+
+def test_list_and_story_pages_are_paginated(client: TestClient, corpus_store: Path) -> None:
+    from wiretrace.store import Store
+    from wiretrace.web import Links, views
+
+    store = Store(corpus_store)
+    try:
+        lists = [views.story_list(store, Links(), "size", n, per_page=2) for n in (1, 2, 3)]
+        assert [len(v["stories"]) for v in lists] == [2, 2, 1] and lists[0]["pages"] == 3
+        ids = [s["id"] for v in lists for s in v["stories"]]
+        assert len(set(ids)) == 5 and [s["n_docs"] for v in lists for s in v["stories"]] == sorted(
+            (s["n_docs"] for v in lists for s in v["stories"]), reverse=True)
+        by_sources = [s["n_sources"] for n in (1, 2, 3) for s in views.story_list(store, Links(), "sources", n, per_page=2)["stories"]]
+        assert by_sources == sorted(by_sources, reverse=True)
+        assert len(views.story_list(store, Links(), q="quillon")["stories"]) == 1
+        big = max(store.stories(), key=lambda s: len(s.documents))
+        pages = [views.story_page(store, Links(), big.id, n, per_page=3) for n in (1, 2, 3)]
+        assert [p["page"] for p in pages if p] == [1, 2, 3]
+        rows = [r["id"] for p in pages if p for r in p["rows"]]
+        assert sorted(rows) == sorted(big.documents)  # every member once over the pages
+        assert pages[0] and pages[0]["consolidated"] and pages[1] and not pages[1]["consolidated"]
+    finally:
+        store.close()
+    page2 = client.get(f"/stories/{big.id}?page=2", headers=HTML).text
+    assert len(big.documents) < 100 and "Consolidated text" in page2  # a page past the last shows the last
+    lst = client.get("/?sort=recent&q=veskaria", headers=HTML).text
+    assert "Dock strike shuts Veskaria" in lst and lst.count('class="story-row"') == 1
