@@ -187,6 +187,44 @@ def show(rows: dict[str, dict[str, Any]]) -> None:
     print("\ngoals: HTML/no-HTML <= x1.15 wall, index.html <= 5 MB, each page rendered in <= 2 s")
 
 
+def synthetic_overview(n_docs: int) -> dict[str, Any]:
+    """index.html drawn from a generated report of ``n_docs`` documents (no dataset text): one story of
+    2,000 members, stories of 2 to 9 members over half the documents, the rest single; texts of 2,000
+    characters. Prints its size and the seconds to draw it."""
+    import random
+
+    from wiretrace.report.html import render_html
+
+    rng = random.Random(16)
+    text = "Harbour pilots voted on Tuesday to stop work for two days over pay and hours. " * 26
+    docs = [{"id": f"d{i:07d}", "source": f"Outlet {i % 997}", "title": f"Title {i}", "published": f"20{10 + i % 20}-0{1 + i % 9}-1{i % 9}",
+             "chars": len(text), "text": text, "body": [[0, len(text)]], "removed": [{"start": 0, "end": 20, "kind": "title"}]}
+            for i in range(n_docs)]
+    stories, pairs, at = [], [], 0
+
+    def story(members: list[str]) -> dict[str, Any]:
+        edges = [{"child": m, "parent": members[(k - 1) // 3], "relation": "derivative", "direction": "child<-parent",
+                  "evidence": ["dates: earlier"]} for k, m in enumerate(members[1:], 1)]
+        pairs.extend({"a": e["child"], "b": e["parent"], "relation": "derivative", "direction": "a<-b", "scores": {},
+                      "passages": [{"a": [0, 80], "b": [0, 80], "kind": "verbatim"}]} for e in edges)
+        return {"id": "s-" + members[0], "title": f"Story of {members[0]}", "documents": members, "origin": members[0],
+                "edges": edges, "canonical": {"document": members[0], "spans": [[0, len(text)]]},
+                "additions": [{"document": m, "spans": [[0, 200]]} for m in members[1:]]}
+
+    ids = [d["id"] for d in docs]
+    stories.append(story(ids[:2000]))
+    at = 2000
+    while at < n_docs // 2:
+        k = rng.randint(2, 9)
+        stories.append(story(ids[at : at + k]))
+        at += k
+    stories += [{"id": "s-" + i, "documents": [i], "origin": i, "edges": []} for i in ids[at:]]
+    t0 = time.perf_counter()
+    html = render_html({"documents": docs, "pairs": pairs, "stories": stories}, site="site/")
+    return {"documents": n_docs, "stories": len(stories), "pairs": len(pairs),
+            "index_html_bytes": len(html.encode("utf-8")), "render_s": round(time.perf_counter() - t0, 1)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jsonl", type=Path, default=Path("/tmp/pile/both.jsonl"))
@@ -196,7 +234,15 @@ def main() -> None:
     ap.add_argument("--save-before", type=Path, help="store the 'before' result measured here")
     ap.add_argument("--skip-after", action="store_true")
     ap.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
+    ap.add_argument("--scale", type=int, default=0, help="also draw index.html from a generated report of N documents")
     args = ap.parse_args()
+    if args.scale:
+        sys.path.insert(0, str(REPO / "src"))
+        got = synthetic_overview(args.scale)
+        print(f"index.html of a generated report: {got['documents']} documents, {got['stories']} stories, "
+              f"{got['pairs']} pairs -> {got['index_html_bytes'] / 1e6:.2f} MB in {got['render_s']} s")
+        if args.skip_after and not (args.before_src or args.before_json):
+            return
     if not args.jsonl.exists():
         raise SystemExit(f"outputs_bench: {args.jsonl} is missing; write it with bench/corpora.py (write_jsonl)")
     work = args.work or Path(tempfile.mkdtemp(prefix="wiretrace-outputs-"))
