@@ -4,6 +4,7 @@ unknown ids, wrong types), the token, and article text carrying HTML/JS that mus
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -438,6 +439,15 @@ def test_export_after_new_documents_rewrites_only_what_changed(writable: TestCli
     assert 0 < written == len(changed) < total / 2
     assert not [c for c in changed if c.startswith("story-")]  # no story of several documents changed
     assert "index.html" in changed  # the list counts one more story
+    # another process (other string hashes) writes the same bytes: nothing is rewritten
+    import subprocess
+    import sys
+
+    code = f"from wiretrace.web import export_site; print(export_site({str(fresh_store)!r}, {str(site)!r}))"
+    for seed in ("1", "2"):
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.strip() == "0"
 
 
 def test_list_and_story_pages_are_paginated(client: TestClient, corpus_store: Path) -> None:

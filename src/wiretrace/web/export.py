@@ -217,14 +217,14 @@ def export_site(
         s = r.story
         text = " ".join([s.headline or "", s.title, s.id, *s.documents,
                          *((meta[d].title or "") + " " + (meta[d].source or "") for d in s.documents if d in meta)])
-        for word in search_words(text):
+        for word in sorted(search_words(text)):  # sorted: the same bytes in every process (str hashes vary)
             got = postings.setdefault(word, [])
             if len(got) < POSTINGS:
                 got.append(i)
     n_terms = max(1, len(postings) // TERMS_PER_SHARD)
     shards: list[dict[str, list[int]]] = [{} for _ in range(n_terms)]
-    for word, ids in postings.items():
-        shards[fnv1a(word) % n_terms][word] = ids
+    for word in sorted(postings):
+        shards[fnv1a(word) % n_terms][word] = postings[word]
     for k, shard in enumerate(shards):
         w.write(f"data/terms-{k}.js", js_data(f"terms-{k}", shard))
     w.write("search.html", render("find.html.j2", links, terms="data/terms-", shards=n_terms, prefix="data/list-size-", per=PER_PAGE))
