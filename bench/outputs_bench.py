@@ -14,8 +14,9 @@ new) and counts the site files rewritten.
     .venv/bin/python bench/outputs_bench.py --before-json bench/results/outputs_before.json   # reuse a stored "before"
     .venv/bin/python bench/outputs_bench.py --jsonl /tmp/pile/bbc.jsonl --mode default
 
-The "before" HTML run takes about 17 minutes on Reuters + BBC; ``--before-json`` prints a figure
-measured once (with its date and machine load) beside this run's "after", and says so.
+The "before" HTML run takes 17 to 36 minutes on Reuters + BBC (with the machine's load); ``--before-json``
+prints a figure measured once (with its date and machine load) beside this run's "after", and says so.
+``--scale N`` also draws ``index.html`` from a generated report of N documents (no dataset text).
 """
 
 from __future__ import annotations
