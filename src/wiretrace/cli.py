@@ -181,14 +181,16 @@ def _write_outputs(report, out_dir: Path, with_text: bool, html: bool, bar,  # t
     from .errors import StoreError
     from .report import write_report
 
+    browser = html if site is None else site
     try:
-        json_path, html_path = write_report(report, out_dir, with_text=with_text, html=html)
+        json_path, html_path = write_report(report, out_dir, with_text=with_text, html=html,
+                                            site="site/" if browser else None)
         pages = None
-        if html if site is None else site:  # the story browser's pages, readable without a server
+        if browser:  # the story browser's pages, readable without a server
             from .web import export_site
 
             pages = out_dir / "site"
-            export_site(out_dir, pages, progress=bar)
+            export_site(out_dir, pages, progress=bar, report=report)
     except OSError as e:
         raise StoreError(f"report: cannot write into {out_dir}: {e.strerror or e} ({e.filename}); "
                          "check that the --out folder and its files are writable") from None

@@ -172,9 +172,9 @@ def create_app(
             raise ApiError(403, f"cross-site request from {origin} refused; post documents from a script or this site")
 
     # ---------------------------------------------------------------- pages and reads
-    @app.get("/", response_class=HTMLResponse, summary="The story list (page)")
-    def home() -> HTMLResponse:
-        return HTMLResponse(pages.story_list_html(state.reader(), links))
+    @app.get("/", response_class=HTMLResponse, summary="The story list (page): ?sort=size|sources|reuse|recent&page=N&q=words")
+    def home(sort: str = "size", page: int = 1, q: str = "") -> HTMLResponse:
+        return HTMLResponse(pages.story_list_html(state.reader(), links, sort, page, q))
 
     @app.get("/health", summary="Liveness and store counts")
     def health() -> dict[str, Any]:
@@ -183,9 +183,9 @@ def create_app(
                 "passes": state.writer.passes}
 
     @app.get("/stories", summary="Every story, largest first (JSON; the story list page for browsers)")
-    def list_stories(request: Request, limit: int = 1000, offset: int = 0) -> Response:
+    def list_stories(request: Request, limit: int = 1000, offset: int = 0, sort: str = "size", page: int = 1, q: str = "") -> Response:
         if _wants_html(request):
-            return HTMLResponse(pages.story_list_html(state.reader(), links))
+            return HTMLResponse(pages.story_list_html(state.reader(), links, sort, page, q))
         if not (1 <= limit <= 10_000) or offset < 0:
             raise ApiError(422, "limit must be 1 to 10000 and offset at least 0")
         store = state.reader()
@@ -197,11 +197,11 @@ def create_app(
         return JSONResponse({"total": len(stories), "offset": offset, "stories": body})
 
     @app.get("/stories/{story_id}", summary="One story: members, derivation edges, pairs (JSON or page)")
-    def get_story(request: Request, story_id: str, trace: str | None = None) -> Response:
+    def get_story(request: Request, story_id: str, trace: str | None = None, page: int = 1) -> Response:
         store = state.reader()
         if _wants_html(request):
             view = state.traces.get(trace) if trace else None
-            html = pages.story_html(store, links, story_id, view)
+            html = pages.story_html(store, links, story_id, view, page)
             if html is None:
                 raise _not_found("story", story_id)
             return HTMLResponse(html)

@@ -29,8 +29,13 @@ def test_story_list(page: Any, server: Server) -> None:
     assert first.locator("td.sources").inner_text().strip() == "7"
     assert first.locator("svg.timeline circle").count() == 7
     page.fill("#filter", "quillon")
-    assert rows.locator("visible=true").count() == 1
-    page.fill("#filter", "")
+    page.press("#filter", "Enter")
+    page.wait_for_url("**q=quillon*")
+    assert rows.count() == 1
+    page.click("nav.sorts a[data-sort=sources]")
+    page.wait_for_url("**sort=sources*")
+    assert page.locator("nav.sorts b.cur").get_attribute("data-sort") == "sources"
+    page.goto(server.url + "/")
     shot(page, "01-story-list")
     assert not page.errors, page.errors
 

@@ -343,3 +343,64 @@ def test_headline_summary_and_unknown_direction_are_shown() -> None:
     html = render_html(report)
     assert "<h3>Northern lighthouse keepers walk out</h3>" in html
     assert "direction unknown" in html and "origin undetermined" in html
+
+
+# ---------------------------------------------------------------- a bounded overview at any size
+
+
+def _big_report(n_docs: int, big: int, text: str) -> dict[str, object]:
+    """A generated report: one story of ``big`` members (a chain three wide), stories of three, singletons."""
+    docs = [{"id": f"d{i:06d}", "source": f"Outlet {i % 50}", "title": f"Title {i}", "published": f"2031-01-{1 + i % 28:02d}",
+             "chars": len(text), "text": text, "body": [[0, len(text)]], "removed": []} for i in range(n_docs)]
+    ids = [d["id"] for d in docs]
+    pairs, stories = [], []
+
+    def story(sid: str, members: list[str]) -> dict[str, object]:
+        edges = [{"child": m, "parent": members[(k - 1) // 3], "relation": ("derivative", "template")[k % 2],
+                  "direction": "child<-parent", "evidence": ["dates: earlier " * 40]} for k, m in enumerate(members[1:], 1)]
+        for e in edges:
+            pairs.append({"a": e["child"], "b": e["parent"], "relation": e["relation"], "direction": "a<-b",
+                          "scores": {"lexical": 0.9}, "passages": [{"a": [0, 50], "b": [0, 50], "kind": "verbatim"}]})
+        return {"id": sid, "title": f"Story {sid} <script>alert(3)</script>", "documents": members, "origin": members[0],
+                "edges": edges, "canonical": {"document": members[0], "spans": [[0, len(text)]]},
+                "additions": [{"document": m, "spans": [[0, len(text)]]} for m in members[1:]]}
+
+    stories.append(story("s-big", ids[:big]))
+    at = big
+    while at + 3 <= n_docs // 2:
+        stories.append(story(f"s-{at}", ids[at : at + 3]))
+        at += 3
+    stories += [{"id": f"s-{i}", "documents": [i], "origin": i, "edges": []} for i in ids[at:]]
+    return {"documents": docs, "pairs": pairs, "stories": stories}
+
+
+def test_overview_stays_bounded_on_20000_documents() -> None:
+    from wiretrace.report import html as H
+
+    report = _big_report(20_000, 2_000, "Harbour pilots voted to strike on Tuesday. " * 40)
+    out = render_html(report, site="site/")
+    assert len(out.encode("utf-8")) <= 5_000_000
+    tree = _parse(out)
+    rows = [a for tag, a in tree.tags if tag == "tr" and "rank-row" in a.get("class", "")]
+    assert len(rows) == H.TABLE_ROWS and rows[0]["data-docs"] == "2000"  # the largest first
+    stories = [a for tag, a in tree.tags if tag == "article"]
+    assert len(stories) == H.FEATURED
+    assert len([a for tag, a in tree.tags if tag == "details" and "doc" in a.get("class", "").split()]) <= H.MAX_DOCS
+    assert len([a for tag, a in tree.tags if tag == "details" and "pair" in a.get("class", "").split()]) <= H.MAX_PAIRS
+    assert 'href="site/index.html"' in out and 'href="site/search.html"' in out
+    assert "<script>alert(3)" not in out and "&lt;script&gt;alert(3)&lt;/script&gt;" in out
+    big = out.split('id="story-0"', 1)[1].split("</article>", 1)[0]
+    drawn = big.count('class="node')
+    assert 0 < drawn <= H.TREE_NODES  # the 2,000-member tree is collapsed
+    assert "more pages below (collapsed)" in big
+    assert "template" in big  # an unknown relation renders like the known ones
+
+
+def test_overview_bounded_whatever_the_text() -> None:
+    """Text that escapes to five times its length, long ids and reasons: still under 5 MB."""
+    report = _big_report(3_000, 600, "<&>\"'" * 20_000)
+    report["skipped"] = [{"path": f"in/{i}.warc" * 20, "reason": "<b>broken</b>" * 50} for i in range(5_000)]
+    out = render_html(report)
+    assert len(out.encode("utf-8")) <= 5_000_000
+    assert "<b>broken" not in out and "&lt;b&gt;broken" in out
+    assert "site/" not in out  # no browser beside it: no links into one

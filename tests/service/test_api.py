@@ -4,6 +4,7 @@ unknown ids, wrong types), the token, and article text carrying HTML/JS that mus
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -252,7 +253,7 @@ def test_token_and_cross_site_posts(fresh_store: Path) -> None:
         assert c.post("/documents", json=doc, headers={"authorization": "Bearer s3cret"}).status_code == 201
 
 
-def test_html_and_js_in_articles_render_inert(writable: TestClient) -> None:
+def test_html_and_js_in_articles_render_inert(writable: TestClient, fresh_store: Path, tmp_path: Path) -> None:
     doc = {
         "id": 'evil"><script>alert(1)</script>', "source": '"><img src=x onerror=alert(2)>',
         "title": "<b>Bold</b> claim " + EVIL, "published": "2026-03-21",
@@ -277,6 +278,26 @@ def test_html_and_js_in_articles_render_inert(writable: TestClient) -> None:
     # JSON gives the text back as it was sent, as JSON
     j = writable.get("/documents/" + doc["id"])
     assert j.headers["content-type"].startswith("application/json") and j.json()["text"] == doc["text"]
+    # the static export: a copy makes a two-document story (a page of its own); no page holds the
+    # markup, and no data shard holds a "<" (JSON escaped for a script context)
+    twin = dict(doc, id="evil-twin</script>", title="</script><script>alert(4)</script>")
+    r = writable.post("/documents", json=twin)
+    assert r.status_code == 201, r.text
+    from wiretrace.web import export_site
+
+    site = tmp_path / "site"
+    export_site(fresh_store, site)
+    story_pages = [p for p in site.glob("story-*.html") if "evil-twin&lt;/script&gt;" in p.read_text(encoding="utf-8")]
+    assert story_pages
+    for page in site.glob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "<script>alert" not in html and "<img src=x" not in html and "<b>Bold" not in html, page.name
+    shards = list(site.glob("data/**/*.js"))
+    assert any("alert(4)" in f.read_text(encoding="utf-8") for f in shards)
+    for f in shards:
+        raw = f.read_text(encoding="utf-8")
+        assert "<" not in raw and ">" not in raw and "\u2028" not in raw, f.name
+        read_shard(f)  # still valid JSON
 
 
 def test_search_form_lands_on_the_story(client: TestClient) -> None:
@@ -320,19 +341,69 @@ def test_concurrent_writers_are_grouped(fresh_store: Path) -> None:
         w.close()
 
 
-def test_export_site_writes_linked_static_pages(corpus_store: Path, tmp_path: Path) -> None:
-    import re
+def read_shard(path: Path) -> Any:
+    """A JSONP data shard of the static export: ``wiretraceData("key",{...});``."""
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("wiretraceData(") and text.rstrip().endswith(");")
+    key, _, body = text[len("wiretraceData("):].rstrip().removesuffix(");").partition(",")
+    assert json.loads(key).endswith(path.stem.split("-")[-1])
+    return json.loads(body)
 
+
+def test_export_site_writes_linked_static_pages(corpus_store: Path, tmp_path: Path) -> None:
+    """The static export: every page a link names exists; documents and pairs a story page links to
+    are in the data shards that doc.html and pair.html read; a second export rewrites nothing."""
+    import re
+    from urllib.parse import parse_qs
+
+    from wiretrace.store import Store
     from wiretrace.web import export_site
+    from wiretrace.web.export import fnv1a, pair_key
 
     n = export_site(corpus_store, tmp_path)
-    assert n == len(list(tmp_path.glob("*.html"))) and (tmp_path / "static" / "app.js").exists()
+    assert n > 0 and (tmp_path / "static" / "app.js").exists()
     index = (tmp_path / "index.html").read_text(encoding="utf-8")
+    store = Store(corpus_store)
+    stories, ids, pairs = store.stories(), store.all_ids(), store.pairs()
+    store.close()
+    multi = [s for s in stories if len(s.documents) > 1]
+    assert len(list(tmp_path.glob("story-*.html"))) == len(multi) > 0  # pages for several-document stories only
+    assert not list(tmp_path.glob("doc-*.html")) and not list(tmp_path.glob("pair-*.html"))
+    docs: dict[str, Any] = {}
+    for f in (tmp_path / "data" / "docs").glob("*.js"):
+        docs.update(read_shard(f))
+    assert sorted(docs) == sorted(ids)
+    n_buckets = len(list((tmp_path / "data" / "docs").glob("*.js")))
+    assert all(f"{fnv1a(d) % n_buckets}.js" == f.name for f in (tmp_path / "data" / "docs").glob("*.js") for d in read_shard(f))
+    stored_pairs: dict[str, Any] = {}
+    for f in (tmp_path / "data" / "pairs").glob("*.js"):
+        stored_pairs.update(read_shard(f))
+    assert sorted(stored_pairs) == sorted(pair_key(p.a, p.b) for p in pairs)
     for page in tmp_path.glob("*.html"):
-        for href in re.findall(r'href="([^"#?]+)', page.read_text(encoding="utf-8")):
-            if not href.startswith("data:"):
-                assert (tmp_path / href).exists(), f"{page.name} links to missing {href}"
-    assert "Search by text" not in index  # the trace query needs the service
+        for href in re.findall(r'href="([^"]+)"', page.read_text(encoding="utf-8")):
+            href = href.replace("&amp;", "&")
+            if href.startswith("data:") or href.startswith("#"):
+                continue
+            file, _, frag = href.partition("#")
+            assert (tmp_path / file).exists(), f"{page.name} links to missing {file}"
+            q = parse_qs(frag)
+            if file == "doc.html":
+                assert q["id"][0] in docs, f"{page.name} links to a document not exported: {q}"
+            if file == "pair.html":
+                assert pair_key(q["a"][0], q["b"][0]) in stored_pairs, f"{page.name} links to a pair not exported: {q}"
+    # the list: every story once in each order, the largest first
+    rows = [r for f in sorted((tmp_path / "data").glob("list-size-*.js")) for r in read_shard(f)]
+    assert sorted(r["id"] for r in rows) == sorted(s.id for s in stories)
+    assert [r["n_docs"] for r in rows] == sorted((len(s.documents) for s in stories), reverse=True)
+    assert "Search by text" not in index and 'href="search.html"' in index  # the trace query needs the service
+    assert export_site(corpus_store, tmp_path) == 0  # nothing changed: nothing rewritten
+    # given the run's report (as `wiretrace run` does), the export is the same, byte for byte
+    from wiretrace.pipeline import load_report
+
+    store = Store(corpus_store)
+    report = load_report(store)
+    store.close()
+    assert export_site(corpus_store, tmp_path, report=report) == 0
 
 
 def test_empty_store_then_first_document(tmp_path: Path) -> None:
@@ -350,3 +421,58 @@ def test_local_server_answers_local_host_names_only(corpus_store: Path) -> None:
         assert c.get("/stories").status_code == 200
         assert c.get("/stories", headers={"host": "localhost:8000"}).status_code == 200
         assert c.get("/stories", headers={"host": "attacker.example"}).status_code == 400  # DNS rebinding
+
+
+def test_export_after_new_documents_rewrites_only_what_changed(writable: TestClient, fresh_store: Path, tmp_path: Path) -> None:
+    from wiretrace.web import export_site
+
+    site = tmp_path / "site"
+    total = export_site(fresh_store, site)
+    before = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    assert len(before) == total
+    doc = {"id": "new-one", "title": "Lusk choir tours", "published": "2026-04-02",
+           "text": "The Lusk choir left on Sunday for a tour of five coastal towns, its first in a decade. " * 4}
+    assert writable.post("/documents", json=doc).status_code == 201
+    written = export_site(fresh_store, site)
+    after = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+    changed = {p.relative_to(site).as_posix() for p in after if before.get(p) != after[p]}
+    assert 0 < written == len(changed) < total / 2
+    assert not [c for c in changed if c.startswith("story-")]  # no story of several documents changed
+    assert "index.html" in changed  # the list counts one more story
+    # another process (other string hashes) writes the same bytes: nothing is rewritten
+    import subprocess
+    import sys
+
+    code = f"from wiretrace.web import export_site; print(export_site({str(fresh_store)!r}, {str(site)!r}))"
+    for seed in ("1", "2"):
+        res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.strip() == "0"
+
+
+def test_list_and_story_pages_are_paginated(client: TestClient, corpus_store: Path) -> None:
+    from wiretrace.store import Store
+    from wiretrace.web import Links, views
+
+    store = Store(corpus_store)
+    try:
+        lists = [views.story_list(store, Links(), "size", n, per_page=2) for n in (1, 2, 3)]
+        assert [len(v["stories"]) for v in lists] == [2, 2, 1] and lists[0]["pages"] == 3
+        ids = [s["id"] for v in lists for s in v["stories"]]
+        assert len(set(ids)) == 5 and [s["n_docs"] for v in lists for s in v["stories"]] == sorted(
+            (s["n_docs"] for v in lists for s in v["stories"]), reverse=True)
+        by_sources = [s["n_sources"] for n in (1, 2, 3) for s in views.story_list(store, Links(), "sources", n, per_page=2)["stories"]]
+        assert by_sources == sorted(by_sources, reverse=True)
+        assert len(views.story_list(store, Links(), q="quillon")["stories"]) == 1
+        big = max(store.stories(), key=lambda s: len(s.documents))
+        pages = [views.story_page(store, Links(), big.id, n, per_page=3) for n in (1, 2, 3)]
+        assert [p["page"] for p in pages if p] == [1, 2, 3]
+        rows = [r["id"] for p in pages if p for r in p["rows"]]
+        assert sorted(rows) == sorted(big.documents)  # every member once over the pages
+        assert pages[0] and pages[0]["consolidated"] and pages[1] and not pages[1]["consolidated"]
+    finally:
+        store.close()
+    page2 = client.get(f"/stories/{big.id}?page=2", headers=HTML).text
+    assert len(big.documents) < 100 and "Consolidated text" in page2  # a page past the last shows the last
+    lst = client.get("/?sort=recent&q=veskaria", headers=HTML).text
+    assert "Dock strike shuts Veskaria" in lst and lst.count('class="story-row"') == 1

@@ -1,4 +1,11 @@
-"""The static HTML report: one self-contained page (CSS and JS inline) built from the report dict.
+"""The static HTML report: one self-contained overview page (CSS and JS inline) built from the report dict.
+
+The page stays bounded at any corpus size (a few MB at a million documents): the run's figures, a
+table of the stories ranked by size, spread (outlets) and reuse (copying edges) holding at most
+``TABLE_ROWS`` rows, and only the ``FEATURED`` top stories in full (derivation tree collapsed to
+``TREE_DEPTH`` levels and ``TREE_NODES`` nodes, sources table, consolidated text), then the documents
+and pairs of those stories within a character budget. Everything else is one link away in the story
+browser (``site/``), which the page links to when it was written beside it.
 
 Everything in the report (article text, titles, ids, paths, reasons) is untrusted. The page is rendered
 by jinja2 with autoescaping on, and highlighted text is cut here into plain pieces that the template
@@ -16,7 +23,7 @@ import heapq
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -29,6 +36,20 @@ from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, RELATIONS, merge_ranges
 TEMPLATES = Path(__file__).parent / "templates"
 OPEN_DOC_CHARS = 1500  # documents longer than this start folded
 OPEN_PAIRS = 6  # the first pairs start unfolded, the rest folded
+FEATURED = 20  # stories shown in full
+TABLE_ROWS = 300  # stories in the ranked table
+TREE_DEPTH = 3  # levels of a featured story's derivation tree shown
+TREE_NODES = 60  # nodes of a featured story's tree shown; the rest are counted ("+N more")
+SOURCE_ROWS = 40  # rows of a featured story's sources table
+CANON_CHARS = 4000  # characters of the canonical text shown
+ADD_BLOCKS, ADD_CHARS = 8, 1000  # additions shown per story, characters per addition
+DOC_BUDGET = 300_000  # characters of document text shown, all documents together
+PAIR_BUDGET = 300_000  # characters of pair text shown (both sides), all pairs together
+LINE_CHARS = 300  # a headline, an evidence line, a summary sentence: cut beyond this
+SUMMARY_LINES = 5
+SKIPPED_LINES = 200
+MAX_DOCS, MAX_PAIRS = 60, 40
+REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase", "derivative"})  # copying relations
 SCORE_NAMES = ("lexical", "semantic", "a_covered", "b_covered")
 DIRECTION_WORDS = {"a<-b": "A took from B", "a->b": "B took from A", "none": "direction not known"}
 DIRECTION_ARROWS = {"a<-b": "\u2190", "a->b": "\u2192", "none": "\u2194"}
@@ -158,7 +179,7 @@ class Seg:
 @dataclass(frozen=True, slots=True)
 class DocRef:
     id: str
-    anchor: str = ""  # "" when the id is not among the documents
+    href: str = ""  # "" when the document is neither on this page nor in the story browser
     source: str = ""
     title: str = ""
     published: str = ""
@@ -174,6 +195,7 @@ class Node:
     pair_href: str = ""
     origin: bool = False
     children: list[Node] = field(default_factory=list)
+    more: int = 0  # pages below this node that are not drawn (the tree is collapsed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,22 +206,26 @@ class Bar:
 
 
 class _Docs:
-    """The documents by id, with their anchors, and the lookups the sections share."""
+    """The documents by id, with where each links to, and the lookups the sections share."""
 
     def __init__(self, docs: list[Mapping[str, Any]]) -> None:
         self.by_id: dict[str, Mapping[str, Any]] = {}
-        self.anchor: dict[str, str] = {}
-        for i, d in enumerate(docs):
-            key = _str(d.get("id"))
-            if key not in self.by_id:
-                self.by_id[key], self.anchor[key] = d, f"doc-{i}"
+        for d in docs:
+            self.by_id.setdefault(_str(d.get("id")), d)
+        self.href: dict[str, str] = {}
+        self.elsewhere: Any = None
+
+    def show(self, shown: dict[str, str], elsewhere: Any) -> None:
+        """Documents shown on the page link to their anchor, the others to ``elsewhere(id)`` if given."""
+        self.href, self.elsewhere = shown, elsewhere
 
     def ref(self, ident: object) -> DocRef:
         key = _str(ident)
         d = self.by_id.get(key, {})
+        href = self.href.get(key) or (self.elsewhere(key) if self.elsewhere is not None and key in self.by_id else "")
         return DocRef(
             key,
-            self.anchor.get(key, ""),
+            href,
             _str(d.get("source")),
             _str(d.get("title")),
             _str(d.get("published")),
@@ -350,8 +376,13 @@ def _pair_view(i: int, p: Mapping[str, Any], docs: _Docs) -> dict[str, Any]:
     }
 
 
-def _tree(s: Mapping[str, Any], docs: _Docs, pair_at: Mapping[frozenset[str], str]) -> list[Node]:
-    """The derivation tree: origin at the root, each child under its parent; cycles are cut."""
+def _tree(
+    s: Mapping[str, Any], docs: _Docs, pair_at: Mapping[frozenset[str], str],
+    depth: int = TREE_DEPTH, budget: int = TREE_NODES,
+) -> tuple[list[Node], int]:
+    """The derivation tree: origin at the root, each child under its parent; cycles are cut. Drawn
+    breadth first to ``depth`` levels and ``budget`` nodes; a node whose children are not drawn says
+    how many pages hang below it. Returns the roots and the number of members not drawn."""
     edges = [_dict(e) for e in _list(s.get("edges"))]
     kids: dict[str, list[Mapping[str, Any]]] = {}
     has_parent = set()
@@ -364,25 +395,67 @@ def _tree(s: Mapping[str, Any], docs: _Docs, pair_at: Mapping[frozenset[str], st
         d for d in [*members, *kids] if d != origin and d not in has_parent
     ]
     seen: set[str] = set()
+    drawn: set[str] = set()
 
-    def grow(ident: str, edge: Mapping[str, Any] | None) -> Node:
-        seen.add(ident)
-        node = Node(docs.ref(ident), origin=ident == origin)
+    def node(ident: str, edge: Mapping[str, Any] | None) -> Node:
+        n = Node(docs.ref(ident), origin=ident == origin)
         if edge is not None:
-            node.relation = _str(edge.get("relation")) or "unknown"
-            node.rel = _slug(node.relation)
-            node.evidence = _strs(edge.get("evidence"))
-            node.direction = _str(edge.get("direction"))
-            node.pair_href = pair_at.get(frozenset((ident, _str(edge.get("parent")))), "")
-        for e in kids.get(ident, []):
-            child = _str(e.get("child"))
-            if child not in seen:
-                node.children.append(grow(child, e))
-        return node
+            n.relation = _str(edge.get("relation")) or "unknown"
+            n.rel = _slug(n.relation)
+            n.evidence = [_cut(x) for x in _strs(edge.get("evidence"))[:6]]
+            n.direction = _str(edge.get("direction"))
+            n.pair_href = pair_at.get(frozenset((ident, _str(edge.get("parent")))), "")
+        return n
 
-    out = [grow(r, None) for r in dict.fromkeys(roots) if r not in seen]
-    left = [d for d in members if d not in seen]  # members only reachable through a cycle
-    return out + [grow(d, None) for d in left if d not in seen]
+    def below(ident: str) -> int:  # pages under ``ident`` not yet placed (marks them placed)
+        count, stack = 0, [ident]
+        while stack:
+            for e in kids.get(stack.pop(), []):
+                c = _str(e.get("child"))
+                if c not in seen:
+                    seen.add(c)
+                    count += 1
+                    stack.append(c)
+        return count
+
+    out: list[Node] = []
+    hidden = 0
+
+    def grow(starts: list[str]) -> None:
+        nonlocal hidden
+        level: list[tuple[Node, str]] = []
+        for r in dict.fromkeys(starts):
+            if r in seen:
+                continue
+            seen.add(r)
+            if len(drawn) < budget:
+                n = node(r, None)
+                drawn.add(r)
+                out.append(n)
+                level.append((n, r))
+            else:
+                hidden += 1 + below(r)
+        d = 1
+        while level:
+            nxt: list[tuple[Node, str]] = []
+            for parent, ident in level:
+                for e in kids.get(ident, []):
+                    c = _str(e.get("child"))
+                    if c in seen:
+                        continue
+                    seen.add(c)
+                    if d < depth and len(drawn) < budget:
+                        n = node(c, e)
+                        drawn.add(c)
+                        parent.children.append(n)
+                        nxt.append((n, c))
+                    else:
+                        parent.more += 1 + below(c)
+            level, d = nxt, d + 1
+
+    grow(roots)
+    grow([m for m in members if m not in seen])  # members only reachable through a cycle
+    return out, hidden
 
 
 def _days(first: str, last: str) -> int | None:
@@ -392,30 +465,98 @@ def _days(first: str, last: str) -> int | None:
         return None
 
 
-def _story_view(
-    i: int, s: Mapping[str, Any], docs: _Docs, pair_at: Mapping[frozenset[str], str]
-) -> dict[str, Any]:
-    members = [_str(d) for d in _list(s.get("documents"))]
-    refs = [docs.ref(d) for d in members]
-    span = _dict(s.get("span"))
-    dates = sorted(r.published for r in refs if r.published)
-    first = _str(span.get("first")) or (dates[0] if dates else "")
-    last = _str(span.get("last")) or (dates[-1] if dates else "")
+@dataclass(frozen=True, slots=True)
+class Rank:
+    """What the ranked table shows of a story, and what the ranking reads."""
+
+    index: int  # position in the report's story list
+    id: str
+    headline: str
+    n_docs: int
+    n_sources: int
+    reuse: int  # edges that copy text (not same_story)
+    first: str
+    last: str
+    href: str  # the story in the browser, or its place on this page
+    featured: bool = False
+
+
+def _cut(text: str, n: int = LINE_CHARS) -> str:
+    return text if len(text) <= n else text[: n - 1] + "\u2026"
+
+
+def _headline(s: Mapping[str, Any], docs: _Docs) -> str:
     canon = _dict(s.get("canonical"))
-    ctext = docs.text(canon.get("document")) if canon else None
-    additions = []
-    for a in _list(s.get("additions")):
-        a = _dict(a)
-        t = docs.text(a.get("document"))
-        if t is not None and _ranges(a.get("spans")):
-            additions.append((docs.ref(a.get("document")), _excerpt(t, _ranges(a.get("spans")))))
-    origin = s.get("origin")
-    headline = (
+    return _cut(
         _str(s.get("headline")) or _str(s.get("title")) or (docs.ref(canon.get("document")).title if canon else "")
         or _str(s.get("id"))
     )
+
+
+def _rank(i: int, s: Mapping[str, Any], docs: _Docs) -> Rank:
+    members = [_str(d) for d in _list(s.get("documents"))]
+    dates = sorted(p for p in (_str(docs.by_id.get(m, {}).get("published")) for m in members) if p)
+    span = _dict(s.get("span"))
+    return Rank(
+        i, _str(s.get("id")), _headline(s, docs), len(members),
+        len({_str(docs.by_id.get(m, {}).get("source")) or m for m in members}),
+        sum(1 for e in _list(s.get("edges")) if _str(_dict(e).get("relation")) in REUSE),
+        _str(span.get("first")) or (dates[0] if dates else ""), _str(span.get("last")) or (dates[-1] if dates else ""),
+        "",
+    )
+
+
+def _featured(ranks: list[Rank], n: int = FEATURED) -> list[Rank]:
+    """The stories shown in full: the top of each ranking (size, spread, reuse) in turn, several-document
+    stories first; single documents only fill a small report."""
+    orders = [
+        sorted(ranks, key=lambda r: (-r.n_docs, -r.n_sources, r.id)),
+        sorted(ranks, key=lambda r: (-r.n_sources, -r.n_docs, r.id)),
+        sorted(ranks, key=lambda r: (-r.reuse, -r.n_docs, r.id)),
+    ]
+    picked: dict[int, Rank] = {}
+    for k in range(len(ranks)):
+        for order in orders:
+            r = order[k]
+            if len(picked) < n and r.n_docs > 1:
+                picked.setdefault(r.index, r)
+        if len(picked) >= n or orders[0][k].n_docs <= 1:
+            break
+    for r in orders[0]:
+        if len(picked) >= n:
+            break
+        picked.setdefault(r.index, r)
+    return sorted(picked.values(), key=lambda r: (-r.n_docs, -r.n_sources, r.id))
+
+
+def _clip(segs: list[Seg], budget: int) -> list[Seg]:
+    """The pieces up to ``budget`` characters, the last one cut, then a note of what was left out."""
+    out, used = [], 0
+    for sg in segs:
+        if used + len(sg.text) > budget:
+            out.append(Seg(sg.text[: max(0, budget - used)], sg.cls, sg.label))
+            out.append(Seg(" [\u2026 text cut here; the story browser shows all of it]", "elide", title="text left out"))
+            return out
+        out.append(sg)
+        used += len(sg.text)
+    return out
+
+
+def _story_view(
+    i: int, s: Mapping[str, Any], docs: _Docs, pair_at: Mapping[frozenset[str], str], rank: Rank
+) -> dict[str, Any]:
+    members = [_str(d) for d in _list(s.get("documents"))]
+    canon = _dict(s.get("canonical"))
+    ctext = docs.text(canon.get("document")) if canon else None
+    additions = []
+    adds = [_dict(a) for a in _list(s.get("additions"))]
+    for a in adds[:ADD_BLOCKS]:
+        t = docs.text(a.get("document"))
+        if t is not None and _ranges(a.get("spans")):
+            additions.append((docs.ref(a.get("document")), _clip(_excerpt(t, _ranges(a.get("spans"))), ADD_CHARS)))
+    origin = s.get("origin")
     summary = []
-    for x in _list(s.get("summary")):
+    for x in _list(s.get("summary"))[:SUMMARY_LINES]:
         x = _dict(x)
         t = _str(x.get("text"))
         if not t:
@@ -423,24 +564,40 @@ def _story_view(
             rng = _ranges([x.get("span")])
             t = full[rng[0][0] : rng[0][1]] if full is not None and rng else ""
         if t:
-            summary.append((t, docs.ref(x.get("document")), len(_list(x.get("sources")))))
+            summary.append((_cut(t, 3 * LINE_CHARS), docs.ref(x.get("document")), len(_list(x.get("sources")))))
+    tree, hidden = _tree(s, docs, pair_at)
+    edge_of = {_str(_dict(e).get("child")): _dict(e) for e in _list(s.get("edges"))}
+    order = ([_str(origin)] if origin is not None else []) + [
+        _str(_dict(e).get("child")) for e in _list(s.get("edges"))
+    ]
+    order = list(dict.fromkeys([*order, *members]))
+    sources = []
+    for d in order[:SOURCE_ROWS]:
+        e = edge_of.get(d, {})
+        rel = "origin" if d == _str(origin) and origin is not None else (_str(e.get("relation")) or "same_story")
+        sources.append((docs.ref(d), rel, _slug(rel), _str(e.get("parent"))))
     return {
         "anchor": f"story-{i}",
-        "id": _str(s.get("id")),
-        "headline": headline,
-        "first": first,
-        "last": last,
-        "days": _days(first, last) if first and last else None,
+        "id": rank.id,
+        "href": rank.href,
+        "headline": rank.headline,
+        "first": rank.first,
+        "last": rank.last,
+        "days": _days(rank.first, rank.last) if rank.first and rank.last else None,
         "n_docs": len(members),
-        "n_sources": len({r.source for r in refs if r.source}),
+        "n_sources": rank.n_sources,
+        "reuse": rank.reuse,
         "origin": docs.ref(origin) if origin is not None else None,
-        "origin_evidence": _strs(s.get("origin_evidence")),
-        "tree": _tree(s, docs, pair_at),
+        "origin_evidence": [_cut(x) for x in _strs(s.get("origin_evidence"))[:8]],
+        "tree": tree,
+        "tree_hidden": hidden,
+        "sources": sources,
+        "sources_hidden": max(0, len(order) - SOURCE_ROWS),
         "canonical": docs.ref(canon.get("document")) if canon else None,
-        "canonical_segs": _excerpt(ctext, _ranges(canon.get("spans"))) if ctext is not None else [],
+        "canonical_segs": _clip(_excerpt(ctext, _ranges(canon.get("spans"))), CANON_CHARS) if ctext is not None else [],
         "additions": additions,
+        "additions_hidden": max(0, len(adds) - ADD_BLOCKS),
         "summary": summary,
-        "search": " ".join([headline, *members, *(r.source for r in refs)]).lower(),
     }
 
 
@@ -459,8 +616,58 @@ def _summary(report: Mapping[str, Any], pairs: list[Mapping[str, Any]]) -> dict[
     }
 
 
-def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
-    """The report dict turned into what the template shows (plain strings, pieces, numbers)."""
+def _select_pairs(
+    featured: list[Rank], stories: list[Mapping[str, Any]], pairs: list[Mapping[str, Any]], docs: _Docs
+) -> list[int]:
+    """The pairs shown side by side: the featured stories' tree edges, in story order, within budget."""
+    at: dict[frozenset[str], int] = {}
+    for i, p in enumerate(pairs):
+        at.setdefault(frozenset((_str(p.get("a")), _str(p.get("b")))), i)
+    out: list[int] = []
+    used = 0
+    for r in featured:
+        for e in _list(stories[r.index].get("edges")):
+            e = _dict(e)
+            found = at.get(frozenset((_str(e.get("child")), _str(e.get("parent")))))
+            if found is None or found in out:
+                continue
+            i = found
+            p = pairs[i]
+            cost = sum(len(docs.text(p.get(k)) or "") for k in ("a", "b"))
+            if len(out) >= MAX_PAIRS or (out and used + cost > PAIR_BUDGET):
+                return out
+            out.append(i)
+            used += cost
+    return out
+
+
+def _select_docs(featured: list[Rank], stories: list[Mapping[str, Any]], docs: _Docs, raw: list[Mapping[str, Any]]) -> list[int]:
+    """The documents shown with their removed noise: the featured stories' members, origin first, within budget."""
+    index = {_str(d.get("id")): i for i, d in reversed(list(enumerate(raw)))}
+    out: list[int] = []
+    used = 0
+    for r in featured:
+        s = stories[r.index]
+        order = ([_str(s.get("origin"))] if s.get("origin") is not None else []) + [
+            _str(_dict(e).get("child")) for e in _list(s.get("edges"))
+        ] + [_str(d) for d in _list(s.get("documents"))]
+        for d in dict.fromkeys(order):
+            i = index.get(d)
+            if i is None or i in out:
+                continue
+            cost = len(docs.text(d) or "")
+            if len(out) >= MAX_DOCS or (out and used + cost > DOC_BUDGET):
+                return out
+            out.append(i)
+            used += cost
+    return out
+
+
+def build_view(report: Mapping[str, Any], site: str | None = None) -> dict[str, Any]:
+    """The report dict turned into what the template shows (plain strings, pieces, numbers).
+
+    ``site``: where the story browser lies relative to the page (``"site/"``), so that every story,
+    document and pair not shown here links to its page there; None when there is none."""
     if not isinstance(report, Mapping):
         raise TypeError(
             f"report.html: expected the report as a dict (schema wiretrace.report/1), got "
@@ -470,26 +677,80 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
     pairs = [_dict(p) for p in _list(report.get("pairs"))]
     stories = [_dict(s) for s in _list(report.get("stories"))]
     docs = _Docs(raw_docs)
+    links = _site_links(site)
+    ranks = [_rank(i, s, docs) for i, s in enumerate(stories)]
+    featured = _featured(ranks)
+    feat = {r.index for r in featured}
+    pair_idx = _select_pairs(featured, stories, pairs, docs)
+    doc_idx = _select_docs(featured, stories, docs, raw_docs)
+    docs.show({_str(raw_docs[i].get("id")): f"#doc-{i}" for i in doc_idx}, links.document if links else None)
     pair_at: dict[frozenset[str], str] = {}
-    for i, p in enumerate(pairs):
-        pair_at.setdefault(frozenset((_str(p.get("a")), _str(p.get("b")))), f"#pair-{i}")
-    stories.sort(key=lambda s: -len(_list(s.get("documents"))))
-    doc_views = [_doc_view(i, d) for i, d in enumerate(raw_docs)]
+    for i in pair_idx:
+        pair_at.setdefault(frozenset((_str(pairs[i].get("a")), _str(pairs[i].get("b")))), f"#pair-{i}")
+    if links is not None:
+        for p in pairs:
+            pair_at.setdefault(frozenset((_str(p.get("a")), _str(p.get("b")))), links.pair(_str(p.get("a")), _str(p.get("b"))))
+
+    def href(r: Rank) -> str:
+        if links is not None:
+            if r.n_docs > 1:
+                return links.story(r.id)
+            one = _list(stories[r.index].get("documents"))
+            return links.document(_str(one[0])) if one else ""
+        return f"#story-{r.index}" if r.index in feat else ""
+
+    ranks = [replace(r, href=href(r), featured=r.index in feat) for r in ranks]
+    by_size = sorted(ranks, key=lambda r: (-r.n_docs, -r.n_sources, r.id))
+    doc_views = [_doc_view(i, raw_docs[i]) for i in doc_idx]
     seen_kinds = {k for d in doc_views for k, _ in d["kinds"]} - {"body", "unclassified"}
     kinds = list(NOISE_KINDS) + sorted(seen_kinds - set(NOISE_KINDS))
+    members = [len(_list(s.get("documents"))) for s in stories]
     return {
         "schema": _str(report.get("schema")) or "wiretrace.report/1",
         "summary": _summary(report, pairs),
+        "figures": {
+            "multi": sum(1 for n in members if n > 1),
+            "in_multi": sum(n for n in members if n > 1),
+            "largest": max(members, default=0),
+        },
         "skipped": [
-            (_str(_dict(x).get("path")), _str(_dict(x).get("reason"))) for x in _list(report.get("skipped"))
+            (_cut(_str(_dict(x).get("path"))), _cut(_str(_dict(x).get("reason"))))
+            for x in _list(report.get("skipped"))[:SKIPPED_LINES]
         ],
-        "stories": [_story_view(i, s, docs, pair_at) for i, s in enumerate(stories)],
+        "skipped_hidden": max(0, len(_list(report.get("skipped"))) - SKIPPED_LINES),
+        "site": (site or "") + "index.html" if links is not None else "",
+        "search": (site or "") + "search.html" if links is not None else "",
+        "ranked": by_size[:TABLE_ROWS],
+        "ranked_hidden": max(0, len(by_size) - TABLE_ROWS),
+        "stories": [_story_view(r.index, stories[r.index], docs, pair_at, r) for r in ranks if r.featured],
+        "n_featured": len(featured),
         "documents": doc_views,
-        "pairs": [_pair_view(i, p, docs) for i, p in enumerate(pairs)],
+        "documents_hidden": len(raw_docs) - len(doc_views),
+        "pairs": [_pair_view(i, pairs[i], docs) for i in pair_idx],
+        "pairs_hidden": len(pairs) - len(pair_idx),
         "kinds": [(k, _slug(k)) for k in kinds],
         "passage_kinds": [(k, _slug(k)) for k in PASSAGE_KINDS],
         "relations": [(r, _slug(r)) for r in RELATIONS],
     }
+
+
+def _site_links(site: str | None) -> Any:
+    if site is None:
+        return None
+    prefix: str = site
+    from wiretrace.web.links import StaticLinks  # imported here: wiretrace.web imports this module
+
+    class Prefixed(StaticLinks):
+        def story(self, story_id: str, page: int = 1) -> str:
+            return prefix + super().story(story_id, page)
+
+        def document(self, doc_id: str) -> str:
+            return prefix + super().document(doc_id)
+
+        def pair(self, a: str, b: str) -> str:
+            return prefix + super().pair(a, b)
+
+    return Prefixed()
 
 
 @cache
@@ -503,6 +764,16 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_html(report: dict[str, Any]) -> str:
-    """The whole report as one self-contained HTML page (no external fetch; usable without JS)."""
-    return _environment().get_template("index.html.j2").render(**build_view(report))
+def featured_documents(report: Mapping[str, Any]) -> set[str]:
+    """The ids of the documents whose text the page may show (the featured stories' members): a
+    caller holding the texts elsewhere needs to put only these in the dict."""
+    stories = [_dict(s) for s in _list(report.get("stories"))]
+    docs = _Docs([_dict(d) for d in _list(report.get("documents"))])
+    featured = _featured([_rank(i, s, docs) for i, s in enumerate(stories)])
+    return {_str(d) for r in featured for d in _list(stories[r.index].get("documents"))}
+
+
+def render_html(report: Mapping[str, Any], site: str | None = None) -> str:
+    """The report's overview as one self-contained HTML page (no external fetch; usable without JS),
+    bounded whatever the corpus size; ``site`` is the story browser's folder relative to the page."""
+    return _environment().get_template("index.html.j2").render(**build_view(report, site))

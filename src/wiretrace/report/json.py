@@ -61,9 +61,12 @@ def report_to_json(report: Report, with_text: bool = False) -> dict[str, Any]:
     }
 
 
-def write_report(report: Report, out: str | Path, with_text: bool = False, html: bool = True) -> tuple[Path, Path | None]:
-    """Write ``report.json`` (and ``index.html``) into ``out`` atomically; return their paths."""
-    from .html import render_html
+def write_report(
+    report: Report, out: str | Path, with_text: bool = False, html: bool = True, site: str | None = None
+) -> tuple[Path, Path | None]:
+    """Write ``report.json`` (and the overview ``index.html``) into ``out`` atomically; return their paths.
+    ``site``: the story browser's folder relative to ``out`` (``"site/"``) when one is written there."""
+    from .html import featured_documents, render_html
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -72,9 +75,13 @@ def write_report(report: Report, out: str | Path, with_text: bool = False, html:
     _atomic_write(json_path, json.dumps(data, ensure_ascii=False, indent=1))
     html_path = None
     if html:
-        full = data if with_text else report_to_json(report, with_text=True)
+        full = data
+        if not with_text:  # the page shows the text of the featured stories' members only
+            keep = featured_documents(data)
+            texts = {d.id: d.text for d in report.documents if d.id in keep}
+            full = {**data, "documents": [{**d, "text": texts[d["id"]]} if d["id"] in texts else d for d in data["documents"]]}
         html_path = out / "index.html"
-        _atomic_write(html_path, render_html(full))
+        _atomic_write(html_path, render_html(full, site))
     return json_path, html_path
 
 

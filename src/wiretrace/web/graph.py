@@ -14,6 +14,8 @@ NODE_W, NODE_H = 220, 42
 COL_GAP = 170  # room for the curve and the relation label on each edge
 ROW_H = 54
 PAD = 8
+GRAPH_NODES = 80  # pages drawn; beyond this (or GRAPH_DEPTH levels) a parent's other children form one cluster node
+GRAPH_DEPTH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +28,7 @@ class GraphNode:
     href: str
     origin: bool
     tooltip: str
+    cluster: int = 0  # a cluster node: how many pages it stands for
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,16 +65,89 @@ def derivation_graph(
     doc_href: Callable[[str], str],
     pair_href: Callable[[str, str], str],
     slug: Callable[[str], str],
+    max_nodes: int = GRAPH_NODES,
+    max_depth: int = GRAPH_DEPTH,
+    cluster_href: str = "#sources",
 ) -> Graph:
-    """Lay the tree out left to right: the origin at the root, each child one column right of its parent."""
-    kids: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+    """Lay the tree out left to right: the origin at the root, each child one column right of its parent.
+
+    A big story is collapsed: pages are drawn breadth first, ``max_depth`` levels and ``max_nodes``
+    pages at most; the children of a drawn page that are not drawn become one cluster node under it
+    ("+N pages", with their relations), and so do whole trees beyond the budget."""
+    all_kids: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
     has_parent: set[str] = set()
     for child, parent, relation, evidence in edges:
         if child == parent:
             continue
-        kids.setdefault(parent, []).append((child, relation, evidence))
+        all_kids.setdefault(parent, []).append((child, relation, evidence))
         has_parent.add(child)
     roots = ([origin] if origin else []) + [m for m in members if m != origin and m not in has_parent]
+    # choose the drawn pages breadth first; count what each drawn page hides below it
+    visible: set[str] = set()
+    reached: set[str] = set()
+    hidden: dict[str, list[str]] = {}  # drawn page -> relations of the pages hidden below it
+    kids: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+    level: list[str] = []
+    top_hidden: list[str] = []
+
+    def hide_below(node: str, into: list[str]) -> None:
+        stack = [node]
+        while stack:
+            for c, rel, _ in all_kids.get(stack.pop(), []):
+                if c not in reached:
+                    reached.add(c)
+                    into.append(rel)
+                    stack.append(c)
+
+    for r in dict.fromkeys(roots):
+        if r in reached:
+            continue
+        reached.add(r)
+        if len(visible) < max_nodes:
+            visible.add(r)
+            level.append(r)
+        else:
+            top_hidden.append("same_story")
+            hide_below(r, top_hidden)
+    def expand(level: list[str]) -> None:
+        d = 1
+        while level:  # one level of every tree at a time: the top levels are drawn first
+            nxt = []
+            for node in level:
+                for c, rel, ev in all_kids.get(node, []):
+                    if c in reached:
+                        continue
+                    reached.add(c)
+                    if d < max_depth and len(visible) < max_nodes:
+                        visible.add(c)
+                        kids.setdefault(node, []).append((c, rel, ev))
+                        nxt.append(c)
+                    else:
+                        box = hidden.setdefault(node, [])
+                        box.append(rel)
+                        hide_below(c, box)
+            level, d = nxt, d + 1
+
+    expand(level)
+    for m in members:  # members only reachable through a cycle: drawn as roots while there is room
+        if m not in reached:
+            reached.add(m)
+            roots.append(m)
+            if len(visible) < max_nodes:
+                visible.add(m)
+                expand([m])
+            else:
+                top_hidden.append("same_story")
+                hide_below(m, top_hidden)
+    roots = [r for r in dict.fromkeys(roots) if r in visible]
+    clusters: dict[str, tuple[str, list[str]]] = {}  # cluster id -> (parent or "", relations)
+    for node, rels in hidden.items():
+        cid = "\x00more\x00" + node
+        clusters[cid] = (node, rels)
+        kids.setdefault(node, []).append((cid, "", ()))
+    if top_hidden:
+        clusters["\x00more\x00"] = ("", top_hidden)
+        roots.append("\x00more\x00")
     rows: dict[str, float] = {}
     depth: dict[str, int] = {}
     via: dict[str, tuple[str, str, tuple[str, ...]]] = {}  # child -> (parent, relation, evidence)
@@ -97,9 +173,6 @@ def derivation_graph(
     for r in dict.fromkeys(roots):
         if r not in rows:
             place(r, 0)
-    for m in members:  # members reachable only through a cycle
-        if m not in rows:
-            place(m, 0)
     g = Graph()
 
     def xy(node: str) -> tuple[int, int]:
@@ -107,6 +180,17 @@ def derivation_graph(
 
     for node in rows:
         x, y = xy(node)
+        if node in clusters:
+            rels = clusters[node][1]
+            counts: dict[str, int] = {}
+            for rel in rels:
+                counts[rel] = counts.get(rel, 0) + 1
+            what = ", ".join(f"{n} {r}" for r, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+            g.nodes.append(GraphNode(
+                node, x, y, f"+{len(rels)} more page{'s' if len(rels) != 1 else ''}", _short(what, 31), cluster_href, False,
+                f"{len(rels)} pages not drawn ({what}); the sources table lists them all", len(rels),
+            ))
+            continue
         outlet, day = label(node)
         sub = " \u00b7 ".join(t for t in (day, node if outlet else "") if t)
         g.nodes.append(GraphNode(
@@ -118,6 +202,10 @@ def derivation_graph(
         cx, cy = xy(child)
         x0, y0, y1 = px + NODE_W, py + NODE_H // 2, cy + NODE_H // 2
         xl = x0 + 50  # the curve ends here; the label sits on the straight run into the child
+        if child in clusters:
+            g.edges.append(GraphEdge(child, parent, f"M{x0},{y0} C{x0 + 35},{y0} {xl - 35},{y1} {xl},{y1} H{cx}",
+                                     "", "cluster", 0, 0, 0, "", "collapsed"))
+            continue
         w = 12 + 7 * len(relation)
         g.edges.append(GraphEdge(
             child, parent, f"M{x0},{y0} C{x0 + 35},{y0} {xl - 35},{y1} {xl},{y1} H{cx}", relation, slug(relation),

@@ -1,4 +1,4 @@
-"""Render the story browser's pages (Jinja2 with autoescaping on), and export them as static files.
+"""Render the story browser's pages (Jinja2 with autoescaping on); ``export`` writes the static export.
 
 Every value from the store is untrusted: article text, titles, outlets, ids, URLs. Templates never
 mark anything safe; the CSS and JS are files served beside the pages (no inline script, no CDN), so the
@@ -7,8 +7,6 @@ service can send a Content-Security-Policy that forbids inline script altogether
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ import jinja2
 
 from wiretrace.store import Store
 from wiretrace.web import views
-from wiretrace.web.links import Links, StaticLinks
+from wiretrace.web.links import Links
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -42,12 +40,14 @@ def render(template: str, links: Links, **context: Any) -> str:
     return environment().get_template(template).render(links=links, **context)
 
 
-def story_list_html(store: Store, links: Links) -> str:
-    return render("stories.html.j2", links, **views.story_list(store, links))
+def story_list_html(store: Store, links: Links, sort: str = "size", page: int = 1, q: str = "") -> str:
+    return render("stories.html.j2", links, **views.story_list(store, links, sort, page, q))
 
 
-def story_html(store: Store, links: Links, story_id: str, trace: dict[str, Any] | None = None) -> str | None:
-    view = views.story_page(store, links, story_id)
+def story_html(
+    store: Store, links: Links, story_id: str, trace: dict[str, Any] | None = None, page: int = 1
+) -> str | None:
+    view = views.story_page(store, links, story_id, page)
     return None if view is None else render("story.html.j2", links, trace=trace, **view)
 
 
@@ -67,42 +67,3 @@ def search_html(links: Links, text: str = "", result: dict[str, Any] | None = No
 
 def error_html(links: Links, status: int, message: str) -> str:
     return render("error.html.j2", links, status=status, message=message)
-
-
-def export_site(store_dir: str | Path, out: str | Path, progress: Callable[[str, int, int], None] | None = None) -> int:
-    """Write every page of the store as static files under ``out`` (``index.html`` first); the number
-    of pages written. The search page needs the service and is left out."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(STATIC, out / "static", dirs_exist_ok=True)
-    links = StaticLinks()
-    store = Store(store_dir)
-    written = 0
-
-    def write(name: str, html: str | None) -> None:
-        nonlocal written
-        (out / name).write_text(html or "", encoding="utf-8")
-        written += 1
-
-    try:
-        with store.snapshot():
-            stories = store.stories()
-            doc_ids = store.all_ids()
-            pairs = [(p.a, p.b) for p in store.pairs()]
-        total = 1 + len(stories) + len(doc_ids) + len(pairs)
-        write("index.html", story_list_html(store, links))
-        for s in stories:
-            write(links.story(s.id), story_html(store, links, s.id))
-            if progress:
-                progress("site", written, total)
-        for d in doc_ids:
-            write(links.document(d), document_html(store, links, d))
-            if progress:
-                progress("site", written, total)
-        for a, b in pairs:
-            write(links.pair(a, b), pair_html(store, links, a, b))
-            if progress:
-                progress("site", written, total)
-    finally:
-        store.close()
-    return written

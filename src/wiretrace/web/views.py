@@ -55,32 +55,107 @@ def _dates(metas: Sequence[DocMeta | Document]) -> tuple[str, str, int | None]:
     return ds[0], ds[-1], days
 
 
-def _story_row(s: Story, meta: dict[str, DocMeta], links: Links) -> dict[str, Any]:
+SORTS = {  # the story list's orders: key -> (label, sort key of a ListRow)
+    "size": "most documents",
+    "sources": "most outlets",
+    "reuse": "most copying",
+    "recent": "most recent",
+}
+PER_PAGE = 100  # stories per page of the list
+MEMBERS_PER_PAGE = 100  # sources per page of a story
+DOTS = 40  # timeline dots drawn per story in the list
+ADDITIONS_SHOWN = 60  # addition blocks in a story's consolidated text
+REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase", "derivative"})
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """What the story list knows of a story before drawing it: enough to sort and filter."""
+
+    story: Story
+    n_sources: int
+    reuse: int  # edges where one page copies another
+    first: str
+    last: str
+    days: int | None
+
+
+def list_rows(stories: Sequence[Story], meta: dict[str, DocMeta]) -> list[ListRow]:
+    rows = []
+    for s in stories:
+        metas = [meta[d] for d in s.documents if d in meta]
+        first, last, days = _dates(metas)
+        rows.append(ListRow(s, len({m.source or m.id for m in metas}), sum(1 for e in s.edges if e.relation in REUSE), first, last, days))
+    return rows
+
+
+def sort_rows(rows: Sequence[ListRow], sort: str) -> list[ListRow]:
+    if sort == "sources":
+        return sorted(rows, key=lambda r: (-r.n_sources, -len(r.story.documents), r.story.id))
+    if sort == "reuse":
+        return sorted(rows, key=lambda r: (-r.reuse, -len(r.story.documents), r.story.id))
+    if sort == "recent":
+        return sorted(rows, key=lambda r: (r.last == "", _neg(r.last), -len(r.story.documents), r.story.id))
+    return sorted(rows, key=lambda r: (-len(r.story.documents), r.first or "9999", r.story.id))
+
+
+def _neg(day: str) -> tuple[int, ...]:
+    return tuple(-ord(c) for c in day)
+
+
+def story_href(s: Story, links: Links) -> str:
+    """A story's page; a static export writes pages for several-document stories only, so a single
+    document's story links to its document."""
+    if len(s.documents) == 1 and not links.single_story_pages:
+        return links.document(s.documents[0])
+    return links.story(s.id)
+
+
+def story_row(r: ListRow, meta: dict[str, DocMeta], links: Links) -> dict[str, Any]:
+    s = r.story
     metas = [meta[d] for d in s.documents if d in meta]
-    first, last, days = _dates(metas)
     rel = {e.child: e.relation for e in s.edges}
+    shown = metas if len(metas) <= DOTS else ([meta[s.origin]] if s.origin in meta else []) + [m for m in metas if m.id != s.origin][: DOTS - 1]
     dots = timeline([
         (m.published, "origin" if m.id == s.origin else f"rel-{slug(rel.get(m.id, 'same_story'))}",
          f"{m.source or m.id} \u00b7 {m.published or 'undated'} \u00b7 {'origin' if m.id == s.origin else rel.get(m.id, '')}")
-        for m in metas
+        for m in shown
     ])
     origin = meta.get(s.origin) if s.origin else None
     return {
-        "id": s.id, "href": links.story(s.id), "headline": s.headline or s.title or s.id, "first": first, "last": last, "days": days,
-        "n_docs": len(s.documents), "n_sources": len({m.source or m.id for m in metas}),
+        "id": s.id, "href": story_href(s, links), "headline": s.headline or s.title or s.id, "first": r.first, "last": r.last,
+        "days": r.days, "n_docs": len(s.documents), "n_sources": r.n_sources, "reuse": r.reuse,
         "origin": {"id": origin.id, "source": origin.source or "", "href": links.document(origin.id)} if origin else None,
-        "dots": dots, "search": " ".join([s.title, *s.documents, *(m.source or "" for m in metas)]).lower(),
+        "dots": dots, "more_dots": len(metas) - len(shown),
     }
 
 
-def story_list(store: Store, links: Links) -> dict[str, Any]:
+def _matches(r: ListRow, meta: dict[str, DocMeta], words_: list[str]) -> bool:
+    s = r.story
+    hay = " ".join([s.headline or "", s.title, s.id, *s.documents, *((meta[d].source or "") for d in s.documents if d in meta)]).lower()
+    return all(w in hay for w in words_)
+
+
+def story_list(store: Store, links: Links, sort: str = "size", page: int = 1, q: str = "", per_page: int = PER_PAGE) -> dict[str, Any]:
+    """One page of the story list in one order, optionally filtered by words (every word must occur in
+    the headline, an id or an outlet)."""
     with store.snapshot():
         stories = store.stories()
         meta = store.doc_meta()
         n_docs, n_stories, n_pairs = store.counts()
-    rows = [_story_row(s, meta, links) for s in stories]
-    rows.sort(key=lambda r: (-r["n_docs"], r["first"] or "9999", r["id"]))
-    return {"stories": rows, "n_docs": n_docs, "n_stories": n_stories, "n_pairs": n_pairs}
+    sort = sort if sort in SORTS else "size"
+    rows = sort_rows(list_rows(stories, meta), sort)
+    wanted = q.lower().split()
+    if wanted:
+        rows = [r for r in rows if _matches(r, meta, wanted)]
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, page), pages)
+    shown = rows[(page - 1) * per_page : page * per_page]
+    return {
+        "stories": [story_row(r, meta, links) for r in shown], "n_docs": n_docs, "n_stories": n_stories, "n_pairs": n_pairs,
+        "sort": sort, "sorts": list(SORTS.items()), "page": page, "pages": pages, "q": q, "n_rows": len(rows),
+        "first_rank": (page - 1) * per_page + 1, "static": None,
+    }
 
 
 def _covered_share(p: Pair | None, side_of: str) -> float | None:
@@ -98,7 +173,7 @@ def _consolidated(s: Story, docs: dict[str, Document], pairs: dict[frozenset[str
     spans = list(s.canonical.spans)
     after: dict[int, list[dict[str, Any]]] = {}
     colour: dict[str, int] = {}
-    for add in s.additions:
+    for add in s.additions[:ADDITIONS_SHOWN]:
         d = docs.get(add.document)
         if d is None:
             continue
@@ -129,13 +204,21 @@ def _consolidated(s: Story, docs: dict[str, Document], pairs: dict[frozenset[str
     return out
 
 
-def story_page(store: Store, links: Links, story_id: str) -> dict[str, Any] | None:
+def story_page(store: Store, links: Links, story_id: str, page: int = 1, per_page: int = MEMBERS_PER_PAGE) -> dict[str, Any] | None:
+    """A story: the derivation graph (collapsed beyond its top levels), one page of its sources, and on
+    the first page the consolidated text."""
     with store.snapshot():
         s = store.story(story_id)
         if s is None:
             return None
         docs = store.documents(s.documents)
         pair_list = store.pairs_touching(s.documents, within=True)
+    return story_view(s, docs, pair_list, links, page, per_page)
+
+
+def story_view(
+    s: Story, docs: dict[str, Document], pair_list: Sequence[Pair], links: Links, page: int = 1, per_page: int = MEMBERS_PER_PAGE
+) -> dict[str, Any]:
     pairs = {frozenset((p.a, p.b)): p for p in pair_list}
 
     def pair_href(c: str, p: str) -> str:
@@ -150,11 +233,12 @@ def story_page(store: Store, links: Links, story_id: str) -> dict[str, Any] | No
     added = {a.document: a.spans for a in s.additions}
     order = ([s.origin] if s.origin else []) + [e.child for e in s.edges if e.child != s.origin]
     order += [d for d in s.documents if d not in order]
+    order = [d for d in dict.fromkeys(order) if d in docs]
+    pages = max(1, -(-len(order) // per_page))
+    page = min(max(1, page), pages)
     rows = []
-    for d in order:
-        doc = docs.get(d)
-        if doc is None:
-            continue
+    for d in order[(page - 1) * per_page : page * per_page]:
+        doc = docs[d]
         e = edge_of.get(d)
         to_origin = pairs.get(frozenset((d, s.origin or "")))
         reused = _covered_share(to_origin, s.origin or "")
@@ -166,7 +250,7 @@ def story_page(store: Store, links: Links, story_id: str) -> dict[str, Any] | No
             "rel": "origin" if d == s.origin else slug(e.relation if e else "same_story"),
             "parent": e.parent if e and e.parent != s.origin else "",
             "reused": reused, "reused_pct": f"{reused:.0%}" if reused is not None else "",
-            "added_words": len(words(add_text)), "added": _short(add_text, 110),
+            "added_words": len(add_text.split()), "added": _short(add_text, 110),
             "pair_href": pair_href(d, compare_to) if d != s.origin else "",
             "evidence": list(e.evidence) if e else [],
             "direction": e.direction if e else "",
@@ -183,8 +267,11 @@ def story_page(store: Store, links: Links, story_id: str) -> dict[str, Any] | No
         "n_docs": len(s.documents), "n_sources": len({d.source or d.id for d in docs.values()}),
         "origin": {"id": origin.id, "source": origin.source or "", "href": links.document(origin.id)} if origin else None,
         "origin_evidence": list(s.origin_evidence), "graph": graph, "rows": rows,
-        "consolidated": _consolidated(s, docs, pairs, links),
+        "consolidated": _consolidated(s, docs, pairs, links) if page == 1 else [],
+        "additions_hidden": max(0, len(s.additions) - ADDITIONS_SHOWN),
         "relations": sorted({e.relation for e in s.edges}),
+        "page": page, "pages": pages, "first_row": (page - 1) * per_page + 1,
+        "page_links": [(n, links.story(s.id, n)) for n in range(1, pages + 1)] if pages > 1 else [],
     }
 
 
