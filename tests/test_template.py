@@ -36,6 +36,16 @@ MATCH_B = (
     "before half time and Marek Zielinski added a second after the break. Eastwick replied through nobody "
     "in the 88th minute. The win lifts Millbridge to seventh in the table with 35 points from 24 games."
 )
+BOND = (
+    "New eurobond priced\n\n{issuer} is issuing a {amount} mln dlr eurobond due {year} paying {coupon} pct and priced at {price}, lead "
+    "manager {manager} said.\n\nThe non-callable bond is available in denominations of 1,000 and 10,000 dlrs and "
+    "will be listed in Luxembourg. The payment date is {pay}.\n\nFees total 1-7/8 pct, with 1-1/4 pct for selling "
+    "and 5/8 pct for management and underwriting combined, the manager said in a statement to dealers.\n"
+)
+BOND_A = BOND.format(issuer="Ardmore Toolworks Finance", amount=100, year=1992, coupon="8-3/4", price="101-1/4",
+                     manager="Kelso Securities", pay="April 15")
+BOND_B = BOND.format(issuer="Pellworth Foods Capital", amount=75, year=1994, coupon="9-1/8", price="100-5/8",
+                     manager="Harbour Bank International", pay="May 2")
 STORY = (
     "The harbour board of Ostrava Bay voted on Monday to raise pilotage fees for the first time in a decade. "
     "Board chair Irena Maslova said the increase of 14 percent would pay for two new pilot boats and a radar "
@@ -139,3 +149,34 @@ def test_compare_decides_short_texts_by_the_sentence_model() -> None:
     q = compare(a, c)
     assert q.relation not in ("duplicate", "near_duplicate", "paraphrase")
     assert any("not the same content" in r for r in q.reasons)
+
+
+def test_template_pair_is_stored_and_its_fillers_highlighted_in_the_pair_view(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import wiretrace
+    from wiretrace import store as st
+    from wiretrace.align import AlignConfig
+    from wiretrace.web.links import Links
+    from wiretrace.web.views import pair_page
+
+    inp = tmp_path / "in"
+    inp.mkdir()
+    (inp / "first.txt").write_text(BOND_A, encoding="utf-8")
+    (inp / "second.txt").write_text(BOND_B, encoding="utf-8")
+    report = wiretrace.run([inp], RunConfig(align=AlignConfig(semantic=False)), out=tmp_path / "out")
+    assert [p.relation for p in report.pairs] == ["template"]
+    assert len({s.id for s in report.stories}) == 2  # a template never joins a story
+    store = st.Store(tmp_path / "out")
+    try:
+        page = pair_page(store, Links(), "first", "second")
+    finally:
+        store.close()
+    assert page is not None and page["relation"] == "template" and page["has_slots"]
+    for side, text, issuer in zip(page["sides"], (BOND_A, BOND_B), ("Ardmore", "Pellworth"), strict=True):
+        slots = [seg.text for seg in side["segs"] if "slot" in seg.cls.split()]
+        assert issuer in slots
+        fixed = text.index("Fees total")  # the fixed text the two share, fillers and all, holds no slot
+        at = 0
+        for seg in side["segs"]:
+            assert not ("slot" in seg.cls.split() and at >= fixed)
+            at += len(seg.text)
+        assert "".join(seg.text for seg in side["segs"]) == text  # the column is the raw text, cut into pieces

@@ -44,7 +44,16 @@ from .neighbours import body_text
 from .relate import Common, RelateConfig, common_cut, cues, relate, specific
 from .sketch import Sketch, SketchConfig, sketch, sketch_batch
 from .static import StaticEmbedder
-from .stories import DocSummary, StoryConfig, assign, groups, reuse_components, same_story_links, summarize
+from .stories import (
+    DocSummary,
+    StoryConfig,
+    assign,
+    groups,
+    reuse_components,
+    same_story_links,
+    summarize,
+    template_links,
+)
 from .template import Side, template
 from .tokens import sentences, words
 from .topic import cosine, ranges_words
@@ -449,7 +458,7 @@ def assign_stories(store: st.Store, config: RunConfig, pairs: Sequence[Pair] | N
     summaries = story_summaries(store, sketches)
     idf = idf_from_sketches(sketches.values())
     assignment = assign(summaries, reuse_components(summaries, pairs), same_story_links(pairs), idf, config.stories,
-                        store.assignments())
+                        store.assignments(), template_links(pairs))
     store.put_assignments(assignment)
     return groups(assignment)
 

@@ -234,8 +234,9 @@ def run_distributed(
         in_comp = {m for ms in comps.values() for m in ms}
         level1 = [sorted(ms) for ms in comps.values()] + [[d] for d in sorted(summaries) if d not in in_comp]
         links = sorted(pairs.filter(lambda kv: kv[1].relation in LINKS).keys().collect())
+        apart = sorted(pairs.filter(lambda kv: kv[1].relation == "template").keys().collect())
     with timed(stats, "stories"):
-        assignment = assign(summaries, level1, links, idf.value, config.stories)
+        assignment = assign(summaries, level1, links, idf.value, config.stories, apart=apart)
     with timed(stats, "trace"):
         story_of = sc.broadcast(assignment)
         grouped = items.map(lambda kv: (story_of.value[kv[0]], kv[1]))

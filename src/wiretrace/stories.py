@@ -177,6 +177,11 @@ def reuse_components(ids: Iterable[str], pairs: Iterable[Pair]) -> list[list[str
     return sorted(sorted(m) for m in comps.values())
 
 
+def template_links(pairs: Iterable[Pair]) -> list[tuple[str, str]]:
+    """The ``template`` pairs: one form, other facts; level 2 keeps their sides apart."""
+    return sorted((p.a, p.b) for p in pairs if p.relation == "template")
+
+
 def same_story_links(pairs: Iterable[Pair]) -> list[tuple[str, str]]:
     """The pairs level 2 reads as links (``LINKS``: derivative, same_story)."""
     return sorted((p.a, p.b) for p in pairs if p.relation in LINKS)
@@ -441,10 +446,12 @@ class StoryIndex:
         out.update(self.story_of[x] for x in linked if x in self.story_of)
         return sorted(out)
 
-    def add(self, docs: Sequence[DocSummary], linked: Iterable[str] = ()) -> str:
+    def add(self, docs: Sequence[DocSummary], linked: Iterable[str] = (), apart: Iterable[str] = ()) -> str:
         """Place one level-1 component (documents known to share text); returns its story's id.
 
-        ``linked``: documents (already placed) that a derivative or same_story pair links to the component.
+        ``linked``: documents (already placed) that a derivative or same_story pair links to the component;
+        ``apart``: documents a ``template`` pair ties to it (one form, other facts): their stories are
+        other events, never joined or merged with it.
         """
         docs = sorted(docs, key=lambda d: d.key)
         linked = set(linked)
@@ -458,8 +465,11 @@ class StoryIndex:
             self._extend(story, fresh, prof)
             return story.id
         linked_members: Counter[str] = Counter(self.story_of[x] for x in linked if x in self.story_of)
+        other_events = {self.story_of[x] for x in apart if x in self.story_of}
         scored: list[tuple[float, tuple[str, str, str], str]] = []
         for sid in self.candidates(docs, linked):
+            if sid in other_events:
+                continue
             s = self.stories[sid]
             self.scored += 1
             sc = self.score(prof, s.profile) + self.bonus(linked_members.get(sid, 0), s.profile.n)
@@ -472,7 +482,7 @@ class StoryIndex:
         self._extend(story, docs, prof)
         for _, _, other_id in scored[1:]:  # a bridging component: merge the others that now fit the story
             other = self.stories.get(other_id)
-            if other is None or other is story:
+            if other is None or other is story or other_id in other_events:
                 continue
             self.scored += 1
             if self.score(story.profile, other.profile) >= self.needed(story.profile, other.profile, self.config.merge):
@@ -490,11 +500,13 @@ def assign(
     idf: Mapping[str, float],
     config: StoryConfig | None = None,
     prior: Mapping[str, str] | None = None,
+    apart: Iterable[tuple[str, str]] = (),
 ) -> dict[str, str]:
     """Document id -> story id for every summarised document.
 
     ``components``: the level-1 components (every document in one); ``links``: derivative and same_story pairs;
-    ``prior``: the assignment an earlier run stored (its stories keep their ids and members).
+    ``prior``: the assignment an earlier run stored (its stories keep their ids and members); ``apart``:
+    template pairs (``template_links``), whose two sides level 2 never puts in one story.
     """
     index = StoryIndex(idf, config)
     by_story: dict[str, list[DocSummary]] = defaultdict(list)
@@ -512,8 +524,12 @@ def assign(
         docs = [summaries[m] for m in comp if m in summaries]
         if docs and any(d.id not in index.story_of for d in docs) or len({index.story_of.get(d.id) for d in docs}) > 1:
             todo.append(sorted(docs, key=lambda d: d.key))
+    unlike: dict[str, set[str]] = defaultdict(set)
+    for a, b in apart:
+        unlike[a].add(b)
+        unlike[b].add(a)
     for docs in sorted(todo, key=lambda ds: ds[0].key):
-        index.add(docs, set().union(*(linked.get(d.id, set()) for d in docs)))
+        index.add(docs, set().union(*(linked.get(d.id, set()) for d in docs)), set().union(*(unlike.get(d.id, set()) for d in docs)))
     return index.assignment()
 
 

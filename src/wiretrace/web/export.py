@@ -149,6 +149,7 @@ def _pair_entry(p: Pair) -> dict[str, Any]:
         "scores": [p.scores.lexical, p.scores.semantic, p.scores.a_covered, p.scores.b_covered],
         "reasons": list(p.reasons),
         "passages": [[q.a[0], q.a[1], q.b[0], q.b[1], q.kind, q.score] for q in p.passages],
+        "slots": [[x[0], x[1], y[0], y[1]] for x, y in p.slots],  # a template pair's differing fillers
     }
 
 

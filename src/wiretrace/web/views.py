@@ -275,20 +275,38 @@ def story_view(
     }
 
 
-def _side(doc: Document, removed: Sequence[tuple[int, int, str]], passages: Sequence[tuple[int, int, str, float]], side: str) -> list[Seg]:
-    marks = [Mark(s, e, f"ps pk-{slug(k)}", str(n)) for n, (s, e, k, _) in enumerate(passages, 1)]
+def _side(
+    doc: Document, removed: Sequence[tuple[int, int, str]], passages: Sequence[tuple[int, int, str, float]], side: str,
+    slots: Sequence[tuple[int, int, str]] = (),
+) -> list[Seg]:
+    """One column of a pair view: the differing fillers of a template pair first (they show inside a
+    passage too), then the aligned passages, then the removed noise."""
+    n_sl = len(slots)
+    marks = [Mark(s, e, "slot", "") for s, e, _ in slots]
+    marks += [Mark(s, e, f"ps pk-{slug(k)}", str(n)) for n, (s, e, k, _) in enumerate(passages, 1)]
     marks += [Mark(s, e, f"noise k-{slug(k)}", k) for s, e, k in removed]
-    n_ps = len(passages)
+    n_ps = n_sl + len(passages)
     out = []
     for p in segment(doc.text, marks):
-        if 0 <= p.mark < n_ps:
-            num = str(p.mark + 1)
-            kind, score = passages[p.mark][2], passages[p.mark][3]
+        if 0 <= p.mark < n_sl:
+            out.append(Seg(p.text, p.cls, "", f"other filler: {slots[p.mark][2]}"))
+        elif n_sl <= p.mark < n_ps:
+            num = str(p.mark - n_sl + 1)
+            kind, score = passages[p.mark - n_sl][2], passages[p.mark - n_sl][3]
             out.append(Seg(p.text, p.cls, p.label, f"passage {num}: {kind} ({score:.2f})", num, f"{side}-{num}" if p.first else ""))
         elif p.mark >= n_ps:
             out.append(Seg(p.text, p.cls, p.label, f"removed: {marks[p.mark].label}"))
         else:
             out.append(Seg(p.text))
+    return out
+
+
+def slot_marks(p: Pair, side: str, text_a: str, text_b: str) -> list[tuple[int, int, str]]:
+    """A template pair's differing fillers on one side, each with the word it stands against."""
+    out = []
+    for ra, rb in p.slots:
+        mine, other = (ra, text_b[rb[0] : rb[1]]) if side == "a" else (rb, text_a[ra[0] : ra[1]])
+        out.append((mine[0], mine[1], f"the other text has {other!r} here"))
     return out
 
 
@@ -311,7 +329,8 @@ def pair_page(store: Store, links: Links, a: str, b: str) -> dict[str, Any] | No
         st = stories.get(ident)
         sides.append({
             "side": side, "id": ident, "href": links.document(ident), "source": doc.source or "", "title": doc.title or "",
-            "published": doc.published or "", "segs": _side(doc, removed, ranges, side),
+            "published": doc.published or "",
+            "segs": _side(doc, removed, ranges, side, slot_marks(p, side, docs[p.a].text, docs[p.b].text) if p.slots else ()),
             "story": {"id": st.id, "href": links.story(st.id), "title": st.title} if st else None,
         })
     s = p.scores
@@ -324,7 +343,7 @@ def pair_page(store: Store, links: Links, a: str, b: str) -> dict[str, Any] | No
         "scores": [
             ("lexical", s.lexical), ("semantic", s.semantic), (f"{p.a} covered", s.a_covered), (f"{p.b} covered", s.b_covered),
         ],
-        "reasons": list(p.reasons), "sides": sides,
+        "reasons": list(p.reasons), "sides": sides, "has_slots": bool(p.slots),
         "kinds": [(k, slug(k), kinds.get(k, 0)) for k in PASSAGE_KINDS],
         "passages": [
             {"n": n, "kind": q.kind, "score": q.score, "a": list(q.a), "b": list(q.b)} for n, q in enumerate(p.passages, 1)

@@ -300,7 +300,8 @@
       sc.appendChild(s);
     });
     view.appendChild(sc);
-    view.appendChild(el("p", "legend", "Aligned passages carry the same number on both sides; removed noise is greyed out; the columns scroll in step."));
+    view.appendChild(el("p", "legend", "Aligned passages carry the same number on both sides; removed noise is greyed out; the columns scroll in step." +
+      ((pr.slots || []).length ? " Outlined words: the fillers that differ (one form, other facts)." : "")));
     var sbs = el("div", "sbs");
     ["a", "b"].forEach(function (side) {
       var d = docs[side], sec = el("section", "side");
@@ -309,10 +310,15 @@
       h2.appendChild(el("span", "muted small", " " + [d.source, d.published].filter(Boolean).join(" \u00b7 ")));
       sec.appendChild(h2);
       if (d.story) { var sp = el("p", "small muted", "story: "); sp.appendChild(link(d.story[1], "", d.story[2])); sec.appendChild(sp); }
-      var marks = pr.passages.map(function (q, i) {
+      // a template pair's differing fillers first: they show inside a passage too
+      var marks = (pr.slots || []).map(function (q) {
+        var r = side === "a" ? [q[0], q[1]] : [q[2], q[3]];
+        var o = side === "a" ? docs.b.text.slice(q[2], q[3]) : docs.a.text.slice(q[0], q[1]);
+        return [r[0], r[1], "slot", "", "other filler: the other text has \u201c" + o + "\u201d here", ""];
+      }).concat(pr.passages.map(function (q, i) {
         var r = side === "a" ? [q[0], q[1]] : [q[2], q[3]];
         return [r[0], r[1], "ps pk-" + slug(q[4]), String(i + 1), "passage " + (i + 1) + ": " + q[4] + " (" + Number(q[5]).toFixed(2) + ")", String(i + 1)];
-      });
+      }));
       (d.segs || []).forEach(function (s) {
         if (s[2] !== "body") marks.push([s[0], s[1], "noise k-" + slug(s[2]), s[2], "removed: " + s[2], ""]);
       });
