@@ -15,9 +15,11 @@ The test, on the texts' compared ranges (and on their headlines where the bodies
 * **fillers**: inside the masked passages, the slots that stand at the same place on both sides are
   compared word for word. A copy carries its fillers along (a corrected or updated copy changes a
   few); a template changes many of them;
-* **headlines**: two identical bodies under headlines of one form ("X SETS QUARTERLY" and "Y SETS
-  QUARTERLY") whose differing words are rare in the corpus (names: a word no body of the corpus
-  uses, or few do) and found nowhere in the other document are briefs about two subjects.
+* **headlines**: two bodies alike filler for filler (identical, or 90% alike in form) under headlines
+  that each name a subject the other document never writes ("X SETS QUARTERLY" and "Y SETS
+  QUARTERLY": in capitals, a name is a word few documents of the corpus hold; in sentence case, a
+  capitalised word after the first) are briefs about two subjects. Figures in headlines do not count
+  (over one body they are a time stamp or a correction), nor a misspelt name ("Sveeco" / "Veeco").
 
 The verdict names what differs ("template: same form, other names / figures") and where (``slots``:
 pairs of character ranges, one on each side, for the pair view to highlight).
@@ -219,8 +221,8 @@ def _headline_verdict(
 def _headline_subjects(
     a: Side, b: Side, wa: Words, wb: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig
 ) -> list[tuple[str, str]] | None:
-    """Where the bodies agree filler for filler, the headlines: one form, with words substituted on
-    both sides that are rare names found nowhere in the other document. Returns (a's words, b's words)."""
+    """Where the bodies agree filler for filler, the headlines: each names a subject (a name, see
+    ``_title_names``) found nowhere in the other document. Returns [(a's names, b's names)] or None."""
     if not a.title or not b.title:
         return None
     ta, tb = words(a.title), words(b.title)
