@@ -66,6 +66,7 @@ import xxhash
 from .errors import ConfigError
 from .model import Pair
 from .sketch import Sketch
+from .topic import corpus_size, doc_frequency
 
 REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase"})
 LINKS = frozenset({"derivative", "same_story"})
@@ -90,7 +91,6 @@ class StoryConfig:
     banal_df: int = 50  # words and names held by more documents than this (or banal_share of them) weigh little
     banal_share: float = 0.005
     banal_power: float = 2.0  # a banal key's weight falls as (cut / df) ** power
-    size_step: float = 0.0  # extra score needed per unit of ln(story size): big stories need more evidence
 
     def __post_init__(self) -> None:
         for name in ("join", "merge", "names_weight", "link_bonus", "per_day"):
@@ -273,9 +273,7 @@ class StoryIndex:
         self.idf = idf
         self.config = config or StoryConfig()
         self.default_idf = max(idf.values(), default=1.0)  # a word never counted is as rare as the rarest
-        # The corpus size and each key's document count, read back from the smoothed idf
-        # (``log((1 + n) / (1 + df)) + 1``; the rarest key has df 1).
-        self.n_docs = 2.0 * math.exp(self.default_idf - 1.0) - 1.0
+        self.n_docs = corpus_size(idf)  # each key's document count is read back from the idf too
         c = self.config
         self.banal_cut = max(float(c.banal_df), c.banal_share * self.n_docs)
         self._weights: dict[str, float] = {}
@@ -294,7 +292,7 @@ class StoryIndex:
         for one more documents hold (a stock word of the corpus: quarterly results' "shr" and "revs")."""
         w = self._weights.get(k)
         if w is None:
-            df = (1.0 + self.n_docs) / math.exp(self._w(k) - 1.0) - 1.0
+            df = doc_frequency(self._w(k), self.n_docs)
             w = 1.0 if df <= self.banal_cut else (self.banal_cut / df) ** self.config.banal_power
             self._weights[k] = w
         return w
@@ -367,9 +365,7 @@ class StoryIndex:
         return self.config.link_bonus * min(1.0, linked / math.sqrt(size))
 
     def needed(self, a: _Profile, b: _Profile, base: float) -> float:
-        """The score needed between profiles ``a`` and ``b``: more the further apart their spans, and
-        more the bigger the larger of the two (``size_step`` per unit of its ln)."""
-        base += self.config.size_step * math.log(max(1, a.n, b.n))
+        """The score needed between profiles ``a`` and ``b``: more the further apart their spans."""
         if a.first is None or b.first is None or a.last is None or b.last is None:
             return base
         gap = max(0, a.first - b.last, b.first - a.last)

@@ -27,7 +27,6 @@ pairs of character ranges, one on each side, for the pair view to highlight).
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from difflib import SequenceMatcher
 from .align import AlignConfig, verbatim_passages
 from .names import STOP
 from .tokens import Words, words, words_in_ranges
+from .topic import corpus_size, doc_frequency
 
 _MASK = "\x00slot"
 _OPENERS = ".!?:;\"'“‘(—–-•*"
@@ -162,12 +162,6 @@ class Side:
     title: str | None = None
 
 
-def corpus_size(idf: Mapping[str, float]) -> float:
-    """The number of documents a smoothed idf (``log((1 + n) / (1 + df)) + 1``) was counted over,
-    read back from its rarest word (df 1)."""
-    return 2.0 * math.exp(max(idf.values()) - 1.0) - 1.0 if idf else 0.0
-
-
 def template(
     a: Side, b: Side, idf: Mapping[str, float] | None = None, config: TemplateConfig | None = None,
     align_config: AlignConfig | None = None, *, copies: bool = False, n_docs: float | None = None,
@@ -271,5 +265,4 @@ def _rare(token: str, idf: Mapping[str, float] | None, n: float, c: TemplateConf
     v = idf.get(token)
     if v is None:
         return True  # no body of the corpus holds it
-    df = (1.0 + n) / math.exp(v - 1.0) - 1.0
-    return df <= max(float(c.rare_df), c.rare_share * n)
+    return doc_frequency(v, n) <= max(float(c.rare_df), c.rare_share * n)

@@ -67,10 +67,10 @@ def words(text: str, start: int = 0, end: int | None = None) -> Words:
     return Words(tuple(toks), starts, ends)
 
 
-@lru_cache(maxsize=512)
+@lru_cache(maxsize=64)
 def words_in_ranges(text: str, ranges: tuple[tuple[int, int], ...]) -> Words:
     """Words of several ranges, concatenated in order (e.g. a document's body spans). Kept for the
-    last few hundred (text, ranges): a document is read by every pair it is in, and by the stages
+    last few dozen (text, ranges): a document is read by every pair it is in, and by the stages
     after alignment (a ``str`` keeps its hash, so a look-up costs no pass over the text)."""
     toks: list[str] = []
     starts, ends = array("q"), array("q")

@@ -38,3 +38,14 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float], idf: Mapping[str, flo
         na = math.sqrt(sum((v * w(k)) ** 2 for k, v in a.items()))
         nb = math.sqrt(sum((v * w(k)) ** 2 for k, v in b.items()))
     return dot / (na * nb) if na and nb else 0.0
+
+
+def corpus_size(idf: Mapping[str, float]) -> float:
+    """The number of documents a smoothed idf (``pipeline.idf_from_counts``: ``log((1 + n) / (1 + df)) + 1``)
+    was counted over, read back from its rarest word (df 1); 0 for an empty one."""
+    return 2.0 * math.exp(max(idf.values()) - 1.0) - 1.0 if idf else 0.0
+
+
+def doc_frequency(idf_value: float, n_docs: float) -> float:
+    """The document count behind one smoothed idf value over ``n_docs`` documents."""
+    return (1.0 + n_docs) / math.exp(idf_value - 1.0) - 1.0
