@@ -101,6 +101,9 @@ def run_cli(
     prune: Annotated[
         bool, typer.Option("--prune", help="Forget stored documents whose input is gone (file deleted, JSONL line removed)")
     ] = False,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=0, help="Worker processes of the local engine: 0 (default) for every core, 1 for none")
+    ] = 0,
     engine: Annotated[
         Engine, typer.Option("--engine", help="local, or spark: the same stages as Spark jobs (needs the spark extra and Java 17); "
                              "writes Parquet tables under --out/tables, reads .parquet too, keeps no store")
@@ -117,7 +120,7 @@ def run_cli(
     out_dir = _folder(out_arg, "--out")
     _check_out(out_dir)
     stats = Stats()
-    config = RunConfig(align=AlignConfig(semantic=not lexical_only))
+    config = RunConfig(align=AlignConfig(semantic=not lexical_only), workers=workers)
     with _errors(), _progress(quiet or as_json) as bar:
         if engine is Engine.spark:
             from .spark import run_spark
@@ -136,7 +139,8 @@ def run_cli(
     summary = report_to_json(report)["summary"]
     if as_json:
         print(json.dumps({**summary, "new": stats.new, "unchanged": stats.unchanged, "pruned": stats.pruned,
-                          "skipped_now": len(stats.skipped), "report": str(json_path)}))
+                          "skipped_now": len(stats.skipped), "workers": stats.workers, "embedded": stats.embedded,
+                          "report": str(json_path)}))
         return
     if quiet:
         return
@@ -162,6 +166,9 @@ def run_cli(
         + (f" and the story browser {site / 'index.html'}" if site else ""),
         highlight=False,
     )
+    per_doc = stats.embedded / max(stats.new + stats.recleaned, 1)
+    out.print(f"engine: {stats.workers} worker process{'es' if stats.workers != 1 else ''}; sentences embedded "
+              f"{stats.embedded:,} ({per_doc:.1f} per new document)", highlight=False)
 
 
 def _check_out(out_dir: Path) -> None:

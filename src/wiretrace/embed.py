@@ -43,10 +43,11 @@ class Embedder:
     """Embeds sentences in batches; loads the model on first use."""
 
     def __init__(self, cache: MutableMapping[int, np.ndarray] | None = None, batch_size: int = 64,
-                 max_tokens: int = 128) -> None:
+                 max_tokens: int = 128, threads: int | None = None) -> None:
         self.cache: MutableMapping[int, np.ndarray] = {} if cache is None else cache
         self.batch_size = batch_size
         self.max_tokens = max_tokens
+        self.threads = threads  # onnxruntime intra-op threads; None: up to 4 of the machine's cores
         self._run: Callable[[Sequence[str]], np.ndarray] | None = None
         self.embedded = 0  # sentences actually run through the model (cache misses)
 
@@ -61,7 +62,7 @@ class Embedder:
         tok.enable_truncation(self.max_tokens)
         tok.enable_padding()
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
+        opts.intra_op_num_threads = self.threads or max(1, min(4, os.cpu_count() or 1))
         sess = ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"])
         names = {i.name for i in sess.get_inputs()}
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass, replace
 from .candidates import CandidateIndex
 from .clean import clean
 from .embed import Embedder
+from .engine import prepared
 from .model import Cleaned, Document, Pair, Scores, Segment, Story, merge_ranges
-from .pipeline import (
+from .stages import (
     Prepared,
     RunConfig,
-    _prepared,
     alignment,
     common_anchors,
     idf_from_sketches,
@@ -62,7 +62,7 @@ def where_from(
         ranked = sorted(sketches.values(), key=lambda s: -cosine(sk.topic, s.topic, idf))
         for s in ranked[:fallback]:
             found.setdefault(s.doc_id, set()).add("topic")
-    items = _prepared(store, sorted(found), sketches, cue_map)
+    items = prepared(store, sorted(found), sketches, cue_map)
     story_of = {d: s for s in store.stories() for d in s.documents}
     # A few candidates, and the text may come from anywhere in a page: no topic or lead gate.
     qconfig = replace(config, align=replace(config.align, topic_cos=0.0, lead_cos=-1.0))

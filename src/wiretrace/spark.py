@@ -41,10 +41,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .engine import Progress, Stats, timed
 from .errors import ConfigError, EngineError
 from .model import Report, Story
 from .neighbours import embedding_pairs
-from .pipeline import Progress, RunConfig, Stats, timed, title_words, uses_embedding_path
+from .stages import RunConfig, title_words, uses_embedding_path
 from .stories import LINKS, REUSE, assign, compact, summarize
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from .model import Pair
-    from .pipeline import Prepared
+    from .stages import Prepared
 
 INSTALL_HINT = "install the Spark extra: pip install 'wiretrace[spark]' (it needs Java 17 or later: check `java -version`)"
 

@@ -468,6 +468,9 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
         return True
 
     def __setitem__(self, key: int, value: np.ndarray) -> None:
+        # Kept as the table gives it back (float16), so a vector reads the same fresh, stored, or from
+        # a worker process (``executor.WorkerCache``): a run's answers do not depend on which it was.
+        value = value.astype(np.float16).astype(np.float32)
         self.mem[key] = value
         self.pending[key] = value
         if len(self.pending) >= 512:

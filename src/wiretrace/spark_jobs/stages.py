@@ -19,7 +19,7 @@ from ..clean import clean
 from ..embed import Embedder
 from ..model import Document, Pair, Story
 from ..neighbours import body_text
-from ..pipeline import Prepared, RunConfig, alignment, prepare, relate_pair
+from ..stages import Prepared, RunConfig, alignment, prepare, relate_pair
 from ..static import StaticEmbedder
 from ..trace import trace_story
 

@@ -2,12 +2,13 @@
 
 Request bodies become Documents under the JSONL reader's rules (``record_document`` for a JSON
 object, ``read_inputs`` for uploaded files), so an id, a date or an HTML page means the same through
-the service as in a file. Writing goes through the pipeline's stage functions over what is pending,
+the service as in a file. Writing goes through the local engine (``engine.finish``: the stages of ``run``, the same worker
+processes) over what is pending,
 one writer at a time (SQLite has one). Concurrent requests are committed as a group: whoever holds
 the write lock processes every request queued so far in one pass, so twenty clients posting at once
 cost one pipeline pass, not twenty.
 
-Stories are updated by the pipeline's own ``build_stories``: the new documents are placed in the
+Stories are updated by the engine's own ``build_stories``: the new documents are placed in the
 stored stories, and only the stories whose membership changed or that hold a new or re-cleaned
 document are traced again.
 """
@@ -26,26 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wiretrace import store as st
-from wiretrace.clean import document_blocks
 from wiretrace.embed import Embedder
+from wiretrace.engine import add_documents, executor_for, finish
 from wiretrace.errors import InputError
 from wiretrace.ingest import IngestConfig, read_inputs
 from wiretrace.ingest.decode import size_problem
 from wiretrace.ingest.jsonl import record_document
 from wiretrace.ingest.reader import FORMATS
 from wiretrace.model import Document, Skipped
-from wiretrace.pipeline import (
-    RunConfig,
-    Stats,
-    build_stories,
-    clean_pending,
-    learn,
-    relate_pending,
-    sketch_pending,
-    text_hash,
-    uses_embedding_path,
-)
-from wiretrace.static import StaticEmbedder
+from wiretrace.pipeline import RunConfig, Stats, text_hash
 
 log = logging.getLogger("wiretrace.service")
 MAX_DOCS_PER_REQUEST = 1000
@@ -180,7 +170,7 @@ class Writer:
         self.config = config or RunConfig()
         self.store = st.Store(folder)
         self.embedder = Embedder(cache=self.store.embedding_cache())
-        self.static = StaticEmbedder() if uses_embedding_path(self.config) else None
+        self.executor = executor_for(self.store, self.config, self.embedder)  # workers start on the first big pass
         self._write = threading.Lock()
         self._queue_lock = threading.Lock()
         self._queue: list[_Job] = []
@@ -189,6 +179,7 @@ class Writer:
 
     def close(self) -> None:
         with self._write:
+            self.executor.close()
             self.store.close()
 
     def recover(self) -> int:
@@ -232,10 +223,7 @@ class Writer:
                             i, d.id, f"id {d.id!r} is already in the store with another text; give the document a new id",
                         ))
             if batch:
-                self.store.add_documents(batch)
-                for d, _ in batch:
-                    keys, long_keys = document_blocks(d, self.config.clean)
-                    self.store.add_blocks(d.id, keys, long_keys)
+                add_documents(self.store, batch, self.config)
                 self._update()
                 self.generation += 1
             self.passes += 1
@@ -253,17 +241,5 @@ class Writer:
                 job.done = True
 
     def _update(self) -> None:
-        stats = Stats()
-        quiet = _quiet
-        boiler = learn(self.store, self.config, stats)
-        clean_pending(self.store, boiler, self.config, quiet, stats)
-        sketch_pending(self.store, self.config, quiet, stats)
-        relate_pending(self.store, self.config, quiet, stats, self.embedder, self.static)
-        build_stories(self.store, self.config, quiet, self.embedder)  # places the new, re-traces what changed
-        flush = getattr(self.embedder.cache, "flush", None)
-        if flush is not None:
-            flush()
-
-
-def _quiet(stage: str, done: int, total: int) -> None:
-    return None
+        """The engine's stages over what is pending (places the new documents, re-traces what changed)."""
+        finish(self.store, self.config, stats=Stats(), executor=self.executor)

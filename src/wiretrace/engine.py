@@ -1,0 +1,401 @@
+"""The local engine: the stages after ingest, in their order (written once, ``STAGES``), over what an
+embedded store holds that has not finished them, with their batches run by an executor
+(``executor.LocalExecutor``: worker processes on every core by default).
+
+``finish`` is what ``pipeline.run``, ``pipeline.forget`` and the HTTP service's writer call after
+they have put documents into the store. Each stage takes the documents that have not finished it yet,
+so one function serves a first run, an incremental run (new files into the same folder) and a resumed
+run (after a kill). The work of a stage on one batch is a pure function of ``stages``; here is only
+what reads and writes the store, and the corpus-wide steps (learning boilerplate, the candidate index,
+idf, level 2 of the stories) that need every document at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import store as st
+from .candidates import CandidateIndex, candidate_pairs
+from .clean import BlockIndex, document_blocks, learn_boilerplate
+from .embed import Embedder
+from .executor import Env, LocalExecutor
+from .model import Document, Pair, Skipped, Story
+from .neighbours import body_text
+from .sketch import Sketch
+from .stages import (
+    PairKey,
+    Prepared,
+    RelateContext,
+    RunConfig,
+    StoryTask,
+    clean_docs,
+    common_anchors,
+    fast_path,
+    idf_from_sketches,
+    relate_pairs,
+    sketch_docs,
+    title_words,
+    trace_stories,
+    uses_embedding_path,
+)
+from .static import StaticEmbedder
+from .stories import DocSummary, assign, groups, reuse_components, same_story_links, summarize, template_links
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(slots=True)
+class Stats:
+    """What this run did, stage by stage (what it dropped, and why, is in ``skipped``)."""
+
+    read: int = 0
+    new: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    recleaned: int = 0
+    cleaned: int = 0
+    sketched: int = 0
+    candidates: int = 0
+    aligned: int = 0
+    embedded: int = 0  # sentences run through the transformer (cache misses), every worker
+    fast_duplicates: int = 0  # candidate pairs with identical bodies, related without aligning
+    pruned: int = 0  # stored documents forgotten because their input is gone (``run --prune``)
+    workers: int = 1  # processes the per-document and per-pair stages ran in
+    # CPU and wall seconds per stage of this run ("candidates" and "relate" split the relate stage),
+    # so a bench or a log can say where the time went without a profiler. CPU is this process's
+    # alone: with workers, a bench measures the whole run's CPU from outside (``bench/engine_bench.py``).
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    wall_s: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def timed(stats: Stats, stage: str) -> Iterator[None]:
+    """Add the CPU (this process) and wall seconds of the block to ``stats`` under ``stage``."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    try:
+        yield
+    finally:
+        stats.cpu_s[stage] = stats.cpu_s.get(stage, 0.0) + time.process_time() - c0
+        stats.wall_s[stage] = stats.wall_s.get(stage, 0.0) + time.perf_counter() - w0
+
+
+# --- ingest's share: a document's blocks, for learning boilerplate -----------------------------------
+def add_documents(store: st.Store, batch: Sequence[tuple[Document, str]], config: RunConfig) -> None:
+    """Store new documents (with their text hash) and their block keys."""
+    store.add_documents(batch)
+    for d, _ in batch:
+        keys, long_keys = document_blocks(d, config.clean)
+        store.add_blocks(d.id, keys, long_keys)
+
+
+# --- clean ----------------------------------------------------------------------------------------
+def learn(store: st.Store, config: RunConfig, stats: Stats) -> frozenset[str]:
+    """Corpus-level boilerplate from every stored document; documents whose verdict changed are redone."""
+    index = BlockIndex.from_rows(store.block_rows())
+    boiler = learn_boilerplate(index, config.clean)
+    before = frozenset(json.loads(store.get_meta("boilerplate") or "[]"))
+    changed = boiler ^ before
+    if changed:
+        redo = store.docs_with_blocks(changed) - set(store.ids_at_stage(st.INGESTED))
+        if redo:
+            store.reset(redo)
+            stats.recleaned = len(redo)
+        store.set_meta("boilerplate", json.dumps(sorted(boiler)))
+    return boiler
+
+
+def _clean_batch(shared: tuple[frozenset[str], RunConfig], docs: list[Document], env: Env) -> list:
+    boiler, config = shared
+    return clean_docs(docs, boiler, config)
+
+
+def clean_pending(
+    store: st.Store, boilerplate: frozenset[str], config: RunConfig, progress: Progress, stats: Stats,
+    executor: LocalExecutor | None = None,
+) -> None:
+    todo = store.ids_at_stage(st.INGESTED)
+    batches = (list(store.documents(todo[i : i + config.batch]).values()) for i in range(0, len(todo), config.batch))
+    with _executor(executor, config) as ex:
+        for cleaned in ex.map(_clean_batch, batches, (boilerplate, config)):
+            store.put_cleaned(cleaned)
+            stats.cleaned += len(cleaned)
+            progress("clean", stats.cleaned, len(todo))
+
+
+# --- sketch ---------------------------------------------------------------------------------------
+def _sketch_batch(config: RunConfig, batch: tuple[list[Document], dict], env: Env) -> list:
+    docs, cleaned = batch
+    return sketch_docs(docs, cleaned, config)
+
+
+def sketch_pending(
+    store: st.Store, config: RunConfig, progress: Progress, stats: Stats, executor: LocalExecutor | None = None,
+) -> None:
+    todo = store.ids_at_stage(st.CLEANED)
+
+    def batches() -> Iterator[tuple[list[Document], dict]]:
+        for i in range(0, len(todo), config.batch):
+            ids = todo[i : i + config.batch]
+            yield list(store.documents(ids).values()), store.cleaned(ids)
+
+    with _executor(executor, config) as ex:
+        for done in ex.map(_sketch_batch, batches(), config):
+            store.put_sketches(done)
+            stats.sketched += len(done)
+            progress("sketch", stats.sketched, len(todo))
+
+
+# --- candidates and relate ------------------------------------------------------------------------
+def prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch], cues_of: Mapping[str, dict[str, str]]) -> dict[str, Prepared]:
+    docs, cl = store.documents(ids), store.cleaned(ids)
+    return {i: Prepared(docs[i], cl[i], sketches[i], cues_of[i]) for i in ids}
+
+
+def doc_vectors(store: st.Store, config: RunConfig, static: StaticEmbedder) -> dict[str, np.ndarray]:
+    """Static body vectors of every stored document (cheap: tokenising and one gather each)."""
+    ids = store.all_ids()
+    out: dict[str, np.ndarray] = {}
+    for i in range(0, len(ids), config.batch * 8):
+        chunk = ids[i : i + config.batch * 8]
+        docs, cl = store.documents(chunk), store.cleaned(chunk)
+        vecs = static.embed([body_text(docs[d], cl[d]) for d in chunk])
+        out.update(zip(chunk, vecs, strict=True))
+    return out
+
+
+RelateBatch = list[tuple[PairKey, tuple[str, ...], Prepared, Prepared]]
+
+
+def _relate_batch(ctx: RelateContext, batch: RelateBatch, env: Env) -> tuple[list[tuple[PairKey, Pair | None]], int]:
+    fast = sum(fast_path(a, b, ctx.config) for _, _, a, b in batch)
+    return relate_pairs(batch, ctx, env.embedder), fast
+
+
+def _lean(item: Prepared) -> Prepared:
+    """The item without what only candidate search reads (MinHash, anchors): less to send a worker."""
+    import dataclasses
+
+    return dataclasses.replace(item, sketch=dataclasses.replace(item.sketch, minhash=_NO_U32, anchors=_NO_U64))
+
+
+_NO_U32 = np.zeros(0, dtype=np.uint32)
+_NO_U64 = np.zeros(0, dtype=np.uint64)
+
+
+def relate_pending(
+    store: st.Store, config: RunConfig, progress: Progress, stats: Stats, embedder: Embedder,
+    static: StaticEmbedder | None = None, executor: LocalExecutor | None = None,
+) -> None:
+    """Find the candidate pairs of the documents not related yet, and relate each (in batches)."""
+    todo = store.ids_at_stage(st.SKETCHED)
+    if not todo:
+        return
+    with timed(stats, "candidates"):
+        sketches, cue_map = store.sketches()
+        index = CandidateIndex(config.candidates)
+        index.insert_many(sketches.values())
+        done = store.done_pairs()
+        vectors = doc_vectors(store, config, static) if static is not None and uses_embedding_path(config) else None
+        pairs = {k: v for k, v in candidate_pairs(index, todo, vectors).items() if k not in done}
+        stats.candidates = len(pairs)
+    with timed(stats, "relate"):
+        ctx = RelateContext(config, idf_from_sketches(sketches.values()), common_anchors(index, config), len(sketches))
+        keys = sorted(pairs)
+        del index
+
+        def batches() -> Iterator[RelateBatch]:
+            for i in range(0, len(keys), config.batch):
+                chunk = keys[i : i + config.batch]
+                items = {k: _lean(v) for k, v in prepared(store, sorted({x for k in chunk for x in k}), sketches, cue_map).items()}
+                yield [(k, tuple(sorted(pairs[k])), items[k[0]], items[k[1]]) for k in chunk]
+
+        with _executor(executor, config, embedder) as ex:
+            n = 0
+            for results, fast in ex.map(_relate_batch, batches(), ctx):
+                stats.fast_duplicates += fast
+                _flush_pairs(store, embedder, results)
+                n += len(results)
+                progress("relate", n, len(keys))
+            stats.embedded = embedder.embedded + ex.embedded
+    stats.aligned = len(keys) - stats.fast_duplicates
+    store.set_stage(todo, st.RELATED)
+
+
+def _flush_pairs(store: st.Store, embedder: Embedder, results: list[tuple[PairKey, Pair | None]]) -> None:
+    flush = getattr(embedder.cache, "flush", None)
+    if flush is not None:
+        flush()
+    store.put_pairs(results)
+
+
+# --- stories and trace ----------------------------------------------------------------------------
+def story_summaries(store: st.Store, sketches: Mapping[str, Sketch]) -> dict[str, DocSummary]:
+    """What level 2 reads of every sketched document (``stories.summarize``), read in chunks."""
+    ids = [i for i in store.all_ids() if i in sketches]
+    out = {}
+    for n in range(0, len(ids), 2000):
+        chunk = ids[n : n + 2000]
+        docs, cl = store.documents(chunk), store.cleaned(chunk)
+        for i in chunk:
+            out[i] = summarize(i, docs[i].published, sketches[i], title_words(docs[i], cl[i]))
+    return out
+
+
+def assign_stories(store: st.Store, config: RunConfig, pairs: Sequence[Pair] | None = None) -> dict[str, list[str]]:
+    """Place every stored document in a story, extending the stored assignment; story id -> members.
+
+    Level 1 (reuse components) and level 2 (the same-event index) as ``stories.assign``, over every
+    stored document; documents the last run placed keep their stories.
+    """
+    pairs = store.pairs() if pairs is None else pairs
+    sketches, _ = store.sketches()
+    summaries = story_summaries(store, sketches)
+    idf = idf_from_sketches(sketches.values())
+    assignment = assign(summaries, reuse_components(summaries, pairs), same_story_links(pairs), idf, config.stories,
+                        store.assignments(), template_links(pairs))
+    store.put_assignments(assignment)
+    return groups(assignment)
+
+
+def _trace_batch(config: RunConfig, batch: list[StoryTask], env: Env) -> list[Story]:
+    return trace_stories(batch, config, env.embedder)
+
+
+def build_stories(
+    store: st.Store, config: RunConfig, progress: Progress, embedder: Embedder, executor: LocalExecutor | None = None,
+) -> None:
+    """Place the documents in stories and trace the stories that changed.
+
+    A stored story is kept as it is when its members are the same and none of them is new or changed
+    since it was traced (stage ``STORIED``): its pairs are then the same too, since new pairs always
+    involve a new or re-cleaned document.
+    """
+    ids = store.all_ids()
+    pairs = store.pairs()
+    by_story = assign_stories(store, config, pairs)
+    changed = set(store.ids_at_stage(st.RELATED))
+    old = {s.id: s for s in store.stories()}
+    redo = {
+        sid: members for sid, members in by_story.items()
+        if sid not in old or list(old[sid].documents) != members or changed.intersection(members)
+    }
+    sketches, cue_map = store.sketches()
+    by_doc: dict[str, list[Pair]] = {}
+    need = {m for members in redo.values() for m in members}
+    for p in pairs:
+        if p.a in need:
+            by_doc.setdefault(p.a, []).append(p)
+    del pairs
+
+    def batches() -> Iterator[list[StoryTask]]:
+        batch: list[StoryTask] = []
+        size = 0
+        for sid, members in sorted(redo.items()):
+            member_set = set(members)
+            items = {k: _lean(v) for k, v in prepared(store, members, sketches, cue_map).items()}
+            story_pairs = tuple(p for m in members for p in by_doc.get(m, ()) if p.b in member_set)
+            batch.append(StoryTask(sid, tuple(members), items, story_pairs))
+            size += len(members)
+            if size >= config.batch:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
+
+    stories = [old[sid] for sid in by_story if sid not in redo]
+    with _executor(executor, config, embedder) as ex:
+        for traced in ex.map(_trace_batch, batches(), config):
+            stories.extend(traced)
+            progress("stories", len(stories) - (len(by_story) - len(redo)), len(redo))
+    store.put_stories(sorted(stories, key=lambda s: s.id))
+    store.set_stage(sorted(set(ids) & changed), st.STORIED)
+
+
+# --- the sequence ---------------------------------------------------------------------------------
+@contextmanager
+def _executor(executor: LocalExecutor | None, config: RunConfig, embedder: Embedder | None = None) -> Iterator[LocalExecutor]:
+    """The executor given, or one that runs here (a stage function called on its own)."""
+    if executor is not None:
+        yield executor
+        return
+    with LocalExecutor(1, embedder) as ex:
+        yield ex
+
+
+def _stage_clean(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, ex: LocalExecutor) -> None:
+    with timed(stats, "clean"):
+        boiler = learn(store, config, stats)
+        clean_pending(store, boiler, config, progress, stats, ex)
+
+
+def _stage_sketch(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, ex: LocalExecutor) -> None:
+    with timed(stats, "sketch"):
+        sketch_pending(store, config, progress, stats, ex)
+
+
+@functools.cache
+def static_embedder() -> StaticEmbedder:
+    """One static embedder per process (its table loads on first use)."""
+    return StaticEmbedder()
+
+
+def _stage_relate(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, ex: LocalExecutor) -> None:
+    static = static_embedder() if uses_embedding_path(config) and store.ids_at_stage(st.SKETCHED) else None
+    assert ex.embedder is not None
+    relate_pending(store, config, progress, stats, ex.embedder, static, ex)  # times "candidates" and "relate"
+
+
+def _stage_stories(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, ex: LocalExecutor) -> None:
+    assert ex.embedder is not None
+    with timed(stats, "stories"):
+        build_stories(store, config, progress, ex.embedder, ex)
+
+
+# The stages after ingest, in order: the one place the local engine's sequence is written. (Ingest
+# differs by entry point: files for ``run``, request bodies for the service, ``add_documents`` both.)
+STAGES: tuple[tuple[str, Callable[[st.Store, RunConfig, Progress, Stats, LocalExecutor], None]], ...] = (
+    ("clean", _stage_clean),
+    ("sketch", _stage_sketch),
+    ("relate", _stage_relate),
+    ("stories", _stage_stories),
+)
+
+
+def executor_for(store: st.Store, config: RunConfig, embedder: Embedder | None = None) -> LocalExecutor:
+    """The local executor of ``config.workers`` processes over ``store`` (its sentence vectors)."""
+    embedder = embedder or Embedder(cache=store.embedding_cache())
+    return LocalExecutor(config.workers, embedder, store.path, keep=embedder.cache)
+
+
+def finish(
+    store: st.Store, config: RunConfig, progress: Progress = quiet, stats: Stats | None = None,
+    executor: LocalExecutor | None = None,
+) -> Stats:
+    """Every stage after ingest, on what the store holds that has not finished them."""
+    stats = stats if stats is not None else Stats()
+    own = executor is None
+    ex = executor_for(store, config) if executor is None else executor
+    stats.workers = ex.workers
+    try:
+        for _, stage in STAGES:
+            stage(store, config, progress, stats, ex)
+    finally:
+        assert ex.embedder is not None
+        flush = getattr(ex.embedder.cache, "flush", None)
+        if flush is not None:
+            flush()
+        stats.embedded = ex.embedder.embedded + ex.embedded
+        if own:
+            ex.close()
+    return stats
