@@ -73,20 +73,23 @@ class Stats:
     pruned: int = 0  # stored documents forgotten because their input is gone (``run --prune``)
     workers: int = 1  # processes the per-document and per-pair stages ran in
     # CPU and wall seconds per stage of this run ("candidates" and "relate" split the relate stage),
-    # so a bench or a log can say where the time went without a profiler. CPU is this process's
-    # alone: with workers, a bench measures the whole run's CPU from outside (``bench/engine_bench.py``).
+    # so a bench or a log can say where the time went without a profiler. CPU is this process's and
+    # its workers' (the CPU each batch took in a worker, reported back with its results).
     cpu_s: dict[str, float] = field(default_factory=dict)
     wall_s: dict[str, float] = field(default_factory=dict)
 
 
 @contextmanager
-def timed(stats: Stats, stage: str) -> Iterator[None]:
-    """Add the CPU (this process) and wall seconds of the block to ``stats`` under ``stage``."""
+def timed(stats: Stats, stage: str, executor: LocalExecutor | None = None) -> Iterator[None]:
+    """Add the CPU (this process, and ``executor``'s workers) and wall seconds of the block to
+    ``stats`` under ``stage``."""
     c0, w0 = time.process_time(), time.perf_counter()
+    k0 = executor.worker_cpu if executor is not None else 0.0
     try:
         yield
     finally:
-        stats.cpu_s[stage] = stats.cpu_s.get(stage, 0.0) + time.process_time() - c0
+        k1 = executor.worker_cpu if executor is not None else 0.0
+        stats.cpu_s[stage] = stats.cpu_s.get(stage, 0.0) + time.process_time() - c0 + k1 - k0
         stats.wall_s[stage] = stats.wall_s.get(stage, 0.0) + time.perf_counter() - w0
 
 
@@ -209,7 +212,7 @@ def relate_pending(
         vectors = doc_vectors(store, config, static) if static is not None and uses_embedding_path(config) else None
         pairs = {k: v for k, v in candidate_pairs(index, todo, vectors).items() if k not in done}
         stats.candidates = len(pairs)
-    with timed(stats, "relate"):
+    with _executor(executor, config, embedder) as ex, timed(stats, "relate", ex):
         ctx = RelateContext(config, idf_from_sketches(sketches.values()), common_anchors(index, config), len(sketches))
         keys = sorted(pairs)
         del index
@@ -220,14 +223,13 @@ def relate_pending(
                 items = {k: _lean(v) for k, v in prepared(store, sorted({x for k in chunk for x in k}), sketches, cue_map).items()}
                 yield [(k, tuple(sorted(pairs[k])), items[k[0]], items[k[1]]) for k in chunk]
 
-        with _executor(executor, config, embedder) as ex:
-            n = 0
-            for results, fast in ex.map(_relate_batch, batches(), ctx):
-                stats.fast_duplicates += fast
-                _flush_pairs(store, embedder, results)
-                n += len(results)
-                progress("relate", n, len(keys))
-            stats.embedded = embedder.embedded + ex.embedded
+        n = 0
+        for results, fast in ex.map(_relate_batch, batches(), ctx):
+            stats.fast_duplicates += fast
+            _flush_pairs(store, embedder, results)
+            n += len(results)
+            progress("relate", n, len(keys))
+        stats.embedded = embedder.embedded + ex.embedded
     stats.aligned = len(keys) - stats.fast_duplicates
     store.set_stage(todo, st.RELATED)
 
@@ -334,13 +336,13 @@ def _executor(executor: LocalExecutor | None, config: RunConfig, embedder: Embed
 
 
 def _stage_clean(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, ex: LocalExecutor) -> None:
-    with timed(stats, "clean"):
+    with timed(stats, "clean", ex):
         boiler = learn(store, config, stats)
         clean_pending(store, boiler, config, progress, stats, ex)
 
 
 def _stage_sketch(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, ex: LocalExecutor) -> None:
-    with timed(stats, "sketch"):
+    with timed(stats, "sketch", ex):
         sketch_pending(store, config, progress, stats, ex)
 
 
@@ -358,7 +360,7 @@ def _stage_relate(store: st.Store, config: RunConfig, progress: Progress, stats:
 
 def _stage_stories(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, ex: LocalExecutor) -> None:
     assert ex.embedder is not None
-    with timed(stats, "stories"):
+    with timed(stats, "stories", ex):
         build_stories(store, config, progress, ex.embedder, ex)
 
 

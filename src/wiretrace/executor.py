@@ -23,6 +23,7 @@ import pickle
 import sqlite3
 import tempfile
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -152,10 +153,11 @@ def _shared(path: str) -> Any:
     return held[path]
 
 
-def _call(fn: Callable[[Any, B, Env], R], shared_path: str, batch: B) -> tuple[R, dict[int, np.ndarray]]:
+def _call(fn: Callable[[Any, B, Env], R], shared_path: str, batch: B) -> tuple[R, dict[int, np.ndarray], float]:
+    c0 = time.process_time()
     env = _worker_env()
     result = fn(_shared(shared_path), batch, env)
-    return result, env.take_new()
+    return result, env.take_new(), time.process_time() - c0
 
 
 # --- the caller's side --------------------------------------------------------------------------
@@ -175,6 +177,7 @@ class LocalExecutor:
         self.store_file = os.fspath(store_file) if store_file is not None else None
         self.keep = keep
         self.embedded = 0  # sentences the workers embedded (this process's embedder counts its own)
+        self.worker_cpu = 0.0  # CPU seconds the workers spent on batches (their share of a stage's CPU)
         self._pool: ProcessPoolExecutor | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._n = 0
@@ -217,7 +220,7 @@ class LocalExecutor:
             return
         pool = self._ensure_pool()
         path = self._broadcast(shared)
-        window: deque[Future[tuple[R, dict[int, np.ndarray]]]] = deque()
+        window: deque[Future[tuple[R, dict[int, np.ndarray], float]]] = deque()
 
         def batches_all() -> Iterator[B]:
             yield first  # type: ignore[misc]
@@ -235,8 +238,9 @@ class LocalExecutor:
             for f in window:
                 f.cancel()
 
-    def _result(self, fut: Future[tuple[R, dict[int, np.ndarray]]]) -> R:
-        result, new = fut.result()
+    def _result(self, fut: Future[tuple[R, dict[int, np.ndarray], float]]) -> R:
+        result, new, cpu = fut.result()
+        self.worker_cpu += cpu
         if new:
             self.embedded += len(new)
             if self.keep is not None:
