@@ -1,4 +1,4 @@
-"""The local engine: the stages after ingest, in their order (written once, ``STAGES``), over what an
+"""The local engine: the stages after ingest, in their order (written once, ``SEQUENCE``), over what an
 embedded store holds that has not finished them, with their batches run by an executor
 (``executor.LocalExecutor``: worker processes on every core by default).
 
@@ -364,14 +364,16 @@ def _stage_stories(store: st.Store, config: RunConfig, progress: Progress, stats
         build_stories(store, config, progress, ex.embedder, ex)
 
 
-# The stages after ingest, in order: the one place the local engine's sequence is written. (Ingest
-# differs by entry point: files for ``run``, request bodies for the service, ``add_documents`` both.)
-STAGES: tuple[tuple[str, Callable[[st.Store, RunConfig, Progress, Stats, LocalExecutor], None]], ...] = (
-    ("clean", _stage_clean),
-    ("sketch", _stage_sketch),
-    ("relate", _stage_relate),
-    ("stories", _stage_stories),
-)
+# The order of the stages, written once: the local engine below runs the ones after ingest (ingest
+# differs by entry point: files for ``run``, request bodies for the service, ``add_documents`` both);
+# the Spark engine runs all of them as Spark jobs (``spark.SparkStages``, a method per name).
+SEQUENCE = ("ingest", "clean", "sketch", "relate", "stories")
+LOCAL: dict[str, Callable[[st.Store, RunConfig, Progress, Stats, LocalExecutor], None]] = {
+    "clean": _stage_clean,
+    "sketch": _stage_sketch,
+    "relate": _stage_relate,
+    "stories": _stage_stories,
+}
 
 
 def executor_for(store: st.Store, config: RunConfig, embedder: Embedder | None = None) -> LocalExecutor:
@@ -390,8 +392,8 @@ def finish(
     ex = executor_for(store, config) if executor is None else executor
     stats.workers = ex.workers
     try:
-        for _, stage in STAGES:
-            stage(store, config, progress, stats, ex)
+        for name in SEQUENCE[1:]:
+            LOCAL[name](store, config, progress, stats, ex)
     finally:
         assert ex.embedder is not None
         flush = getattr(ex.embedder.cache, "flush", None)

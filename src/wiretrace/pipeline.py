@@ -1,7 +1,7 @@
 """The entry points over an embedded store: ``run`` (files in, report out), ``forget``, ``compare``.
 
 ingest -> clean -> sketch -> candidates -> align -> relate -> stories -> trace. Ingest is here (files
-into the store, with ``--prune``); every later stage is the engine's (``engine.STAGES``, run by
+into the store, with ``--prune``); every later stage is the engine's (``engine.SEQUENCE``, run by
 ``engine.finish`` with worker processes); what a stage does to one document, pair or story is a pure
 function of ``stages``. The CLI, the HTTP service and the Spark job are shells over these.
 
@@ -28,7 +28,7 @@ from .align import paraphrase_probability, sentence_profile
 from .clean import clean
 from .embed import Embedder
 from .engine import (
-    STAGES,
+    SEQUENCE,
     Progress,
     Stats,
     add_documents,
@@ -67,7 +67,7 @@ from .template import Side, template
 from .tokens import sentences, words
 
 __all__ = [
-    "STAGES", "Prepared", "Progress", "RunConfig", "Stats", "add_documents", "alignment", "assign_stories",
+    "SEQUENCE", "Prepared", "Progress", "RunConfig", "Stats", "add_documents", "alignment", "assign_stories",
     "build_stories", "clean_pending", "common_anchors", "compare", "doc_cues", "doc_vectors", "finish", "forget",
     "headline", "identical_bodies", "idf_from_counts", "idf_from_sketches", "ingest_into", "learn", "load_report",
     "prepare", "relate_pair", "relate_pending", "run", "sketch_pending", "story_summaries", "text_hash", "timed",

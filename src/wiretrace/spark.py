@@ -41,7 +41,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .engine import Progress, Stats, timed
+from .engine import SEQUENCE, Progress, Stats, timed
 from .errors import ConfigError, EngineError
 from .model import Report, Story
 from .neighbours import embedding_pairs
@@ -149,111 +149,151 @@ class SparkResult:
             rdd.unpersist()
 
 
+class SparkStages:
+    """The engine's stages (``engine.SEQUENCE``) as Spark jobs over one run's inputs; each method is
+    one stage and leaves its results (distributed, persisted) for the next."""
+
+    def __init__(
+        self, spark: SparkSession, paths: Sequence[str | os.PathLike[str]], config: RunConfig, spark_config: SparkConfig,
+        stats: Stats, progress: Progress, tables: str | None = None,
+    ) -> None:
+        from pyspark import StorageLevel
+
+        self.spark, self.sc, self.paths, self.config = spark, spark.sparkContext, paths, config
+        self.spark_config, self.stats, self.progress, self.tables = spark_config, stats, progress, tables
+        self.parts = spark_config.partitions or 2 * self.sc.defaultParallelism
+        self.disk = StorageLevel.MEMORY_AND_DISK
+        self.n = 0
+        self.embedded = self.sc.accumulator(0)
+
+    # Wall seconds per stage go to ``stats.wall_s`` (CPU there is the driver's alone): "clean" includes
+    # the boilerplate, "components" is level 1 with the summaries gathered, "stories" is level 2.
+    def ingest(self) -> None:
+        from .spark_jobs.ingest import read_documents
+
+        with timed(self.stats, "ingest"):
+            self.docs, skipped, n = read_documents(self.spark, self.paths, self.config.ingest, self.parts)
+        self.n = n
+        self.parts = self.spark_config.partitions or auto_partitions(n, self.sc.defaultParallelism)
+        self.stats.read = self.stats.new = n
+        self.stats.skipped = skipped
+        self.progress("ingest", n, n)
+
+    def clean(self) -> None:
+        from .spark_jobs import stages
+        from .spark_jobs.corpus import boilerplate
+
+        with timed(self.stats, "clean"):
+            boiler = self.sc.broadcast(boilerplate(self.docs, self.config.clean, self.parts))
+            self.cleaned = self.docs.mapPartitions(partial(stages.clean_partition, boilerplate=boiler, config=self.config)).persist(self.disk)
+            self.stats.cleaned = self.cleaned.count()
+            self.docs.unpersist()
+        self.progress("clean", self.n, self.n)
+
+    def sketch(self) -> None:
+        from .spark_jobs import stages
+
+        with timed(self.stats, "sketch"):
+            self.full = self.cleaned.mapPartitions(partial(stages.sketch_partition, config=self.config)).persist(self.disk)
+            self.stats.sketched = self.full.count()
+            self.cleaned.unpersist()
+        self.progress("sketch", self.n, self.n)
+
+    def relate(self) -> None:
+        from .spark_jobs import stages
+        from .spark_jobs.candidates import candidate_pairs
+        from .spark_jobs.corpus import common_anchors, topic_idf
+
+        sc, config, parts, disk, n = self.sc, self.config, self.parts, self.disk, self.n
+        with timed(self.stats, "candidates"):
+            sketches = self.full.map(lambda kv: kv[1].sketch)
+            self.idf = sc.broadcast(topic_idf(sketches, n, parts))
+            common = sc.broadcast(common_anchors(sketches, n, config, parts))
+            candidates = candidate_pairs(sketches, config.candidates, n, parts)
+            if uses_embedding_path(config):
+                # The embedding path: the static vectors are computed on the executors and collected (256
+                # floats a document), and the driver runs the local engine's exact neighbour search on them:
+                # the same pairs as a local run. (At many millions of documents this wants a blocked join.)
+                vecs = dict(self.full.mapPartitions(stages.vector_partition).collect())
+                cc = config.candidates
+                near = embedding_pairs(vecs, vecs.keys(), cc.embedding_k, cc.embedding_cos, cc.embedding_exact_max)
+                found = sc.parallelize(sorted(near), parts).map(lambda k: (k, ("embedding",)))
+                candidates = candidates.union(found).reduceByKey(lambda x, y: tuple(sorted(set(x) | set(y))), parts)
+            candidates = candidates.persist(disk)
+            self.stats.candidates = candidates.count()
+            self.items = self.full.mapValues(stages.lean).persist(disk)
+            self.items.count()
+            self.full.unpersist()
+        self.progress("candidates", self.stats.candidates, self.stats.candidates)
+        with timed(self.stats, "relate"):
+            items = self.items
+            with_a = candidates.map(lambda kv: (kv[0][0], kv)).join(items, parts)
+            with_b = with_a.map(lambda x: (x[1][0][0][1], x[1])).join(items, parts)
+            quads = with_b.map(lambda x: (x[1][0][0][0], x[1][0][0][1], x[1][0][1], x[1][1]))
+            relate = partial(stages.relate_partition, idf=self.idf, config=config, embedded=self.embedded, common=common, n_docs=n)
+            self.pairs = quads.mapPartitions(relate).persist(disk)
+            self.pairs.count()
+            candidates.unpersist()
+        self.stats.aligned = self.stats.candidates
+        self.progress("relate", self.stats.candidates, self.stats.candidates)
+
+    def stories(self) -> None:
+        from .spark_jobs import stages
+        from .spark_jobs.components import components
+
+        config, parts, pairs, items = self.config, self.parts, self.pairs, self.items
+        # Level 1: components of the reuse relations, distributed. Level 2 (``stories.assign``) runs on
+        # the driver over one summary per document, the components and the links (derivative, same_story).
+        with timed(self.stats, "components"):
+            reuse = pairs.filter(lambda kv: kv[1].relation in REUSE).keys()
+            roots = components(reuse, parts)  # (member, root) for every member of a component of two or more
+            # Streamed a partition at a time (no million-row collect in the JVM) and with the words interned:
+            # unpickled, every summary would hold its own copy of each word (about half a summary's memory).
+            summaries = {
+                doc_id: compact(s)
+                for doc_id, s in items.map(
+                    lambda kv: (kv[0], summarize(kv[0], kv[1].doc.published, kv[1].sketch,
+                                                 title_words(kv[1].doc, kv[1].cleaned)))
+                ).toLocalIterator()
+            }
+            comps: dict[str, list[str]] = {}
+            for member, root in roots.collect():
+                comps.setdefault(root, [root]).append(member)
+            in_comp = {m for ms in comps.values() for m in ms}
+            level1 = [sorted(ms) for ms in comps.values()] + [[d] for d in sorted(summaries) if d not in in_comp]
+            links = sorted(pairs.filter(lambda kv: kv[1].relation in LINKS).keys().collect())
+            apart = sorted(pairs.filter(lambda kv: kv[1].relation == "template").keys().collect())
+        with timed(self.stats, "stories"):
+            assignment = assign(summaries, level1, links, self.idf.value, config.stories, apart=apart)
+        with timed(self.stats, "trace"):
+            story_of = self.sc.broadcast(assignment)
+            grouped = items.map(lambda kv: (story_of.value[kv[0]], kv[1]))
+            story_pairs = pairs.filter(lambda kv: story_of.value[kv[0][0]] == story_of.value[kv[0][1]]).map(
+                lambda kv: (story_of.value[kv[0][0]], kv)
+            )
+            self.traced = grouped.cogroup(story_pairs, parts).mapPartitions(
+                partial(stages.trace_partition, config=config, embedded=self.embedded)
+            ).persist(self.disk)
+            n_stories = self.traced.count()
+            roots.unpersist()
+        self.progress("stories", n_stories, n_stories)
+        self.stats.embedded = self.embedded.value
+
+
 def run_distributed(
     spark: SparkSession, paths: Sequence[str | os.PathLike[str]], config: RunConfig, spark_config: SparkConfig,
     stats: Stats, progress: Progress, tables: str | None = None,
 ) -> SparkResult:
-    """Every stage as Spark jobs; the results stay distributed (and Parquet tables go to ``tables``)."""
-    from pyspark import StorageLevel
-
-    from .spark_jobs import stages
-    from .spark_jobs.candidates import candidate_pairs
-    from .spark_jobs.components import components
-    from .spark_jobs.corpus import boilerplate, common_anchors, topic_idf
-    from .spark_jobs.ingest import read_documents
+    """Every stage as Spark jobs, in the engine's order (``engine.SEQUENCE``); the results stay
+    distributed (and Parquet tables go to ``tables``)."""
     from .spark_jobs.tables import write_tables
 
-    sc = spark.sparkContext
-    parts = spark_config.partitions or 2 * sc.defaultParallelism
-    disk = StorageLevel.MEMORY_AND_DISK
-    # Wall seconds per stage go to ``stats.wall_s`` (CPU there is the driver's alone): "clean" includes
-    # the sketches, "components" is level 1 with the summaries gathered, "stories" is level 2.
-    with timed(stats, "ingest"):
-        docs, skipped, n = read_documents(spark, paths, config.ingest, parts)
-    parts = spark_config.partitions or auto_partitions(n, sc.defaultParallelism)
-    stats.read = stats.new = n
-    stats.skipped = skipped
-    progress("ingest", n, n)
-
-    with timed(stats, "clean"):
-        boiler = sc.broadcast(boilerplate(docs, config.clean, parts))
-        full = docs.mapPartitions(partial(stages.prepare_partition, boilerplate=boiler, config=config)).persist(disk)
-        stats.cleaned = stats.sketched = full.count()
-        docs.unpersist()
-    progress("sketch", n, n)
-
-    with timed(stats, "candidates"):
-        sketches = full.map(lambda kv: kv[1].sketch)
-        idf = sc.broadcast(topic_idf(sketches, n, parts))
-        common = sc.broadcast(common_anchors(sketches, n, config, parts))
-        candidates = candidate_pairs(sketches, config.candidates, n, parts)
-        if uses_embedding_path(config):
-            # The embedding path: the static vectors are computed on the executors and collected (256
-            # floats a document), and the driver runs the local engine's exact neighbour search on them:
-            # the same pairs as a local run. (At many millions of documents this wants a blocked join.)
-            vecs = dict(full.mapPartitions(stages.vector_partition).collect())
-            cc = config.candidates
-            near = embedding_pairs(vecs, vecs.keys(), cc.embedding_k, cc.embedding_cos, cc.embedding_exact_max)
-            found = sc.parallelize(sorted(near), parts).map(lambda k: (k, ("embedding",)))
-            candidates = candidates.union(found).reduceByKey(lambda x, y: tuple(sorted(set(x) | set(y))), parts)
-        candidates = candidates.persist(disk)
-        stats.candidates = candidates.count()
-        items = full.mapValues(stages.lean).persist(disk)
-        items.count()
-        full.unpersist()
-    progress("candidates", stats.candidates, stats.candidates)
-
-    with timed(stats, "relate"):
-        embedded = sc.accumulator(0)
-        with_a = candidates.map(lambda kv: (kv[0][0], kv)).join(items, parts)
-        with_b = with_a.map(lambda x: (x[1][0][0][1], x[1])).join(items, parts)
-        quads = with_b.map(lambda x: (x[1][0][0][0], x[1][0][0][1], x[1][0][1], x[1][1]))
-        relate = partial(stages.relate_partition, idf=idf, config=config, embedded=embedded, common=common, n_docs=n)
-        pairs = quads.mapPartitions(relate).persist(disk)
-        pairs.count()
-        candidates.unpersist()
-    stats.aligned = stats.candidates
-    progress("relate", stats.candidates, stats.candidates)
-
-    # Level 1: components of the reuse relations, distributed. Level 2 (``stories.assign``) runs on
-    # the driver over one summary per document, the components and the links (derivative, same_story).
-    with timed(stats, "components"):
-        reuse = pairs.filter(lambda kv: kv[1].relation in REUSE).keys()
-        roots = components(reuse, parts)  # (member, root) for every member of a component of two or more
-        # Streamed a partition at a time (no million-row collect in the JVM) and with the words interned:
-        # unpickled, every summary would hold its own copy of each word (about half a summary's memory).
-        summaries = {
-            doc_id: compact(s)
-            for doc_id, s in items.map(
-                lambda kv: (kv[0], summarize(kv[0], kv[1].doc.published, kv[1].sketch,
-                                             title_words(kv[1].doc, kv[1].cleaned)))
-            ).toLocalIterator()
-        }
-        comps: dict[str, list[str]] = {}
-        for member, root in roots.collect():
-            comps.setdefault(root, [root]).append(member)
-        in_comp = {m for ms in comps.values() for m in ms}
-        level1 = [sorted(ms) for ms in comps.values()] + [[d] for d in sorted(summaries) if d not in in_comp]
-        links = sorted(pairs.filter(lambda kv: kv[1].relation in LINKS).keys().collect())
-        apart = sorted(pairs.filter(lambda kv: kv[1].relation == "template").keys().collect())
-    with timed(stats, "stories"):
-        assignment = assign(summaries, level1, links, idf.value, config.stories, apart=apart)
-    with timed(stats, "trace"):
-        story_of = sc.broadcast(assignment)
-        grouped = items.map(lambda kv: (story_of.value[kv[0]], kv[1]))
-        story_pairs = pairs.filter(lambda kv: story_of.value[kv[0][0]] == story_of.value[kv[0][1]]).map(
-            lambda kv: (story_of.value[kv[0][0]], kv)
-        )
-        stories = grouped.cogroup(story_pairs, parts).mapPartitions(
-            partial(stages.trace_partition, config=config, embedded=embedded)
-        ).persist(disk)
-        n_stories = stories.count()
-        roots.unpersist()
-    progress("stories", n_stories, n_stories)
+    run = SparkStages(spark, paths, config, spark_config, stats, progress, tables)
+    for name in SEQUENCE:
+        getattr(run, name)()
     with timed(stats, "tables"):
-        written = write_tables(spark, tables, items, pairs, stories) if tables else {}
-    stats.embedded = embedded.value
-    return SparkResult(items, pairs, stories, written)
+        written = write_tables(spark, tables, run.items, run.pairs, run.traced) if tables else {}
+    return SparkResult(run.items, run.pairs, run.traced, written)
 
 
 def run_spark(

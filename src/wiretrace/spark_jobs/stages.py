@@ -1,7 +1,7 @@
 """The per-partition work of the Spark engine: the local engine's stage functions over iterators.
 
 Each function here runs on an executor inside ``mapPartitions`` and calls the same pure function the
-local engine calls (``clean``, ``prepare``, ``relate_pair``, ``trace_story``). The sentence embedder
+local engine's workers call (``stages.clean_docs``, ``sketch_docs``, ``relate_pair``, ``trace_story``). The sentence embedder
 is made once per Python worker and shared by the partitions it runs; its cache only holds vectors,
 which do not depend on what else was embedded, so no result depends on which partition ran first.
 """
@@ -15,17 +15,15 @@ from typing import Any
 import numpy as np
 
 from ..align import Alignment
-from ..clean import clean
 from ..embed import Embedder
-from ..model import Document, Pair, Story
+from ..executor import WorkerCache
+from ..model import Cleaned, Document, Pair, Story
 from ..neighbours import body_text
-from ..stages import Prepared, RunConfig, alignment, prepare, relate_pair
+from ..stages import Prepared, RunConfig, alignment, clean_docs, relate_pair, sketch_docs
 from ..static import StaticEmbedder
 from ..trace import trace_story
 
 PairKey = tuple[str, str]
-# Sentence vectors kept per worker before the cache starts afresh (384 floats each: ~150 MB).
-CACHE_LIMIT = 100_000
 _EMBEDDER: Embedder | None = None
 _NO_U32 = np.zeros(0, dtype=np.uint32)
 _NO_U64 = np.zeros(0, dtype=np.uint64)
@@ -35,20 +33,26 @@ def worker_embedder() -> Embedder:
     """This worker's embedder (the model loads once per Python worker, on first use)."""
     global _EMBEDDER
     if _EMBEDDER is None:
-        _EMBEDDER = Embedder()
-    elif len(_EMBEDDER.cache) > CACHE_LIMIT:
-        _EMBEDDER.cache = {}
+        # The local engine's worker cache without a store: vectors rounded as the store keeps them (so
+        # Spark and the local engine read the same numbers), started afresh past ``CACHE_LIMIT``.
+        _EMBEDDER = Embedder(cache=WorkerCache(None))
     return _EMBEDDER
 
 
-def prepare_partition(
+def clean_partition(
     rows: Iterable[tuple[str, Document]], boilerplate: Any, config: RunConfig
-) -> Iterator[tuple[str, Prepared]]:
-    """Clean (with the corpus's learned boilerplate, a broadcast) and sketch each document."""
-    boiler = boilerplate.value
-    for doc_id, doc in rows:
-        cl = clean(doc, config.clean, boiler)
-        _, sk, cues = prepare(doc, cl, config)
+) -> Iterator[tuple[str, tuple[Document, Cleaned]]]:
+    """Clean each document with the corpus's learned boilerplate (a broadcast): ``stages.clean_docs``."""
+    items = list(rows)
+    cleaned = clean_docs([d for _, d in items], boilerplate.value, config)
+    yield from ((doc_id, (doc, cl)) for (doc_id, doc), cl in zip(items, cleaned, strict=True))
+
+
+def sketch_partition(rows: Iterable[tuple[str, tuple[Document, Cleaned]]], config: RunConfig) -> Iterator[tuple[str, Prepared]]:
+    """Sketch each cleaned document: ``stages.sketch_docs``, as the local engine's batches."""
+    items = list(rows)
+    done = sketch_docs([d for _, (d, _) in items], {d.id: cl for _, (d, cl) in items}, config)
+    for (doc_id, (doc, cl)), (sk, cues) in zip(items, done, strict=True):
         yield doc_id, Prepared(doc, cl, sk, cues)
 
 
