@@ -123,3 +123,33 @@ def test_cli_workers_option(tmp_path: Path) -> None:
     bad = subprocess.run([*exe, "run", str(CORPUS), "--out", str(tmp_path / "p"), "--workers", "-1"],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode != 0 and "workers" in (bad.stderr + bad.stdout)
+
+
+def test_service_writer_runs_the_engine_with_workers_from_threads(tmp_path: Path) -> None:
+    """The HTTP service's writer goes through ``engine.finish``; from a process running threads its
+    workers start from the fork server, and the stories equal a ``run`` of the same documents."""
+    import threading
+
+    from wiretrace.ingest import IngestConfig, read_inputs
+    from wiretrace.model import Document
+    from wiretrace.web.writer import Writer
+
+    if not SEEDS.is_dir():
+        pytest.skip(f"{SEEDS} is absent (../shared is not beside the repo)")
+    docs = [d for d in read_inputs([str(SEEDS)], IngestConfig()) if isinstance(d, Document)]
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)  # a second thread, as the service has
+    other.start()
+    config = RunConfig(workers=2, batch=2)
+    w = Writer(tmp_path / "svc", config)
+    try:
+        outcome = w.submit(list(enumerate(docs)))
+        assert outcome.failed is None, outcome.failed
+        served = sorted(tuple(s.documents) for s in w.store.stories())
+        assert w.executor.worker_cpu > 0, "the batches should have run in worker processes"
+    finally:
+        w.close()
+        stop.set()
+    ran = run(SEEDS, RunConfig(workers=1), out=tmp_path / "run")
+    assert served == sorted(tuple(s.documents) for s in ran.stories)
+    assert w.executor.workers == 2
