@@ -33,8 +33,8 @@ from .candidates import CandidateConfig, band_matrix, name_weight
 from .clean import WHOLE, BlockIndex, CleanConfig, learn_boilerplate
 from .relate import Common, RelateConfig, common_cut
 from .sketch import Sketch
-from .stages import idf_from_counts
-from .stories import DocSummary
+from .stages import idf_from_counts, title_words
+from .stories import DocSummary, summarize
 
 BAND, ANCHOR = 0, 1
 DEFAULT_BANDS = CandidateConfig().bands
@@ -66,20 +66,24 @@ def index_sketches(db: sqlite3.Connection, sketches: Sequence[Sketch]) -> None:
     bands = bands_of(db)
     with_words = [sk for sk in sketches if sk.n_words]
     keys = band_matrix(np.stack([sk.minhash for sk in with_words]), bands) if with_words else np.zeros((0, bands), np.uint64)
-    band_rows = [(BAND, k, sk.doc_id) for sk, row in zip(with_words, keys, strict=True) for k in _signed(row)]
-    db.executemany("INSERT OR IGNORE INTO cand_keys VALUES (?, ?, ?)", band_rows)
+    rows = [(BAND, k, sk.doc_id) for sk, row in zip(with_words, keys, strict=True) for k in _signed(row)]
+    names: list[tuple[str, str]] = []
+    bodies: list[tuple[int]] = []
     seen: dict[str, list[np.ndarray]] = defaultdict(list)  # body hash -> anchors of this batch's sketches
     df: dict[str, int] = defaultdict(int)
     for sk in sketches:
-        db.executemany("INSERT OR IGNORE INTO cand_keys VALUES (?, ?, ?)", [(ANCHOR, a, sk.doc_id) for a in _signed(sk.anchors)])
-        db.executemany("INSERT OR IGNORE INTO cand_names VALUES (?, ?)", [(n, sk.doc_id) for n in sk.names])
+        rows += [(ANCHOR, a, sk.doc_id) for a in _signed(sk.anchors)]
+        names += [(n, sk.doc_id) for n in sk.names]
         for w in sk.topic:
             df[w] += 1
+        # An anchor counts a body once: not again for a document whose body an indexed one has.
         held = _same_body_anchors(db, sk.body_hash, sk.doc_id) + seen[sk.body_hash]
         fresh = np.setdiff1d(sk.anchors, np.concatenate(held)) if held else sk.anchors
-        db.executemany("INSERT INTO anchor_bodies VALUES (?, 1) ON CONFLICT(anchor) DO UPDATE SET bodies = bodies + 1",
-                       [(a,) for a in _signed(fresh)])
+        bodies += [(a,) for a in _signed(fresh)]
         seen[sk.body_hash].append(sk.anchors)
+    db.executemany("INSERT OR IGNORE INTO cand_keys VALUES (?, ?, ?)", sorted(rows))
+    db.executemany("INSERT OR IGNORE INTO cand_names VALUES (?, ?)", sorted(names))
+    db.executemany("INSERT INTO anchor_bodies VALUES (?, 1) ON CONFLICT(anchor) DO UPDATE SET bodies = bodies + 1", sorted(bodies))
     db.executemany("INSERT INTO topic_df VALUES (?, ?) ON CONFLICT(word) DO UPDATE SET df = df + excluded.df", sorted(df.items()))
 
 
@@ -301,16 +305,19 @@ def summaries(db: sqlite3.Connection) -> dict[str, DocSummary]:
     return out
 
 
+def _summary_rows(items: Iterable[DocSummary]) -> list[tuple[str, str]]:
+    return [(s.id, json.dumps({"p": s.published, "h": s.body_hash, "n": sorted(s.names), "t": dict(s.topic)})) for s in items]
+
+
 def put_summaries(db: sqlite3.Connection, items: Iterable[DocSummary]) -> None:
-    rows = [(s.id, json.dumps({"p": s.published, "h": s.body_hash, "n": sorted(s.names), "t": dict(s.topic)})) for s in items]
     with db:
-        db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?)", rows)
+        db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?)", _summary_rows(items))
 
 
 # --- an older store -----------------------------------------------------------------------------
 def upgrade(store: object) -> None:
-    """Give a schema-3 store the corpus state: the tables, filled from its sketches (once; the
-    boilerplate is learned again from every row on the next run, with the same answer)."""
+    """Give a schema-3 store the corpus state: the tables, filled from its sketches and documents (once;
+    the boilerplate is learned again from every row on the next run, with the same answer)."""
     from . import store as st
 
     assert isinstance(store, st.Store)
@@ -329,6 +336,9 @@ def upgrade(store: object) -> None:
             # index_sketches counts a body's anchors once: sketches of bodies already indexed are in the
             # table, so count against the indexed ones only (those of earlier chunks and this one so far).
             _index_existing(db, sks, set(ids[:n]))
+            docs, cl = store.documents(chunk), store.cleaned(chunk)
+            db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?)", _summary_rows(
+                summarize(sk.doc_id, docs[sk.doc_id].published, sk, title_words(docs[sk.doc_id], cl[sk.doc_id])) for sk in sks))
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (st.SCHEMA_VERSION,))
 
 

@@ -66,6 +66,7 @@ CREATE TABLE IF NOT EXISTS embeddings (key INTEGER PRIMARY KEY, vec BLOB NOT NUL
 CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS assignments (doc_id TEXT PRIMARY KEY, story TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS sketches_body ON sketches(body_hash);
+CREATE INDEX IF NOT EXISTS documents_stage ON documents(stage);
 """
 
 # The corpus state (schema 4): what the corpus-wide steps read, kept up to date as sketches and blocks
@@ -76,7 +77,6 @@ CREATE TABLE IF NOT EXISTS cand_keys (kind INTEGER NOT NULL, key INTEGER NOT NUL
   PRIMARY KEY (kind, key, doc_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS cand_names (name TEXT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (name, doc_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS topic_df (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS topic_df_df ON topic_df(df);
 CREATE TABLE IF NOT EXISTS anchor_bodies (anchor INTEGER PRIMARY KEY, bodies INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS anchor_bodies_n ON anchor_bodies(bodies);
 CREATE TABLE IF NOT EXISTS summaries (doc_id TEXT PRIMARY KEY, body TEXT NOT NULL);
@@ -349,6 +349,10 @@ class Store:
         with self.db:
             self.db.execute("DELETE FROM assignments")
             self.db.executemany("INSERT INTO assignments VALUES (?, ?)", sorted(assignment.items()))
+
+    def stories_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """Document id -> story id of those of ``ids`` placed in a story (the stored assignment)."""
+        return dict(self._select("SELECT doc_id, story FROM assignments", list(ids), col="doc_id"))
 
     def stories(self) -> list[Story]:
         return [story_from_json(json.loads(b)) for (b,) in self.db.execute("SELECT body FROM stories ORDER BY id")]
