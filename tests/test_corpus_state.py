@@ -151,3 +151,34 @@ def test_a_schema_3_store_is_upgraded_and_an_older_one_named(tmp_path: Path) -> 
     db.close()
     with pytest.raises(StoreError, match="schema 2.*use a new --out folder"):
         st.Store(out)
+
+
+def test_kept_static_vectors_equal_fresh_ones_and_follow_a_changed_text(tmp_path: Path) -> None:
+    from wiretrace.engine import doc_vectors, static_embedder
+    from wiretrace.neighbours import body_text
+
+    recs = _bbc(12)
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    _write(inbox / "a.jsonl", recs)
+    wiretrace.run([inbox], CONFIG, out)
+
+    def fresh(store: st.Store) -> dict:
+        ids = store.all_ids()
+        docs, cl = store.documents(ids), store.cleaned(ids)
+        return dict(zip(ids, static_embedder().embed([body_text(docs[i], cl[i]) for i in ids]), strict=True))
+
+    for _ in range(2):  # made and kept, then read back
+        store = st.Store(out)
+        try:
+            kept, want = doc_vectors(store, CONFIG, static_embedder()), fresh(store)
+            assert list(kept) == list(want) and all((kept[i] == want[i]).all() for i in want)
+        finally:
+            store.close()
+    _write(inbox / "a.jsonl", [dict(recs[0], text=recs[0]["text"] + "\n\nShares in the firm fell sharply on Friday.")] + recs[1:])
+    wiretrace.run([inbox], CONFIG, out)
+    store = st.Store(out)
+    try:
+        kept, want = doc_vectors(store, CONFIG, static_embedder()), fresh(store)
+        assert all((kept[i] == want[i]).all() for i in want)
+    finally:
+        store.close()

@@ -13,6 +13,8 @@ the sketches and blocks they derive from, so that a run killed at any point leav
   ``stages.common_anchors``, at the current corpus size's cut);
 * ``blocks_dirty``: the block keys whose boilerplate verdict may have changed since it was last
   learned (``boilerplate``: the same as ``clean.learn_boilerplate`` over every stored block);
+* ``doc_vectors``: each document's static body vector (the embedding candidate path, semantic runs),
+  kept until its document is cleaned or sketched again;
 * ``summaries``: what level 2 of the stories reads of each sketched document (``stories.summarize``),
   kept until its document is cleaned or sketched again.
 
@@ -98,6 +100,7 @@ def unindex(db: sqlite3.Connection, ids: Iterable[str]) -> None:
     for i in ids:
         row = db.execute("SELECT * FROM sketches WHERE doc_id = ?", (i,)).fetchone()
         db.execute("DELETE FROM summaries WHERE doc_id = ?", (i,))
+        db.execute("DELETE FROM doc_vectors WHERE doc_id = ?", (i,))
         if row is None:
             continue
         sk = _sketch_row(row)
@@ -314,6 +317,24 @@ def put_summaries(db: sqlite3.Connection, items: Iterable[DocSummary]) -> None:
         db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?)", _summary_rows(items))
 
 
+# --- static body vectors -----------------------------------------------------------------------
+def doc_vectors(db: sqlite3.Connection, settings: str) -> dict[str, np.ndarray]:
+    """The kept static body vectors, made with the embedder ``settings`` (none kept with other settings)."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'doc_vector_settings'").fetchone()
+    if row is None or row[0] != settings:
+        with db:
+            db.execute("DELETE FROM doc_vectors")
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('doc_vector_settings', ?)", (settings,))
+        return {}
+    return {i: np.frombuffer(v, dtype=np.float32) for i, v in db.execute("SELECT doc_id, vec FROM doc_vectors")}
+
+
+def put_doc_vectors(db: sqlite3.Connection, vectors: Mapping[str, np.ndarray]) -> None:
+    with db:
+        db.executemany("INSERT OR REPLACE INTO doc_vectors VALUES (?, ?)",
+                       [(i, np.ascontiguousarray(v, dtype=np.float32).tobytes()) for i, v in sorted(vectors.items())])
+
+
 # --- an older store -----------------------------------------------------------------------------
 def upgrade(store: object) -> None:
     """Give a schema-3 store the corpus state: the tables, filled from its sketches and documents (once;
@@ -325,7 +346,7 @@ def upgrade(store: object) -> None:
     with db:
         db.executescript(st._STATE_DDL)
     with db:
-        for t in ("cand_keys", "cand_names", "topic_df", "anchor_bodies", "summaries", "blocks_dirty"):
+        for t in ("cand_keys", "cand_names", "topic_df", "anchor_bodies", "summaries", "doc_vectors", "blocks_dirty"):
             db.execute(f"DELETE FROM {t}")
         db.execute("INSERT OR REPLACE INTO meta VALUES ('cand_bands', ?)", (str(DEFAULT_BANDS),))
         ids = [r[0] for r in db.execute("SELECT doc_id FROM sketches ORDER BY doc_id")]

@@ -162,15 +162,18 @@ def prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch]
 
 
 def doc_vectors(store: st.Store, config: RunConfig, static: StaticEmbedder) -> dict[str, np.ndarray]:
-    """Static body vectors of every stored document (cheap: tokenising and one gather each)."""
+    """Static body vectors of every stored document, in id order: kept in the store once made
+    (``corpus_state.doc_vectors``), made here (tokenising and one gather each) for the others."""
+    kept = cs.doc_vectors(store.db, json.dumps([static.dims, static.limit]))
     ids = store.all_ids()
-    out: dict[str, np.ndarray] = {}
-    for i in range(0, len(ids), config.batch * 8):
-        chunk = ids[i : i + config.batch * 8]
+    missing = [i for i in ids if i not in kept]
+    for i in range(0, len(missing), config.batch * 8):
+        chunk = missing[i : i + config.batch * 8]
         docs, cl = store.documents(chunk), store.cleaned(chunk)
-        vecs = static.embed([body_text(docs[d], cl[d]) for d in chunk])
-        out.update(zip(chunk, vecs, strict=True))
-    return out
+        made = dict(zip(chunk, static.embed([body_text(docs[d], cl[d]) for d in chunk]), strict=True))
+        cs.put_doc_vectors(store.db, made)
+        kept.update(made)
+    return {i: kept[i] for i in ids}
 
 
 RelateBatch = list[tuple[PairKey, tuple[str, ...], Prepared, Prepared]]

@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS topic_df (word TEXT PRIMARY KEY, df INTEGER NOT NULL)
 CREATE TABLE IF NOT EXISTS anchor_bodies (anchor INTEGER PRIMARY KEY, bodies INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS anchor_bodies_n ON anchor_bodies(bodies);
 CREATE TABLE IF NOT EXISTS summaries (doc_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS doc_vectors (doc_id TEXT PRIMARY KEY, vec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks_dirty (key TEXT PRIMARY KEY, long_changed INTEGER NOT NULL) WITHOUT ROWID;
 """
 
@@ -111,6 +112,8 @@ class Store:
             from .corpus_state import upgrade
 
             upgrade(self)
+        elif row is not None and row[0] == SCHEMA_VERSION and not readonly:
+            self.db.executescript(_STATE_DDL)  # a table this schema gained since the store was made
         elif row is None or row[0] != SCHEMA_VERSION and not (readonly and row[0] in UPGRADABLE):
             found = "no schema" if row is None else f"schema {row[0]}"
             self.db.close()
