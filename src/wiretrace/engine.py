@@ -45,7 +45,16 @@ from .stages import (
     uses_embedding_path,
 )
 from .static import StaticEmbedder
-from .stories import DocSummary, assign, groups, reuse_components, same_story_links, summarize, template_links
+from .stories import (
+    DocSummary,
+    LazyStoryIndex,
+    assign,
+    groups,
+    reuse_components,
+    same_story_links,
+    summarize,
+    template_links,
+)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -272,7 +281,7 @@ def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str
     summaries = story_summaries(store)
     prior = store.assignments()
     assignment = assign(summaries, reuse_components(summaries, links), same_story_links(links), cs.idf(store.db),
-                        config.stories, prior, template_links(links))
+                        config.stories, prior, template_links(links), LazyStoryIndex)
     store.update_assignments({d: s for d, s in assignment.items() if prior.get(d) != s}, [d for d in prior if d not in assignment])
     return prior, assignment
 
