@@ -17,10 +17,17 @@ already holds 20,000 documents (BBC News + Reuters-21578 via ``corpora.py``), le
    Baseline, in the same run: ``recompute``: ``stories.assign`` over every document with no stored
    assignment (what re-clustering from scratch per batch costs; the old engine recomputed too).
 
-Figures: documents per second of wall time and per CPU-second (``time.process_time``); the load
-average is printed, since the machine is shared.
+Figures: documents per second of wall time and per CPU-second (``time.process_time``; the stage
+functions run in this process, one worker), the CPU seconds of each stage of the incremental run, and
+a last line with the whole run's figure over every batch; the load average is printed, since the
+machine is shared. ``--pipeline-only`` times the incremental run alone (the goal's figure: flat in the
+number stored, so run it at ``--base 2000`` and at the default 20,000). Before / after: run it with the
+older engine first on ``PYTHONPATH`` (a kept base store of schema 3 is upgraded by a newer engine on
+opening; upgrade a copy once, outside the timed run).
 
     python bench/story_throughput.py --keep /tmp/story-base        # builds the base store once
+    python bench/story_throughput.py --keep /tmp/story-base --limit 500 --pipeline-only
+    python bench/story_throughput.py --keep /tmp/story-base2k --base 2000 --limit 500 --pipeline-only
 """
 
 from __future__ import annotations
