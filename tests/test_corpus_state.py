@@ -103,7 +103,7 @@ def _killed_run(inbox: Path, out: Path, stage: str) -> None:
     wiretrace.run([inbox], RunConfig(align=AlignConfig(semantic=False), workers=1, batch=16), out, progress=die)
 
 
-@pytest.mark.parametrize("stage", ["clean", "sketch", "relate"])
+@pytest.mark.parametrize("stage", ["clean", "sketch", "relate", "stories"])
 def test_state_survives_a_killed_run(tmp_path: Path, stage: str) -> None:
     recs = _bbc(40)
     inbox, out = tmp_path / "in", tmp_path / "out"
