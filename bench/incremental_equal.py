@@ -1,8 +1,8 @@
 """Dump what an incremental sequence of runs leaves in a store, to compare two versions of the engine.
 
 Reuters bodies (``corpora.py``): a base of ``--base`` documents in one run, then ``--batches`` batches of
-``--batch`` documents, each an incremental ``wiretrace.run`` into the same store (lexical-only, one
-worker). Writes one JSON file: the learned boilerplate, every evaluated pair (related or not, with its
+``--batch`` documents, each an incremental ``wiretrace.run`` into the same store (lexical-only unless
+``--semantic``, one worker). Writes one JSON file: the learned boilerplate, every evaluated pair (related or not, with its
 stored body), the assignment document -> story and every story. Run it once with each version first on
 ``PYTHONPATH`` and compare the two files (``cmp``): the same input must leave the same store.
 
@@ -47,8 +47,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--base", type=int, default=1500)
     ap.add_argument("--batch", type=int, default=250)
     ap.add_argument("--batches", type=int, default=3)
+    ap.add_argument("--semantic", action="store_true", help="the default (semantic) mode instead of lexical-only")
     args = ap.parse_args(argv)
-    config = RunConfig(align=AlignConfig(semantic=False), workers=1)
+    config = RunConfig(align=AlignConfig(semantic=args.semantic), workers=1)
     records = list(reuters_records())[: args.base + args.batch * args.batches]
     with tempfile.TemporaryDirectory(prefix="inc-eq-") as tmp:
         inbox, store = Path(tmp) / "in", Path(tmp) / "store"
