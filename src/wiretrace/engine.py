@@ -18,16 +18,17 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import NamedTuple, cast
 
 import numpy as np
 
+from . import corpus_state as cs
 from . import store as st
-from .candidates import CandidateIndex, candidate_pairs
-from .clean import BlockIndex, document_blocks, learn_boilerplate
+from .clean import document_blocks
 from .embed import Embedder
 from .executor import Env, LocalExecutor
 from .model import Document, Pair, Skipped, Story
-from .neighbours import body_text
+from .neighbours import body_text, embedding_pairs
 from .sketch import Sketch
 from .stages import (
     PairKey,
@@ -36,9 +37,7 @@ from .stages import (
     RunConfig,
     StoryTask,
     clean_docs,
-    common_anchors,
     fast_path,
-    idf_from_sketches,
     relate_pairs,
     sketch_docs,
     title_words,
@@ -46,7 +45,16 @@ from .stages import (
     uses_embedding_path,
 )
 from .static import StaticEmbedder
-from .stories import DocSummary, assign, groups, reuse_components, same_story_links, summarize, template_links
+from .stories import (
+    DocSummary,
+    LazyStoryIndex,
+    assign,
+    groups,
+    reuse_components,
+    same_story_links,
+    summarize,
+    template_links,
+)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -105,16 +113,16 @@ def add_documents(store: st.Store, batch: Sequence[tuple[Document, str]], config
 # --- clean ----------------------------------------------------------------------------------------
 def learn(store: st.Store, config: RunConfig, stats: Stats) -> frozenset[str]:
     """Corpus-level boilerplate from every stored document; documents whose verdict changed are redone."""
-    index = BlockIndex.from_rows(store.block_rows())
-    boiler = learn_boilerplate(index, config.clean)
     before = frozenset(json.loads(store.get_meta("boilerplate") or "[]"))
+    # Learned again for the block keys whose holders changed since (the kept state: corpus_state).
+    boiler = cs.boilerplate(store.db, config.clean, before)
     changed = boiler ^ before
     if changed:
         redo = store.docs_with_blocks(changed) - set(store.ids_at_stage(st.INGESTED))
         if redo:
             store.reset(redo)
             stats.recleaned = len(redo)
-        store.set_meta("boilerplate", json.dumps(sorted(boiler)))
+    cs.boilerplate_learned(store.db, config.clean, boiler)
     return boiler
 
 
@@ -166,15 +174,18 @@ def prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch]
 
 
 def doc_vectors(store: st.Store, config: RunConfig, static: StaticEmbedder) -> dict[str, np.ndarray]:
-    """Static body vectors of every stored document (cheap: tokenising and one gather each)."""
+    """Static body vectors of every stored document, in id order: kept in the store once made
+    (``corpus_state.doc_vectors``), made here (tokenising and one gather each) for the others."""
+    kept = cs.doc_vectors(store.db, json.dumps([static.dims, static.limit]))
     ids = store.all_ids()
-    out: dict[str, np.ndarray] = {}
-    for i in range(0, len(ids), config.batch * 8):
-        chunk = ids[i : i + config.batch * 8]
+    missing = [i for i in ids if i not in kept]
+    for i in range(0, len(missing), config.batch * 8):
+        chunk = missing[i : i + config.batch * 8]
         docs, cl = store.documents(chunk), store.cleaned(chunk)
-        vecs = static.embed([body_text(docs[d], cl[d]) for d in chunk])
-        out.update(zip(chunk, vecs, strict=True))
-    return out
+        made = dict(zip(chunk, static.embed([body_text(docs[d], cl[d]) for d in chunk]), strict=True))
+        cs.put_doc_vectors(store.db, made)
+        kept.update(made)
+    return {i: kept[i] for i in ids}
 
 
 RelateBatch = list[tuple[PairKey, tuple[str, ...], Prepared, Prepared]]
@@ -205,17 +216,25 @@ def relate_pending(
     if not todo:
         return
     with timed(stats, "candidates"):
-        sketches, cue_map = store.sketches()
-        index = CandidateIndex(config.candidates)
-        index.insert_many(sketches.values())
-        done = store.done_pairs()
-        vectors = doc_vectors(store, config, static) if static is not None and uses_embedding_path(config) else None
-        pairs = {k: v for k, v in candidate_pairs(index, todo, vectors).items() if k not in done}
+        # The candidate index is kept in the store (corpus_state): queried for the new documents only.
+        if cs.bands_of(store.db) != config.candidates.bands:
+            cs.rebuild_bands(store.db, config.candidates.bands)
+        mine, _ = store.sketches(todo)
+        found = cs.candidate_pairs(store.db, mine, config.candidates)
+        if static is not None and uses_embedding_path(config) and config.candidates.embedding:
+            cfg = config.candidates
+            vectors = doc_vectors(store, config, static)  # every stored body's static vector (semantic runs)
+            for key in embedding_pairs(vectors, todo, cfg.embedding_k, cfg.embedding_cos, cfg.embedding_exact_max):
+                found[key].add("embedding")
+        done = store.done_pairs(todo)
+        pairs = {k: v for k, v in found.items() if k not in done}
         stats.candidates = len(pairs)
     with _executor(executor, config, embedder) as ex, timed(stats, "relate", ex):
-        ctx = RelateContext(config, idf_from_sketches(sketches.values()), common_anchors(index, config), len(sketches))
+        n_docs = cs.n_sketched(store.db)
+        common = cs.common(store.db, config.relate, config.sketch.shingle, config.sketch.anchor_modulus)
+        ctx = RelateContext(config, cs.idf(store.db), common, n_docs)
         keys = sorted(pairs)
-        del index
+        sketches, cue_map = store.sketches({x for k in keys for x in k})
 
         def batches() -> Iterator[RelateBatch]:
             for i in range(0, len(keys), config.batch):
@@ -242,32 +261,47 @@ def _flush_pairs(store: st.Store, embedder: Embedder, results: list[tuple[PairKe
 
 
 # --- stories and trace ----------------------------------------------------------------------------
-def story_summaries(store: st.Store, sketches: Mapping[str, Sketch]) -> dict[str, DocSummary]:
-    """What level 2 reads of every sketched document (``stories.summarize``), read in chunks."""
-    ids = [i for i in store.all_ids() if i in sketches]
-    out = {}
+def story_summaries(store: st.Store, sketches: Mapping[str, Sketch] | None = None) -> dict[str, DocSummary]:
+    """What level 2 reads of every sketched document (``stories.summarize``): kept in the store once
+    made (``corpus_state.summaries``), made here for the documents sketched since, in chunks."""
+    out = cs.summaries(store.db)
+    ids = sorted(set(cs.sketched_ids(store.db)) - set(out))
     for n in range(0, len(ids), 2000):
         chunk = ids[n : n + 2000]
         docs, cl = store.documents(chunk), store.cleaned(chunk)
-        for i in chunk:
-            out[i] = summarize(i, docs[i].published, sketches[i], title_words(docs[i], cl[i]))
-    return out
+        sks = sketches if sketches is not None else store.sketches(chunk)[0]
+        made = [summarize(i, docs[i].published, sks[i], title_words(docs[i], cl[i])) for i in chunk]
+        cs.put_summaries(store.db, made)
+        out.update((s.id, s) for s in made)
+    return dict(sorted(out.items()))
+
+
+def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str, str]]:
+    """(the stored assignment before, the one after) of placing every sketched document in a story;
+    writes what changed."""
+    links = cast(list[Pair], [_Link(a, b, r) for a, b, r in store.pair_links()])  # what level 1 and 2 read of a pair
+    summaries = story_summaries(store)
+    prior = store.assignments()
+    assignment = assign(summaries, reuse_components(summaries, links), same_story_links(links), cs.idf(store.db),
+                        config.stories, prior, template_links(links), LazyStoryIndex)
+    store.update_assignments({d: s for d, s in assignment.items() if prior.get(d) != s}, [d for d in prior if d not in assignment])
+    return prior, assignment
+
+
+class _Link(NamedTuple):
+    a: str
+    b: str
+    relation: str
 
 
 def assign_stories(store: st.Store, config: RunConfig, pairs: Sequence[Pair] | None = None) -> dict[str, list[str]]:
     """Place every stored document in a story, extending the stored assignment; story id -> members.
 
     Level 1 (reuse components) and level 2 (the same-event index) as ``stories.assign``, over every
-    stored document; documents the last run placed keep their stories.
+    stored document; documents the last run placed keep their stories. (``pairs`` is not read: the
+    stored pairs' relations are.)
     """
-    pairs = store.pairs() if pairs is None else pairs
-    sketches, _ = store.sketches()
-    summaries = story_summaries(store, sketches)
-    idf = idf_from_sketches(sketches.values())
-    assignment = assign(summaries, reuse_components(summaries, pairs), same_story_links(pairs), idf, config.stories,
-                        store.assignments(), template_links(pairs))
-    store.put_assignments(assignment)
-    return groups(assignment)
+    return groups(_place(store, config)[1])
 
 
 def _trace_batch(config: RunConfig, batch: list[StoryTask], env: Env) -> list[Story]:
@@ -283,22 +317,23 @@ def build_stories(
     since it was traced (stage ``STORIED``): its pairs are then the same too, since new pairs always
     involve a new or re-cleaned document.
     """
-    ids = store.all_ids()
-    pairs = store.pairs()
-    by_story = assign_stories(store, config, pairs)
     changed = set(store.ids_at_stage(st.RELATED))
-    old = {s.id: s for s in store.stories()}
-    redo = {
-        sid: members for sid, members in by_story.items()
-        if sid not in old or list(old[sid].documents) != members or changed.intersection(members)
-    }
-    sketches, cue_map = store.sketches()
-    by_doc: dict[str, list[Pair]] = {}
+    prior, assignment = _place(store, config)
+    by_story = groups(assignment)
+    # A stored story is as its members were placed before (both written by the last run; a run killed
+    # between the two left the documents it placed at RELATED): only stories whose members moved, or
+    # that hold a new or changed document, are traced again.
+    moved = {d for d in assignment.keys() | prior.keys() if assignment.get(d) != prior.get(d)}
+    touched = {assignment[d] for d in moved if d in assignment} | {prior[d] for d in moved if d in prior}
+    touched |= {assignment[d] for d in changed if d in assignment}
+    old = set(store.story_ids())
+    redo = {sid: members for sid, members in by_story.items() if sid not in old or sid in touched}
     need = {m for members in redo.values() for m in members}
-    for p in pairs:
+    sketches, cue_map = store.sketches(need)
+    by_doc: dict[str, list[Pair]] = {}
+    for p in store.pairs_touching(need):
         if p.a in need:
             by_doc.setdefault(p.a, []).append(p)
-    del pairs
 
     def batches() -> Iterator[list[StoryTask]]:
         batch: list[StoryTask] = []
@@ -315,13 +350,13 @@ def build_stories(
         if batch:
             yield batch
 
-    stories = [old[sid] for sid in by_story if sid not in redo]
+    stories: list[Story] = []
     with _executor(executor, config, embedder) as ex:
         for traced in ex.map(_trace_batch, batches(), config):
             stories.extend(traced)
-            progress("stories", len(stories) - (len(by_story) - len(redo)), len(redo))
-    store.put_stories(sorted(stories, key=lambda s: s.id))
-    store.set_stage(sorted(set(ids) & changed), st.STORIED)
+            progress("stories", len(stories), len(redo))
+    store.update_stories(sorted(stories, key=lambda s: s.id), sorted(old - set(by_story)))
+    store.set_stage(sorted(changed), st.STORIED)
 
 
 # --- the sequence ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import corpus_state as cs
 from .errors import StoreError
 from .model import (
     Cleaned,
@@ -36,7 +37,10 @@ from .model import (
 )
 from .sketch import Sketch
 
-SCHEMA_VERSION = "3"  # 3: story assignments, rensa signatures, story headline and summary
+SCHEMA_VERSION = "4"  # 3: story assignments, rensa signatures, story headline and summary; 4: corpus state
+# Versions this one opens by adding what it lacks (``corpus_state.upgrade``: the tables of the corpus
+# state, filled once from the rows the store already holds).
+UPGRADABLE = frozenset({"3"})
 STORE_FILE = "wiretrace.sqlite"
 
 # Stages a document has finished, in order.
@@ -61,6 +65,23 @@ CREATE INDEX IF NOT EXISTS pairs_b ON pairs(b);
 CREATE TABLE IF NOT EXISTS embeddings (key INTEGER PRIMARY KEY, vec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS stories (id TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS assignments (doc_id TEXT PRIMARY KEY, story TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sketches_body ON sketches(body_hash);
+CREATE INDEX IF NOT EXISTS documents_stage ON documents(stage);
+"""
+
+# The corpus state (schema 4): what the corpus-wide steps read, kept up to date as sketches and blocks
+# come and go, so that an incremental run reads what its new documents touch, not the whole corpus
+# (``corpus_state``). Kinds in ``cand_keys``: 0 an LSH band key, 1 an anchor (both as signed 64-bit).
+_STATE_DDL = """
+CREATE TABLE IF NOT EXISTS cand_keys (kind INTEGER NOT NULL, key INTEGER NOT NULL, doc_id TEXT NOT NULL,
+  PRIMARY KEY (kind, key, doc_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS cand_names (name TEXT NOT NULL, doc_id TEXT NOT NULL, PRIMARY KEY (name, doc_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS topic_df (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS anchor_bodies (anchor INTEGER PRIMARY KEY, bodies INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS anchor_bodies_n ON anchor_bodies(bodies);
+CREATE TABLE IF NOT EXISTS summaries (doc_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS doc_vectors (doc_id TEXT PRIMARY KEY, vec BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS blocks_dirty (key TEXT PRIMARY KEY, long_changed INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -85,8 +106,15 @@ class Store:
         row = self._schema()
         if row is None and not readonly:
             with self.db:
+                self.db.executescript(_STATE_DDL)
                 self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        elif row is None or row[0] != SCHEMA_VERSION:
+        elif row is not None and row[0] in UPGRADABLE and not readonly:
+            from .corpus_state import upgrade
+
+            upgrade(self)
+        elif row is not None and row[0] == SCHEMA_VERSION and not readonly:
+            self.db.executescript(_STATE_DDL)  # a table this schema gained since the store was made
+        elif row is None or row[0] != SCHEMA_VERSION and not (readonly and row[0] in UPGRADABLE):
             found = "no schema" if row is None else f"schema {row[0]}"
             self.db.close()
             raise StoreError(
@@ -139,8 +167,13 @@ class Store:
         go back to the story stage)."""
         ids, replace = list(ids), list(replace)
         with self.db:
-            for table, col in (("documents", "id"), ("blocks", "doc_id"), ("cleaned", "doc_id"),
-                               ("sketches", "doc_id"), ("assignments", "doc_id")):
+            cs.unindex(self.db, ids)
+            for i in ids:
+                keys = self.db.execute("SELECT key, long FROM blocks WHERE doc_id = ?", (i,)).fetchall()
+                self.db.execute("DELETE FROM blocks WHERE doc_id = ?", (i,))
+                lost = [k for k, long in keys if long and not cs.is_long(self.db, k) and cs.held(self.db, k)]
+                cs.mark_blocks(self.db, [k for k, _ in keys], lost)
+            for table, col in (("documents", "id"), ("cleaned", "doc_id"), ("assignments", "doc_id")):
                 self.db.executemany(f"DELETE FROM {table} WHERE {col} = ?", [(i,) for i in ids])
             self.db.executemany("DELETE FROM pairs WHERE a = ? OR b = ?", [(i, i) for i in ids])
             self.db.executemany("DELETE FROM assignments WHERE doc_id = ?", [(i,) for i in replace])
@@ -185,18 +218,23 @@ class Store:
         """Send documents back to cleaning (their boilerplate changed): drop what depended on it."""
         ids = list(ids)
         with self.db:
+            cs.unindex(self.db, ids)
             for i in ids:
                 self.db.execute("UPDATE documents SET stage = ? WHERE id = ?", (INGESTED, i))
                 self.db.execute("DELETE FROM pairs WHERE a = ? OR b = ?", (i, i))
-                self.db.execute("DELETE FROM sketches WHERE doc_id = ?", (i,))
                 self.db.execute("DELETE FROM assignments WHERE doc_id = ?", (i,))
 
     # --- blocks (corpus-level boilerplate) ----------------------------------------------------
     def add_blocks(self, doc_id: str, keys: Iterable[str], long_keys: frozenset[str]) -> None:
+        """A document's block keys; marks them for learning again (``corpus_state.boilerplate``)."""
+        keys = list(keys)
         with self.db:
+            # A key held before without a long block, now long here: other keys' verdicts read it.
+            became = [k for k in keys if k in long_keys and not cs.is_long(self.db, k) and cs.held(self.db, k)]
             self.db.executemany(
                 "INSERT OR IGNORE INTO blocks VALUES (?, ?, ?)", [(k, doc_id, int(k in long_keys)) for k in keys]
             )
+            cs.mark_blocks(self.db, keys, became)
 
     def block_rows(self) -> Iterator[tuple[str, str, int]]:
         yield from self.db.execute("SELECT key, doc_id, long FROM blocks")
@@ -225,18 +263,26 @@ class Store:
 
     # --- sketches -----------------------------------------------------------------------------
     def put_sketches(self, items: Iterable[tuple[Sketch, dict[str, str]]]) -> None:
+        items = list(items)
         rows = [
             (s.doc_id, s.body_hash, s.n_words, s.minhash.tobytes(), s.anchors.tobytes(), json.dumps(sorted(s.names)),
              json.dumps(s.topic), json.dumps(c))
             for s, c in items
         ]
         with self.db:
+            # The corpus state follows: a sketch replaced leaves it first, the new ones enter it.
+            cs.unindex(self.db, [r[0] for r in rows])
+            cs.index_sketches(self.db, [s for s, _ in items])
             self.db.executemany("INSERT OR REPLACE INTO sketches VALUES (?,?,?,?,?,?,?,?)", rows)
             self.db.executemany("UPDATE documents SET stage = ? WHERE id = ?", [(SKETCHED, r[0]) for r in rows])
 
-    def sketches(self) -> tuple[dict[str, Sketch], dict[str, dict[str, str]]]:
+    def sketches(self, ids: Iterable[str] | None = None) -> tuple[dict[str, Sketch], dict[str, dict[str, str]]]:
+        """Sketches and cues of ``ids`` (of every sketched document by default), in id order."""
         sk, cues = {}, {}
-        for i, h, n, mh, an, names, topic, c in self.db.execute("SELECT * FROM sketches ORDER BY doc_id"):
+        rows = self._select("SELECT * FROM sketches", None if ids is None else sorted(set(ids)), col="doc_id")
+        if ids is not None:
+            rows.sort(key=lambda r: r[0])
+        for i, h, n, mh, an, names, topic, c in rows:
             sk[i] = Sketch(
                 i, h, n, np.frombuffer(mh, dtype=np.uint32), np.frombuffer(an, dtype=np.uint64),
                 frozenset(json.loads(names)), json.loads(topic),
@@ -245,8 +291,19 @@ class Store:
         return sk, cues
 
     # --- pairs --------------------------------------------------------------------------------
-    def done_pairs(self) -> set[tuple[str, str]]:
-        return {(a, b) for a, b in self.db.execute("SELECT a, b FROM pairs")}
+    def done_pairs(self, ids: Iterable[str] | None = None) -> set[tuple[str, str]]:
+        """Keys of the evaluated pairs (related or not): every one, or those touching ``ids``."""
+        if ids is None:
+            return {(a, b) for a, b in self.db.execute("SELECT a, b FROM pairs")}
+        out: set[tuple[str, str]] = set()
+        for i in sorted(set(ids)):
+            out.update(self.db.execute("SELECT a, b FROM pairs WHERE a = ?", (i,)))
+            out.update(self.db.execute("SELECT a, b FROM pairs WHERE b = ?", (i,)))
+        return out
+
+    def pair_links(self) -> list[tuple[str, str, str]]:
+        """(a, b, relation) of every related pair, in stored order, without reading the pairs' bodies."""
+        return self.db.execute("SELECT a, b, relation FROM pairs WHERE relation IS NOT NULL ORDER BY a, b").fetchall()
 
     def put_pairs(self, results: Iterable[tuple[tuple[str, str], Pair | None]]) -> None:
         """Store each evaluated candidate under its sorted key; None records 'unrelated'."""
@@ -263,6 +320,23 @@ class Store:
         return EmbeddingCache(self.db, readonly=self.readonly)
 
     # --- stories ------------------------------------------------------------------------------
+    def update_stories(self, stories: Iterable[Story], gone: Iterable[str]) -> None:
+        """Write ``stories`` (new or traced again) and delete the stories ``gone``, in one transaction."""
+        with self.db:
+            self.db.executemany("DELETE FROM stories WHERE id = ?", [(g,) for g in gone])
+            self.db.executemany(
+                "INSERT OR REPLACE INTO stories VALUES (?, ?)", [(s.id, json.dumps(story_to_json(s))) for s in stories]
+            )
+
+    def story_ids(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT id FROM stories ORDER BY id")]
+
+    def update_assignments(self, changed: dict[str, str], gone: Iterable[str]) -> None:
+        """Place the documents of ``changed`` (id -> story id) and drop those ``gone``."""
+        with self.db:
+            self.db.executemany("DELETE FROM assignments WHERE doc_id = ?", [(g,) for g in gone])
+            self.db.executemany("INSERT OR REPLACE INTO assignments VALUES (?, ?)", sorted(changed.items()))
+
     def put_stories(self, stories: Iterable[Story]) -> None:
         with self.db:
             self.db.execute("DELETE FROM stories")
@@ -278,6 +352,10 @@ class Store:
         with self.db:
             self.db.execute("DELETE FROM assignments")
             self.db.executemany("INSERT INTO assignments VALUES (?, ?)", sorted(assignment.items()))
+
+    def stories_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """Document id -> story id of those of ``ids`` placed in a story (the stored assignment)."""
+        return dict(self._select("SELECT doc_id, story FROM assignments", list(ids), col="doc_id"))
 
     def stories(self) -> list[Story]:
         return [story_from_json(json.loads(b)) for (b,) in self.db.execute("SELECT body FROM stories ORDER BY id")]

@@ -497,14 +497,16 @@ def assign(
     config: StoryConfig | None = None,
     prior: Mapping[str, str] | None = None,
     apart: Iterable[tuple[str, str]] = (),
+    index_type: type[StoryIndex] | None = None,
 ) -> dict[str, str]:
     """Document id -> story id for every summarised document.
 
     ``components``: the level-1 components (every document in one); ``links``: derivative and same_story pairs;
     ``prior``: the assignment an earlier run stored (its stories keep their ids and members); ``apart``:
-    template pairs (``template_links``), whose two sides level 2 never puts in one story.
+    template pairs (``template_links``), whose two sides level 2 never puts in one story; ``index_type``:
+    ``LazyStoryIndex`` to profile only the stored stories the new components reach (the same answer).
     """
-    index = StoryIndex(idf, config)
+    index = (index_type or StoryIndex)(idf, config)
     by_story: dict[str, list[DocSummary]] = defaultdict(list)
     for doc_id, sid in sorted((prior or {}).items()):
         if doc_id in summaries:
@@ -527,6 +529,38 @@ def assign(
     for docs in sorted(todo, key=lambda ds: ds[0].key):
         index.add(docs, set().union(*(linked.get(d.id, set()) for d in docs)), set().union(*(unlike.get(d.id, set()) for d in docs)))
     return index.assignment()
+
+
+class LazyStoryIndex(StoryIndex):
+    """A ``StoryIndex`` whose loaded stories are profiled only when a component can reach them (a story
+    of one of its members, or one of its candidates), just before ``add`` reads them: the same
+    placements as profiling every stored story on loading, for the few a batch of new documents
+    reaches. (Their index keys, which the postings need, are still computed on loading.)"""
+
+    def __init__(self, idf: Mapping[str, float], config: StoryConfig | None = None) -> None:
+        super().__init__(idf, config)
+        self._pending: dict[str, list[DocSummary]] = {}
+
+    def load(self, sid: str, docs: Sequence[DocSummary]) -> None:
+        if docs:
+            # As StoryIndex.load, less the profile: an empty one now, the members' added by ``_ready``
+            # (adding to an empty profile gives the same floats either way).
+            self._start(sorted(docs, key=lambda d: d.key), _Profile(), sid)
+            self._pending[sid] = list(docs)
+
+    def _ready(self, sid: str) -> None:
+        docs = self._pending.pop(sid, None)
+        if docs is not None:
+            self.stories[sid].profile.add(self.profile(docs))
+
+    def add(self, docs: Sequence[DocSummary], linked: Iterable[str] = (), apart: Iterable[str] = ()) -> str:
+        linked = set(linked)
+        for d in docs:
+            if d.id in self.story_of:
+                self._ready(self.story_of[d.id])
+        for sid in self.candidates(docs, linked):  # every story ``add`` may score or merge is among these
+            self._ready(sid)
+        return super().add(docs, linked, apart)
 
 
 def groups(assignment: Mapping[str, str]) -> dict[str, list[str]]:

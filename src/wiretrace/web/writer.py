@@ -228,7 +228,7 @@ class Writer:
                 self.generation += 1
             self.passes += 1
             wanted = {d for job in jobs for d in (*job.outcome.added, *job.outcome.unchanged)}
-            story_of = {d: s.id for s in self.store.stories() for d in s.documents if d in wanted}
+            story_of = self.store.stories_of(wanted)  # the placed documents' stories, not every story read
             for job in jobs:
                 job.outcome.stories = {d: story_of[d] for d in (*job.outcome.added, *job.outcome.unchanged) if d in story_of}
                 job.outcome.rejected.sort(key=lambda r: r.index)

@@ -1,0 +1,184 @@
+"""The corpus state kept in the store (``corpus_state``): after runs that add, change and forget documents,
+and after a run killed mid-way and resumed, it equals what the corpus-wide steps recompute from every
+stored row (the candidate index, idf, common anchors, boilerplate, level 2's summaries)."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+from tests.conftest import DATA, need
+
+import wiretrace
+from wiretrace import corpus_state as cs
+from wiretrace import store as st
+from wiretrace.align import AlignConfig
+from wiretrace.candidates import CandidateIndex, candidate_pairs
+from wiretrace.clean import BlockIndex, learn_boilerplate
+from wiretrace.engine import story_summaries
+from wiretrace.errors import StoreError
+from wiretrace.pipeline import RunConfig
+from wiretrace.stages import common_anchors, idf_from_sketches, title_words
+from wiretrace.stories import summarize
+
+BBC = DATA / "bbc-news" / "bbc_docs.jsonl"
+CONFIG = RunConfig(align=AlignConfig(semantic=False), workers=1)
+
+
+def _bbc(n: int) -> list[dict]:
+    """The first ``n`` BBC articles of each of two categories (same-topic articles: shared names, anchors)."""
+    out: dict[str, list[dict]] = {}
+    with need(BBC).open(encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            if r["category"] in ("business", "tech") and len(out.setdefault(r["category"], [])) < n:
+                out[r["category"]].append({"id": r["id"].replace("/", "-"), "title": r["title"], "text": r["text"]})
+    return [r for rs in out.values() for r in rs]
+
+
+def _write(path: Path, records: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def assert_state_is_a_recompute(folder: Path) -> None:
+    """Every kept structure equals its recompute from every stored row (main's corpus-wide steps)."""
+    store = st.Store(folder)
+    try:
+        db = store.db
+        sketches, _ = store.sketches()
+        index = CandidateIndex(CONFIG.candidates)
+        index.insert_many(sketches.values())
+        assert cs.candidate_pairs(db, sketches, CONFIG.candidates) == candidate_pairs(index, list(sketches))
+        assert cs.idf(db) == idf_from_sketches(sketches.values())
+        kept = cs.common(db, CONFIG.relate, CONFIG.sketch.shingle, CONFIG.sketch.anchor_modulus)
+        assert kept == common_anchors(index, CONFIG)
+        learned = learn_boilerplate(BlockIndex.from_rows(store.block_rows()), CONFIG.clean)
+        assert frozenset(json.loads(store.get_meta("boilerplate") or "[]")) == learned
+        assert not db.execute("SELECT COUNT(*) FROM blocks_dirty").fetchone()[0]  # every change learned
+        docs, cl = store.documents(list(sketches)), store.cleaned(list(sketches))
+        fresh = {i: summarize(i, docs[i].published, sketches[i], title_words(docs[i], cl[i])) for i in sketches}
+        assert story_summaries(store) == fresh
+    finally:
+        store.close()
+
+
+def test_kept_state_equals_a_recompute_after_adds_changes_and_forgets(tmp_path: Path) -> None:
+    recs = _bbc(70)
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    # Copies of some articles (under other ids) and a shared footer: the exact, LSH and boilerplate paths.
+    footer = "\n\nFollow our business coverage on the BBC website for the latest news every day."
+    base = [dict(r, text=r["text"] + footer) if k % 3 == 0 else r for k, r in enumerate(recs[:50] + recs[70:120])]
+    copies = [dict(r, id=r["id"] + "-copy") for r in recs[:4]]
+    _write(inbox / "a.jsonl", base + copies)
+    wiretrace.run([inbox], CONFIG, out)
+    assert_state_is_a_recompute(out)
+    _write(inbox / "b.jsonl", recs[50:70] + recs[120:140])  # new documents into the store
+    wiretrace.run([inbox], CONFIG, out)
+    assert_state_is_a_recompute(out)
+    changed = [dict(r, text=r["text"] + "\n\nThis article was corrected.") for r in base[:3]] + base[3:]  # 3 texts changed
+    _write(inbox / "a.jsonl", changed[:-5])  # and the last five gone: forgotten with --prune
+    wiretrace.run([inbox], CONFIG, out, prune=True)
+    assert_state_is_a_recompute(out)
+    store = st.Store(out)
+    try:
+        assert len(store.all_ids()) == len(changed) - 5 + 40
+        assert set(store.assignments()) == set(store.all_ids())  # every document placed, no forgotten one
+        assert {d for s in store.stories() for d in s.documents} == set(store.all_ids())
+    finally:
+        store.close()
+
+
+def _killed_run(inbox: Path, out: Path, stage: str) -> None:
+    def die(s: str, done: int, total: int) -> None:
+        if s == stage and done >= 1:
+            os.kill(os.getpid(), signal.SIGKILL)  # no clean-up: as a power cut would leave it
+
+    wiretrace.run([inbox], RunConfig(align=AlignConfig(semantic=False), workers=1, batch=16), out, progress=die)
+
+
+@pytest.mark.parametrize("stage", ["clean", "sketch", "relate", "stories"])
+def test_state_survives_a_killed_run(tmp_path: Path, stage: str) -> None:
+    recs = _bbc(40)
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    _write(inbox / "a.jsonl", recs[:25] + recs[40:65])
+    wiretrace.run([inbox], CONFIG, out)
+    _write(inbox / "b.jsonl", recs[25:40] + recs[65:80])
+    proc = multiprocessing.get_context("spawn").Process(target=_killed_run, args=(inbox, out, stage))
+    proc.start()
+    proc.join(300)
+    assert proc.exitcode == -signal.SIGKILL  # killed mid-stage, in a real process
+    wiretrace.run([inbox], CONFIG, out)  # resumed
+    assert_state_is_a_recompute(out)
+    fresh = tmp_path / "fresh"
+    wiretrace.run([inbox / "a.jsonl"], CONFIG, fresh)
+    wiretrace.run([inbox], CONFIG, fresh)
+    a, b = sqlite3.connect(out / st.STORE_FILE), sqlite3.connect(fresh / st.STORE_FILE)
+    try:
+        for q in ("SELECT a, b, relation, body FROM pairs ORDER BY a, b", "SELECT doc_id, story FROM assignments ORDER BY doc_id",
+                  "SELECT id, body FROM stories ORDER BY id"):
+            assert a.execute(q).fetchall() == b.execute(q).fetchall(), q
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_schema_3_store_is_upgraded_and_an_older_one_named(tmp_path: Path) -> None:
+    recs = _bbc(20)
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    _write(inbox / "a.jsonl", recs)
+    wiretrace.run([inbox], CONFIG, out)
+    db = sqlite3.connect(out / st.STORE_FILE)  # as schema 3 left it: no corpus state
+    with db:
+        for t in ("cand_keys", "cand_names", "topic_df", "anchor_bodies", "summaries", "blocks_dirty"):
+            db.execute(f"DROP TABLE {t}")
+        db.execute("DELETE FROM meta WHERE key IN ('boilerplate_settings', 'cand_bands')")
+        db.execute("UPDATE meta SET value = '3' WHERE key = 'schema'")
+    db.close()
+    assert_state_is_a_recompute(out)  # opened: upgraded, the tables filled from the stored sketches
+    _write(inbox / "b.jsonl", _bbc(30)[20:30])
+    wiretrace.run([inbox], CONFIG, out)
+    assert_state_is_a_recompute(out)
+    db = sqlite3.connect(out / st.STORE_FILE)
+    with db:
+        db.execute("UPDATE meta SET value = '2' WHERE key = 'schema'")
+    db.close()
+    with pytest.raises(StoreError, match="schema 2.*use a new --out folder"):
+        st.Store(out)
+
+
+def test_kept_static_vectors_equal_fresh_ones_and_follow_a_changed_text(tmp_path: Path) -> None:
+    from wiretrace.engine import doc_vectors, static_embedder
+    from wiretrace.neighbours import body_text
+
+    recs = _bbc(12)
+    inbox, out = tmp_path / "in", tmp_path / "out"
+    _write(inbox / "a.jsonl", recs)
+    wiretrace.run([inbox], CONFIG, out)
+
+    def fresh(store: st.Store) -> dict:
+        ids = store.all_ids()
+        docs, cl = store.documents(ids), store.cleaned(ids)
+        return dict(zip(ids, static_embedder().embed([body_text(docs[i], cl[i]) for i in ids]), strict=True))
+
+    for _ in range(2):  # made and kept, then read back
+        store = st.Store(out)
+        try:
+            kept, want = doc_vectors(store, CONFIG, static_embedder()), fresh(store)
+            assert list(kept) == list(want) and all((kept[i] == want[i]).all() for i in want)
+        finally:
+            store.close()
+    _write(inbox / "a.jsonl", [dict(recs[0], text=recs[0]["text"] + "\n\nShares in the firm fell sharply on Friday.")] + recs[1:])
+    wiretrace.run([inbox], CONFIG, out)
+    store = st.Store(out)
+    try:
+        kept, want = doc_vectors(store, CONFIG, static_embedder()), fresh(store)
+        assert all((kept[i] == want[i]).all() for i in want)
+    finally:
+        store.close()
