@@ -25,8 +25,8 @@ import numpy as np
 
 from .errors import ConfigError
 from .model import Cleaned, Document, SummaryLine
-from .tokens import sentences, words
-from .topic import content_words
+from .tokens import sentences, word_tokens
+from .topic import content_of, content_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +75,17 @@ MAX_SENTENCES = 400  # sentences of one member read for the summary (its first o
 
 
 def _units(doc: Document, cl: Cleaned, min_words: int) -> list[_Unit]:
-    spans = []
+    spans, bags = [], []
     for bs, be in cl.body:
         for s, e in sentences(doc.text, bs, be):
-            if len(words(doc.text, s, e)) >= min_words:
+            toks = word_tokens(doc.text, s, e)  # once per sentence: counted, then bagged
+            if len(toks) >= min_words:
                 spans.append((s, e))
+                bags.append(toks)
         if len(spans) >= MAX_SENTENCES:
             spans = spans[:MAX_SENTENCES]
             break
-    return [_Unit(doc.id, sp, i, len(spans), content_words(doc.text, *sp)) for i, sp in enumerate(spans)]
+    return [_Unit(doc.id, sp, i, len(spans), content_of(bags[i])) for i, sp in enumerate(spans)]
 
 
 def _matrix(bags: Sequence[Counter[str]]) -> np.ndarray:
