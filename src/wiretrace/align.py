@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
@@ -206,10 +205,19 @@ def verbatim_passages(
     if len(wa) < k or len(wb) < k:
         return []
     ha, hb = hashes or (shingle_hashes(wa.tokens, k).tolist(), shingle_hashes(wb.tokens, k).tolist())
-    where: dict[int, list[int]] = defaultdict(list)
+    # Seeds: b's places (the first 8) of each hash both sides hold. Only the shared hashes are
+    # indexed: a candidate pair shares tens of its hundreds of shingles.
+    shared = set(ha).intersection(hb)
+    if not shared:
+        return []
+    where: dict[int, list[int]] = {}
     for j, h in enumerate(hb):
-        if len(where[h]) < 8:
-            where[h].append(j)
+        if h in shared:
+            at = where.get(h)
+            if at is None:
+                where[h] = [j]
+            elif len(at) < 8:
+                at.append(j)
     seeds = [(i, j) for i, h in enumerate(ha) if h in where for j in where[h]]
     out = []
     for c in _chains(seeds, config.max_gap):

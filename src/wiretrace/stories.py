@@ -277,6 +277,7 @@ class StoryIndex:
         c = self.config
         self.banal_cut = max(float(c.banal_df), c.banal_share * self.n_docs)
         self._weights: dict[str, float] = {}
+        self._keys: dict[str, tuple[DocSummary, set[str]]] = {}  # keys_of, once per document
         self.stories: dict[str, _Story] = {}
         self.story_of: dict[str, str] = {}
         self.postings: dict[str, set[str]] = defaultdict(set)
@@ -327,6 +328,14 @@ class StoryIndex:
         return alien(a, b) and alien(b, a)
 
     def keys_of(self, d: DocSummary) -> set[str]:
+        hit = self._keys.get(d.id)
+        if hit is not None and hit[0] is d:
+            return set(hit[1])
+        keys = self._keys_of(d)
+        self._keys[d.id] = (d, keys)
+        return set(keys)
+
+    def _keys_of(self, d: DocSummary) -> set[str]:
         c = self.config
         terms = sorted(((-(1.0 + math.log(v)) * self._w(k), k) for k, v in d.topic.items() if v > 0))[: c.index_terms]
         names = sorted((-self._w(k), k) for k in d.names)[: c.index_names]

@@ -217,6 +217,8 @@ def wrap_width(
     lines between blocks): most non-blank lines run on into the next line, and most of the text
     (``min_chars``) lies in lines within the column.
     """
+    if text.count("\n") < 2:  # fewer than two line pairs: not wrapped (the cleaner's blocks, one line each)
+        return 0
     raw = raw_lines(text)
     pairs: list[tuple[int, int]] = []  # (length of a line, length of the next line's first word)
     for (s, e), (ns, ne) in zip(raw, raw[1:], strict=False):

@@ -44,9 +44,33 @@ def cosine(a: Mapping[str, float], b: Mapping[str, float], idf: Mapping[str, flo
     else:
         get = idf.get
         dot = sum(a[k] * b[k] * get(k, 1.0) ** 2 for k in shared)
-        na = math.sqrt(sum((v * get(k, 1.0)) ** 2 for k, v in a.items()))
-        nb = math.sqrt(sum((v * get(k, 1.0)) ** 2 for k, v in b.items()))
+        na, nb = _norm(a, idf), _norm(b, idf)
     return dot / (na * nb) if na and nb else 0.0
+
+
+# idf-weighted norms of the plain dicts compared last under the last idf (documents' topic vectors:
+# a document is in many candidate pairs): id(vector) -> (vector, size, norm). An entry holds its
+# vector, so the id is not reused while cached; a vector is not changed once compared (a Counter,
+# the cleaner's changing bag of words, is never cached). Another idf empties the cache.
+_NORMS: dict[int, tuple[Mapping[str, float], int, float]] = {}
+_NORMS_IDF: list[Mapping[str, float]] = []
+_NORMS_MAX = 2048
+
+
+def _norm(a: Mapping[str, float], idf: Mapping[str, float]) -> float:
+    if not _NORMS_IDF or _NORMS_IDF[0] is not idf:
+        _NORMS.clear()
+        _NORMS_IDF[:] = [idf]
+    hit = _NORMS.get(id(a))
+    if hit is not None and hit[0] is a and hit[1] == len(a):
+        return hit[2]
+    get = idf.get
+    norm = math.sqrt(sum((v * get(k, 1.0)) ** 2 for k, v in a.items()))
+    if type(a) is dict:
+        if len(_NORMS) >= _NORMS_MAX:
+            _NORMS.clear()
+        _NORMS[id(a)] = (a, len(a), norm)
+    return norm
 
 
 def corpus_size(idf: Mapping[str, float]) -> float:
