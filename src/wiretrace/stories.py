@@ -365,6 +365,23 @@ class StoryIndex:
         w = self.config.names_weight
         return round(t ** (1.0 - w) * n**w, 6)
 
+    def upper(self, a: _Profile, b: _Profile) -> float:
+        """A bound ``score(a, b)`` cannot exceed, from the names alone (a few dozen keys, where the
+        content words are hundreds): the content-word cosine is at most 1, so the score is at most
+        the names' share ``n ** names_weight`` (with a margin for rounding). Where it falls short
+        of what a story needs, the content words need not be read."""
+        (ta, na), (tb, nb) = a.norms(), b.norms()
+        if not ta or not tb or self.config.strangers and self.strangers(a, b):
+            return 0.0
+        if not na or not nb:
+            return 1.0 + 1e-6
+        small, big = (a, b) if len(a.names) <= len(b.names) else (b, a)
+        keys, vals = small.sorted_items()[1]
+        n = sum(map(mul, vals, map(big.names.get, keys, repeat(0.0)))) / (na * nb)
+        if n <= 0.0:
+            return 0.0
+        return n**self.config.names_weight * (1.0 + 1e-6) + 1e-6
+
     def bonus(self, linked: int, size: int) -> float:
         """What ``linked`` pairwise links (derivative, same_story) into a story of ``size`` documents add:
         the whole ``link_bonus`` where they reach sqrt(size) of its members, less where fewer do (one
@@ -477,8 +494,11 @@ class StoryIndex:
                 continue
             s = self.stories[sid]
             self.scored += 1
-            sc = self.score(prof, s.profile) + self.bonus(linked_members.get(sid, 0), s.profile.n)
-            if sc >= self.needed(prof, s.profile, self.config.join):
+            bonus, need = self.bonus(linked_members.get(sid, 0), s.profile.n), self.needed(prof, s.profile, self.config.join)
+            if self.upper(prof, s.profile) + bonus < need:
+                continue  # cannot reach the score needed, whatever its content words
+            sc = self.score(prof, s.profile) + bonus
+            if sc >= need:
                 scored.append((-sc, s.key, sid))
         if not scored:
             return self._start(docs, prof).id
@@ -490,7 +510,8 @@ class StoryIndex:
             if other is None or other is story or other_id in other_events:
                 continue
             self.scored += 1
-            if self.score(story.profile, other.profile) >= self.needed(story.profile, other.profile, self.config.merge):
+            need = self.needed(story.profile, other.profile, self.config.merge)
+            if self.upper(story.profile, other.profile) >= need and self.score(story.profile, other.profile) >= need:
                 story = self._merge(story, other)
         return story.id
 
