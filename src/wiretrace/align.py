@@ -21,6 +21,7 @@ import math
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 import numpy as np
 
@@ -405,7 +406,7 @@ def align(
     """Align the ``ranges`` of two raw texts (usually their cleaned content spans)."""
     config = config or AlignConfig()
     wa, wb = words_in_ranges(text_a, ranges_a), words_in_ranges(text_b, ranges_b)
-    hashes = (shingle_hashes(wa.tokens, config.seed).tolist(), shingle_hashes(wb.tokens, config.seed).tolist())
+    hashes = (_seed_hashes(text_a, ranges_a, config.seed), _seed_hashes(text_b, ranges_b, config.seed))
     vp = [_snap(p, text_a, wa, text_b, wb, config.min_passage) for p in verbatim_passages(wa, wb, config, hashes)]
     mask_a = _covered(len(wa), [(p[0], p[1]) for p in vp])
     mask_b = _covered(len(wb), [(p[2], p[3]) for p in vp])
@@ -444,6 +445,13 @@ def align(
         a_words=len(wa),
         b_words=len(wb),
     )
+
+
+@lru_cache(maxsize=64)
+def _seed_hashes(text: str, ranges: tuple[tuple[int, int], ...], k: int) -> list[int]:
+    """The seed-length shingle hashes of a document's compared words, kept for the last few dozen
+    documents (as their words are: one is in many candidate pairs). Read only: the list is shared."""
+    return shingle_hashes(words_in_ranges(text, ranges).tokens, k).tolist()
 
 
 def identical_alignment(
