@@ -98,9 +98,10 @@ def _matrix(bags: Sequence[Counter[str]]) -> np.ndarray:
             vocab.setdefault(w, len(vocab))
     n = len(bags)
     x = np.zeros((n, max(len(vocab), 1)), dtype=np.float32)
-    for i, b in enumerate(bags):
-        for w, c in b.items():
-            x[i, vocab[w]] = c * (math.log((1 + n) / (1 + df[w])) + 1.0)
+    idf = {w: math.log((1 + n) / (1 + k)) + 1.0 for w, k in df.items()}
+    rows = [i for i, b in enumerate(bags) for _ in range(len(b))]
+    cols = [vocab[w] for b in bags for w in b]
+    x[rows, cols] = [c * idf[w] for b in bags for w, c in b.items()]  # one scatter, not one store a cell
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
@@ -130,8 +131,8 @@ def consolidate(
     best = np.zeros((len(units), len(others)), dtype=np.float32)
     for k, d in enumerate(others):
         best[:, k] = sim[:, doc_rows[d]].max(axis=1)
-    for i, u in enumerate(units):
-        best[i, others.index(u.doc)] = 0.0
+    col = {d: k for k, d in enumerate(others)}
+    best[np.arange(len(units)), [col[u.doc] for u in units]] = 0.0
     n_other = max(len(others) - 1, 1)
     support = best.sum(axis=1) / n_other if len(units) else np.zeros(0)
     # Early *and* carried: a lead nobody else carries (a spun rewrite's own opening) gains nothing.
