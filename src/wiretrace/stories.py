@@ -300,14 +300,19 @@ class StoryIndex:
 
     def _specific(self, vec: dict[str, float]) -> tuple[dict[str, float], float]:
         """A unit vector with its banal keys shrunk; the squared mass they lost (kept apart)."""
-        out = {k: v * self._banal(k) for k, v in vec.items()}
+        weights, banal = self._weights, self._banal
+        out = {}
+        for k, v in vec.items():
+            b = weights.get(k)
+            out[k] = v * (banal(k) if b is None else b)
         return out, max(0.0, 1.0 - sum(v * v for v in out.values())) if out else 0.0
 
     def profile(self, docs: Sequence[DocSummary]) -> _Profile:
         p = _Profile()
+        get, rarest, log = self.idf.get, self.default_idf, math.log  # ``_w``, inlined
         for d in docs:
-            topic, pt = self._specific(_unit({k: (1.0 + math.log(c)) * self._w(k) for k, c in sorted(d.topic.items()) if c > 0}))
-            names, pn = self._specific(_unit({k: self._w(k) for k in sorted(d.names)}))
+            topic, pt = self._specific(_unit({k: (1.0 + log(c)) * get(k, rarest) for k, c in sorted(d.topic.items()) if c > 0}))
+            names, pn = self._specific(_unit({k: get(k, rarest) for k in sorted(d.names)}))
             day = _day(d.published)
             p.add(_Profile(topic, names, day, day, 1, dict.fromkeys(self.lead(d), 1), (pt, pn)))
         return p
@@ -337,8 +342,9 @@ class StoryIndex:
 
     def _keys_of(self, d: DocSummary) -> set[str]:
         c = self.config
-        terms = sorted(((-(1.0 + math.log(v)) * self._w(k), k) for k, v in d.topic.items() if v > 0))[: c.index_terms]
-        names = sorted((-self._w(k), k) for k in d.names)[: c.index_names]
+        get, rarest, log = self.idf.get, self.default_idf, math.log  # ``_w``, inlined
+        terms = sorted(((-(1.0 + log(v)) * get(k, rarest), k) for k, v in d.topic.items() if v > 0))[: c.index_terms]
+        names = sorted((-get(k, rarest), k) for k in d.names)[: c.index_names]
         return {sys.intern("t:" + k) for _, k in terms} | {sys.intern("n:" + k) for _, k in names}
 
     def score(self, a: _Profile, b: _Profile) -> float:
