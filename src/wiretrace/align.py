@@ -447,10 +447,21 @@ def align(
     )
 
 
-@lru_cache(maxsize=64)
 def _seed_hashes(text: str, ranges: tuple[tuple[int, int], ...], k: int) -> list[int]:
     """The seed-length shingle hashes of a document's compared words, kept for the last few dozen
-    documents (as their words are: one is in many candidate pairs). Read only: the list is shared."""
+    documents up to ``KEEP_HASHES`` words (as their words are: one is in many candidate pairs; a
+    longer one costs more to keep than to hash again). Read only: the list may be shared."""
+    w = words_in_ranges(text, ranges)
+    if len(w) > KEEP_HASHES:
+        return shingle_hashes(w.tokens, k).tolist()
+    return _kept_seed_hashes(text, ranges, k)
+
+
+KEEP_HASHES = 20_000
+
+
+@lru_cache(maxsize=64)
+def _kept_seed_hashes(text: str, ranges: tuple[tuple[int, int], ...], k: int) -> list[int]:
     return shingle_hashes(words_in_ranges(text, ranges).tokens, k).tolist()
 
 
