@@ -50,7 +50,16 @@ from .clean_features import (
 from .errors import ConfigError
 from .model import Cleaned, Document, Segment
 from .names import lower_vocabulary, names_in
-from .tokens import count_words, lines, raw_lines, sentences, trim, word_tokens, wrap_width
+from .tokens import (
+    MAX_SENTENCE_CHARS,
+    count_words,
+    lines,
+    raw_lines,
+    sentences,
+    trim,
+    word_tokens,
+    wrap_width,
+)
 from .topic import content_words, cosine
 
 
@@ -800,6 +809,11 @@ def _second_article(blocks: list[_Block], title: str | None, min_run: int = 3) -
 def _split_sentences(text: str, b: _Block) -> list[Segment]:
     """Split a block whose sentences disagree (noise glued to body) at the sentence boundary."""
     if b.kind not in ("body", "appeal"):
+        return [Segment(b.start, b.end, b.kind, b.reason)]
+    if b.kind == "body" and len(b.text) <= MAX_SENTENCE_CHARS and not APPEAL.search(b.text):
+        # No appeal wording in the block, so none in any of its sentences (each starts and ends
+        # beside white space or punctuation: a block this short is not cut inside a word): a body
+        # block splits only at an appeal sentence, so it stays whole without splitting it.
         return [Segment(b.start, b.end, b.kind, b.reason)]
     sents = _block_sentences(b)
     if len(sents) < 2:
