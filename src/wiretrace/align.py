@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 import numpy as np
 
@@ -206,10 +206,19 @@ def verbatim_passages(
     if len(wa) < k or len(wb) < k:
         return []
     ha, hb = hashes or (shingle_hashes(wa.tokens, k).tolist(), shingle_hashes(wb.tokens, k).tolist())
-    where: dict[int, list[int]] = defaultdict(list)
+    # Seeds: b's places (the first 8) of each hash both sides hold. Only the shared hashes are
+    # indexed: a candidate pair shares tens of its hundreds of shingles.
+    shared = set(ha).intersection(hb)
+    if not shared:
+        return []
+    where: dict[int, list[int]] = {}
     for j, h in enumerate(hb):
-        if len(where[h]) < 8:
-            where[h].append(j)
+        if h in shared:
+            at = where.get(h)
+            if at is None:
+                where[h] = [j]
+            elif len(at) < 8:
+                at.append(j)
     seeds = [(i, j) for i, h in enumerate(ha) if h in where for j in where[h]]
     out = []
     for c in _chains(seeds, config.max_gap):
@@ -397,7 +406,7 @@ def align(
     """Align the ``ranges`` of two raw texts (usually their cleaned content spans)."""
     config = config or AlignConfig()
     wa, wb = words_in_ranges(text_a, ranges_a), words_in_ranges(text_b, ranges_b)
-    hashes = (shingle_hashes(wa.tokens, config.seed).tolist(), shingle_hashes(wb.tokens, config.seed).tolist())
+    hashes = (_seed_hashes(text_a, ranges_a, config.seed), _seed_hashes(text_b, ranges_b, config.seed))
     vp = [_snap(p, text_a, wa, text_b, wb, config.min_passage) for p in verbatim_passages(wa, wb, config, hashes)]
     mask_a = _covered(len(wa), [(p[0], p[1]) for p in vp])
     mask_b = _covered(len(wb), [(p[2], p[3]) for p in vp])
@@ -436,6 +445,24 @@ def align(
         a_words=len(wa),
         b_words=len(wb),
     )
+
+
+def _seed_hashes(text: str, ranges: tuple[tuple[int, int], ...], k: int) -> list[int]:
+    """The seed-length shingle hashes of a document's compared words, kept for the last few dozen
+    documents up to ``KEEP_HASHES`` words (as their words are: one is in many candidate pairs; a
+    longer one costs more to keep than to hash again). Read only: the list may be shared."""
+    w = words_in_ranges(text, ranges)
+    if len(w) > KEEP_HASHES:
+        return shingle_hashes(w.tokens, k).tolist()
+    return _kept_seed_hashes(text, ranges, k)
+
+
+KEEP_HASHES = 20_000
+
+
+@lru_cache(maxsize=64)
+def _kept_seed_hashes(text: str, ranges: tuple[tuple[int, int], ...], k: int) -> list[int]:
+    return shingle_hashes(words_in_ranges(text, ranges).tokens, k).tolist()
 
 
 def identical_alignment(

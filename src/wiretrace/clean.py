@@ -50,7 +50,16 @@ from .clean_features import (
 from .errors import ConfigError
 from .model import Cleaned, Document, Segment
 from .names import lower_vocabulary, names_in
-from .tokens import count_words, lines, raw_lines, sentences, trim, words, wrap_width
+from .tokens import (
+    MAX_SENTENCE_CHARS,
+    count_words,
+    lines,
+    raw_lines,
+    sentences,
+    trim,
+    word_tokens,
+    wrap_width,
+)
 from .topic import content_words, cosine
 
 
@@ -765,14 +774,14 @@ def _second_article(blocks: list[_Block], title: str | None, min_run: int = 3) -
     header, so the second one must follow two prose paragraphs directly and differ from the title.
     """
     n = len(blocks)
-    title_words = set(words(title).tokens) if title else set()
+    title_words = set(word_tokens(title)) if title else set()
     for i in range(2, n - 2):
         head, by = blocks[i], blocks[i + 1]
         if head.kind != "" or not _is_headline(head) or by.kind != "byline":
             continue
         if not all(_is_prose(b) and b.kind == "" for b in blocks[i - 2 : i]):
             continue
-        head_words = set(words(head.text).tokens)
+        head_words = set(word_tokens(head.text))
         if title_words and len(head_words & title_words) >= 0.5 * len(head_words | title_words):
             continue
         before = [b for b in blocks[:i] if b.kind == "" and b.n_words >= 12]
@@ -800,6 +809,11 @@ def _second_article(blocks: list[_Block], title: str | None, min_run: int = 3) -
 def _split_sentences(text: str, b: _Block) -> list[Segment]:
     """Split a block whose sentences disagree (noise glued to body) at the sentence boundary."""
     if b.kind not in ("body", "appeal"):
+        return [Segment(b.start, b.end, b.kind, b.reason)]
+    if b.kind == "body" and len(b.text) <= MAX_SENTENCE_CHARS and not APPEAL.search(b.text):
+        # No appeal wording in the block, so none in any of its sentences (each starts and ends
+        # beside white space or punctuation: a block this short is not cut inside a word): a body
+        # block splits only at an appeal sentence, so it stays whole without splitting it.
         return [Segment(b.start, b.end, b.kind, b.reason)]
     sents = _block_sentences(b)
     if len(sents) < 2:
@@ -855,7 +869,7 @@ def _asks_reader(text: str, sents: list[tuple[int, int]], k: int) -> bool:
 def _glued_or_long(text: str, sent: tuple[int, int]) -> bool:
     """The last sentence of an appeal block is body if it is glued on (no space) or long prose."""
     s, e = sent
-    return (s > 0 and not text[s - 1].isspace()) or len(words(text, s, e)) >= 20
+    return (s > 0 and not text[s - 1].isspace()) or len(word_tokens(text, s, e)) >= 20
 
 
 def clean_batch(

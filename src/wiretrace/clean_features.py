@@ -212,6 +212,8 @@ _DIGIT = re.compile(r"\d")
 
 def tokens_of(text: str) -> list[str]:
     """The normalised word tokens of ``text`` (tokens.words without the offsets)."""
+    if text.isascii():  # the fold is lower-casing, done once for the whole text
+        return _WORD.findall(text.lower())
     return [t.translate(_FOLD).casefold() for t in _WORD.findall(text)]
 
 

@@ -19,7 +19,7 @@ from .align import Alignment
 from .errors import ConfigError
 from .model import Document, Pair, Passage, Scores
 from .sketch import shingle_hashes
-from .tokens import words
+from .tokens import word_tokens
 
 # "HARBORVILLE (Meridian Wire) — ", "MOSCOW (AP) -": the dateline an agency's own copy opens with.
 AGENCY_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'/&-]{1,60}\s*\((?P<agency>[A-Z][\w .&'-]{0,40})\)\s*[—–-]")
@@ -120,7 +120,7 @@ def specific(text_a: str, text_b: str, al: Alignment, common: Common) -> Specifi
     n_common, top = 0, 0
     cov = [0, 0, 0, 0]  # words: a covered, b covered, a verbatim, b verbatim
     for p in al.passages:
-        toks = words(text_a, p.a[0], p.a[1]).tokens
+        toks = word_tokens(text_a, p.a[0], p.a[1])
         h = shingle_hashes(toks, common.shingle) if len(toks) >= common.shingle else np.zeros(0, dtype=np.uint64)
         anchors = [int(x) for x in h[h % np.uint64(common.modulus) == 0]]
         dfs = [common.anchors[x] for x in anchors if x in common.anchors]
@@ -128,7 +128,7 @@ def specific(text_a: str, text_b: str, al: Alignment, common: Common) -> Specifi
             n_common += 1
             top = max(top, max(dfs))
             continue
-        nb = len(words(text_b, p.b[0], p.b[1]))
+        nb = len(word_tokens(text_b, p.b[0], p.b[1]))
         cov[0] += len(toks)
         cov[1] += nb
         if p.kind != "paraphrase":

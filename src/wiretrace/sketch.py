@@ -72,11 +72,11 @@ class Sketch:
     topic: dict[str, int]  # the most frequent content words and their counts
 
 
-def word_hashes(tokens: tuple[str, ...]) -> np.ndarray:
+def word_hashes(tokens: Sequence[str]) -> np.ndarray:
     return np.fromiter(map(_WORD_HASH.__getitem__, tokens), dtype=np.uint64, count=len(tokens))
 
 
-def shingle_hashes(tokens: tuple[str, ...], k: int) -> np.ndarray:
+def shingle_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
     """64-bit hashes of every k-word window (one window for texts shorter than k)."""
     h = word_hashes(tokens)
     if len(h) == 0:

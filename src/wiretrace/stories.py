@@ -277,6 +277,7 @@ class StoryIndex:
         c = self.config
         self.banal_cut = max(float(c.banal_df), c.banal_share * self.n_docs)
         self._weights: dict[str, float] = {}
+        self._keys: dict[str, tuple[DocSummary, set[str]]] = {}  # keys_of, once per document
         self.stories: dict[str, _Story] = {}
         self.story_of: dict[str, str] = {}
         self.postings: dict[str, set[str]] = defaultdict(set)
@@ -299,14 +300,19 @@ class StoryIndex:
 
     def _specific(self, vec: dict[str, float]) -> tuple[dict[str, float], float]:
         """A unit vector with its banal keys shrunk; the squared mass they lost (kept apart)."""
-        out = {k: v * self._banal(k) for k, v in vec.items()}
+        weights, banal = self._weights, self._banal
+        out = {}
+        for k, v in vec.items():
+            b = weights.get(k)
+            out[k] = v * (banal(k) if b is None else b)
         return out, max(0.0, 1.0 - sum(v * v for v in out.values())) if out else 0.0
 
     def profile(self, docs: Sequence[DocSummary]) -> _Profile:
         p = _Profile()
+        get, rarest, log = self.idf.get, self.default_idf, math.log  # ``_w``, inlined
         for d in docs:
-            topic, pt = self._specific(_unit({k: (1.0 + math.log(c)) * self._w(k) for k, c in sorted(d.topic.items()) if c > 0}))
-            names, pn = self._specific(_unit({k: self._w(k) for k in sorted(d.names)}))
+            topic, pt = self._specific(_unit({k: (1.0 + log(c)) * get(k, rarest) for k, c in sorted(d.topic.items()) if c > 0}))
+            names, pn = self._specific(_unit({k: get(k, rarest) for k in sorted(d.names)}))
             day = _day(d.published)
             p.add(_Profile(topic, names, day, day, 1, dict.fromkeys(self.lead(d), 1), (pt, pn)))
         return p
@@ -327,9 +333,18 @@ class StoryIndex:
         return alien(a, b) and alien(b, a)
 
     def keys_of(self, d: DocSummary) -> set[str]:
+        hit = self._keys.get(d.id)
+        if hit is not None and hit[0] is d:
+            return set(hit[1])
+        keys = self._keys_of(d)
+        self._keys[d.id] = (d, keys)
+        return set(keys)
+
+    def _keys_of(self, d: DocSummary) -> set[str]:
         c = self.config
-        terms = sorted(((-(1.0 + math.log(v)) * self._w(k), k) for k, v in d.topic.items() if v > 0))[: c.index_terms]
-        names = sorted((-self._w(k), k) for k in d.names)[: c.index_names]
+        get, rarest, log = self.idf.get, self.default_idf, math.log  # ``_w``, inlined
+        terms = sorted(((-(1.0 + log(v)) * get(k, rarest), k) for k, v in d.topic.items() if v > 0))[: c.index_terms]
+        names = sorted((-get(k, rarest), k) for k in d.names)[: c.index_names]
         return {sys.intern("t:" + k) for _, k in terms} | {sys.intern("n:" + k) for _, k in names}
 
     def score(self, a: _Profile, b: _Profile) -> float:
@@ -355,6 +370,23 @@ class StoryIndex:
             return 0.0
         w = self.config.names_weight
         return round(t ** (1.0 - w) * n**w, 6)
+
+    def upper(self, a: _Profile, b: _Profile) -> float:
+        """A bound ``score(a, b)`` cannot exceed, from the names alone (a few dozen keys, where the
+        content words are hundreds): the content-word cosine is at most 1, so the score is at most
+        the names' share ``n ** names_weight`` (with a margin for rounding). Where it falls short
+        of what a story needs, the content words need not be read."""
+        (ta, na), (tb, nb) = a.norms(), b.norms()
+        if not ta or not tb or self.config.strangers and self.strangers(a, b):
+            return 0.0
+        if not na or not nb:
+            return 1.0 + 1e-6
+        small, big = (a, b) if len(a.names) <= len(b.names) else (b, a)
+        keys, vals = small.sorted_items()[1]
+        n = sum(map(mul, vals, map(big.names.get, keys, repeat(0.0)))) / (na * nb)
+        if n <= 0.0:
+            return 0.0
+        return n**self.config.names_weight * (1.0 + 1e-6) + 1e-6
 
     def bonus(self, linked: int, size: int) -> float:
         """What ``linked`` pairwise links (derivative, same_story) into a story of ``size`` documents add:
@@ -468,8 +500,11 @@ class StoryIndex:
                 continue
             s = self.stories[sid]
             self.scored += 1
-            sc = self.score(prof, s.profile) + self.bonus(linked_members.get(sid, 0), s.profile.n)
-            if sc >= self.needed(prof, s.profile, self.config.join):
+            bonus, need = self.bonus(linked_members.get(sid, 0), s.profile.n), self.needed(prof, s.profile, self.config.join)
+            if self.upper(prof, s.profile) + bonus < need:
+                continue  # cannot reach the score needed, whatever its content words
+            sc = self.score(prof, s.profile) + bonus
+            if sc >= need:
                 scored.append((-sc, s.key, sid))
         if not scored:
             return self._start(docs, prof).id
@@ -481,7 +516,8 @@ class StoryIndex:
             if other is None or other is story or other_id in other_events:
                 continue
             self.scored += 1
-            if self.score(story.profile, other.profile) >= self.needed(story.profile, other.profile, self.config.merge):
+            need = self.needed(story.profile, other.profile, self.config.merge)
+            if self.upper(story.profile, other.profile) >= need and self.score(story.profile, other.profile) >= need:
                 story = self._merge(story, other)
         return story.id
 

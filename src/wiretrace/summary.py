@@ -25,8 +25,8 @@ import numpy as np
 
 from .errors import ConfigError
 from .model import Cleaned, Document, SummaryLine
-from .tokens import sentences, words
-from .topic import content_words
+from .tokens import sentences, word_tokens
+from .topic import content_of, content_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,15 +75,17 @@ MAX_SENTENCES = 400  # sentences of one member read for the summary (its first o
 
 
 def _units(doc: Document, cl: Cleaned, min_words: int) -> list[_Unit]:
-    spans = []
+    spans, bags = [], []
     for bs, be in cl.body:
         for s, e in sentences(doc.text, bs, be):
-            if len(words(doc.text, s, e)) >= min_words:
+            toks = word_tokens(doc.text, s, e)  # once per sentence: counted, then bagged
+            if len(toks) >= min_words:
                 spans.append((s, e))
+                bags.append(toks)
         if len(spans) >= MAX_SENTENCES:
             spans = spans[:MAX_SENTENCES]
             break
-    return [_Unit(doc.id, sp, i, len(spans), content_words(doc.text, *sp)) for i, sp in enumerate(spans)]
+    return [_Unit(doc.id, sp, i, len(spans), content_of(bags[i])) for i, sp in enumerate(spans)]
 
 
 def _matrix(bags: Sequence[Counter[str]]) -> np.ndarray:
@@ -96,9 +98,10 @@ def _matrix(bags: Sequence[Counter[str]]) -> np.ndarray:
             vocab.setdefault(w, len(vocab))
     n = len(bags)
     x = np.zeros((n, max(len(vocab), 1)), dtype=np.float32)
-    for i, b in enumerate(bags):
-        for w, c in b.items():
-            x[i, vocab[w]] = c * (math.log((1 + n) / (1 + df[w])) + 1.0)
+    idf = {w: math.log((1 + n) / (1 + k)) + 1.0 for w, k in df.items()}
+    rows = [i for i, b in enumerate(bags) for _ in range(len(b))]
+    cols = [vocab[w] for b in bags for w in b]
+    x[rows, cols] = [c * idf[w] for b in bags for w, c in b.items()]  # one scatter, not one store a cell
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
@@ -128,8 +131,8 @@ def consolidate(
     best = np.zeros((len(units), len(others)), dtype=np.float32)
     for k, d in enumerate(others):
         best[:, k] = sim[:, doc_rows[d]].max(axis=1)
-    for i, u in enumerate(units):
-        best[i, others.index(u.doc)] = 0.0
+    col = {d: k for k, d in enumerate(others)}
+    best[np.arange(len(units)), [col[u.doc] for u in units]] = 0.0
     n_other = max(len(others) - 1, 1)
     support = best.sum(axis=1) / n_other if len(units) else np.zeros(0)
     # Early *and* carried: a lead nobody else carries (a spun rewrite's own opening) gains nothing.

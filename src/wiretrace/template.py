@@ -31,6 +31,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from .align import AlignConfig, verbatim_passages
 from .names import STOP
@@ -115,18 +116,28 @@ def _kind(tok: str) -> str:
     return "figures" if not tok.isalpha() or tok in NUMBER_WORDS else "names"
 
 
+@lru_cache(maxsize=64)
+def _side(text: str, ranges: tuple[tuple[int, int], ...]) -> tuple[list[bool], Words]:
+    """The slots of a document's compared words and the words with them masked, kept for the last
+    few dozen documents (one is in many pairs). Read only: the lists are shared."""
+    w = words_in_ranges(text, ranges)
+    slots = _slots(text, w)
+    return slots, _masked(w, slots)
+
+
 def _masked(w: Words, slots: list[bool]) -> Words:
     return Words(tuple(_MASK if s else t for t, s in zip(w.tokens, slots, strict=True)), w.starts, w.ends)
 
 
 def _fillers(
-    wa: Words, sa: list[bool], wb: Words, sb: list[bool], passages: list[tuple[int, int, int, int, str, float]]
+    wa: Words, sa: list[bool], wb: Words, sb: list[bool], passages: list[tuple[int, int, int, int, str, float]],
+    masked: tuple[Words, Words] | None = None,
 ) -> tuple[list[int], list[tuple[int, int]]]:
     """Slots at the same place of a masked passage on both sides: which (a's token indices), and
     which of them differ (token indices a, b)."""
     compared: list[int] = []
     differ: list[tuple[int, int]] = []
-    ma, mb = _masked(wa, sa).tokens, _masked(wb, sb).tokens
+    ma, mb = (masked[0].tokens, masked[1].tokens) if masked is not None else (_masked(wa, sa).tokens, _masked(wb, sb).tokens)
     in_a, in_b = set(wa.tokens), set(wb.tokens)
     for a0, a1, b0, b1, _, _ in passages:
         sm = SequenceMatcher(None, ma[a0:a1], mb[b0:b1], autojunk=False)
@@ -179,13 +190,13 @@ def template(
     n = corpus_size(idf) if idf and n_docs is None else (n_docs or 0.0)
     if copies:
         return _headline_verdict(a, b, wa, wb, idf, n, c)
-    sa, sb = _slots(a.text, wa), _slots(b.text, wb)
-    masked = verbatim_passages(_masked(wa, sa), _masked(wb, sb), ac)
+    (sa, mwa), (sb, mwb) = _side(a.text, a.ranges), _side(b.text, b.ranges)
+    masked = verbatim_passages(mwa, mwb, ac)
     form_a = _coverage(len(wa), [(p[0], p[1]) for p in masked])
     form_b = _coverage(len(wb), [(p[2], p[3]) for p in masked])
     if form_a < c.form or form_b < c.form:
         return None
-    compared, differ = _fillers(wa, sa, wb, sb, masked)
+    compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb))
     # Figures and names apart: a brief's recurring names (the agency, the market) would drown a
     # change of every figure.
     what = []
