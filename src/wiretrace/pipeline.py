@@ -41,7 +41,7 @@ from .ingest.reader import read_found
 from .ingest.walk import list_files
 from .model import REUSE_RELATIONS, Cleaned, Document, Pair, Passage, Report, Scores, Skipped
 from .neighbours import body_text
-from .relate import Common, RelateConfig, common_cut, cues, relate, specific
+from .relate import Common, RelateConfig, common_cut, cues, days_apart, relate, specific
 from .sketch import Sketch, SketchConfig, sketch, sketch_batch
 from .static import StaticEmbedder
 from .stories import (
@@ -284,7 +284,10 @@ def idf_from_counts(df: Mapping[str, int], n: int) -> dict[str, float]:
 
 
 def alignment(a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder | None, semantic: bool = True) -> Alignment:
-    return align(a.doc.text, a.cleaned.content, b.doc.text, b.cleaned.content, config.align, embedder, semantic=semantic)
+    # h1-semantic: the cascade settles the document cosine against the same_story threshold that decides.
+    gap = days_apart(a.doc, b.doc)
+    far = gap is not None and gap > config.relate.same_story_days
+    return align(a.doc.text, a.cleaned.content, b.doc.text, b.cleaned.content, config.align, embedder, semantic=semantic, far=far)
 
 
 def identical_bodies(a: Prepared, b: Prepared) -> bool:
