@@ -239,7 +239,10 @@ def _share(x: frozenset, y: frozenset) -> float:
 
 
 def _mismatch(x: frozenset, y: frozenset) -> float:
-    return len(x ^ y) / len(x | y) if x or y else 0.0
+    """``len(x ^ y) / len(x | y)``, from one intersection."""
+    i = len(x & y)
+    u = len(x) + len(y) - i
+    return (u - i) / u if u else 0.0
 
 
 def _names_missing(pa: SentenceProfile, pb: SentenceProfile) -> float:
@@ -248,8 +251,9 @@ def _names_missing(pa: SentenceProfile, pb: SentenceProfile) -> float:
     return (len(pa.names - pb.content) + len(pb.names - pa.content)) / len(both) if both else 0.0
 
 
-def paraphrase_features(pa: SentenceProfile, pb: SentenceProfile, cos: float) -> tuple[float, ...]:
-    """The model's inputs for one sentence pair, in ``PARAPHRASE_FEATURES`` order."""
+def paraphrase_features(pa: SentenceProfile, pb: SentenceProfile, cos: float, sequence: float | None = None) -> tuple[float, ...]:
+    """The model's inputs for one sentence pair, in ``PARAPHRASE_FEATURES`` order (``sequence``: the
+    value to use for ``sequence_ratio`` instead of running the matcher)."""
     ua, ub = pa.grams[0], pb.grams[0]
     jac = len(ua & ub) / max(len(ua | ub), 1)
     fwd = [_share(pa.grams[n], pb.grams[n]) for n in range(4)]
@@ -262,13 +266,26 @@ def paraphrase_features(pa: SentenceProfile, pb: SentenceProfile, cos: float) ->
         _mismatch(pa.numbers, pb.numbers), _names_missing(pa, pb),
         min(pa.n_words, pb.n_words) / max(pa.n_words, pb.n_words, 1),
         1.0 - _mismatch(pa.chars, pb.chars), 1.0 - _mismatch(pa.stems, pb.stems),
-        SequenceMatcher(None, pa.tokens, pb.tokens, autojunk=False).ratio(),
+        SequenceMatcher(None, pa.tokens, pb.tokens, autojunk=False).ratio() if sequence is None else sequence,
     )
 
 
-def paraphrase_probability(pa: SentenceProfile, pb: SentenceProfile, cos: float) -> float:
-    """The model's probability that two sentences say the same thing."""
-    z = PARAPHRASE_BIAS + sum(w * x for w, x in zip(PARAPHRASE_WEIGHTS, paraphrase_features(pa, pb, cos), strict=True))
+def _sequence_bound(pa: SentenceProfile, pb: SentenceProfile) -> float:
+    """An upper bound on the matcher's ratio ``2 M / (len a + len b)``: the matched tokens ``M`` are at
+    most the tokens of either side whose word the other side has."""
+    n = len(pa.tokens) + len(pb.tokens)
+    if not n:
+        return 0.0
+    ua, ub = pa.grams[0], pb.grams[0]
+    in_b = sum(1 for t in pa.tokens if (t,) in ub)
+    in_a = sum(1 for t in pb.tokens if (t,) in ua)
+    return 2.0 * min(in_a, in_b) / n
+
+
+def paraphrase_probability(pa: SentenceProfile, pb: SentenceProfile, cos: float, sequence: float | None = None) -> float:
+    """The model's probability that two sentences say the same thing (``sequence``: see
+    ``paraphrase_features``)."""
+    z = PARAPHRASE_BIAS + sum(w * x for w, x in zip(PARAPHRASE_WEIGHTS, paraphrase_features(pa, pb, cos, sequence), strict=True))
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
@@ -673,7 +690,12 @@ def sentence_settled(pa: SentenceProfile, pb: SentenceProfile, static_cos: float
     if config.paraphrase_p <= 0.0:
         return False
     top = bounds.sentence_bound(static_cos)
-    return top < config.paraphrase_cos or paraphrase_probability(pa, pb, top) < config.paraphrase_p
+    if top < config.paraphrase_cos:
+        return True
+    # The model grows with sequence_ratio too (its weight is positive): its bound first, then the matcher.
+    if paraphrase_probability(pa, pb, top, _sequence_bound(pa, pb)) < config.paraphrase_p:
+        return True
+    return paraphrase_probability(pa, pb, top) < config.paraphrase_p
 
 
 def _semantic_pass(
@@ -737,10 +759,17 @@ def _semantic_pass(
         static_sims = xa[open_a] @ xb[open_b].T
         sims = np.full(static_sims.shape, np.nan, dtype=np.float32)
         sims[static_sims < bounds.sentence_below] = -1.0
-        need = [
-            (x, y) for x, y in zip(*np.nonzero(static_sims >= bounds.sentence_below), strict=True)
-            if not sentence_settled(profile_a(int(x)), profile_b(int(y)), float(static_sims[x, y]), config, bounds)
-        ]
+        need: list[tuple[int, int]] = []
+        need_a: set[int] = set()
+        need_b: set[int] = set()
+        cells = np.flatnonzero(static_sims >= bounds.sentence_below)
+        for flat in cells[np.argsort(-static_sims.ravel()[cells], kind="stable")]:  # likeliest first
+            x, y = divmod(int(flat), static_sims.shape[1])
+            # Two sentences MiniLM reads anyway: their cosine costs nothing more than the test.
+            if (x in need_a and y in need_b) or not sentence_settled(profile_a(x), profile_b(y), float(static_sims[x, y]), config, bounds):
+                need.append((x, y))
+                need_a.add(x)
+                need_b.add(y)
         sentence_vec = _LazyVectors(embedder, [texts_a[k] for k in open_a], [texts_b[k] for k in open_b])
         sentence_vec.fill(sims, need)
     # The decision on every pair above the cosine floor; the model's lexical features only there.
