@@ -17,11 +17,13 @@ Two passes, cheap first, then one tidy-up:
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import resources
 
 import numpy as np
 
@@ -48,6 +50,9 @@ class AlignConfig:
     lead: int = 3  # sentences embedded first to decide whether the whole texts are worth embedding
     lead_cos: float = 0.5  # ...when no verbatim passage links the texts already
     semantic: bool = True  # run the embedding pass
+    # Settle the clear cases of the semantic pass with the static vectors (``SemanticBounds``, fitted
+    # by ``bench/semantic_calibrate.py``); the transformer reads only the rest.
+    cascade: bool = True
 
     def __post_init__(self) -> None:
         if not 2 <= self.seed <= 12:
@@ -71,6 +76,109 @@ class Alignment:
     semantic: float | None  # cosine of mean sentence vectors, when the semantic pass ran
     a_words: int
     b_words: int
+
+
+# --- the semantic cascade: what the static vectors settle without the transformer ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class SemanticBounds:
+    """Static cosines that settle a MiniLM cosine's side of a threshold without the transformer.
+
+    Fitted on real document pairs of four corpora by ``bench/semantic_calibrate.py`` (the file
+    ``semantic_bounds.json`` says on what, how and when): below a ``*_below`` bound no calibration
+    pair's MiniLM cosine came within a margin of the threshold; from a ``*_above`` bound every one
+    cleared it by the margin. A bound is used only where the settings it guards are the ones it was
+    fitted for (``usable``)."""
+
+    lead_below: float  # the lead test (mean vector of the first ``lead`` sentences): below lead_threshold
+    lead_threshold: float  # fitted for min(lead_cos, RelateConfig.same_story_cos)
+    lead_above: float  # ...and at or above lead_go (the pass goes on)
+    lead_go: float  # fitted for max(lead_cos, RelateConfig.same_story_cos)
+    doc_below: float  # the document cosine (mean vector of every sentence): below doc_threshold
+    doc_above: float  # ...at or above it
+    doc_threshold: float  # fitted for RelateConfig.same_story_cos
+    far_below: float  # below / at or above far_threshold
+    far_above: float
+    far_threshold: float  # fitted for RelateConfig.far_same_story_cos
+    doc_linear: tuple[float, float]  # MiniLM ~ a + b * static: the cosine a settled document pair reports
+    sentence_below: float  # one sentence pair: below sentence_threshold
+    sentence_threshold: float  # fitted for min(paraphrase_cos, split_cos)
+    envelope: tuple[tuple[float, float], ...]  # (static edge, MiniLM bound): static < edge -> MiniLM < bound
+    fitted: str  # the date of the fit
+
+    def usable(self, config: AlignConfig) -> bool:
+        return (
+            self.lead_threshold <= config.lead_cos <= self.lead_go
+            and self.sentence_threshold <= min(config.paraphrase_cos, config.split_cos)
+        )
+
+    def sentence_bound(self, static_cos: float) -> float:
+        """An upper bound on the MiniLM cosine of a sentence pair with this static cosine."""
+        for edge, bound in self.envelope:
+            if static_cos < edge:
+                return bound
+        return 1.0
+
+    def doc(self, static_cos: float, far: bool | None = None) -> tuple[bool, float | None]:
+        """``(settled, cosine)`` for the document cosine. ``far``: whether the two reports are dated
+        further apart than ``RelateConfig.same_story_days`` (then only ``far_same_story_cos`` decides),
+        not (only ``same_story_cos``), or None (unknown: both must be settled).
+
+        Settled below every threshold that decides: cosine None (not measured). Settled above: the
+        linear estimate, kept on the settled side of each deciding threshold. Else not settled."""
+        a, b = self.doc_linear
+        est = a + b * static_cos
+        lo, hi = 0.0, 1.0
+        for threshold, below, above, decides in (
+            (self.doc_threshold, self.doc_below, self.doc_above, far is not True),
+            (self.far_threshold, self.far_below, self.far_above, far is not False),
+        ):
+            if not decides:
+                continue
+            if static_cos < below:
+                hi = min(hi, threshold - 1e-4)
+            elif static_cos >= above:
+                lo = max(lo, threshold)
+            else:
+                return False, None
+        if hi < 1.0 and lo == 0.0:
+            return True, None
+        return True, round(min(max(est, lo), hi), 4)
+
+
+@cache
+def semantic_bounds() -> SemanticBounds:
+    """The bounds shipped with the package (``semantic_bounds.json``)."""
+    path = resources.files("wiretrace").joinpath("semantic_bounds.json")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        b = doc["bounds"]
+        lead, dc, sent = b["lead"], b["doc"], b["sentence"]
+        return SemanticBounds(
+            lead_below=float(lead["static_below"]), lead_threshold=float(lead["threshold"]),
+            lead_above=float(lead["static_above"]), lead_go=float(lead["go_threshold"]),
+            doc_below=float(dc["static_below"]), doc_above=float(dc["static_above"]), doc_threshold=float(dc["threshold"]),
+            far_below=float(dc["far_below"]), far_above=float(dc["far_above"]), far_threshold=float(dc["far_threshold"]),
+            doc_linear=(float(dc["linear"][0]), float(dc["linear"][1])),
+            sentence_below=float(sent["static_below"]), sentence_threshold=float(sent["threshold"]),
+            envelope=tuple((float(e), float(u)) for e, u in sent["envelope"]),
+            fitted=str(doc["fitted"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
+        raise ConfigError(
+            "align", "cascade", True,
+            f"a readable semantic_bounds.json in the package ({e!r}); reinstall, rerun bench/semantic_calibrate.py --write, "
+            "or set cascade=False",
+        ) from e
+
+
+def cascade_bounds(config: AlignConfig) -> SemanticBounds | None:
+    """The bounds the semantic pass settles with, or None where the cascade is off or they do not fit."""
+    if not config.cascade:
+        return None
+    bounds = semantic_bounds()
+    return bounds if bounds.usable(config) else None
 
 
 # --- the sentence paraphrase decision ---------------------------------------------------------
@@ -130,7 +238,10 @@ def _share(x: frozenset, y: frozenset) -> float:
 
 
 def _mismatch(x: frozenset, y: frozenset) -> float:
-    return len(x ^ y) / len(x | y) if x or y else 0.0
+    """``len(x ^ y) / len(x | y)``, from one intersection."""
+    i = len(x & y)
+    u = len(x) + len(y) - i
+    return (u - i) / u if u else 0.0
 
 
 def _names_missing(pa: SentenceProfile, pb: SentenceProfile) -> float:
@@ -139,8 +250,9 @@ def _names_missing(pa: SentenceProfile, pb: SentenceProfile) -> float:
     return (len(pa.names - pb.content) + len(pb.names - pa.content)) / len(both) if both else 0.0
 
 
-def paraphrase_features(pa: SentenceProfile, pb: SentenceProfile, cos: float) -> tuple[float, ...]:
-    """The model's inputs for one sentence pair, in ``PARAPHRASE_FEATURES`` order."""
+def paraphrase_features(pa: SentenceProfile, pb: SentenceProfile, cos: float, sequence: float | None = None) -> tuple[float, ...]:
+    """The model's inputs for one sentence pair, in ``PARAPHRASE_FEATURES`` order (``sequence``: the
+    value to use for ``sequence_ratio`` instead of running the matcher)."""
     ua, ub = pa.grams[0], pb.grams[0]
     jac = len(ua & ub) / max(len(ua | ub), 1)
     fwd = [_share(pa.grams[n], pb.grams[n]) for n in range(4)]
@@ -153,13 +265,26 @@ def paraphrase_features(pa: SentenceProfile, pb: SentenceProfile, cos: float) ->
         _mismatch(pa.numbers, pb.numbers), _names_missing(pa, pb),
         min(pa.n_words, pb.n_words) / max(pa.n_words, pb.n_words, 1),
         1.0 - _mismatch(pa.chars, pb.chars), 1.0 - _mismatch(pa.stems, pb.stems),
-        SequenceMatcher(None, pa.tokens, pb.tokens, autojunk=False).ratio(),
+        SequenceMatcher(None, pa.tokens, pb.tokens, autojunk=False).ratio() if sequence is None else sequence,
     )
 
 
-def paraphrase_probability(pa: SentenceProfile, pb: SentenceProfile, cos: float) -> float:
-    """The model's probability that two sentences say the same thing."""
-    z = PARAPHRASE_BIAS + sum(w * x for w, x in zip(PARAPHRASE_WEIGHTS, paraphrase_features(pa, pb, cos), strict=True))
+def _sequence_bound(pa: SentenceProfile, pb: SentenceProfile) -> float:
+    """An upper bound on the matcher's ratio ``2 M / (len a + len b)``: the matched tokens ``M`` are at
+    most the tokens of either side whose word the other side has."""
+    n = len(pa.tokens) + len(pb.tokens)
+    if not n:
+        return 0.0
+    ua, ub = pa.grams[0], pb.grams[0]
+    in_b = sum(1 for t in pa.tokens if (t,) in ub)
+    in_a = sum(1 for t in pb.tokens if (t,) in ua)
+    return 2.0 * min(in_a, in_b) / n
+
+
+def paraphrase_probability(pa: SentenceProfile, pb: SentenceProfile, cos: float, sequence: float | None = None) -> float:
+    """The model's probability that two sentences say the same thing (``sequence``: see
+    ``paraphrase_features``)."""
+    z = PARAPHRASE_BIAS + sum(w * x for w, x in zip(PARAPHRASE_WEIGHTS, paraphrase_features(pa, pb, cos, sequence), strict=True))
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
@@ -402,8 +527,12 @@ def align(
     config: AlignConfig | None = None,
     embedder: Embedder | None = None,
     semantic: bool = True,
+    far: bool | None = None,
 ) -> Alignment:
-    """Align the ``ranges`` of two raw texts (usually their cleaned content spans)."""
+    """Align the ``ranges`` of two raw texts (usually their cleaned content spans).
+
+    ``far``: whether the texts are dated further apart than ``RelateConfig.same_story_days`` (None:
+    unknown); the semantic cascade settles the document cosine against the threshold that decides."""
     config = config or AlignConfig()
     wa, wb = words_in_ranges(text_a, ranges_a), words_in_ranges(text_b, ranges_b)
     hashes = (_seed_hashes(text_a, ranges_a, config.seed), _seed_hashes(text_b, ranges_b, config.seed))
@@ -429,7 +558,7 @@ def align(
     if run_semantic and embedder is not None:
         doc_cos = _semantic_pass(
             text_a, [x for x in sa if x[3] - x[2] >= 4], wa, mask_a, text_b, [x for x in sb if x[3] - x[2] >= 4], wb, mask_b,
-            config, embedder, passages,
+            config, embedder, passages, far,
         )
     if config.join_gap >= 0:
         passages = _join(passages, len(vp), wa, wb, config.join_gap, config.max_gap)
@@ -577,12 +706,35 @@ def _mean_cos(va: np.ndarray, vb: np.ndarray) -> float:
     return float(ma @ mb / max(float(np.linalg.norm(ma) * np.linalg.norm(mb)), 1e-9))
 
 
+def sentence_settled(pa: SentenceProfile, pb: SentenceProfile, static_cos: float, config: AlignConfig, bounds: SemanticBounds) -> bool:
+    """Whether a sentence pair is settled as no match without its MiniLM cosine: the static cosine is
+    below ``bounds.sentence_below`` (MiniLM's is below the floor), or the paraphrase model says no even
+    at the largest MiniLM cosine the static one allows (the model's probability grows with the cosine:
+    d z / d cos = w_cos + 2 w_cos2 cos + w_cos_x_jaccard jaccard > 0 on [0, 1]; ``test_align``)."""
+    if static_cos < bounds.sentence_below:
+        return True
+    if config.paraphrase_p <= 0.0:
+        return False
+    top = bounds.sentence_bound(static_cos)
+    if top < config.paraphrase_cos:
+        return True
+    # The model grows with sequence_ratio too (its weight is positive): its bound first, then the matcher.
+    if paraphrase_probability(pa, pb, top, _sequence_bound(pa, pb)) < config.paraphrase_p:
+        return True
+    return paraphrase_probability(pa, pb, top) < config.paraphrase_p
+
+
 def _semantic_pass(
     text_a: str, sa: list[Sentence], wa: Words, mask_a: np.ndarray,
     text_b: str, sb: list[Sentence], wb: Words, mask_b: np.ndarray,
-    config: AlignConfig, embedder: Embedder, passages: list[Passage],
+    config: AlignConfig, embedder: Embedder, passages: list[Passage], far: bool | None = None,
 ) -> float | None:
-    """Embed the sentences (of four words or more) and align those the verbatim pass left open."""
+    """Embed the sentences (of four words or more) and align those the verbatim pass left open.
+
+    With the cascade on (``AlignConfig.cascade``), the static vectors settle first what they can
+    (``SemanticBounds``): the lead test, the document cosine, and each sentence pair that cannot be a
+    match; MiniLM embeds only the sentences some unsettled decision needs. Every sentence match is
+    still decided on MiniLM cosines, as without the cascade."""
     if not sa or not sb:
         return None
     open_a = [k for k, s in enumerate(sa) if mask_a[s[2] : s[3]].mean() < config.explained]
@@ -590,28 +742,67 @@ def _semantic_pass(
     if not open_a or not open_b:
         # Everything one side says is found verbatim in the other: embeddings add nothing.
         return None
+    texts_a = [text_a[s[0] : s[1]] for s in sa]
+    texts_b = [text_b[s[0] : s[1]] for s in sb]
+    bounds = cascade_bounds(config)
+    n = config.lead
     if not passages:
-        # No verbatim link: compare the leads first, and embed everything only if they agree.
-        la = embedder.embed([text_a[s[0] : s[1]] for s in sa[: config.lead]])
-        lb = embedder.embed([text_b[s[0] : s[1]] for s in sb[: config.lead]])
-        lead_cos = _mean_cos(la, lb)
-        if lead_cos < config.lead_cos:
-            return round(lead_cos, 4)
-    va = embedder.embed([text_a[s[0] : s[1]] for s in sa])
-    vb = embedder.embed([text_b[s[0] : s[1]] for s in sb])
-    doc_cos = _mean_cos(va, vb)
-    sims = va[open_a] @ vb[open_b].T
-    # The decision on every pair above the cosine floor; the model's lexical features only there.
+        # No verbatim link: compare the leads first, and embed everything only if they agree. Where the
+        # static vectors settle the test, the transformer does not read the leads (a settled stop
+        # reports no cosine: not measured, and below every same_story threshold).
+        lead_static = _mean_cos(embedder.static.embed(texts_a[:n]), embedder.static.embed(texts_b[:n])) if bounds else None
+        if bounds is not None and lead_static is not None and lead_static < bounds.lead_below:
+            return None
+        if bounds is None or lead_static is None or lead_static < bounds.lead_above:
+            lead_cos = _mean_cos(embedder.embed(texts_a[:n]), embedder.embed(texts_b[:n]))
+            if lead_cos < config.lead_cos:
+                return round(lead_cos, 4)
+    xa = embedder.static.embed(texts_a) if bounds is not None else None
+    xb = embedder.static.embed(texts_b) if bounds is not None else None
+    settled, doc_cos = bounds.doc(_mean_cos(xa, xb), far) if bounds is not None and xa is not None and xb is not None else (False, None)
     prof_a: dict[int, SentenceProfile] = {}
     prof_b: dict[int, SentenceProfile] = {}
+
+    def profile_a(x: int) -> SentenceProfile:
+        if x not in prof_a:
+            prof_a[x] = sentence_profile(text_a, sa[open_a[x]][0], sa[open_a[x]][1])
+        return prof_a[x]
+
+    def profile_b(y: int) -> SentenceProfile:
+        if y not in prof_b:
+            prof_b[y] = sentence_profile(text_b, sb[open_b[y]][0], sb[open_b[y]][1])
+        return prof_b[y]
+
+    if not settled or bounds is None or xa is None or xb is None:
+        va, vb = embedder.embed(texts_a), embedder.embed(texts_b)
+        doc_cos = round(_mean_cos(va, vb), 4)
+        sims = va[open_a] @ vb[open_b].T
+        sentence_vec = None
+    else:
+        # The document cosine is settled: MiniLM reads only the sentences of the pairs the static
+        # vectors and the paraphrase model cannot rule out. Unknown cosines are NaN (no match); those
+        # ruled out by the static floor are certainly under split_cos too (-1).
+        static_sims = xa[open_a] @ xb[open_b].T
+        sims = np.full(static_sims.shape, np.nan, dtype=np.float32)
+        sims[static_sims < bounds.sentence_below] = -1.0
+        need: list[tuple[int, int]] = []
+        need_a: set[int] = set()
+        need_b: set[int] = set()
+        cells = np.flatnonzero(static_sims >= bounds.sentence_below)
+        for flat in cells[np.argsort(-static_sims.ravel()[cells], kind="stable")]:  # likeliest first
+            x, y = divmod(int(flat), static_sims.shape[1])
+            # Two sentences MiniLM reads anyway: their cosine costs nothing more than the test.
+            if (x in need_a and y in need_b) or not sentence_settled(profile_a(x), profile_b(y), float(static_sims[x, y]), config, bounds):
+                need.append((x, y))
+                need_a.add(x)
+                need_b.add(y)
+        sentence_vec = _LazyVectors(embedder, [texts_a[k] for k in open_a], [texts_b[k] for k in open_b])
+        sentence_vec.fill(sims, need)
+    # The decision on every pair above the cosine floor; the model's lexical features only there.
     scores = np.zeros_like(sims)
     for x, y in zip(*np.nonzero(sims >= config.paraphrase_cos), strict=True):
         x, y = int(x), int(y)
-        if x not in prof_a:
-            prof_a[x] = sentence_profile(text_a, sa[open_a[x]][0], sa[open_a[x]][1])
-        if y not in prof_b:
-            prof_b[y] = sentence_profile(text_b, sb[open_b[y]][0], sb[open_b[y]][1])
-        score = paraphrase_decision(prof_a[x], prof_b[y], float(sims[x, y]), config)
+        score = paraphrase_decision(profile_a(x), profile_b(y), float(sims[x, y]), config)
         if score is not None:
             scores[x, y] = score
     order = np.argsort(-scores, axis=None, kind="stable")
@@ -624,6 +815,11 @@ def _semantic_pass(
         if x in used_a or y in used_b:
             continue
         used_a[x], used_b[y] = y, x
+    if sentence_vec is not None:
+        # A split needs the neighbours' cosines: read those not known yet.
+        near = [(x, ny) for x, y in used_a.items() for ny in (y - 1, y + 1) if 0 <= ny < len(open_b)]
+        near += [(nx, y) for x, y in used_a.items() for nx in (x - 1, x + 1) if 0 <= nx < len(open_a)]
+        sentence_vec.fill(sims, [(x, y) for x, y in near if np.isnan(sims[x, y])])
     # One-to-many: an unmatched neighbour that carries the rest of a split (or merged) sentence joins
     # the match when it is close to the matched sentence of the other side.
     groups_a = {x: [x] for x in used_a}
@@ -651,4 +847,25 @@ def _semantic_pass(
         jac = len(ta & tb) / max(len(ta | tb), 1)
         kind = "near_verbatim" if jac >= config.near_verbatim_jaccard else "paraphrase"
         passages.append(Passage(a_rng, b_rng, kind, round(float(scores[x, used_a[x]]), 4)))
-    return round(doc_cos, 4)
+    return doc_cos
+
+
+class _LazyVectors:
+    """MiniLM vectors of the open sentences of one pair, embedded only when a cosine is asked for."""
+
+    def __init__(self, embedder: Embedder, texts_a: list[str], texts_b: list[str]) -> None:
+        self.embedder, self.texts_a, self.texts_b = embedder, texts_a, texts_b
+        self.va: dict[int, np.ndarray] = {}
+        self.vb: dict[int, np.ndarray] = {}
+
+    def fill(self, sims: np.ndarray, cells: list[tuple[int, int]]) -> None:
+        """Write the MiniLM cosine of each ``(x, y)`` into ``sims``, embedding what is missing in one call."""
+        if not cells:
+            return
+        new_a = sorted({int(x) for x, _ in cells} - self.va.keys())
+        new_b = sorted({int(y) for _, y in cells} - self.vb.keys())
+        vecs = self.embedder.embed([self.texts_a[x] for x in new_a] + [self.texts_b[y] for y in new_b])
+        self.va.update(zip(new_a, vecs[: len(new_a)], strict=True))
+        self.vb.update(zip(new_b, vecs[len(new_a) :], strict=True))
+        for x, y in cells:
+            sims[x, y] = float(self.va[int(x)] @ self.vb[int(y)])

@@ -12,11 +12,15 @@ import importlib.util
 import os
 from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xxhash
 
 from .errors import ModelError
+
+if TYPE_CHECKING:
+    from .static import StaticEmbedder
 
 DIM = 384
 _INSTALL_HINT = (
@@ -39,17 +43,61 @@ def sentence_key(text: str) -> int:
     return xxhash.xxh64_intdigest(text.encode("utf-8")) & 0x7FFFFFFFFFFFFFFF
 
 
+def cuda_available() -> bool:
+    """Whether onnxruntime offers the CUDA provider (``onnxruntime-gpu`` installed, the optional extra
+    ``gpu``) and a GPU answers; nothing requires it."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        return False
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        return False
+    return any(Path(f"/dev/nvidia{i}").exists() for i in range(16)) or bool(os.environ.get("CUDA_VISIBLE_DEVICES"))
+
+
 class Embedder:
-    """Embeds sentences in batches; loads the model on first use."""
+    """Embeds sentences in batches; loads the model on first use.
+
+    ``threads``: onnxruntime intra-op threads (default: the cores, at most 4; give each worker process
+    1). ``device``: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA where ``onnxruntime-gpu`` and a GPU are
+    present, else the CPU). ``static``: the cheap first pass the aligner's semantic cascade reads
+    (``static.StaticEmbedder``); made on first use where not given."""
 
     def __init__(self, cache: MutableMapping[int, np.ndarray] | None = None, batch_size: int = 64,
-                 max_tokens: int = 128, threads: int | None = None) -> None:
+                 max_tokens: int = 128, threads: int | None = None, device: str = "auto",
+                 static: StaticEmbedder | None = None) -> None:
+        if threads is not None and threads < 1:
+            raise ModelError(f"embed: threads={threads}; give 1 or more onnxruntime threads (or None for the default).")
+        if device not in ("auto", "cpu", "cuda"):
+            raise ModelError(f"embed: device={device!r}; give 'auto', 'cpu' or 'cuda'.")
         self.cache: MutableMapping[int, np.ndarray] = {} if cache is None else cache
         self.batch_size = batch_size
         self.max_tokens = max_tokens
-        self.threads = threads  # onnxruntime intra-op threads; None: up to 4 of the machine's cores
+        self.threads = threads
+        self.device = device
+        self._static = static
         self._run: Callable[[Sequence[str]], np.ndarray] | None = None
         self.embedded = 0  # sentences actually run through the model (cache misses)
+        self.providers: list[str] = []  # onnxruntime's providers, once loaded
+
+    @property
+    def static(self) -> StaticEmbedder:
+        """The static first pass (sentence vectors at thousands a second)."""
+        if self._static is None:
+            from .static import StaticEmbedder
+
+            self._static = StaticEmbedder()
+        return self._static
+
+    def _providers(self) -> list[str]:
+        if self.device == "cpu":
+            return ["CPUExecutionProvider"]
+        if self.device == "cuda" or cuda_available():
+            if not cuda_available():
+                raise ModelError("embed: device='cuda' but onnxruntime has no CUDA provider or no GPU is present; "
+                                 "install the `gpu` extra (onnxruntime-gpu) on a machine with a GPU, or use device='auto'.")
+            return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        return ["CPUExecutionProvider"]
 
     def _load(self) -> Callable[[Sequence[str]], np.ndarray]:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -63,7 +111,10 @@ class Embedder:
         tok.enable_padding()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads or max(1, min(4, os.cpu_count() or 1))
-        sess = ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"])
+        if self.threads == 1:
+            opts.inter_op_num_threads = 1
+        sess = ort.InferenceSession(str(model), sess_options=opts, providers=self._providers())
+        self.providers = list(sess.get_providers())
         names = {i.name for i in sess.get_inputs()}
 
         def run(texts: Sequence[str]) -> np.ndarray:

@@ -413,7 +413,7 @@ LOCAL: dict[str, Callable[[st.Store, RunConfig, Progress, Stats, LocalExecutor],
 
 def executor_for(store: st.Store, config: RunConfig, embedder: Embedder | None = None) -> LocalExecutor:
     """The local executor of ``config.workers`` processes over ``store`` (its sentence vectors)."""
-    embedder = embedder or Embedder(cache=store.embedding_cache())
+    embedder = embedder or Embedder(cache=store.embedding_cache(), static=static_embedder())
     return LocalExecutor(config.workers, embedder, store.path, keep=embedder.cache)
 
 

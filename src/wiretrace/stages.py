@@ -22,7 +22,7 @@ from .embed import Embedder
 from .errors import ConfigError
 from .ingest import IngestConfig
 from .model import REUSE_RELATIONS, Cleaned, Document, Pair, Scores, Story
-from .relate import Common, RelateConfig, common_cut, cues, relate, specific
+from .relate import Common, RelateConfig, common_cut, cues, days_apart, relate, specific
 from .sketch import Sketch, SketchConfig, sketch, sketch_batch
 from .stories import StoryConfig
 from .template import Side, template
@@ -88,7 +88,11 @@ def idf_from_counts(df: Mapping[str, int], n: int) -> dict[str, float]:
 
 
 def alignment(a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder | None, semantic: bool = True) -> Alignment:
-    return align(a.doc.text, a.cleaned.content, b.doc.text, b.cleaned.content, config.align, embedder, semantic=semantic)
+    # The semantic cascade settles the document cosine against the same_story threshold that decides
+    # the pair: the far one where the dates lie further apart than ``same_story_days``.
+    gap = days_apart(a.doc, b.doc)
+    far = gap is not None and gap > config.relate.same_story_days
+    return align(a.doc.text, a.cleaned.content, b.doc.text, b.cleaned.content, config.align, embedder, semantic=semantic, far=far)
 
 
 def identical_bodies(a: Prepared, b: Prepared) -> bool:

@@ -1,0 +1,140 @@
+"""The relate stage before / after the semantic cascade, on one prepared store, in one run.
+
+The stages up to ``sketch`` run once (they are not what changed) into a fresh store; the store is
+copied, and the relate stage (candidates, alignment, relation of every candidate pair) runs on each
+copy in a subprocess: once with the code of the base (``--base``, a ``src`` folder put first on
+PYTHONPATH; make it with ``git archive main src | tar -x -C /work/h1_base``) and once with this
+worktree's code, each with a cold embedding cache. Printed: CPU s and wall s of the relate stage,
+sentences run through MiniLM (total and per document), candidate pairs, and the agreement of the
+pair relations (same relation for the same pair key; a confusion table of the differences).
+
+    .venv/bin/python bench/semantic_eval.py --corpus bbc --base /work/h1_base/src
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def prepare(records_corpus: str, limit: int | None, out: Path) -> int:
+    import corpora
+    from wiretrace import pipeline as pl
+    from wiretrace import store as st
+    from wiretrace.align import AlignConfig
+
+    records = corpora.corpus(records_corpus)[:limit]
+    jsonl = out.parent / "input.jsonl"
+    corpora.write_jsonl(records, jsonl)
+    config = pl.RunConfig(align=AlignConfig(semantic=True))
+    stats = pl.Stats()
+    store = st.Store(out)
+    try:
+        pl.ingest_into(store, [jsonl], config, pl._quiet, stats)
+        boiler = pl.learn(store, config, stats)
+        pl.clean_pending(store, boiler, config, pl._quiet, stats)
+        pl.sketch_pending(store, config, pl._quiet, stats)
+    finally:
+        store.close()
+    return len(records)
+
+
+def worker(folder: Path) -> None:
+    """Run the relate stage on ``folder`` with whatever ``wiretrace`` is first on the path."""
+    import wiretrace
+    from wiretrace import pipeline as pl
+    from wiretrace import store as st
+    from wiretrace.align import AlignConfig
+    from wiretrace.embed import Embedder
+    from wiretrace.static import StaticEmbedder
+
+    config = pl.RunConfig(align=AlignConfig(semantic=True))
+    stats = pl.Stats()
+    store = st.Store(folder)
+    embedder = Embedder(cache=store.embedding_cache())
+    static = StaticEmbedder()
+    _ = static.table
+    try:
+        c0, w0 = time.process_time(), time.perf_counter()
+        pl.relate_pending(store, config, pl._quiet, stats, embedder, static)
+        cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+    finally:
+        store.close()
+    print(json.dumps({
+        "code": str(Path(wiretrace.__file__).parent), "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
+        "candidates": stats.candidates, "aligned": stats.aligned, "embedded": embedder.embedded,
+    }))
+
+
+def relations(folder: Path) -> dict[tuple[str, str], str]:
+    con = sqlite3.connect(folder / "wiretrace.sqlite")
+    try:
+        rows = con.execute("SELECT a, b, relation FROM pairs").fetchall()
+    finally:
+        con.close()
+    return {(min(a, b), max(a, b)): (r or "unrelated") for a, b, r in rows}
+
+
+def run_worker(folder: Path, src: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(src))
+    p = subprocess.run([sys.executable, __file__, "--worker", str(folder)], env=env, capture_output=True, text=True)
+    if p.returncode:
+        raise SystemExit(f"worker on {folder} with {src} failed:\n{p.stderr[-4000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", choices=["reuters", "bbc", "both"], default="bbc")
+    ap.add_argument("--limit", type=int)
+    ap.add_argument("--base", type=Path, default=Path("/work/h1_base/src"), help="the base code's src folder")
+    ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return
+    if not (args.base / "wiretrace").is_dir():
+        raise SystemExit(f"no base code at {args.base}: `mkdir -p /work/h1_base && git archive main src | tar -x -C /work/h1_base`")
+    with tempfile.TemporaryDirectory(prefix="wiretrace-semeval-", dir="/tmp") as tmp:
+        prep = Path(tmp) / "prepared"
+        n = prepare(args.corpus, args.limit, prep)
+        shutil.copytree(prep, Path(tmp) / "base")
+        shutil.copytree(prep, Path(tmp) / "new")
+        base = run_worker(Path(tmp) / "base", args.base.resolve())
+        new = run_worker(Path(tmp) / "new", REPO / "src")
+        rb, rn = relations(Path(tmp) / "base"), relations(Path(tmp) / "new")
+    print(f"\nrelate stage on {args.corpus} ({n} docs, default mode), load average {os.getloadavg()[0]:.2f}")
+    print(f"{'':>8}{'CPU s':>9}{'wall s':>9}{'candidates':>12}{'aligned':>9}{'embedded':>10}{'per doc':>9}")
+    for name, r in (("base", base), ("new", new)):
+        print(f"{name:>8}{r['cpu_s']:>9.1f}{r['wall_s']:>9.1f}{r['candidates']:>12,}{r['aligned']:>9,}"
+              f"{r['embedded']:>10,}{r['embedded'] / max(n, 1):>9.2f}")
+    print(f"CPU base/new {base['cpu_s'] / max(new['cpu_s'], 1e-9):.2f}x, wall {base['wall_s'] / max(new['wall_s'], 1e-9):.2f}x, "
+          f"sentences embedded {base['embedded'] / max(new['embedded'], 1):.2f}x fewer")
+    keys = sorted(set(rb) | set(rn))
+    same = sum(rb.get(k, "unrelated") == rn.get(k, "unrelated") for k in keys)
+    print(f"relation agreement: {same:,} / {len(keys):,} candidate pairs ({same / max(len(keys), 1):.2%})")
+    diff = Counter((rb.get(k, "unrelated"), rn.get(k, "unrelated")) for k in keys if rb.get(k, "unrelated") != rn.get(k, "unrelated"))
+    if diff:
+        print("differences (base -> new):")
+        for (x, y), c in diff.most_common():
+            print(f"  {x:>15} -> {y:<15}{c:>6}")
+    related = Counter(v for v in rb.values() if v != "unrelated"), Counter(v for v in rn.values() if v != "unrelated")
+    print("related pairs by relation (base / new): " + ", ".join(
+        f"{k} {related[0][k]}/{related[1][k]}" for k in sorted(set(related[0]) | set(related[1]))))
+
+
+if __name__ == "__main__":
+    main()

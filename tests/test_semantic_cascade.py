@@ -1,0 +1,157 @@
+"""The semantic cascade: the static first pass settles what it can, with the transformer's decisions.
+
+Real inputs: BBC News articles from ../shared (skipped with a message when absent), paired as the
+embedding candidate path pairs them (nearest by static body vector)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, MutableMapping
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wiretrace.align import (
+    PARAPHRASE_FEATURES,
+    PARAPHRASE_WEIGHTS,
+    AlignConfig,
+    semantic_bounds,
+    sentence_profile,
+    sentence_settled,
+)
+from wiretrace.embed import Embedder
+from wiretrace.errors import ModelError
+from wiretrace.pipeline import RunConfig, compare
+from wiretrace.relate import RelateConfig
+from wiretrace.static import StaticEmbedder
+
+
+class _Reads(MutableMapping[int, np.ndarray]):
+    """An embedding cache that records which sentence keys were read (what the aligner needed)."""
+
+    def __init__(self, inner: dict[int, np.ndarray]) -> None:
+        self.inner, self.read, self.written = inner, set(), 0
+
+    def __getitem__(self, k: int) -> np.ndarray:
+        self.read.add(k)
+        return self.inner[k]
+
+    def __setitem__(self, k: int, v: np.ndarray) -> None:
+        self.written += 1
+        self.inner[k] = v
+
+    def __delitem__(self, k: int) -> None:
+        del self.inner[k]
+
+    def __contains__(self, k: object) -> bool:
+        return k in self.inner
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.inner)
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+
+@pytest.fixture(scope="module")
+def bbc_pairs(data_dir: Path) -> list[tuple[str, str]]:
+    path = data_dir / "bbc-news" / "bbc_docs.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} not found: the cascade test reads real BBC articles from ../shared")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    texts = [r["text"] for r in rows if r["category"] in ("business", "politics")][:400]
+    vecs = StaticEmbedder().embed(texts)
+    pairs: list[tuple[int, int]] = []
+    for i in range(0, 400, 25):  # sixteen documents, each with its nearest other document
+        sims = vecs @ vecs[i]
+        sims[i] = -2.0
+        j = int(np.argmax(sims))
+        if (min(i, j), max(i, j)) not in pairs and texts[i] != texts[j]:
+            pairs.append((min(i, j), max(i, j)))
+    return [(texts[i], texts[j]) for i, j in pairs]
+
+
+def test_cascade_gives_the_transformers_relations_and_passages(bbc_pairs: list[tuple[str, str]]) -> None:
+    rc = RelateConfig()
+    full = RunConfig(align=AlignConfig(cascade=False))
+    cascade = RunConfig(align=AlignConfig(cascade=True))
+    vectors: dict[int, np.ndarray] = {}
+    needed_full, needed_cascade = 0, 0
+    for text_a, text_b in bbc_pairs:
+        # The full path first fills the cache: the cascade then reads the very same vectors, and what
+        # it reads is what it needed.
+        reads_full = _Reads(vectors)
+        want = compare(text_a, text_b, full, Embedder(cache=reads_full))
+        reads = _Reads(vectors)
+        got = compare(text_a, text_b, cascade, Embedder(cache=reads))
+        assert reads.written == 0
+        assert got.relation == want.relation
+        assert got.passages == want.passages
+        assert (got.scores.a_covered, got.scores.b_covered) == (want.scores.a_covered, want.scores.b_covered)
+        if got.scores.semantic != want.scores.semantic:  # settled by the static vectors: the same side
+            w = want.scores.semantic
+            assert w is not None
+            # compare()'s texts are undated: same_story_cos decides (far_same_story_cos does not).
+            if got.scores.semantic is None:
+                assert w < rc.same_story_cos
+            else:
+                assert (got.scores.semantic >= rc.same_story_cos) == (w >= rc.same_story_cos)
+        needed_full += len(reads_full.read)
+        needed_cascade += len(reads.read)
+    assert needed_cascade < needed_full, (needed_cascade, needed_full)
+
+
+def test_bounds_file_loads_and_fits_the_defaults() -> None:
+    b = semantic_bounds()
+    assert b.fitted
+    assert b.usable(AlignConfig())
+    assert not b.usable(AlignConfig(paraphrase_cos=0.3, split_cos=0.3))  # a floor lower than fitted for
+    assert b.lead_below < b.lead_above and b.doc_below < b.doc_above and b.far_below < b.far_above
+    assert b.doc_threshold == RelateConfig().same_story_cos and b.far_threshold == RelateConfig().far_same_story_cos
+    tops = [u for _, u in b.envelope]
+    assert tops == sorted(tops)
+    assert b.doc(min(b.doc_below, b.far_below) - 0.01) == (True, None)
+    assert b.doc((b.doc_below + b.doc_above) / 2) == (False, None)
+    settled, cos = b.doc(b.doc_above + 0.001, far=False)  # undated or close in time: same_story_cos decides
+    assert settled and cos is not None and cos >= b.doc_threshold
+    # Dates unknown: both thresholds must be settled, and the reported cosine stays on each one's side.
+    assert b.doc((max(b.far_below, b.doc_above) + b.far_above) / 2) == (False, None)
+    settled, cos = b.doc(b.far_above + 0.001)
+    assert settled and cos is not None and cos >= b.far_threshold
+    settled, cos = b.doc(b.far_above + 0.001, far=True)  # dated apart: only far_same_story_cos decides
+    assert settled and cos is not None and cos >= b.far_threshold
+    assert b.doc(b.far_below - 0.001, far=True) == (True, None)
+
+
+def test_the_paraphrase_model_grows_with_the_cosine() -> None:
+    """``sentence_settled`` asks the model at the largest cosine the static one allows: valid only
+    while the probability grows with the cosine on [0, 1] for every lexical agreement."""
+    w = dict(zip(PARAPHRASE_FEATURES, PARAPHRASE_WEIGHTS, strict=True))
+    slope = min(w["cos"] + 2 * w["cos2"] * c + w["cos_x_jaccard"] * j for c in (0.0, 1.0) for j in (0.0, 1.0))
+    assert slope > 0.0
+
+
+def test_sentence_pairs_settled_only_when_far_apart(bbc_pairs: list[tuple[str, str]]) -> None:
+    b, config = semantic_bounds(), AlignConfig()
+    static = StaticEmbedder()
+    first = bbc_pairs[0][0].split("\n\n")[1].split(". ")[0] + "."
+    other = bbc_pairs[-1][1].split("\n\n")[-1].split(". ")[0] + "."
+    edited = first.replace(" the ", " a ", 1)
+    x = static.embed([first, other, edited])
+    pa, pc, pe = (sentence_profile(t) for t in (first, other, edited))
+    assert sentence_settled(pa, pc, float(x[0] @ x[1]), config, b)
+    assert not sentence_settled(pa, pe, float(x[0] @ x[2]), config, b)
+
+
+def test_embedder_threads_and_device() -> None:
+    with pytest.raises(ModelError, match="threads"):
+        Embedder(threads=0)
+    with pytest.raises(ModelError, match="device"):
+        Embedder(device="tpu")
+    text = ["The central bank raised interest rates by a quarter of a point on Thursday."]
+    one = Embedder(threads=1, device="cpu")
+    v1 = one.embed(text)
+    assert one.providers == ["CPUExecutionProvider"]
+    v2 = Embedder().embed(text)
+    assert np.allclose(v1, v2, atol=1e-4)
