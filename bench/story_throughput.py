@@ -95,6 +95,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--limit", type=int, default=0, help="add at most this many Reuters bodies (0: all the rest)")
     ap.add_argument("--pipeline-only", action="store_true",
                     help="time the incremental pipeline only (no assign / index add / recompute figures)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="run each batch as `wiretrace run` does (engine.finish) with this many worker processes, "
+                         "kept across batches as the service keeps them (0: every core; 1: the stages one by one here)")
     ap.add_argument("--out", default="story_throughput.json", help="file name of the figures under bench/results")
     args = ap.parse_args(argv)
     config = RunConfig(align=AlignConfig(semantic=False))
@@ -123,6 +126,14 @@ def main(argv: list[str] | None = None) -> None:
         inbox.mkdir()
         store = st.Store(work)
         embedder = Embedder(cache=store.embedding_cache())
+        ex = None
+        if args.workers != 1:  # the current engine only (an older one has no engine module)
+            import dataclasses
+
+            from wiretrace.engine import executor_for, finish
+
+            config = dataclasses.replace(config, workers=args.workers)
+            ex = executor_for(store, config, embedder)
         if args.reassign:  # the kept base was clustered by other code: place and trace it again, untimed
             with store.db:
                 store.db.execute("DELETE FROM assignments")
@@ -150,13 +161,20 @@ def main(argv: list[str] | None = None) -> None:
                 return out
 
             stage("ingest", ingest_into, store, [inbox], config, _quiet, stats)
-            boiler = stage("learn", learn, store, config, stats)
-            stage("clean", clean_pending, store, boiler, config, _quiet, stats)
-            stage("sketch", sketch_pending, store, config, _quiet, stats)
-            stage("relate", relate_pending, store, config, _quiet, stats, embedder)
-            _, sw, sc = timed(build_stories, store, config, _quiet, embedder)
-            stage_s["stories"] = (sw, sc)
-            pw, pc = time.perf_counter() - t0, time.process_time() - c0
+            if ex is not None:
+                k0 = ex.worker_cpu
+                finish(store, config, _quiet, stats, ex)  # the stages after ingest, as a run does them
+                stage_s.update({k: (stats.wall_s[k], stats.cpu_s[k]) for k in stats.cpu_s if k != "ingest"})
+                sw, sc = stage_s["stories"]
+                pw, pc = time.perf_counter() - t0, time.process_time() - c0 + ex.worker_cpu - k0
+            else:
+                boiler = stage("learn", learn, store, config, stats)
+                stage("clean", clean_pending, store, boiler, config, _quiet, stats)
+                stage("sketch", sketch_pending, store, config, _quiet, stats)
+                stage("relate", relate_pending, store, config, _quiet, stats, embedder)
+                _, sw, sc = timed(build_stories, store, config, _quiet, embedder)
+                stage_s["stories"] = (sw, sc)
+                pw, pc = time.perf_counter() - t0, time.process_time() - c0
             new = sorted(set(store.all_ids()) - ids_before)
             n = len(new)
             print(f"      batch {b // args.batch + 1}: {n} documents into {len(ids_before)}: pipeline {n / pw:.1f} docs/s wall, "
@@ -204,6 +222,8 @@ def main(argv: list[str] | None = None) -> None:
                   f"{r['stories_dps']:>11.1f} {r['stories_dpcpu']:>8.1f} | {r['assign_dps']:>10.1f} {r['assign_dpcpu']:>8.1f} | "
                   f"{r['index_dps']:>13.0f} {r['index_dpcpu']:>8.0f} {scored:>10.1f} | {r['recompute_dps']:>13.1f} "
                   f"{r['recompute_dpcpu']:>8.1f} | {r['load']}")
+        if ex is not None:
+            ex.close()
         store.close()
         total = sum(int(r["docs"]) for r in rows)  # type: ignore[call-overload]
         wall = sum(int(r["docs"]) / float(r["pipeline_dps"]) for r in rows)  # type: ignore[arg-type,call-overload]

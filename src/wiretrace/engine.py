@@ -110,6 +110,18 @@ def add_documents(store: st.Store, batch: Sequence[tuple[Document, str]], config
         store.add_blocks(d.id, keys, long_keys)
 
 
+def batch_size(n: int, config: RunConfig, ex: LocalExecutor) -> int:
+    """Items per batch for ``n`` items: ``config.batch``, or fewer where that would leave workers idle
+    (an incremental run of a few hundred documents still keeps every worker busy); never under
+    ``MIN_BATCH``. The results do not depend on it."""
+    if ex.workers <= 1:
+        return config.batch
+    return max(MIN_BATCH, min(config.batch, -(-n // (2 * ex.workers))))
+
+
+MIN_BATCH = 16
+
+
 # --- clean ----------------------------------------------------------------------------------------
 def learn(store: st.Store, config: RunConfig, stats: Stats) -> frozenset[str]:
     """Corpus-level boilerplate from every stored document; documents whose verdict changed are redone."""
@@ -136,8 +148,9 @@ def clean_pending(
     executor: LocalExecutor | None = None,
 ) -> None:
     todo = store.ids_at_stage(st.INGESTED)
-    batches = (list(store.documents(todo[i : i + config.batch]).values()) for i in range(0, len(todo), config.batch))
     with _executor(executor, config) as ex:
+        size = batch_size(len(todo), config, ex)
+        batches = (list(store.documents(todo[i : i + size]).values()) for i in range(0, len(todo), size))
         for cleaned in ex.map(_clean_batch, batches, (boilerplate, config)):
             store.put_cleaned(cleaned)
             stats.cleaned += len(cleaned)
@@ -155,13 +168,13 @@ def sketch_pending(
 ) -> None:
     todo = store.ids_at_stage(st.CLEANED)
 
-    def batches() -> Iterator[tuple[list[Document], dict]]:
-        for i in range(0, len(todo), config.batch):
-            ids = todo[i : i + config.batch]
+    def batches(size: int) -> Iterator[tuple[list[Document], dict]]:
+        for i in range(0, len(todo), size):
+            ids = todo[i : i + size]
             yield list(store.documents(ids).values()), store.cleaned(ids)
 
     with _executor(executor, config) as ex:
-        for done in ex.map(_sketch_batch, batches(), config):
+        for done in ex.map(_sketch_batch, batches(batch_size(len(todo), config, ex)), config):
             store.put_sketches(done)
             stats.sketched += len(done)
             progress("sketch", stats.sketched, len(todo))
@@ -237,8 +250,9 @@ def relate_pending(
         sketches, cue_map = store.sketches({x for k in keys for x in k})
 
         def batches() -> Iterator[RelateBatch]:
-            for i in range(0, len(keys), config.batch):
-                chunk = keys[i : i + config.batch]
+            size = batch_size(len(keys), config, ex)
+            for i in range(0, len(keys), size):
+                chunk = keys[i : i + size]
                 items = {k: _lean(v) for k, v in prepared(store, sorted({x for k in chunk for x in k}), sketches, cue_map).items()}
                 yield [(k, tuple(sorted(pairs[k])), items[k[0]], items[k[1]]) for k in chunk]
 
@@ -335,7 +349,7 @@ def build_stories(
         if p.a in need:
             by_doc.setdefault(p.a, []).append(p)
 
-    def batches() -> Iterator[list[StoryTask]]:
+    def batches(limit: int) -> Iterator[list[StoryTask]]:
         batch: list[StoryTask] = []
         size = 0
         for sid, members in sorted(redo.items()):
@@ -344,7 +358,7 @@ def build_stories(
             story_pairs = tuple(p for m in members for p in by_doc.get(m, ()) if p.b in member_set)
             batch.append(StoryTask(sid, tuple(members), items, story_pairs))
             size += len(members)
-            if size >= config.batch:
+            if size >= limit:
                 yield batch
                 batch, size = [], 0
         if batch:
@@ -352,7 +366,7 @@ def build_stories(
 
     stories: list[Story] = []
     with _executor(executor, config, embedder) as ex:
-        for traced in ex.map(_trace_batch, batches(), config):
+        for traced in ex.map(_trace_batch, batches(batch_size(len(need), config, ex)), config):
             stories.extend(traced)
             progress("stories", len(stories), len(redo))
     store.update_stories(sorted(stories, key=lambda s: s.id), sorted(old - set(by_story)))
