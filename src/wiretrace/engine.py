@@ -112,11 +112,11 @@ def add_documents(store: st.Store, batch: Sequence[tuple[Document, str]], config
 
 def batch_size(n: int, config: RunConfig, ex: LocalExecutor) -> int:
     """Items per batch for ``n`` items: ``config.batch``, or fewer where that would leave workers idle
-    (an incremental run of a few hundred documents still keeps every worker busy); never under
-    ``MIN_BATCH``. The results do not depend on it."""
+    (an incremental run of a few hundred documents still keeps every worker busy), but not under
+    ``MIN_BATCH`` for that. The results do not depend on it."""
     if ex.workers <= 1:
         return config.batch
-    return max(MIN_BATCH, min(config.batch, -(-n // (2 * ex.workers))))
+    return min(config.batch, max(MIN_BATCH, -(-n // (2 * ex.workers))))
 
 
 MIN_BATCH = 16
