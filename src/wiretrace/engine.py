@@ -24,6 +24,7 @@ import numpy as np
 
 from . import corpus_state as cs
 from . import store as st
+from .candidates import CandidateIndex, candidate_pairs
 from .clean import document_blocks
 from .embed import Embedder
 from .executor import Env, LocalExecutor
@@ -232,8 +233,16 @@ def relate_pending(
         # The candidate index is kept in the store (corpus_state): queried for the new documents only.
         if cs.bands_of(store.db) != config.candidates.bands:
             cs.rebuild_bands(store.db, config.candidates.bands)
-        mine, _ = store.sketches(todo)
-        found = cs.candidate_pairs(store.db, mine, config.candidates)
+        if len(todo) * 2 >= cs.n_sketched(store.db):
+            # Most of the store is new (a first run): the index built in memory from every sketch is
+            # quicker than a lookup per key in the kept tables, and gives the same pairs.
+            index = CandidateIndex(config.candidates)
+            index.insert_many(store.sketches()[0].values())
+            found = candidate_pairs(index, todo)
+            del index
+        else:
+            mine, _ = store.sketches(todo)
+            found = cs.candidate_pairs(store.db, mine, config.candidates)
         if static is not None and uses_embedding_path(config) and config.candidates.embedding:
             cfg = config.candidates
             vectors = doc_vectors(store, config, static)  # every stored body's static vector (semantic runs)
