@@ -8,8 +8,7 @@ main process and, for a version with worker processes, the CPU its workers spent
 batches) and wall seconds. In all: wall seconds, and CPU seconds of the process and every worker it
 waited for (``getrusage(RUSAGE_CHILDREN)`` around the subprocess), their ratio (how many cores the run
 kept busy), and sentences embedded. ``--html`` runs the CLI instead (``wiretrace run``, HTML outputs
-on, as a user runs it) and times the whole command; the stage table then comes from ``--json``-less
-figures of the same run (the CLI prints none, so only the totals are shown).
+on, as a user runs it) and times the whole command: totals only (the CLI prints no stage figures).
 
     .venv/bin/python bench/engine_bench.py --corpus bbc --mode default --before /work/snap_base/src
     .venv/bin/python bench/engine_bench.py --corpus both --mode lexical --before /work/snap_base/src
