@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -112,19 +112,8 @@ class CandidateIndex:
         for other, k in shared.items():
             if k >= cfg.min_anchors:
                 found[other].add("anchors")
-        n_docs = max(len(self.sketches), 2)
-        weight: dict[str, float] = defaultdict(float)
-        count: dict[str, int] = defaultdict(int)
-        for n in sk.names:
-            docs = self.by_name.get(n, [])
-            if 1 < len(docs) <= cfg.max_key_docs:
-                w = name_weight(len(docs), n_docs)
-                for other in docs:
-                    weight[other] += w
-                    count[other] += 1
-        for other, w in weight.items():
-            if w >= cfg.min_name_weight and count[other] >= cfg.min_names:
-                found[other].add("names")
+        for other in named_alike(sk.names, lambda n: self.by_name.get(n, []), max(len(self.sketches), 2), cfg):
+            found[other].add("names")
         found.pop(doc_id, None)
         return found
 
@@ -150,6 +139,23 @@ def band_matrix(sigs: np.ndarray, bands: int) -> np.ndarray:
             acc = acc * _BAND_MULT + x[:, :, j]
         acc ^= acc >> np.uint64(31)
     return acc
+
+
+def named_alike(names: Iterable[str], holders: Callable[[str], Sequence[str]], n_docs: int, cfg: CandidateConfig) -> list[str]:
+    """The documents that share enough rare names with a document of ``names``: each name held by 2 to
+    ``max_key_docs`` documents (``holders``) weighs ``name_weight``; a candidate needs the weight
+    ``min_name_weight`` from at least ``min_names`` names. (The in-memory index and the store's kept
+    tables both ask this.)"""
+    weight: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    for n in names:
+        docs = holders(n)
+        if 1 < len(docs) <= cfg.max_key_docs:
+            w = name_weight(len(docs), n_docs)
+            for other in docs:
+                weight[other] += w
+                count[other] += 1
+    return [o for o, w in weight.items() if w >= cfg.min_name_weight and count[o] >= cfg.min_names]
 
 
 def name_weight(df: int, n_docs: int) -> float:

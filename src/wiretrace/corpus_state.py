@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .candidates import CandidateConfig, band_matrix, name_weight
+from .candidates import CandidateConfig, band_matrix, named_alike
 from .clean import WHOLE, BlockIndex, CleanConfig, learn_boilerplate
 from .relate import Common, RelateConfig, common_cut
 from .sketch import Sketch
@@ -206,18 +206,8 @@ def candidate_pairs(db: sqlite3.Connection, sketches: Mapping[str, Sketch], cfg:
         for other, k in shared.items():
             if k >= cfg.min_anchors:
                 found[other].add("anchors")
-        weight: dict[str, float] = defaultdict(float)
-        count: dict[str, int] = defaultdict(int)
-        for n in sk.names:
-            docs = look.name(n, cfg.max_key_docs)
-            if 1 < len(docs) <= cfg.max_key_docs:
-                w = name_weight(len(docs), n_docs)
-                for other in docs:
-                    weight[other] += w
-                    count[other] += 1
-        for other, w in weight.items():
-            if w >= cfg.min_name_weight and count[other] >= cfg.min_names:
-                found[other].add("names")
+        for other in named_alike(sk.names, lambda n: look.name(n, cfg.max_key_docs), n_docs, cfg):
+            found[other].add("names")
         found.pop(d, None)
         for other, why in found.items():
             out[(d, other) if d < other else (other, d)] |= why

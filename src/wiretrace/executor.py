@@ -34,6 +34,7 @@ import numpy as np
 
 from .embed import Embedder
 from .errors import ConfigError
+from .store import as_stored, stored_vector
 
 B = TypeVar("B")
 R = TypeVar("R")
@@ -89,15 +90,14 @@ class WorkerCache(MutableMapping[int, np.ndarray]):
     def __getitem__(self, key: int) -> np.ndarray:
         if key in self.mem:
             return self.mem[key]
-        row = None
+        v = None
         if self.db is not None:
             try:
-                row = self.db.execute("SELECT vec FROM embeddings WHERE key = ?", (key,)).fetchone()
+                v = stored_vector(self.db, key)
             except sqlite3.Error:
-                row = None
-        if row is None:
+                v = None
+        if v is None:
             raise KeyError(key)
-        v = np.frombuffer(row[0], dtype=np.float16).astype(np.float32)
         self.mem[key] = v
         return v
 
@@ -111,7 +111,7 @@ class WorkerCache(MutableMapping[int, np.ndarray]):
     def __setitem__(self, key: int, value: np.ndarray) -> None:
         if len(self.mem) > CACHE_LIMIT:
             self.mem.clear()
-        v = value.astype(np.float16).astype(np.float32)  # as the store will give it back
+        v = as_stored(value)  # as the store will give it back
         self.mem[key] = v
         self.new[key] = v
 

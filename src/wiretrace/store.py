@@ -516,6 +516,17 @@ def describe_sqlite_error(doing: str, e: sqlite3.Error, folder: Path) -> str:
     return f"store: {doing}: {msg}; {fix}."
 
 
+def stored_vector(db: sqlite3.Connection, key: int) -> np.ndarray | None:
+    """The sentence vector kept under ``key`` in a store's table, or None."""
+    row = db.execute("SELECT vec FROM embeddings WHERE key = ?", (key,)).fetchone()
+    return None if row is None else np.frombuffer(row[0], dtype=np.float16).astype(np.float32)
+
+
+def as_stored(v: np.ndarray) -> np.ndarray:
+    """``v`` as the store gives it back (kept as float16)."""
+    return v.astype(np.float16).astype(np.float32)
+
+
 class EmbeddingCache(MutableMapping[int, np.ndarray]):
     """Sentence vectors kept in the store, with an in-memory layer; writes are batched (none when the
     store is opened read-only: new vectors then stay in memory)."""
@@ -529,10 +540,9 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
     def __getitem__(self, key: int) -> np.ndarray:
         if key in self.mem:
             return self.mem[key]
-        row = self.db.execute("SELECT vec FROM embeddings WHERE key = ?", (key,)).fetchone()
-        if row is None:
+        v = stored_vector(self.db, key)
+        if v is None:
             raise KeyError(key)
-        v = np.frombuffer(row[0], dtype=np.float16).astype(np.float32)
         self.mem[key] = v
         return v
 
@@ -548,7 +558,7 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
     def __setitem__(self, key: int, value: np.ndarray) -> None:
         # Kept as the table gives it back (float16), so a vector reads the same fresh, stored, or from
         # a worker process (``executor.WorkerCache``): a run's answers do not depend on which it was.
-        value = value.astype(np.float16).astype(np.float32)
+        value = as_stored(value)
         self.mem[key] = value
         self.pending[key] = value
         if len(self.pending) >= 512:
