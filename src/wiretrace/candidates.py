@@ -103,15 +103,8 @@ class CandidateIndex:
                 if len(docs) <= cfg.max_key_docs * 4:
                     for other in docs:
                         found[other].add("lsh")
-        shared: dict[str, int] = defaultdict(int)
-        for a in sk.anchors.tolist():
-            docs = self.by_anchor.get(a, [])
-            if len(docs) <= cfg.max_key_docs:
-                for other in docs:
-                    shared[other] += 1
-        for other, k in shared.items():
-            if k >= cfg.min_anchors:
-                found[other].add("anchors")
+        for other in anchored_alike(sk.anchors.tolist(), lambda a: self.by_anchor.get(a, []), cfg):
+            found[other].add("anchors")
         for other in named_alike(sk.names, lambda n: self.by_name.get(n, []), max(len(self.sketches), 2), cfg):
             found[other].add("names")
         found.pop(doc_id, None)
@@ -139,6 +132,18 @@ def band_matrix(sigs: np.ndarray, bands: int) -> np.ndarray:
             acc = acc * _BAND_MULT + x[:, :, j]
         acc ^= acc >> np.uint64(31)
     return acc
+
+
+def anchored_alike(anchors: Iterable[int], holders: Callable[[int], Sequence[str]], cfg: CandidateConfig) -> list[str]:
+    """The documents holding at least ``min_anchors`` of ``anchors`` (anchors held by more than
+    ``max_key_docs`` documents say nothing)."""
+    shared: dict[str, int] = defaultdict(int)
+    for a in anchors:
+        docs = holders(a)
+        if len(docs) <= cfg.max_key_docs:
+            for other in docs:
+                shared[other] += 1
+    return [o for o, k in shared.items() if k >= cfg.min_anchors]
 
 
 def named_alike(names: Iterable[str], holders: Callable[[str], Sequence[str]], n_docs: int, cfg: CandidateConfig) -> list[str]:

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .candidates import CandidateConfig, band_matrix, named_alike
+from .candidates import CandidateConfig, anchored_alike, band_matrix, named_alike
 from .clean import WHOLE, BlockIndex, CleanConfig, learn_boilerplate
 from .relate import Common, RelateConfig, common_cut
 from .sketch import Sketch
@@ -197,15 +197,8 @@ def candidate_pairs(db: sqlite3.Connection, sketches: Mapping[str, Sketch], cfg:
                 if len(docs) <= cfg.max_key_docs * 4:
                     for other in docs:
                         found[other].add("lsh")
-        shared: dict[str, int] = defaultdict(int)
-        for a in _signed(sk.anchors):
-            docs = look.key(ANCHOR, a, cfg.max_key_docs)
-            if len(docs) <= cfg.max_key_docs:
-                for other in docs:
-                    shared[other] += 1
-        for other, k in shared.items():
-            if k >= cfg.min_anchors:
-                found[other].add("anchors")
+        for other in anchored_alike(_signed(sk.anchors), lambda a: look.key(ANCHOR, a, cfg.max_key_docs), cfg):
+            found[other].add("anchors")
         for other in named_alike(sk.names, lambda n: look.name(n, cfg.max_key_docs), n_docs, cfg):
             found[other].add("names")
         found.pop(d, None)
