@@ -12,6 +12,7 @@ idf, level 2 of the stories) that need every document at once.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import time
@@ -212,8 +213,6 @@ def _relate_batch(ctx: RelateContext, batch: RelateBatch, env: Env) -> tuple[lis
 
 def _lean(item: Prepared) -> Prepared:
     """The item without what only candidate search reads (MinHash, anchors): less to send a worker."""
-    import dataclasses
-
     return dataclasses.replace(item, sketch=dataclasses.replace(item.sketch, minhash=_NO_U32, anchors=_NO_U64))
 
 
