@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -305,17 +305,24 @@ def learn_boilerplate(index: BlockIndex, config: CleanConfig) -> frozenset[str]:
     for key, docs in index.docs_of.items():
         if len(docs) < config.boilerplate_min_docs or key.startswith(WHOLE):
             continue
-        ids = sorted(docs)[:12]
-        shared = []
-        for i, a in enumerate(ids):
-            for b in ids[i + 1 :]:
-                common = (index.blocks_of[a] & index.blocks_of[b] & index.long_blocks) - {key}
-                copies = any(k.startswith(WHOLE) for k in common)
-                shared.append(config.syndication_shared_blocks if copies else len(common))
-        shared.sort()
-        if shared[len(shared) // 2] < config.syndication_shared_blocks:
+        if unexplained_repeat(key, sorted(docs)[:12], lambda d: index.blocks_of[d] & index.long_blocks, config):
             out.add(key)
     return frozenset(out)
+
+
+def unexplained_repeat(key: str, ids: Sequence[str], long_blocks_of: Callable[[str], frozenset[str]], config: CleanConfig) -> bool:
+    """Whether block ``key``, held by the documents ``ids`` (the first 12 by id), is boilerplate: the
+    median pair of them shares fewer than ``syndication_shared_blocks`` other long blocks (copies of one
+    document, which share its ``WHOLE`` key, count as sharing enough). The rule of ``learn_boilerplate``,
+    also asked by the store's kept boilerplate (``corpus_state.boilerplate``)."""
+    shared = []
+    for i, a in enumerate(ids):
+        for b in ids[i + 1 :]:
+            common = (long_blocks_of(a) & long_blocks_of(b)) - {key}
+            copies = any(k.startswith(WHOLE) for k in common)
+            shared.append(config.syndication_shared_blocks if copies else len(common))
+    shared.sort()
+    return shared[len(shared) // 2] < config.syndication_shared_blocks
 
 
 # --- the trained classifier ---------------------------------------------------------------------

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from .candidates import CandidateConfig, anchored_alike, band_matrix, named_alike
-from .clean import WHOLE, BlockIndex, CleanConfig, learn_boilerplate
+from .clean import WHOLE, BlockIndex, CleanConfig, learn_boilerplate, unexplained_repeat
 from .relate import Common, RelateConfig, common_cut
 from .sketch import Sketch
 from .stages import idf_from_counts, title_words
@@ -260,14 +260,7 @@ def boilerplate(db: sqlite3.Connection, config: CleanConfig, before: frozenset[s
         if n < config.boilerplate_min_docs:
             continue
         ids = [r[0] for r in db.execute("SELECT doc_id FROM blocks WHERE key = ? ORDER BY doc_id LIMIT 12", (key,))]
-        shared = []
-        for i, a in enumerate(ids):
-            for b in ids[i + 1 :]:
-                common_keys = {k for k in (blocks(a) & blocks(b)) - {key} if is_long_key(k)}
-                copies = any(k.startswith(WHOLE) for k in common_keys)
-                shared.append(config.syndication_shared_blocks if copies else len(common_keys))
-        shared.sort()
-        if shared[len(shared) // 2] < config.syndication_shared_blocks:
+        if unexplained_repeat(key, ids, lambda d: frozenset(k for k in blocks(d) if is_long_key(k)), config):
             out.add(key)
     return frozenset(out)
 

@@ -232,11 +232,13 @@ def relate_pending(
         # The candidate index is kept in the store (corpus_state): queried for the new documents only.
         if cs.bands_of(store.db) != config.candidates.bands:
             cs.rebuild_bands(store.db, config.candidates.bands)
+        every: tuple[dict[str, Sketch], dict[str, dict[str, str]]] | None = None
         if len(todo) * 2 >= cs.n_sketched(store.db):
             # Most of the store is new (a first run): the index built in memory from every sketch is
             # quicker than a lookup per key in the kept tables, and gives the same pairs.
+            every = store.sketches()
             index = CandidateIndex(config.candidates)
-            index.insert_many(store.sketches()[0].values())
+            index.insert_many(every[0].values())
             found = candidate_pairs(index, todo)
             del index
         else:
@@ -255,7 +257,7 @@ def relate_pending(
         common = cs.common(store.db, config.relate, config.sketch.shingle, config.sketch.anchor_modulus)
         ctx = RelateContext(config, cs.idf(store.db), common, n_docs)
         keys = sorted(pairs)
-        sketches, cue_map = store.sketches({x for k in keys for x in k})
+        sketches, cue_map = every if every is not None else store.sketches({x for k in keys for x in k})
 
         def batches() -> Iterator[RelateBatch]:
             size = batch_size(len(keys), config, ex)
