@@ -29,6 +29,7 @@ from wiretrace.stories import (
     assign,
     compact,
     groups,
+    level2_idf,
     reuse_components,
     same_story_links,
     story_id,
@@ -282,16 +283,19 @@ def test_compact_summaries_share_their_words() -> None:
 
 # --- real piles: banal words, big stories, headlines ----------------------------------------------
 def _briefs(n: int) -> tuple[dict[str, DocSummary], dict[str, float]]:
-    """``n`` dividend-style briefs: the same stock words, each about its own company (a name in the
-    headline words only), plus a corpus of other documents so the stock words are common ones."""
+    """``n`` dividend-style briefs: the same stock words, each about its own company (its name and
+    ticker, in the headline words only), plus a corpus of other documents so the stock words are
+    common ones."""
     from wiretrace.pipeline import idf_from_counts
 
     summ = {}
     for i in range(n):
         company = f"firm{i:03d}"
-        summ[f"b{i:03d}"] = DocSummary(f"b{i:03d}", "1999-04-01", f"h{i}", frozenset(), {"qtly": 1, "div": 2, "pay": 1, "record": 1, "prior": 1, company: 1})
+        summ[f"b{i:03d}"] = DocSummary(f"b{i:03d}", "1999-04-01", f"h{i}", frozenset(),
+                                       {"qtly": 1, "div": 2, "pay": 1, "record": 1, "prior": 1, company: 1, f"tkr{i:03d}": 1})
     df = {"qtly": n, "div": n, "pay": n + 40, "record": n + 80, "prior": n + 10}
     df.update({f"firm{i:03d}": 1 for i in range(n)})
+    df.update({f"tkr{i:03d}": 1 for i in range(n)})
     return summ, idf_from_counts(df, 4 * n)
 
 
@@ -307,9 +311,54 @@ def test_briefs_sharing_only_banal_words_stay_apart() -> None:
 
 def test_a_brief_of_the_same_company_joins_through_its_name() -> None:
     summ, idf = _briefs(120)
-    summ["again"] = DocSummary("again", "1999-04-02", "hx", frozenset(), {"qtly": 1, "div": 2, "firm007": 2})
+    summ["again"] = DocSummary("again", "1999-04-02", "hx", frozenset(), {"qtly": 1, "div": 2, "firm007": 2, "tkr007": 1})
     story = assign(summ, [[d] for d in sorted(summ)], [], idf)
     assert story["again"] == story["b007"]
+
+
+def _headline_briefs(n: int) -> dict[str, DocSummary]:
+    """``n`` briefs whose bodies share only stock words and whose headlines (title words) share one
+    word no body writes ("qtrly"), each about its own company; plus other documents."""
+    summ = {f"b{i:03d}": DocSummary(f"b{i:03d}", "1999-04-01", f"h{i}", frozenset(),
+                                    {"qtrly": 1, "div": 2, f"firm{i:03d}": 1}) for i in range(n)}
+    for i in range(3 * n):  # the rest of the corpus: "div" is common, "qtrly" in no body
+        summ[f"o{i:03d}"] = DocSummary(f"o{i:03d}", "1999-04-01", f"o{i}", frozenset(), {"div": 1, f"topic{i:03d}": 3})
+    return summ
+
+
+def test_level2_idf_counts_the_headline_words_level_2_compares() -> None:
+    summ = _headline_briefs(120)
+    # an idf of the bodies alone: the headline word is as rare as a word of no body
+    body_df = {"div": 480, **{f"firm{i:03d}": 1 for i in range(120)}, **{f"topic{i:03d}": 1 for i in range(360)}}
+    from wiretrace.pipeline import idf_from_counts
+
+    body_idf = idf_from_counts(body_df, 480)
+    comps = [[d] for d in sorted(summ)]
+    briefs = lambda a: max(len(m) for m in groups(a).values())  # noqa: E731
+    one = StoryConfig(min_shared=1)  # this mechanism alone (one shared word is no story either)
+    assert briefs(assign(summ, comps, [], body_idf, one)) > 60  # gathered through "qtrly"
+    idf = level2_idf(summ.values())
+    assert idf["qtrly"] < idf["firm001"]
+    assert briefs(assign(summ, comps, [], idf, one)) == 1
+
+
+def test_one_shared_word_does_not_make_a_story() -> None:
+    """Briefs of one mould share one word of it that is not common in the corpus (a headline's
+    abbreviation); each brief's subject is its own. Sharing one specific word is not an event."""
+    summ = {f"q{i}": DocSummary(f"q{i}", "1999-04-01", f"h{i}", frozenset({"qtrly"}),
+                                {"qtrly": 2, f"maker{i}": 1, f"town{i}": 1}) for i in range(12)}
+    summ.update({f"o{i:03d}": DocSummary(f"o{i:03d}", "1999-04-01", f"o{i}", frozenset(), {f"topic{i:03d}": 2})
+                 for i in range(300)})
+    idf = level2_idf(summ.values())
+    comps = [[d] for d in sorted(summ)]
+    assert len({s for d, s in assign(summ, comps, [], idf).items() if d.startswith("q")}) == 12
+    one = StoryConfig(min_shared=1)
+    assert len({s for d, s in assign(summ, comps, [], idf, one).items() if d.startswith("q")}) == 1
+    # two reports sharing two specific words (a person and a place) still make one
+    summ["e1"] = DocSummary("e1", "1999-04-01", "he1", frozenset({"varga", "quayside"}), {"varga": 2, "quayside": 1, "fire": 1})
+    summ["e2"] = DocSummary("e2", "1999-04-01", "he2", frozenset({"varga", "quayside"}), {"varga": 1, "quayside": 2, "blaze": 1})
+    got = assign(summ, [[d] for d in sorted(summ)], [], level2_idf(summ.values()))
+    assert got["e1"] == got["e2"]
 
 
 def test_one_link_into_a_big_story_is_weak_evidence() -> None:

@@ -96,6 +96,47 @@ def test_identical_bodies_under_headlines_naming_two_companies_are_a_template() 
     assert template(a, d, idf, copies=True) is None
 
 
+def test_one_line_briefs_too_short_for_a_seed_are_compared_whole() -> None:
+    # what is left of two results briefs once their recurring lines are boilerplate: four words a side
+    a, b = "Net 1,204,000 vs 866,000", "Net 3,117,000 vs 2,480,000"
+    v = template(Side(a, ((0, len(a)),)), Side(b, ((0, len(b)),)))
+    assert v is not None and v.what == ("figures",)
+    assert template(Side(a, ((0, len(a)),)), Side(a, ((0, len(a)),))) is None  # the same line: a copy
+    other = "Loss 1,204,000 against a profit"  # another form
+    assert template(Side(a, ((0, len(a)),)), Side(other, ((0, len(other)),))) is None
+
+
+NOTICE = (
+    "The central bank said it had provided the money market with {amount} mln crowns of help in the "
+    "morning session through outright purchases of treasury bills, the money desk said."
+)
+
+
+def test_a_notice_recurring_on_another_day_with_one_figure_changed_is_a_template() -> None:
+    a, b = NOTICE.format(amount=215), NOTICE.format(amount=340)
+    sa, sb = Side(a, ((0, len(a)),)), Side(b, ((0, len(b)),))
+    v = template(sa, sb, days=1)
+    assert v is not None and v.what == ("figures",) and v.examples[0] == ("215", "340")
+    assert template(sa, sb, days=0) is None  # the same day: a corrected copy
+    assert template(sa, sb) is None  # no dates: a corrected copy too
+
+
+def test_passages_matched_by_meaning_with_other_figures_are_a_template() -> None:
+    a = ("The central bank said it had helped the money market with a further 437 mln crowns this afternoon, "
+         "bringing its help today to 461 mln against a shortage forecast of 450 mln.")
+    b = ("Operating in the money market this afternoon the central bank bought bills worth 347 mln crowns; its "
+         "help so far today is 517 mln and it expects a shortage of 800 mln.")
+    rw = (((0, len(a)), (0, len(b))),)
+    v = template(Side(a, ((0, len(a)),)), Side(b, ((0, len(b)),)), rewritten=rw)
+    assert v is not None and v.reworded and "reworded, other figures" in v.reason()
+    for (s0, e0), (s1, e1) in v.slots:
+        assert a[s0:e0].isdigit() and b[s1:e1].isdigit() and a[s0:e0] != b[s1:e1]
+    # a rewrite that carries its figures along is not
+    c = ("This afternoon the central bank gave the money market another 437 mln crowns of help, which brings "
+         "today's total to 461 mln; it had forecast a shortage of 450 mln.")
+    assert template(Side(a, ((0, len(a)),)), Side(c, ((0, len(c)),)), rewritten=(((0, len(a)), (0, len(c))),)) is None
+
+
 def test_compare_reports_template_not_reuse() -> None:
     p = compare(RESULTS_A, RESULTS_B)
     assert p.relation == "template" and p.direction == "none" and p.slots

@@ -46,7 +46,7 @@ from .errors import ConfigError, EngineError
 from .model import Report, Story
 from .neighbours import embedding_pairs
 from .stages import RunConfig, title_words, uses_embedding_path
-from .stories import LINKS, REUSE, assign, compact, summarize
+from .stories import LINKS, REUSE, assign, compact, level2_idf, summarize
 
 if TYPE_CHECKING:
     from pyspark import RDD
@@ -264,7 +264,7 @@ class SparkStages:
             links = sorted(pairs.filter(lambda kv: kv[1].relation in LINKS).keys().collect())
             apart = sorted(pairs.filter(lambda kv: kv[1].relation == "template").keys().collect())
         with timed(self.stats, "stories"):
-            assignment = assign(summaries, level1, links, self.idf.value, config.stories, apart=apart)
+            assignment = assign(summaries, level1, links, level2_idf(summaries.values()), config.stories, apart=apart)
         with timed(self.stats, "trace"):
             story_of = self.sc.broadcast(assignment)
             grouped = items.map(lambda kv: (story_of.value[kv[0]], kv[1]))

@@ -10,7 +10,6 @@ returns the results in the order of its input.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from .relate import Common, RelateConfig, common_cut, cues, days_apart, relate, 
 from .sketch import Sketch, SketchConfig, sketch, sketch_batch
 from .stories import StoryConfig
 from .template import Side, template
-from .topic import cosine, ranges_words
+from .topic import cosine, idf_from_counts, ranges_words
 from .trace import TraceConfig, trace_story
 
 
@@ -82,11 +81,6 @@ def idf_from_sketches(sketches: Iterable[Sketch]) -> dict[str, float]:
     return idf_from_counts(df, n)
 
 
-def idf_from_counts(df: Mapping[str, int], n: int) -> dict[str, float]:
-    """Smoothed idf from document frequencies over ``n`` documents (shared with the Spark engine)."""
-    return {k: math.log((1 + n) / (1 + v)) + 1.0 for k, v in df.items()}
-
-
 def alignment(a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder | None, semantic: bool = True) -> Alignment:
     # The semantic cascade settles the document cosine against the same_story threshold that decides
     # the pair: the far one where the dates lie further apart than ``same_story_days``.
@@ -139,7 +133,8 @@ def relate_pair(
     copies = same and pair.relation == "duplicate"  # the same words: only the headlines can tell
     verdict = template(
         Side(a.doc.text, a.cleaned.content, headline(a)), Side(b.doc.text, b.cleaned.content, headline(b)),
-        idf, align_config=config.align, copies=copies, n_docs=n_docs,
+        idf, align_config=config.align, copies=copies, n_docs=n_docs, days=days_apart(a.doc, b.doc),
+        rewritten=tuple((p.a, p.b) for p in al.passages if p.kind != "verbatim"),
     )
     if verdict is None:
         return pair

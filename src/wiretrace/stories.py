@@ -31,6 +31,11 @@ clusterer over the level-1 components instead:
   challengers; two Oscar hosts), however much vocabulary they share: the score is 0. On ECB+ topics
   1-35 (two confusable events per topic) this rule moved the stream's B-cubed F1 from 0.862 to 0.903
   (``bench/story_eval.py``, the same ``join``);
+* **what level 2 weighs**: its idf is counted over the summaries it compares (``level2_idf``: body and
+  headline words, names), so a word only headlines write is as common as they make it; words held by
+  many documents weigh little (``banal_df``); and a component must share at least ``min_shared``
+  specific words or names with a story it joins, unless a pair links them: briefs of one mould share
+  a word or two of it, one event shares its people, places and what happened;
 * **time-aware**: the score needed is ``join`` within ``window_days`` of the story's span, and
   grows by ``per_day`` for each day further away: documents far apart in time need more evidence;
 * **bridging merges**: when a component qualifies for several stories it joins the best, and each
@@ -66,11 +71,14 @@ import xxhash
 from .errors import ConfigError
 from .model import Pair
 from .sketch import Sketch
-from .topic import corpus_size, doc_frequency
+from .topic import corpus_size, doc_frequency, idf_from_counts
 
 REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase"})
 LINKS = frozenset({"derivative", "same_story"})
 _NO_DATE = "9999-12-31"  # undated documents sort after dated ones
+
+
+SPECIFIC = 0.25  # a key whose banality weight is at least this (held by at most 2 x the banal cut) is specific
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +99,14 @@ class StoryConfig:
     banal_df: int = 50  # words and names held by more documents than this (or banal_share of them) weigh little
     banal_share: float = 0.005
     banal_power: float = 2.0  # a banal key's weight falls as (cut / df) ** power
+    min_shared: int = 2  # specific words and names (see ``SPECIFIC``) two sides must share to score at all
 
     def __post_init__(self) -> None:
         for name in ("join", "merge", "names_weight", "link_bonus", "per_day"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise ConfigError("stories", name, v, "a number in [0, 1]")
-        for name in ("window_days", "index_terms", "index_names", "max_postings", "max_candidates"):
+        for name in ("window_days", "index_terms", "index_names", "max_postings", "max_candidates", "min_shared"):
             if getattr(self, name) < 0:
                 raise ConfigError("stories", name, getattr(self, name), "a whole number >= 0")
 
@@ -161,6 +170,19 @@ def compact(s: DocSummary) -> DocSummary:
     return DocSummary(
         s.id, s.published, s.body_hash, frozenset(map(sys.intern, s.names)), {sys.intern(k): v for k, v in s.topic.items()}
     )
+
+
+def level2_idf(summaries: Iterable[DocSummary]) -> dict[str, float]:
+    """Level 2's idf, counted over what level 2 compares: each summary's content words (the body's and
+    the headline's) and names. A word only headlines write ("QTRLY", "1ST QTR" over briefs whose
+    bodies say "Qtly div" or "Shr") is as common as the headlines make it, not as rare as the bodies
+    would: the same for every engine, as it reads the summaries only."""
+    df: Counter[str] = Counter()
+    n = 0
+    for s in summaries:
+        df.update(s.topic.keys() | s.names)
+        n += 1
+    return idf_from_counts(df, n)
 
 
 def reuse_components(ids: Iterable[str], pairs: Iterable[Pair]) -> list[list[str]]:
@@ -371,6 +393,26 @@ class StoryIndex:
         w = self.config.names_weight
         return round(t ** (1.0 - w) * n**w, 6)
 
+    def shares_enough(self, a: _Profile, b: _Profile) -> bool:
+        """Whether ``a`` and ``b`` share ``min_shared`` specific keys (content words or names held by
+        at most twice the banal cut of documents: ``SPECIFIC``). One event shares several: its people, places, what
+        happened. Briefs of one mould about different subjects share one or two words of the mould
+        a headline uses (a "QTRLY" no body writes), and a centroid of many such briefs, where each
+        brief's own subject is diluted, is all mould: one shared word must not gather them."""
+        need = self.config.min_shared
+        if need <= 0:
+            return True
+        banal = self._banal
+        seen: set[str] = set()
+        for x, y in ((a.names, b.names), (a.topic, b.topic)):
+            small, big = (x, y) if len(x) <= len(y) else (y, x)
+            for k in small:
+                if k in big and k not in seen and banal(k) >= SPECIFIC:
+                    seen.add(k)
+                    if len(seen) >= need:
+                        return True
+        return False
+
     def upper(self, a: _Profile, b: _Profile) -> float:
         """A bound ``score(a, b)`` cannot exceed, from the names alone (a few dozen keys, where the
         content words are hundreds): the content-word cosine is at most 1, so the score is at most
@@ -503,6 +545,8 @@ class StoryIndex:
             bonus, need = self.bonus(linked_members.get(sid, 0), s.profile.n), self.needed(prof, s.profile, self.config.join)
             if self.upper(prof, s.profile) + bonus < need:
                 continue  # cannot reach the score needed, whatever its content words
+            if not bonus and not self.shares_enough(prof, s.profile):
+                continue  # no pair links them, and they share too little to be one event
             sc = self.score(prof, s.profile) + bonus
             if sc >= need:
                 scored.append((-sc, s.key, sid))
@@ -541,6 +585,7 @@ def assign(
     ``prior``: the assignment an earlier run stored (its stories keep their ids and members); ``apart``:
     template pairs (``template_links``), whose two sides level 2 never puts in one story; ``index_type``:
     ``LazyStoryIndex`` to profile only the stored stories the new components reach (the same answer).
+    The engines pass ``level2_idf`` of the summaries.
     """
     index = (index_type or StoryIndex)(idf, config)
     by_story: dict[str, list[DocSummary]] = defaultdict(list)

@@ -52,6 +52,9 @@ class TemplateConfig:
     form: float = 0.1  # share of each side the masked alignment must cover
     fillers: float = 0.2  # share of aligned slots that differ, from which the pair is a template
     min_differing: int = 2  # differing slots needed (fewer: an edit, not another subject)
+    recurring_days: int = 1  # pairs published this many days apart or more: one differing figure is enough
+    rewritten_figures: float = 0.5  # share of a rewritten passage's figures the other side must not hold
+    rewritten_cover: float = 0.6  # share of each text the passages matched by meaning must cover
     rare_df: int = 2  # a headline word held by at most this many documents (or rare_share of them) is a name
     rare_share: float = 0.0005
     max_words: int = 5000  # longer texts are not briefs: not tested
@@ -69,9 +72,12 @@ class TemplateVerdict:
     what: tuple[str, ...]  # "names", "figures", "headline"
     examples: tuple[tuple[str, str], ...]  # (a's filler, b's filler), a few
     slots: tuple[tuple[tuple[int, int], tuple[int, int]], ...]  # (a range, b range) of differing fillers
+    reworded: bool = False  # passages matched by meaning, with other figures (no masked form measured)
 
     def reason(self) -> str:
         ex = "; ".join(f"{x} / {y}" for x, y in self.examples[:3])
+        if self.reworded:
+            return "template: the same notice reworded, other figures" + (f" ({ex})" if ex else "")
         return (
             f"template: same form ({self.form_a:.0%} / {self.form_b:.0%} of the words once names and figures are masked), "
             f"other {' and '.join(self.what)}" + (f" ({ex})" if ex else "")
@@ -176,12 +182,18 @@ class Side:
 def template(
     a: Side, b: Side, idf: Mapping[str, float] | None = None, config: TemplateConfig | None = None,
     align_config: AlignConfig | None = None, *, copies: bool = False, n_docs: float | None = None,
+    days: int | None = None, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
 ) -> TemplateVerdict | None:
     """The verdict when ``a`` and ``b`` share a form filled with other facts; None when they do not
     (a copy, an edit, a rewrite: whatever the other tests say).
 
     ``copies``: the bodies are known to agree word for word (or all but a few words): only the
-    headlines can tell. ``n_docs``: the corpus size behind ``idf`` (``corpus_size``), when known."""
+    headlines can tell. ``n_docs``: the corpus size behind ``idf`` (``corpus_size``), when known.
+    ``days``: the days between the two publication dates, when both are known: a notice that recurs
+    on other days (a central bank's daily operation) changes as little as one figure, where a copy
+    published on another day carries its figures along. ``rewritten``: the (a, b) character ranges
+    the aligner matched by meaning, not word for word: their figures are compared too (a rewrite
+    carries its figures; a brief of one mould, reworded, brings others)."""
     c = config or TemplateConfig()
     ac = align_config or AlignConfig()
     wa, wb = words_in_ranges(a.text, a.ranges), words_in_ranges(b.text, b.ranges)
@@ -191,29 +203,93 @@ def template(
     if copies:
         return _headline_verdict(a, b, wa, wb, idf, n, c)
     (sa, mwa), (sb, mwb) = _side(a.text, a.ranges), _side(b.text, b.ranges)
-    masked = verbatim_passages(mwa, mwb, ac)
+    masked = verbatim_passages(mwa, mwb, ac) or _short_form(mwa, mwb, ac)
     form_a = _coverage(len(wa), [(p[0], p[1]) for p in masked])
     form_b = _coverage(len(wb), [(p[2], p[3]) for p in masked])
     if form_a < c.form or form_b < c.form:
-        return None
+        return _rewritten_verdict(a, b, rewritten, c)
     compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb))
+    need = 1 if days is not None and days >= c.recurring_days else c.min_differing
     # Figures and names apart: a brief's recurring names (the agency, the market) would drown a
     # change of every figure.
     what = []
     for kind in ("figures", "names"):
         n_cmp = sum(1 for x in compared if _kind(wa.tokens[x]) == kind)
         n_dif = sum(1 for x, _ in differ if _kind(wa.tokens[x]) == kind)
-        if n_dif >= c.min_differing and n_dif >= c.fillers * n_cmp:
+        if n_dif >= need and n_dif >= c.fillers * n_cmp:
             what.append(kind)
-    if not what and len(differ) >= c.min_differing and len(differ) >= c.fillers * len(compared):
+    if not what and len(differ) >= need and len(differ) >= c.fillers * len(compared):
         what = sorted({_kind(wa.tokens[x]) for x, _ in differ})
     if not what:
         # The bodies agree filler for filler: where they are one body, the headlines may still name two subjects.
-        return _headline_verdict(a, b, wa, wb, idf, n, c) if min(form_a, form_b) >= c.copy_form else None
+        if min(form_a, form_b) >= c.copy_form:
+            return _headline_verdict(a, b, wa, wb, idf, n, c)
+        return _rewritten_verdict(a, b, rewritten, c)
     pairs = list(differ)
     examples = tuple(dict.fromkeys((a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs))
     slots = tuple(((wa.starts[x], wa.ends[x]), (wb.starts[y], wb.ends[y])) for x, y in pairs)
     return TemplateVerdict(round(form_a, 4), round(form_b, 4), len(differ), len(compared), tuple(what), examples[:5], slots)
+
+
+SHORT_FORM = 0.8  # share of two short texts' masked words matched in order (difflib's ratio)
+
+
+_FIGURE = re.compile(r"\d(?:[\d,.]*\d)?")  # a figure as written: "1,535,000", "10.5", "7"
+
+
+def _rewritten_verdict(
+    a: Side, b: Side, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...], c: TemplateConfig
+) -> TemplateVerdict | None:
+    """The same notice reworded with other figures: passages matched by meaning cover most of both
+    texts (``rewritten_cover``: the notice as a whole, not a passage of a longer report), and in
+    every one holding figures most of each side's figures (``rewritten_figures``) are absent from
+    the other side's, at least ``min_differing`` in all. A rewrite carries its figures along; the
+    same notice of another day brings others."""
+    if not rewritten or min(_char_share(a.ranges, [r[0] for r in rewritten]),
+                            _char_share(b.ranges, [r[1] for r in rewritten])) < c.rewritten_cover:
+        return None
+    ta, tb = a.text, b.text
+    fa: list[re.Match[str]] = []
+    fb: list[re.Match[str]] = []
+    for (a0, a1), (b0, b1) in rewritten:
+        xa, xb = list(_FIGURE.finditer(ta, a0, a1)), list(_FIGURE.finditer(tb, b0, b1))
+        held_a, held_b = {m.group() for m in xa}, {m.group() for m in xb}
+        da, db = [m for m in xa if m.group() not in held_b], [m for m in xb if m.group() not in held_a]
+        if len(da) < c.rewritten_figures * len(xa) or len(db) < c.rewritten_figures * len(xb):
+            return None  # a passage that keeps its figures: a rewrite, not another notice
+        fa += da
+        fb += db
+    if len(fa) < c.min_differing or len(fb) < c.min_differing:
+        return None
+    pairs = list(zip(fa, fb, strict=False))
+    slots = tuple(((x.start(), x.end()), (y.start(), y.end())) for x, y in pairs)
+    examples = tuple(dict.fromkeys((x.group(), y.group()) for x, y in pairs))
+    return TemplateVerdict(0.0, 0.0, len(pairs), len(pairs), ("figures",), examples[:5], slots, reworded=True)
+
+
+def _char_share(ranges: tuple[tuple[int, int], ...], parts: list[tuple[int, int]]) -> float:
+    """The share of the characters of ``ranges`` that ``parts`` cover."""
+    total = sum(e - s for s, e in ranges)
+    if not total:
+        return 0.0
+    hit = sum(max(0, min(e, pe) - max(s, ps)) for s, e in ranges for ps, pe in parts)
+    return hit / total
+
+
+def _short_form(mwa: Words, mwb: Words, ac: AlignConfig) -> list[tuple[int, int, int, int, str, float]]:
+    """The form of two texts too short for a seed-and-extend passage (fewer masked words than
+    ``min_passage`` on a side: a one-line brief, "Net <figure> vs <figure>"): their masked words
+    matched in order, as one passage over the matched run, when the match holds most of each side."""
+    na, nb = len(mwa), len(mwb)
+    if min(na, nb) >= ac.min_passage or min(na, nb) < 2:
+        return []
+    sm = SequenceMatcher(None, mwa.tokens, mwb.tokens, autojunk=False)
+    blocks = [blk for blk in sm.get_matching_blocks() if blk.size]
+    if sum(blk.size for blk in blocks) < 2 or sm.ratio() < SHORT_FORM:
+        return []
+    a0, b0 = blocks[0].a, blocks[0].b
+    a1, b1 = blocks[-1].a + blocks[-1].size, blocks[-1].b + blocks[-1].size
+    return [(a0, a1, b0, b1, "verbatim", round(sm.ratio(), 4))]
 
 
 def _headline_verdict(

@@ -73,6 +73,11 @@ def _norm(a: Mapping[str, float], idf: Mapping[str, float]) -> float:
     return norm
 
 
+def idf_from_counts(df: Mapping[str, int], n: int) -> dict[str, float]:
+    """Smoothed idf from document frequencies over ``n`` documents (shared with the Spark engine)."""
+    return {k: math.log((1 + n) / (1 + v)) + 1.0 for k, v in df.items()}
+
+
 def corpus_size(idf: Mapping[str, float]) -> float:
     """The number of documents a smoothed idf (``pipeline.idf_from_counts``: ``log((1 + n) / (1 + df)) + 1``)
     was counted over, read back from its rarest word (df 1); 0 for an empty one."""
