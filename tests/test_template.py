@@ -137,6 +137,33 @@ def test_passages_matched_by_meaning_with_other_figures_are_a_template() -> None
     assert template(Side(a, ((0, len(a)),)), Side(c, ((0, len(c)),)), rewritten=(((0, len(a)), (0, len(c))),)) is None
 
 
+def test_bodies_alike_in_most_of_their_form_under_two_subjects_headlines_are_a_template() -> None:
+    idf = {"raised": 3.0, "increased": 3.0, "lending": 2.5, "rate": 2.0, "pct": 1.5, "effective": 2.0}
+    a = "Ardmore Savings said it raised its base lending rate to 8-1/4 pct from 8 pct, effective today."
+    b = "The bank said it increased its base lending rate to 8-1/4 pct from 8 pct, effective today."
+    sa = Side(a, ((0, len(a)),), "ARDMORE SAVINGS RAISES BASE RATE")
+    sb = Side(b, ((0, len(b)),), "PELLWORTH TRUST LIFTS BASE RATE")
+    v = template(sa, sb, idf, n_docs=5000)
+    assert v is not None and v.what == ("headline names",)
+    # the same wording under a headline that names nothing the other document lacks: a copy
+    assert template(sa, Side(b, ((0, len(b)),), "BASE LENDING RATE RAISED"), idf, n_docs=5000) is None
+
+
+def test_two_briefs_sharing_a_stock_sentence_under_two_subjects_headlines_are_a_template() -> None:
+    stock = " The notes are non-callable for seven years and were priced through the lead manager's syndicate desk."
+    a = "Ardmore Toolworks sold 150 mln dlrs of ten-year notes with a 9-1/8 pct coupon." + stock
+    b = "Pellworth Foods said it placed 90 mln dlrs of notes due 1997 at 8-7/8 pct." + stock
+    idf = {"notes": 2.0, "callable": 3.0, "priced": 2.0, "syndicate": 3.5}
+    sa, sb = Side(a, ((0, len(a)),), "ARDMORE TOOLWORKS SELLS NOTES"), Side(b, ((0, len(b)),), "PELLWORTH FOODS SELLS NOTES")
+    v = template(sa, sb, idf, n_docs=5000)
+    assert v is not None and v.what == ("headline names",)
+    # the same stock sentence shared by two long reports is left to the other tests (common passages)
+    letters = "abcdefghijklmnopqrst"
+    la = a + " " + " ".join(f"alpha{x}{y}" for x in letters for y in letters[:10])
+    lb = b + " " + " ".join(f"beta{x}{y}" for x in letters for y in letters[:10])
+    assert template(Side(la, ((0, len(la)),), sa.title), Side(lb, ((0, len(lb)),), sb.title), idf, n_docs=5000) is None
+
+
 def test_compare_reports_template_not_reuse() -> None:
     p = compare(RESULTS_A, RESULTS_B)
     assert p.relation == "template" and p.direction == "none" and p.slots

@@ -15,7 +15,8 @@ The test, on the texts' compared ranges (and on their headlines where the bodies
 * **fillers**: inside the masked passages, the slots that stand at the same place on both sides are
   compared word for word. A copy carries its fillers along (a corrected or updated copy changes a
   few); a template changes many of them;
-* **headlines**: two bodies alike filler for filler (identical, or 90% alike in form) under headlines
+* **headlines**: two bodies alike filler for filler (identical, or 70% alike in form), or two briefs
+  (``brief_words``) whatever they share, under headlines
   that each name a subject the other document never writes ("X SETS QUARTERLY" and "Y SETS
   QUARTERLY": in capitals, a name is a word few documents of the corpus hold; in sentence case, a
   capitalised word after the first) are briefs about two subjects. Figures in headlines do not count
@@ -58,7 +59,8 @@ class TemplateConfig:
     rare_df: int = 2  # a headline word held by at most this many documents (or rare_share of them) is a name
     rare_share: float = 0.0005
     max_words: int = 5000  # longer texts are not briefs: not tested
-    copy_form: float = 0.9  # bodies this alike in form (and filler for filler) leave the headlines to tell
+    copy_form: float = 0.7  # bodies this alike in form (and filler for filler) leave the headlines to tell
+    brief_words: int = 150  # texts this short (both) are briefs: headlines naming two subjects tell, whatever the bodies share
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +209,7 @@ def template(
     form_a = _coverage(len(wa), [(p[0], p[1]) for p in masked])
     form_b = _coverage(len(wb), [(p[2], p[3]) for p in masked])
     if form_a < c.form or form_b < c.form:
-        return _rewritten_verdict(a, b, rewritten, c)
+        return _rewritten_verdict(a, b, rewritten, c) or _brief_headlines(a, b, wa, wb, idf, n, c)
     compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb))
     need = 1 if days is not None and days >= c.recurring_days else c.min_differing
     # Figures and names apart: a brief's recurring names (the agency, the market) would drown a
@@ -224,7 +226,7 @@ def template(
         # The bodies agree filler for filler: where they are one body, the headlines may still name two subjects.
         if min(form_a, form_b) >= c.copy_form:
             return _headline_verdict(a, b, wa, wb, idf, n, c)
-        return _rewritten_verdict(a, b, rewritten, c)
+        return _rewritten_verdict(a, b, rewritten, c) or _brief_headlines(a, b, wa, wb, idf, n, c)
     pairs = list(differ)
     examples = tuple(dict.fromkeys((a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs))
     slots = tuple(((wa.starts[x], wa.ends[x]), (wb.starts[y], wb.ends[y])) for x, y in pairs)
@@ -290,6 +292,14 @@ def _short_form(mwa: Words, mwb: Words, ac: AlignConfig) -> list[tuple[int, int,
     a0, b0 = blocks[0].a, blocks[0].b
     a1, b1 = blocks[-1].a + blocks[-1].size, blocks[-1].b + blocks[-1].size
     return [(a0, a1, b0, b1, "verbatim", round(sm.ratio(), 4))]
+
+
+def _brief_headlines(
+    a: Side, b: Side, wa: Words, wb: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig
+) -> TemplateVerdict | None:
+    """Two briefs (``brief_words`` or fewer a side) sharing a stock sentence or part of a mould, under
+    headlines that each name a subject the other document never writes: two notices, not a reuse."""
+    return _headline_verdict(a, b, wa, wb, idf, n, c) if max(len(wa), len(wb)) <= c.brief_words else None
 
 
 def _headline_verdict(
