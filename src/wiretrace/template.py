@@ -195,7 +195,8 @@ def template(
     on other days (a central bank's daily operation) changes as little as one figure, where a copy
     published on another day carries its figures along. ``rewritten``: the (a, b) character ranges
     the aligner matched by meaning, not word for word: their figures are compared too (a rewrite
-    carries its figures; a brief of one mould, reworded, brings others)."""
+    carries its figures; the same notice of another day, reworded, brings others: read only where
+    ``days`` says the two were published on other days)."""
     c = config or TemplateConfig()
     ac = align_config or AlignConfig()
     wa, wb = words_in_ranges(a.text, a.ranges), words_in_ranges(b.text, b.ranges)
@@ -204,14 +205,15 @@ def template(
     n = corpus_size(idf) if idf and n_docs is None else (n_docs or 0.0)
     if copies:
         return _headline_verdict(a, b, wa, wb, idf, n, c)
+    recurring = days is not None and days >= c.recurring_days  # published on other days
     (sa, mwa), (sb, mwb) = _side(a.text, a.ranges), _side(b.text, b.ranges)
     masked = verbatim_passages(mwa, mwb, ac) or _short_form(mwa, mwb, ac)
     form_a = _coverage(len(wa), [(p[0], p[1]) for p in masked])
     form_b = _coverage(len(wb), [(p[2], p[3]) for p in masked])
     if form_a < c.form or form_b < c.form:
-        return _rewritten_verdict(a, b, rewritten, c) or _brief_headlines(a, b, wa, wb, idf, n, c)
+        return _rewritten_verdict(a, b, rewritten if recurring else (), c) or _brief_headlines(a, b, wa, wb, idf, n, c)
     compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb))
-    need = 1 if days is not None and days >= c.recurring_days else c.min_differing
+    need = 1 if recurring else c.min_differing
     # Figures and names apart: a brief's recurring names (the agency, the market) would drown a
     # change of every figure.
     what = []
@@ -226,7 +228,7 @@ def template(
         # The bodies agree filler for filler: where they are one body, the headlines may still name two subjects.
         if min(form_a, form_b) >= c.copy_form:
             return _headline_verdict(a, b, wa, wb, idf, n, c)
-        return _rewritten_verdict(a, b, rewritten, c) or _brief_headlines(a, b, wa, wb, idf, n, c)
+        return _rewritten_verdict(a, b, rewritten if recurring else (), c) or _brief_headlines(a, b, wa, wb, idf, n, c)
     pairs = list(differ)
     examples = tuple(dict.fromkeys((a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs))
     slots = tuple(((wa.starts[x], wa.ends[x]), (wb.starts[y], wb.ends[y])) for x, y in pairs)
