@@ -84,7 +84,7 @@ def worker(folder: Path, workers: int) -> None:
         store.close()
     print(json.dumps({
         "code": str(Path(wiretrace.__file__).parent), "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
-        "candidates": stats.candidates, "aligned": stats.aligned, "embedded": embedder.embedded,
+        "candidates": stats.candidates, "aligned": stats.aligned, "embedded": stats.embedded,
     }))
 
 

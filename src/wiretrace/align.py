@@ -795,6 +795,7 @@ def _semantic_pass(
         doc_cos = round(_mean_cos(va, vb), 4)
         sims = va[open_a] @ vb[open_b].T
         sentence_vec = None
+        static_sims = None
     else:
         # The document cosine is settled: MiniLM reads only the sentences of the pairs the static
         # vectors and the paraphrase model cannot rule out. Unknown cosines are NaN (no match); those
@@ -832,11 +833,21 @@ def _semantic_pass(
         if x in used_a or y in used_b:
             continue
         used_a[x], used_b[y] = y, x
-    if sentence_vec is not None:
-        # A split needs the neighbours' cosines: read those not known yet.
-        near = [(x, ny) for x, y in used_a.items() for ny in (y - 1, y + 1) if 0 <= ny < len(open_b)]
-        near += [(nx, y) for x, y in used_a.items() for nx in (x - 1, x + 1) if 0 <= nx < len(open_a)]
-        sentence_vec.fill(sims, [(x, y) for x, y in near if np.isnan(sims[x, y])])
+    if sentence_vec is not None and bounds is not None and static_sims is not None:
+        # A split needs the cosines of the neighbours that could join a match (free, adjacent in the
+        # text, and not held under split_cos by the static envelope): read those not known yet.
+        near = [
+            (x, ny) for x, y in used_a.items() for ny in (y - 1, y + 1)
+            if 0 <= ny < len(open_b) and ny not in used_b and open_b[ny] - open_b[y] == ny - y
+        ]
+        near += [
+            (nx, y) for x, y in used_a.items() for nx in (x - 1, x + 1)
+            if 0 <= nx < len(open_a) and nx not in used_a and open_a[nx] - open_a[x] == nx - x
+        ]
+        sentence_vec.fill(sims, [
+            (x, y) for x, y in near
+            if np.isnan(sims[x, y]) and bounds.sentence_bound(float(static_sims[x, y])) >= config.split_cos
+        ])
     # One-to-many: an unmatched neighbour that carries the rest of a split (or merged) sentence joins
     # the match when it is close to the matched sentence of the other side.
     groups_a = {x: [x] for x in used_a}
