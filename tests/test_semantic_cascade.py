@@ -216,7 +216,11 @@ def test_an_unneeded_document_cosine_is_not_measured(bbc_named_pairs: list[tuple
         want = relate_pair(a, b, None, full, Embedder(cache=reads_full))
         # The cascade without the rule (no topic given: the document cosine is measured where open) ...
         reads_plain = _Reads(vectors)
-        alignment(a, b, cascade, Embedder(cache=reads_plain))
+        plain = alignment(a, b, cascade, Embedder(cache=reads_plain))
+        # The trace reads the passages alone: never the document cosine, the same passages.
+        reads_trace = _Reads(vectors)
+        trace = alignment(a, b, cascade, Embedder(cache=reads_trace), passages_only=True)
+        assert trace.passages == plain.passages and reads_trace.read <= reads_plain.read
         # ... and with it, as relate_pair runs it.
         reads = _Reads(vectors)
         got = relate_pair(a, b, None, cascade, Embedder(cache=reads))

@@ -89,16 +89,17 @@ def idf_from_counts(df: Mapping[str, int], n: int) -> dict[str, float]:
 
 def alignment(
     a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder | None, semantic: bool = True,
-    topic: float | None = None,
+    topic: float | None = None, passages_only: bool = False,
 ) -> Alignment:
     """``align`` of two prepared documents. ``topic`` (their content-word cosine, where the caller
     relates them): with it, the cascade leaves unmeasured a document cosine that cannot change the
-    relation (``cosine_decides``)."""
+    relation (``cosine_decides``); ``passages_only``: the caller reads the passages alone (the trace),
+    so it never needs that cosine."""
     # The semantic cascade settles the document cosine against the same_story threshold that decides
     # the pair: the far one where the dates lie further apart than ``same_story_days``.
     gap = days_apart(a.doc, b.doc)
     far = gap is not None and gap > config.relate.same_story_days
-    decides = topic is None or cosine_decides(a, b, topic, far, config.relate)
+    decides = not passages_only and (topic is None or cosine_decides(a, b, topic, far, config.relate))
     return align(
         a.doc.text, a.cleaned.content, b.doc.text, b.cleaned.content, config.align, embedder, semantic=semantic, far=far,
         cosine_decides=decides,
@@ -272,7 +273,7 @@ def trace_stories(tasks: Iterable[StoryTask], config: RunConfig, embedder: Embed
         items = t.items
 
         def align_fn(a: str, b: str, items: Mapping[str, Prepared] = items) -> Alignment:
-            return alignment(items[a], items[b], config, embedder)
+            return alignment(items[a], items[b], config, embedder, passages_only=True)  # the trace reads passages
 
         out.append(trace_story(
             t.id, list(t.members), {i: it.doc for i, it in items.items()}, {i: it.cleaned for i, it in items.items()},
