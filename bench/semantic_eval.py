@@ -8,7 +8,7 @@ worktree's code, each with a cold embedding cache. Printed: CPU s and wall s of 
 sentences run through MiniLM (total and per document), candidate pairs, and the agreement of the
 pair relations (same relation for the same pair key; a confusion table of the differences).
 
-    .venv/bin/python bench/semantic_eval.py --corpus bbc --base /work/h1_base/src
+    .venv/bin/python bench/semantic_eval.py --corpus bbc --base /work/h1_base/src [--workers 2] [--prepared DIR]
 """
 
 from __future__ import annotations
@@ -52,30 +52,39 @@ def prepare(records_corpus: str, limit: int | None, out: Path) -> int:
     return len(records)
 
 
-def worker(folder: Path) -> None:
-    """Run the relate stage on ``folder`` with whatever ``wiretrace`` is first on the path."""
+def worker(folder: Path, workers: int) -> None:
+    """Run the relate stage on ``folder`` with whatever ``wiretrace`` is first on the path, in
+    ``workers`` processes (CPU: this process and the workers it waited for)."""
+    import resource
+
     import wiretrace
+    from wiretrace import engine
     from wiretrace import pipeline as pl
     from wiretrace import store as st
     from wiretrace.align import AlignConfig
     from wiretrace.embed import Embedder
     from wiretrace.static import StaticEmbedder
 
-    config = pl.RunConfig(align=AlignConfig(semantic=True))
+    config = pl.RunConfig(align=AlignConfig(semantic=True), workers=workers)
     stats = pl.Stats()
     store = st.Store(folder)
-    embedder = Embedder(cache=store.embedding_cache())
     static = StaticEmbedder()
     _ = static.table
+    embedder = Embedder(cache=store.embedding_cache(), static=static)
     try:
+        ex = engine.executor_for(store, config, embedder)
         c0, w0 = time.process_time(), time.perf_counter()
-        pl.relate_pending(store, config, pl._quiet, stats, embedder, static)
-        cpu, wall = time.process_time() - c0, time.perf_counter() - w0
+        k0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with ex:
+            pl.relate_pending(store, config, pl._quiet, stats, embedder, static, ex)
+        k1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = time.process_time() - c0 + (k1.ru_utime - k0.ru_utime) + (k1.ru_stime - k0.ru_stime)
+        wall = time.perf_counter() - w0
     finally:
         store.close()
     print(json.dumps({
         "code": str(Path(wiretrace.__file__).parent), "cpu_s": round(cpu, 2), "wall_s": round(wall, 2),
-        "candidates": stats.candidates, "aligned": stats.aligned, "embedded": embedder.embedded,
+        "candidates": stats.candidates, "aligned": stats.aligned, "embedded": stats.embedded,
     }))
 
 
@@ -88,9 +97,10 @@ def relations(folder: Path) -> dict[tuple[str, str], str]:
     return {(min(a, b), max(a, b)): (r or "unrelated") for a, b, r in rows}
 
 
-def run_worker(folder: Path, src: Path) -> dict:
+def run_worker(folder: Path, src: Path, workers: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(src))
-    p = subprocess.run([sys.executable, __file__, "--worker", str(folder)], env=env, capture_output=True, text=True)
+    p = subprocess.run([sys.executable, __file__, "--worker", str(folder), "--workers", str(workers)], env=env,
+                       capture_output=True, text=True)
     if p.returncode:
         raise SystemExit(f"worker on {folder} with {src} failed:\n{p.stderr[-4000:]}")
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -101,22 +111,28 @@ def main() -> None:
     ap.add_argument("--corpus", choices=["reuters", "bbc", "both"], default="bbc")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--base", type=Path, default=Path("/work/h1_base/src"), help="the base code's src folder")
+    ap.add_argument("--workers", type=int, default=1, help="worker processes of the relate stage (0: every core)")
+    ap.add_argument("--prepared", type=Path, help="keep (or reuse) the store prepared up to sketch here")
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        worker(args.worker)
+        worker(args.worker, args.workers)
         return
     if not (args.base / "wiretrace").is_dir():
         raise SystemExit(f"no base code at {args.base}: `mkdir -p /work/h1_base && git archive main src | tar -x -C /work/h1_base`")
     with tempfile.TemporaryDirectory(prefix="wiretrace-semeval-", dir="/tmp") as tmp:
-        prep = Path(tmp) / "prepared"
-        n = prepare(args.corpus, args.limit, prep)
+        prep = args.prepared / "prepared" if args.prepared else Path(tmp) / "prepared"
+        if not (prep / "wiretrace.sqlite").is_file():
+            prep.parent.mkdir(parents=True, exist_ok=True)
+            (prep.parent / "n_docs").write_text(str(prepare(args.corpus, args.limit, prep)))
+        n = int((prep.parent / "n_docs").read_text())
         shutil.copytree(prep, Path(tmp) / "base")
         shutil.copytree(prep, Path(tmp) / "new")
-        base = run_worker(Path(tmp) / "base", args.base.resolve())
-        new = run_worker(Path(tmp) / "new", REPO / "src")
+        base = run_worker(Path(tmp) / "base", args.base.resolve(), args.workers)
+        new = run_worker(Path(tmp) / "new", REPO / "src", args.workers)
         rb, rn = relations(Path(tmp) / "base"), relations(Path(tmp) / "new")
-    print(f"\nrelate stage on {args.corpus} ({n} docs, default mode), load average {os.getloadavg()[0]:.2f}")
+    print(f"\nrelate stage on {args.corpus} ({n} docs, default mode, {args.workers} worker(s)), "
+          f"load average {os.getloadavg()[0]:.2f}")
     print(f"{'':>8}{'CPU s':>9}{'wall s':>9}{'candidates':>12}{'aligned':>9}{'embedded':>10}{'per doc':>9}")
     for name, r in (("base", base), ("new", new)):
         print(f"{name:>8}{r['cpu_s']:>9.1f}{r['wall_s']:>9.1f}{r['candidates']:>12,}{r['aligned']:>9,}"

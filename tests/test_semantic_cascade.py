@@ -20,11 +20,15 @@ from wiretrace.align import (
     sentence_profile,
     sentence_settled,
 )
+from wiretrace.clean import clean
 from wiretrace.embed import Embedder
 from wiretrace.errors import ModelError
+from wiretrace.model import Document
 from wiretrace.pipeline import RunConfig, compare
 from wiretrace.relate import RelateConfig
+from wiretrace.stages import Prepared, alignment, cosine_decides, prepare, relate_pair
 from wiretrace.static import StaticEmbedder
+from wiretrace.topic import cosine
 
 
 class _Reads(MutableMapping[int, np.ndarray]):
@@ -94,7 +98,10 @@ def test_cascade_gives_the_transformers_relations_and_passages(bbc_pairs: list[t
             assert w is not None
             # compare()'s texts are undated: same_story_cos decides (far_same_story_cos does not).
             if got.scores.semantic is None:
-                assert w < rc.same_story_cos
+                # Not measured: below the threshold, or names in common decide (``cosine_decides``).
+                a, b = _prepared("a", text_a, full), _prepared("b", text_b, full)
+                topic = cosine(a.sketch.topic, b.sketch.topic, None)
+                assert w < rc.same_story_cos or not cosine_decides(a, b, topic, False, rc)
             else:
                 assert (got.scores.semantic >= rc.same_story_cos) == (w >= rc.same_story_cos)
         needed_full += len(reads_full.read)
@@ -155,3 +162,86 @@ def test_embedder_threads_and_device() -> None:
     assert one.providers == ["CPUExecutionProvider"]
     v2 = Embedder().embed(text)
     assert np.allclose(v1, v2, atol=1e-4)
+
+
+def _prepared(name: str, text: str, config: RunConfig) -> Prepared:
+    doc = Document(name, text, f"<{name}>", "text")
+    cl = clean(doc, config.clean)
+    _, sk, cu = prepare(doc, cl, config)
+    return Prepared(doc, cl, sk, cu)
+
+
+@pytest.fixture(scope="module")
+def bbc_named_pairs(data_dir: Path) -> list[tuple[Prepared, Prepared]]:
+    """BBC reports paired with their nearest by static body vector (as the embedding candidate path
+    pairs them; copies left out), where the names the two share already make the pair same_story
+    (``stages.cosine_decides`` is False): the pairs the rule serves."""
+    path = data_dir / "bbc-news" / "bbc_docs.jsonl"
+    if not path.is_file():
+        pytest.skip(f"{path} not found: the cascade test reads real BBC articles from ../shared")
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    texts = [r["text"] for r in rows if r["category"] in ("politics", "business")][:600]
+    vecs = StaticEmbedder().embed(texts)
+    config, rc = RunConfig(), RelateConfig()
+    out: list[tuple[Prepared, Prepared]] = []
+    seen: set[tuple[int, int]] = set()
+    for i in range(0, len(texts), 9):
+        sims = vecs @ vecs[i]
+        sims[i] = -2.0
+        for j in np.argsort(-sims)[:5].tolist():
+            if sims[j] >= 0.97 or (min(i, j), max(i, j)) in seen:
+                continue
+            seen.add((min(i, j), max(i, j)))
+            a, b = _prepared(f"d{i}", texts[i], config), _prepared(f"d{j}", texts[j], config)
+            topic = cosine(a.sketch.topic, b.sketch.topic, None)
+            if topic >= config.align.topic_cos and not cosine_decides(a, b, topic, False, rc):
+                out.append((a, b))
+                break
+        if len(out) == 12:
+            break
+    return out
+
+
+def test_an_unneeded_document_cosine_is_not_measured(bbc_named_pairs: list[tuple[Prepared, Prepared]]) -> None:
+    """Where names in common make the pair same_story, the cascade leaves open document cosines (and
+    lead tests that cannot change a passage) unmeasured: the full path's relation and passages, fewer
+    sentences read."""
+    assert len(bbc_named_pairs) >= 6, "too few BBC pairs whose names decide: the data changed"
+    full = RunConfig(align=AlignConfig(cascade=False))
+    cascade = RunConfig()
+    vectors: dict[int, np.ndarray] = {}
+    needed_full, needed_plain, needed_rule = 0, 0, 0
+    for a, b in bbc_named_pairs:
+        reads_full = _Reads(vectors)
+        want = relate_pair(a, b, None, full, Embedder(cache=reads_full))
+        # The cascade without the rule (no topic given: the document cosine is measured where open) ...
+        reads_plain = _Reads(vectors)
+        plain = alignment(a, b, cascade, Embedder(cache=reads_plain))
+        # The trace reads the passages alone: never the document cosine, the same passages.
+        reads_trace = _Reads(vectors)
+        trace = alignment(a, b, cascade, Embedder(cache=reads_trace), passages_only=True)
+        assert trace.passages == plain.passages and reads_trace.read <= reads_plain.read
+        # ... and with it, as relate_pair runs it.
+        reads = _Reads(vectors)
+        got = relate_pair(a, b, None, cascade, Embedder(cache=reads))
+        assert reads.written == 0 and reads_plain.written == 0
+        assert want is not None and got is not None
+        assert got.relation == want.relation
+        assert got.passages == want.passages
+        assert (got.scores.a_covered, got.scores.b_covered) == (want.scores.a_covered, want.scores.b_covered)
+        assert reads.read <= reads_plain.read
+        needed_full += len(reads_full.read)
+        needed_plain += len(reads_plain.read)
+        needed_rule += len(reads.read)
+    assert needed_rule < needed_plain < needed_full, (needed_rule, needed_plain, needed_full)
+
+
+def test_cosine_decides_only_where_same_story_reads_it() -> None:
+    config, rc = RunConfig(), RelateConfig()
+    a = _prepared("a", "Tony Blair met Gordon Brown in London on Monday to talk about the budget plans.", config)
+    b = _prepared("b", "Gordon Brown and Tony Blair talked in London about the budget on Monday night.", config)
+    c = _prepared("c", "The match at Wembley ended in a draw after a late goal by the visiting side.", config)
+    assert not cosine_decides(a, b, 0.9, False, rc)  # names in common already make it same_story
+    assert cosine_decides(a, b, 0.9, True, rc)  # dated apart: only far_same_story_cos decides
+    assert cosine_decides(a, c, 0.9, False, rc)  # no names in common: the cosine decides
+    assert not cosine_decides(a, c, rc.same_story_topic / 2, False, rc)  # too far in topic for same_story

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import cache, lru_cache
@@ -528,11 +529,15 @@ def align(
     embedder: Embedder | None = None,
     semantic: bool = True,
     far: bool | None = None,
+    cosine_decides: bool = True,
 ) -> Alignment:
     """Align the ``ranges`` of two raw texts (usually their cleaned content spans).
 
     ``far``: whether the texts are dated further apart than ``RelateConfig.same_story_days`` (None:
-    unknown); the semantic cascade settles the document cosine against the threshold that decides."""
+    unknown); the semantic cascade settles the document cosine against the threshold that decides.
+    ``cosine_decides``: False where the caller knows the document cosine cannot change the relation
+    (names in common already make the pair ``same_story``): the cascade does not measure it then
+    (``Alignment.semantic`` None) unless the static vectors settle it; passages are the same."""
     config = config or AlignConfig()
     wa, wb = words_in_ranges(text_a, ranges_a), words_in_ranges(text_b, ranges_b)
     hashes = (_seed_hashes(text_a, ranges_a, config.seed), _seed_hashes(text_b, ranges_b, config.seed))
@@ -558,7 +563,7 @@ def align(
     if run_semantic and embedder is not None:
         doc_cos = _semantic_pass(
             text_a, [x for x in sa if x[3] - x[2] >= 4], wa, mask_a, text_b, [x for x in sb if x[3] - x[2] >= 4], wb, mask_b,
-            config, embedder, passages, far,
+            config, embedder, passages, far, cosine_decides,
         )
     if config.join_gap >= 0:
         passages = _join(passages, len(vp), wa, wb, config.join_gap, config.max_gap)
@@ -728,13 +733,16 @@ def _semantic_pass(
     text_a: str, sa: list[Sentence], wa: Words, mask_a: np.ndarray,
     text_b: str, sb: list[Sentence], wb: Words, mask_b: np.ndarray,
     config: AlignConfig, embedder: Embedder, passages: list[Passage], far: bool | None = None,
+    cosine_decides: bool = True,
 ) -> float | None:
     """Embed the sentences (of four words or more) and align those the verbatim pass left open.
 
     With the cascade on (``AlignConfig.cascade``), the static vectors settle first what they can
     (``SemanticBounds``): the lead test, the document cosine, and each sentence pair that cannot be a
     match; MiniLM embeds only the sentences some unsettled decision needs. Every sentence match is
-    still decided on MiniLM cosines, as without the cascade."""
+    still decided on MiniLM cosines, as without the cascade. ``cosine_decides``: False where the
+    document cosine cannot change the pair's relation (``stages.cosine_decides``): the cascade then
+    never measures it where the static vectors leave it open (it reports None: not measured)."""
     if not sa or not sb:
         return None
     open_a = [k for k, s in enumerate(sa) if mask_a[s[2] : s[3]].mean() < config.explained]
@@ -746,20 +754,6 @@ def _semantic_pass(
     texts_b = [text_b[s[0] : s[1]] for s in sb]
     bounds = cascade_bounds(config)
     n = config.lead
-    if not passages:
-        # No verbatim link: compare the leads first, and embed everything only if they agree. Where the
-        # static vectors settle the test, the transformer does not read the leads (a settled stop
-        # reports no cosine: not measured, and below every same_story threshold).
-        lead_static = _mean_cos(embedder.static.embed(texts_a[:n]), embedder.static.embed(texts_b[:n])) if bounds else None
-        if bounds is not None and lead_static is not None and lead_static < bounds.lead_below:
-            return None
-        if bounds is None or lead_static is None or lead_static < bounds.lead_above:
-            lead_cos = _mean_cos(embedder.embed(texts_a[:n]), embedder.embed(texts_b[:n]))
-            if lead_cos < config.lead_cos:
-                return round(lead_cos, 4)
-    xa = embedder.static.embed(texts_a) if bounds is not None else None
-    xb = embedder.static.embed(texts_b) if bounds is not None else None
-    settled, doc_cos = bounds.doc(_mean_cos(xa, xb), far) if bounds is not None and xa is not None and xb is not None else (False, None)
     prof_a: dict[int, SentenceProfile] = {}
     prof_b: dict[int, SentenceProfile] = {}
 
@@ -773,11 +767,35 @@ def _semantic_pass(
             prof_b[y] = sentence_profile(text_b, sb[open_b[y]][0], sb[open_b[y]][1])
         return prof_b[y]
 
+    xa = embedder.static.embed(texts_a) if bounds is not None else None
+    xb = embedder.static.embed(texts_b) if bounds is not None else None
+    if not passages:
+        # No verbatim link: compare the leads first, and embed everything only if they agree. Where the
+        # static vectors settle the test, the transformer does not read the leads (a settled stop
+        # reports no cosine: not measured, and below every same_story threshold).
+        lead_static = _mean_cos(xa[:n], xb[:n]) if xa is not None and xb is not None else None
+        if bounds is not None and lead_static is not None and lead_static < bounds.lead_below:
+            return None
+        if bounds is None or lead_static is None or lead_static < bounds.lead_above:
+            if (
+                bounds is not None and xa is not None and xb is not None and not cosine_decides
+                and _none_can_match(xa[open_a] @ xb[open_b].T, profile_a, profile_b, config, bounds)
+            ):
+                # Either way the test goes, no sentence is matched, and the cosine it would report
+                # cannot change the relation: the transformer need not read the leads (None).
+                return None
+            lead_cos = _mean_cos(embedder.embed(texts_a[:n]), embedder.embed(texts_b[:n]))
+            if lead_cos < config.lead_cos:
+                return round(lead_cos, 4)
+    settled, doc_cos = bounds.doc(_mean_cos(xa, xb), far) if bounds is not None and xa is not None and xb is not None else (False, None)
+    if bounds is not None and not settled and not cosine_decides:
+        settled, doc_cos = True, None
     if not settled or bounds is None or xa is None or xb is None:
         va, vb = embedder.embed(texts_a), embedder.embed(texts_b)
         doc_cos = round(_mean_cos(va, vb), 4)
         sims = va[open_a] @ vb[open_b].T
         sentence_vec = None
+        static_sims = None
     else:
         # The document cosine is settled: MiniLM reads only the sentences of the pairs the static
         # vectors and the paraphrase model cannot rule out. Unknown cosines are NaN (no match); those
@@ -815,11 +833,21 @@ def _semantic_pass(
         if x in used_a or y in used_b:
             continue
         used_a[x], used_b[y] = y, x
-    if sentence_vec is not None:
-        # A split needs the neighbours' cosines: read those not known yet.
-        near = [(x, ny) for x, y in used_a.items() for ny in (y - 1, y + 1) if 0 <= ny < len(open_b)]
-        near += [(nx, y) for x, y in used_a.items() for nx in (x - 1, x + 1) if 0 <= nx < len(open_a)]
-        sentence_vec.fill(sims, [(x, y) for x, y in near if np.isnan(sims[x, y])])
+    if sentence_vec is not None and bounds is not None and static_sims is not None:
+        # A split needs the cosines of the neighbours that could join a match (free, adjacent in the
+        # text, and not held under split_cos by the static envelope): read those not known yet.
+        near = [
+            (x, ny) for x, y in used_a.items() for ny in (y - 1, y + 1)
+            if 0 <= ny < len(open_b) and ny not in used_b and open_b[ny] - open_b[y] == ny - y
+        ]
+        near += [
+            (nx, y) for x, y in used_a.items() for nx in (x - 1, x + 1)
+            if 0 <= nx < len(open_a) and nx not in used_a and open_a[nx] - open_a[x] == nx - x
+        ]
+        sentence_vec.fill(sims, [
+            (x, y) for x, y in near
+            if np.isnan(sims[x, y]) and bounds.sentence_bound(float(static_sims[x, y])) >= config.split_cos
+        ])
     # One-to-many: an unmatched neighbour that carries the rest of a split (or merged) sentence joins
     # the match when it is close to the matched sentence of the other side.
     groups_a = {x: [x] for x in used_a}
@@ -848,6 +876,20 @@ def _semantic_pass(
         kind = "near_verbatim" if jac >= config.near_verbatim_jaccard else "paraphrase"
         passages.append(Passage(a_rng, b_rng, kind, round(float(scores[x, used_a[x]]), 4)))
     return doc_cos
+
+
+def _none_can_match(
+    static_sims: np.ndarray, profile_a: Callable[[int], SentenceProfile], profile_b: Callable[[int], SentenceProfile],
+    config: AlignConfig, bounds: SemanticBounds,
+) -> bool:
+    """Whether every open sentence pair is settled as no match by its static cosine (``sentence_settled``):
+    then the semantic pass aligns nothing, whatever MiniLM would say of the documents."""
+    cells = np.flatnonzero(static_sims >= bounds.sentence_below)
+    for flat in cells[np.argsort(-static_sims.ravel()[cells], kind="stable")]:  # likeliest match first
+        x, y = divmod(int(flat), static_sims.shape[1])
+        if not sentence_settled(profile_a(x), profile_b(y), float(static_sims[x, y]), config, bounds):
+            return False
+    return True
 
 
 class _LazyVectors:

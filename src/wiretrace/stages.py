@@ -81,12 +81,39 @@ def idf_from_sketches(sketches: Iterable[Sketch]) -> dict[str, float]:
     return idf_from_counts(df, n)
 
 
-def alignment(a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder | None, semantic: bool = True) -> Alignment:
+def alignment(
+    a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder | None, semantic: bool = True,
+    topic: float | None = None, passages_only: bool = False,
+) -> Alignment:
+    """``align`` of two prepared documents. ``topic`` (their content-word cosine, where the caller
+    relates them): with it, the cascade leaves unmeasured a document cosine that cannot change the
+    relation (``cosine_decides``); ``passages_only``: the caller reads the passages alone (the trace),
+    so it never needs that cosine."""
     # The semantic cascade settles the document cosine against the same_story threshold that decides
     # the pair: the far one where the dates lie further apart than ``same_story_days``.
     gap = days_apart(a.doc, b.doc)
     far = gap is not None and gap > config.relate.same_story_days
-    return align(a.doc.text, a.cleaned.content, b.doc.text, b.cleaned.content, config.align, embedder, semantic=semantic, far=far)
+    decides = not passages_only and (topic is None or cosine_decides(a, b, topic, far, config.relate))
+    return align(
+        a.doc.text, a.cleaned.content, b.doc.text, b.cleaned.content, config.align, embedder, semantic=semantic, far=far,
+        cosine_decides=decides,
+    )
+
+
+def names_jaccard(a: Prepared, b: Prepared) -> float:
+    """Share of the names either document gives that both give."""
+    na, nb = a.sketch.names, b.sketch.names
+    return len(na & nb) / len(na | nb) if na | nb else 0.0
+
+
+def cosine_decides(a: Prepared, b: Prepared, topic: float, far: bool, config: RelateConfig) -> bool:
+    """Whether the document cosine can change the pair's relation. It is read only by the same_story
+    test (``relate._same_story``), after every reuse relation: where the topic is too far apart for
+    same_story, or the reports lie within ``same_story_days`` and share enough names
+    (``same_story_names``), that test's answer is known without it."""
+    if topic < config.same_story_topic:
+        return False
+    return far or names_jaccard(a, b) < config.same_story_names
 
 
 def identical_bodies(a: Prepared, b: Prepared) -> bool:
@@ -117,11 +144,10 @@ def relate_pair(
         # Fast path: the same words on both sides align whole, word for word; no seeds, no chains.
         al = identical_alignment(a.doc.text, a.cleaned.body, b.doc.text, b.cleaned.body, config.align)
         if al is None:
-            al = alignment(a, b, config, embedder, semantic=semantic)
+            al = alignment(a, b, config, embedder, semantic=semantic, topic=topic)
     else:
-        al = alignment(a, b, config, embedder, semantic=semantic)
-    na, nb = a.sketch.names, b.sketch.names
-    nj = len(na & nb) / len(na | nb) if na | nb else 0.0
+        al = alignment(a, b, config, embedder, semantic=semantic, topic=topic)
+    nj = names_jaccard(a, b)
     same = a.sketch.n_words > 0 and a.sketch.body_hash == b.sketch.body_hash
     spec = specific(a.doc.text, b.doc.text, al, common) if common is not None and common.anchors and al.passages else None
     pair = relate(
@@ -242,7 +268,7 @@ def trace_stories(tasks: Iterable[StoryTask], config: RunConfig, embedder: Embed
         items = t.items
 
         def align_fn(a: str, b: str, items: Mapping[str, Prepared] = items) -> Alignment:
-            return alignment(items[a], items[b], config, embedder)
+            return alignment(items[a], items[b], config, embedder, passages_only=True)  # the trace reads passages
 
         out.append(trace_story(
             t.id, list(t.members), {i: it.doc for i, it in items.items()}, {i: it.cleaned for i, it in items.items()},
