@@ -307,8 +307,8 @@ def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str
     links = cast(list[Pair], [_Link(a, b, r) for a, b, r in store.pair_links()])  # what level 1 and 2 read of a pair
     summaries = story_summaries(store)
     prior = store.assignments()
-    assignment = assign(summaries, reuse_components(summaries, links), same_story_links(links), level2_idf(summaries.values()),
-                        config.stories, prior, template_links(links), LazyStoryIndex)
+    assignment = assign(summaries, reuse_components(summaries, links), same_story_links(links), cs.idf(store.db),
+                        config.stories, prior, template_links(links), LazyStoryIndex, level2_idf(summaries.values()))
     store.update_assignments({d: s for d, s in assignment.items() if prior.get(d) != s}, [d for d in prior if d not in assignment])
     return prior, assignment
 

@@ -264,7 +264,8 @@ class SparkStages:
             links = sorted(pairs.filter(lambda kv: kv[1].relation in LINKS).keys().collect())
             apart = sorted(pairs.filter(lambda kv: kv[1].relation == "template").keys().collect())
         with timed(self.stats, "stories"):
-            assignment = assign(summaries, level1, links, level2_idf(summaries.values()), config.stories, apart=apart)
+            assignment = assign(summaries, level1, links, self.idf.value, config.stories, apart=apart,
+                                counts=level2_idf(summaries.values()))
         with timed(self.stats, "trace"):
             story_of = self.sc.broadcast(assignment)
             grouped = items.map(lambda kv: (story_of.value[kv[0]], kv[1]))

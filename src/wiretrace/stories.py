@@ -31,9 +31,9 @@ clusterer over the level-1 components instead:
   challengers; two Oscar hosts), however much vocabulary they share: the score is 0. On ECB+ topics
   1-35 (two confusable events per topic) this rule moved the stream's B-cubed F1 from 0.862 to 0.903
   (``bench/story_eval.py``, the same ``join``);
-* **what level 2 weighs**: its idf is counted over the summaries it compares (``level2_idf``: body and
-  headline words, names), so a word only headlines write is as common as they make it; words held by
-  many documents weigh little (``banal_df``); and a component must share at least ``min_shared``
+* **what level 2 weighs**: words held by many documents weigh little (``banal_df``), counted over the
+  summaries level 2 compares (``level2_idf``: body and headline words, names), so a word only
+  headlines write is as common as they make it; and a component must share at least ``min_shared``
   specific words or names with a story it joins, unless a pair links them: briefs of one mould share
   a word or two of it, one event shares its people, places and what happened;
 * **time-aware**: the score needed is ``join`` within ``window_days`` of the story's span, and
@@ -173,10 +173,11 @@ def compact(s: DocSummary) -> DocSummary:
 
 
 def level2_idf(summaries: Iterable[DocSummary]) -> dict[str, float]:
-    """Level 2's idf, counted over what level 2 compares: each summary's content words (the body's and
-    the headline's) and names. A word only headlines write ("QTRLY", "1ST QTR" over briefs whose
-    bodies say "Qtly div" or "Shr") is as common as the headlines make it, not as rare as the bodies
-    would: the same for every engine, as it reads the summaries only."""
+    """An idf counted over what level 2 compares: each summary's content words (the body's and the
+    headline's) and names. Level 2 reads from it how many documents hold a key (which keys are banal,
+    which specific): a word only headlines write ("QTRLY", "PAYOUT" over briefs whose bodies say "Qtly
+    div") is as common as the headlines make it, not as rare as the bodies would. The same for every
+    engine, as it reads the summaries only."""
     df: Counter[str] = Counter()
     n = 0
     for s in summaries:
@@ -291,11 +292,17 @@ class _Story:
 class StoryIndex:
     """Stories with their profiles and an inverted index from keys (top words, rare names) to stories."""
 
-    def __init__(self, idf: Mapping[str, float], config: StoryConfig | None = None) -> None:
+    def __init__(
+        self, idf: Mapping[str, float], config: StoryConfig | None = None, counts: Mapping[str, float] | None = None
+    ) -> None:
         self.idf = idf
         self.config = config or StoryConfig()
         self.default_idf = max(idf.values(), default=1.0)  # a word never counted is as rare as the rarest
-        self.n_docs = corpus_size(idf)  # each key's document count is read back from the idf too
+        # How many documents hold a key (banality, specificity) is read back from ``counts``, an idf
+        # counted over the summaries level 2 compares (``level2_idf``); the weights come from ``idf``.
+        self.counts = counts if counts is not None else idf
+        self.default_count = max(self.counts.values(), default=1.0)
+        self.n_docs = corpus_size(self.counts)
         c = self.config
         self.banal_cut = max(float(c.banal_df), c.banal_share * self.n_docs)
         self._weights: dict[str, float] = {}
@@ -315,7 +322,7 @@ class StoryIndex:
         for one more documents hold (a stock word of the corpus: quarterly results' "shr" and "revs")."""
         w = self._weights.get(k)
         if w is None:
-            df = doc_frequency(self._w(k), self.n_docs)
+            df = doc_frequency(self.counts.get(k, self.default_count), self.n_docs)
             w = 1.0 if df <= self.banal_cut else (self.banal_cut / df) ** self.config.banal_power
             self._weights[k] = w
         return w
@@ -578,6 +585,7 @@ def assign(
     prior: Mapping[str, str] | None = None,
     apart: Iterable[tuple[str, str]] = (),
     index_type: type[StoryIndex] | None = None,
+    counts: Mapping[str, float] | None = None,
 ) -> dict[str, str]:
     """Document id -> story id for every summarised document.
 
@@ -585,9 +593,10 @@ def assign(
     ``prior``: the assignment an earlier run stored (its stories keep their ids and members); ``apart``:
     template pairs (``template_links``), whose two sides level 2 never puts in one story; ``index_type``:
     ``LazyStoryIndex`` to profile only the stored stories the new components reach (the same answer).
-    The engines pass ``level2_idf`` of the summaries.
+    ``counts``: an idf whose document counts decide which keys are banal or specific; the engines pass
+    ``level2_idf`` of the summaries (headline words counted), and the corpus idf as ``idf``.
     """
-    index = (index_type or StoryIndex)(idf, config)
+    index = (index_type or StoryIndex)(idf, config, counts)
     by_story: dict[str, list[DocSummary]] = defaultdict(list)
     for doc_id, sid in sorted((prior or {}).items()):
         if doc_id in summaries:
@@ -618,8 +627,10 @@ class LazyStoryIndex(StoryIndex):
     placements as profiling every stored story on loading, for the few a batch of new documents
     reaches. (Their index keys, which the postings need, are still computed on loading.)"""
 
-    def __init__(self, idf: Mapping[str, float], config: StoryConfig | None = None) -> None:
-        super().__init__(idf, config)
+    def __init__(
+        self, idf: Mapping[str, float], config: StoryConfig | None = None, counts: Mapping[str, float] | None = None
+    ) -> None:
+        super().__init__(idf, config, counts)
         self._pending: dict[str, list[DocSummary]] = {}
 
     def load(self, sid: str, docs: Sequence[DocSummary]) -> None:
