@@ -58,14 +58,19 @@ class _Reads(MutableMapping[int, np.ndarray]):
         return len(self.inner)
 
 
-@pytest.fixture(scope="module")
-def bbc_pairs(data_dir: Path) -> list[tuple[str, str]]:
+def _bbc_texts(data_dir: Path, categories: tuple[str, ...], n: int) -> tuple[list[str], np.ndarray]:
+    """The first ``n`` BBC articles of ``categories`` (from ../shared) and their static vectors."""
     path = data_dir / "bbc-news" / "bbc_docs.jsonl"
     if not path.is_file():
         pytest.skip(f"{path} not found: the cascade test reads real BBC articles from ../shared")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    texts = [r["text"] for r in rows if r["category"] in ("business", "politics")][:400]
-    vecs = StaticEmbedder().embed(texts)
+    texts = [r["text"] for r in rows if r["category"] in categories][:n]
+    return texts, StaticEmbedder().embed(texts)
+
+
+@pytest.fixture(scope="module")
+def bbc_pairs(data_dir: Path) -> list[tuple[str, str]]:
+    texts, vecs = _bbc_texts(data_dir, ("business", "politics"), 400)
     pairs: list[tuple[int, int]] = []
     for i in range(0, 400, 25):  # sixteen documents, each with its nearest other document
         sims = vecs @ vecs[i]
@@ -176,12 +181,7 @@ def bbc_named_pairs(data_dir: Path) -> list[tuple[Prepared, Prepared]]:
     """BBC reports paired with their nearest by static body vector (as the embedding candidate path
     pairs them; copies left out), where the names the two share already make the pair same_story
     (``stages.cosine_decides`` is False): the pairs the rule serves."""
-    path = data_dir / "bbc-news" / "bbc_docs.jsonl"
-    if not path.is_file():
-        pytest.skip(f"{path} not found: the cascade test reads real BBC articles from ../shared")
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-    texts = [r["text"] for r in rows if r["category"] in ("politics", "business")][:600]
-    vecs = StaticEmbedder().embed(texts)
+    texts, vecs = _bbc_texts(data_dir, ("politics", "business"), 600)
     config, rc = RunConfig(), RelateConfig()
     out: list[tuple[Prepared, Prepared]] = []
     seen: set[tuple[int, int]] = set()
