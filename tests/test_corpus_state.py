@@ -24,7 +24,7 @@ from wiretrace.engine import story_summaries
 from wiretrace.errors import StoreError
 from wiretrace.pipeline import RunConfig
 from wiretrace.stages import common_anchors, idf_from_sketches, title_words
-from wiretrace.stories import summarize
+from wiretrace.stories import level2_idf, summarize
 
 BBC = DATA / "bbc-news" / "bbc_docs.jsonl"
 CONFIG = RunConfig(align=AlignConfig(semantic=False), workers=1)
@@ -65,6 +65,7 @@ def assert_state_is_a_recompute(folder: Path) -> None:
         docs, cl = store.documents(list(sketches)), store.cleaned(list(sketches))
         fresh = {i: summarize(i, docs[i].published, sketches[i], title_words(docs[i], cl[i])) for i in sketches}
         assert story_summaries(store) == fresh
+        assert cs.level2_counts(db) == level2_idf(fresh.values())
     finally:
         store.close()
 

@@ -16,7 +16,8 @@ the sketches and blocks they derive from, so that a run killed at any point leav
 * ``doc_vectors``: each document's static body vector (the embedding candidate path, semantic runs),
   kept until its document is cleaned or sketched again;
 * ``summaries``: what level 2 of the stories reads of each sketched document (``stories.summarize``),
-  kept until its document is cleaned or sketched again.
+  kept until its document is cleaned or sketched again; ``summary_df``: how many summaries hold each
+  word or name (``level2_counts``: the same as ``stories.level2_idf`` over them).
 
 Counts, not derived values, are kept wherever a value depends on the corpus size (idf, the common
 anchors' cut, name weights): they are derived at the size of the moment, as a full recompute would.
@@ -99,6 +100,7 @@ def unindex(db: sqlite3.Connection, ids: Iterable[str]) -> None:
     bands = bands_of(db)
     for i in ids:
         row = db.execute("SELECT * FROM sketches WHERE doc_id = ?", (i,)).fetchone()
+        _count_summaries(db, [i], -1)
         db.execute("DELETE FROM summaries WHERE doc_id = ?", (i,))
         db.execute("DELETE FROM doc_vectors WHERE doc_id = ?", (i,))
         if row is None:
@@ -289,8 +291,44 @@ def _summary_rows(items: Iterable[DocSummary]) -> list[tuple[str, str]]:
 
 
 def put_summaries(db: sqlite3.Connection, items: Iterable[DocSummary]) -> None:
+    """Keep summaries (replacing any a document had) and their words' counts, in one transaction."""
+    items = list(items)
     with db:
+        _count_summaries(db, [s.id for s in items], -1)  # a summary replaced no longer counts
         db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?)", _summary_rows(items))
+        _count_summaries(db, [s.id for s in items], +1)
+
+
+def _keys(body: str) -> set[str]:
+    d = json.loads(body)
+    return set(d["t"]) | set(d["n"])
+
+
+def _count_summaries(db: sqlite3.Connection, ids: Sequence[str], sign: int) -> None:
+    """Add (``sign`` +1) or take away (-1) the words and names of the kept summaries of ``ids``."""
+    df: dict[str, int] = defaultdict(int)
+    for n in range(0, len(ids), 500):
+        chunk = list(ids[n : n + 500])
+        for (body,) in db.execute(f"SELECT body FROM summaries WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk):
+            for k in _keys(body):
+                df[k] += sign
+    if df:
+        db.executemany("INSERT INTO summary_df VALUES (?, ?) ON CONFLICT(word) DO UPDATE SET df = df + excluded.df",
+                       sorted(df.items()))
+        if sign < 0:
+            db.execute("DELETE FROM summary_df WHERE df <= 0")
+
+
+def level2_counts(db: sqlite3.Connection) -> dict[str, float]:
+    """``stories.level2_idf`` of every kept summary, from the kept counts (counted once from the
+    summaries in a store made before the counts were kept)."""
+    if db.execute("SELECT value FROM meta WHERE key = 'summary_df'").fetchone() is None:
+        with db:
+            db.execute("DELETE FROM summary_df")
+            _count_summaries(db, [r[0] for r in db.execute("SELECT doc_id FROM summaries")], +1)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('summary_df', 'kept')")
+    n = int(db.execute("SELECT COUNT(*) FROM summaries").fetchone()[0])
+    return idf_from_counts(dict(db.execute("SELECT word, df FROM summary_df")), n)
 
 
 # --- static body vectors -----------------------------------------------------------------------
@@ -322,8 +360,9 @@ def upgrade(store: object) -> None:
     with db:
         db.executescript(st._STATE_DDL)
     with db:
-        for t in ("cand_keys", "cand_names", "topic_df", "anchor_bodies", "summaries", "doc_vectors", "blocks_dirty"):
+        for t in ("cand_keys", "cand_names", "topic_df", "anchor_bodies", "summaries", "summary_df", "doc_vectors", "blocks_dirty"):
             db.execute(f"DELETE FROM {t}")
+        db.execute("DELETE FROM meta WHERE key = 'summary_df'")  # counted from the summaries on first use
         db.execute("INSERT OR REPLACE INTO meta VALUES ('cand_bands', ?)", (str(DEFAULT_BANDS),))
         ids = [r[0] for r in db.execute("SELECT doc_id FROM sketches ORDER BY doc_id")]
         for n in range(0, len(ids), 2000):

@@ -52,7 +52,6 @@ from .stories import (
     LazyStoryIndex,
     assign,
     groups,
-    level2_idf,
     reuse_components,
     same_story_links,
     summarize,
@@ -308,7 +307,7 @@ def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str
     summaries = story_summaries(store)
     prior = store.assignments()
     assignment = assign(summaries, reuse_components(summaries, links), same_story_links(links), cs.idf(store.db),
-                        config.stories, prior, template_links(links), LazyStoryIndex, level2_idf(summaries.values()))
+                        config.stories, prior, template_links(links), LazyStoryIndex, cs.level2_counts(store.db))
     store.update_assignments({d: s for d, s in assignment.items() if prior.get(d) != s}, [d for d in prior if d not in assignment])
     return prior, assignment
 
