@@ -402,10 +402,10 @@ class StoryIndex:
 
     def shares_enough(self, a: _Profile, b: _Profile) -> bool:
         """Whether ``a`` and ``b`` share ``min_shared`` specific keys (content words or names held by
-        at most twice the banal cut of documents: ``SPECIFIC``). One event shares several: its people, places, what
-        happened. Briefs of one mould about different subjects share one or two words of the mould
-        a headline uses (a "QTRLY" no body writes), and a centroid of many such briefs, where each
-        brief's own subject is diluted, is all mould: one shared word must not gather them."""
+        at most twice the banal cut of documents: ``SPECIFIC``). One event shares several: its people,
+        places, what happened. Briefs of one mould about different subjects share one or two words of
+        the mould a headline uses (a "QTRLY" no body writes), and a centroid of many such briefs, where
+        each brief's own subject is diluted, is all mould: one shared word must not gather them."""
         need = self.config.min_shared
         if need <= 0:
             return True
