@@ -37,7 +37,7 @@ from .clean import WHOLE, BlockIndex, CleanConfig, learn_boilerplate, unexplaine
 from .relate import Common, RelateConfig, common_cut
 from .sketch import Sketch
 from .stages import idf_from_counts, title_words
-from .stories import DocSummary, summarize
+from .stories import DocSummary, level2_keys, summarize
 
 BAND, ANCHOR = 0, 1
 DEFAULT_BANDS = CandidateConfig().bands
@@ -98,9 +98,10 @@ def _same_body_anchors(db: sqlite3.Connection, body_hash: str, doc_id: str) -> l
 def unindex(db: sqlite3.Connection, ids: Iterable[str]) -> None:
     """Remove documents' sketches from the corpus state and delete their sketch rows and summaries."""
     bands = bands_of(db)
+    ids = list(ids)
+    _uncount_summaries(db, ids)
     for i in ids:
         row = db.execute("SELECT * FROM sketches WHERE doc_id = ?", (i,)).fetchone()
-        _count_summaries(db, [i], -1)
         db.execute("DELETE FROM summaries WHERE doc_id = ?", (i,))
         db.execute("DELETE FROM doc_vectors WHERE doc_id = ?", (i,))
         if row is None:
@@ -279,11 +280,12 @@ def boilerplate_learned(db: sqlite3.Connection, config: CleanConfig, boiler: fro
 # --- level 2's summaries ------------------------------------------------------------------------
 def summaries(db: sqlite3.Connection) -> dict[str, DocSummary]:
     """The kept summaries of every sketched document that has one."""
-    out = {}
-    for i, body in db.execute("SELECT doc_id, body FROM summaries ORDER BY doc_id"):
-        d = json.loads(body)
-        out[i] = DocSummary(i, d["p"], d["h"], frozenset(d["n"]), d["t"])
-    return out
+    return {i: _summary(i, body) for i, body in db.execute("SELECT doc_id, body FROM summaries ORDER BY doc_id")}
+
+
+def _summary(doc_id: str, body: str) -> DocSummary:
+    d = json.loads(body)
+    return DocSummary(doc_id, d["p"], d["h"], frozenset(d["n"]), d["t"])
 
 
 def _summary_rows(items: Iterable[DocSummary]) -> list[tuple[str, str]]:
@@ -294,29 +296,31 @@ def put_summaries(db: sqlite3.Connection, items: Iterable[DocSummary]) -> None:
     """Keep summaries (replacing any a document had) and their words' counts, in one transaction."""
     items = list(items)
     with db:
-        _count_summaries(db, [s.id for s in items], -1)  # a summary replaced no longer counts
+        _uncount_summaries(db, [s.id for s in items])  # a summary replaced no longer counts
         db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?)", _summary_rows(items))
-        _count_summaries(db, [s.id for s in items], +1)
+        _add_counts(db, items, +1)
 
 
-def _keys(body: str) -> set[str]:
-    d = json.loads(body)
-    return set(d["t"]) | set(d["n"])
-
-
-def _count_summaries(db: sqlite3.Connection, ids: Sequence[str], sign: int) -> None:
-    """Add (``sign`` +1) or take away (-1) the words and names of the kept summaries of ``ids``."""
+def _add_counts(db: sqlite3.Connection, items: Iterable[DocSummary], sign: int) -> None:
+    """Add (``sign`` +1) or take away (-1) the words and names of ``items`` in ``summary_df``."""
     df: dict[str, int] = defaultdict(int)
-    for n in range(0, len(ids), 500):
-        chunk = list(ids[n : n + 500])
-        for (body,) in db.execute(f"SELECT body FROM summaries WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk):
-            for k in _keys(body):
-                df[k] += sign
+    for s in items:
+        for k in level2_keys(s):
+            df[k] += sign
     if df:
         db.executemany("INSERT INTO summary_df VALUES (?, ?) ON CONFLICT(word) DO UPDATE SET df = df + excluded.df",
                        sorted(df.items()))
         if sign < 0:
             db.execute("DELETE FROM summary_df WHERE df <= 0")
+
+
+def _uncount_summaries(db: sqlite3.Connection, ids: Sequence[str]) -> None:
+    """Take the kept summaries of ``ids`` (where they have one) out of ``summary_df``."""
+    kept = []
+    for n in range(0, len(ids), 500):
+        chunk = list(ids[n : n + 500])
+        kept += db.execute(f"SELECT doc_id, body FROM summaries WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+    _add_counts(db, (_summary(i, body) for i, body in kept), -1)
 
 
 def level2_counts(db: sqlite3.Connection) -> dict[str, float]:
@@ -325,7 +329,7 @@ def level2_counts(db: sqlite3.Connection) -> dict[str, float]:
     if db.execute("SELECT value FROM meta WHERE key = 'summary_df'").fetchone() is None:
         with db:
             db.execute("DELETE FROM summary_df")
-            _count_summaries(db, [r[0] for r in db.execute("SELECT doc_id FROM summaries")], +1)
+            _add_counts(db, summaries(db).values(), +1)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('summary_df', 'kept')")
     n = int(db.execute("SELECT COUNT(*) FROM summaries").fetchone()[0])
     return idf_from_counts(dict(db.execute("SELECT word, df FROM summary_df")), n)

@@ -181,9 +181,14 @@ def level2_idf(summaries: Iterable[DocSummary]) -> dict[str, float]:
     df: Counter[str] = Counter()
     n = 0
     for s in summaries:
-        df.update(s.topic.keys() | s.names)
+        df.update(level2_keys(s))
         n += 1
     return idf_from_counts(df, n)
+
+
+def level2_keys(s: DocSummary) -> set[str]:
+    """The words and names of a summary that ``level2_idf`` counts, each once."""
+    return s.topic.keys() | s.names
 
 
 def reuse_components(ids: Iterable[str], pairs: Iterable[Pair]) -> list[list[str]]:

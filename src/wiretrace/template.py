@@ -211,7 +211,7 @@ def template(
     form_a = _coverage(len(wa), [(p[0], p[1]) for p in masked])
     form_b = _coverage(len(wb), [(p[2], p[3]) for p in masked])
     if form_a < c.form or form_b < c.form:
-        return _rewritten_verdict(a, b, rewritten if recurring else (), c) or _brief_headlines(a, b, wa, wb, idf, n, c)
+        return _form_open(a, b, wa, wb, rewritten if recurring else (), idf, n, c)
     compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb))
     need = 1 if recurring else c.min_differing
     # Figures and names apart: a brief's recurring names (the agency, the market) would drown a
@@ -228,7 +228,7 @@ def template(
         # The bodies agree filler for filler: where they are one body, the headlines may still name two subjects.
         if min(form_a, form_b) >= c.copy_form:
             return _headline_verdict(a, b, wa, wb, idf, n, c)
-        return _rewritten_verdict(a, b, rewritten if recurring else (), c) or _brief_headlines(a, b, wa, wb, idf, n, c)
+        return _form_open(a, b, wa, wb, rewritten if recurring else (), idf, n, c)
     pairs = list(differ)
     examples = tuple(dict.fromkeys((a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs))
     slots = tuple(((wa.starts[x], wa.ends[x]), (wb.starts[y], wb.ends[y])) for x, y in pairs)
@@ -296,12 +296,18 @@ def _short_form(mwa: Words, mwb: Words, ac: AlignConfig) -> list[tuple[int, int,
     return [(a0, a1, b0, b1, "verbatim", round(sm.ratio(), 4))]
 
 
-def _brief_headlines(
-    a: Side, b: Side, wa: Words, wb: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig
+def _form_open(
+    a: Side, b: Side, wa: Words, wb: Words, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...],
+    idf: Mapping[str, float] | None, n: float, c: TemplateConfig,
 ) -> TemplateVerdict | None:
-    """Two briefs (``brief_words`` or fewer a side) sharing a stock sentence or part of a mould, under
-    headlines that each name a subject the other document never writes: two notices, not a reuse."""
-    return _headline_verdict(a, b, wa, wb, idf, n, c) if max(len(wa), len(wb)) <= c.brief_words else None
+    """Where the masked form does not settle it: the same notice of another day reworded with other
+    figures (``rewritten``, dated pairs only), or two briefs (``brief_words`` or fewer a side) sharing
+    a stock sentence or part of a mould under headlines that each name a subject the other document
+    never writes: two notices, not a reuse."""
+    verdict = _rewritten_verdict(a, b, rewritten, c)
+    if verdict is None and max(len(wa), len(wb)) <= c.brief_words:
+        verdict = _headline_verdict(a, b, wa, wb, idf, n, c)
+    return verdict
 
 
 def _headline_verdict(
