@@ -7,30 +7,81 @@ Every offset is a character offset ``[start, end)`` into ``Document.text``, the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-# Kinds of removed spans (cleaning). "body" is not among them: body spans are listed separately.
-NOISE_KINDS = (
-    "title",
-    "title_repeat",
-    "standfirst",
-    "caption",
-    "byline",
-    "dateline_meta",
-    "boilerplate",
-    "appeal",
-    "teasers",
-    "comments",
-    "other_article",
-)
 
-RELATIONS = ("duplicate", "near_duplicate", "contains", "paraphrase", "derivative", "same_story", "template")
+class NoiseKind(StrEnum):
+    """Kinds of removed spans (cleaning). ``body`` is not among them: body spans are listed apart."""
+
+    TITLE = "title"
+    TITLE_REPEAT = "title_repeat"
+    STANDFIRST = "standfirst"
+    CAPTION = "caption"
+    BYLINE = "byline"
+    DATELINE_META = "dateline_meta"
+    BOILERPLATE = "boilerplate"
+    APPEAL = "appeal"
+    TEASERS = "teasers"
+    COMMENTS = "comments"
+    OTHER_ARTICLE = "other_article"
+
+
+BODY = "body"  # the segment kind of story text (not a NoiseKind)
+
+
+class Relation(StrEnum):
+    """How document a relates to document b (the report's ``relation``)."""
+
+    DUPLICATE = "duplicate"
+    NEAR_DUPLICATE = "near_duplicate"
+    CONTAINS = "contains"
+    PARAPHRASE = "paraphrase"
+    DERIVATIVE = "derivative"
+    SAME_STORY = "same_story"
+    TEMPLATE = "template"  # one form, other facts: not reuse, never joins a story
+
+
+class PassageKind(StrEnum):
+    VERBATIM = "verbatim"
+    NEAR_VERBATIM = "near_verbatim"
+    PARAPHRASE = "paraphrase"
+
+
+class Direction(StrEnum):
+    """A pair's direction: ``a<-b`` a took from b; ``a->b`` b took from a; ``none`` not told."""
+
+    A_FROM_B = "a<-b"
+    B_FROM_A = "a->b"
+    NONE = "none"
+
+
+class EdgeDirection(StrEnum):
+    """An edge's direction: ``child<-parent`` the evidence says the child took from the parent;
+    ``child->parent`` it says the reverse (the tree placed the child by rank); ``none`` nothing tells."""
+
+    FROM_PARENT = "child<-parent"
+    TO_PARENT = "child->parent"
+    NONE = "none"
+
+
+class Format(StrEnum):
+    """The input format a document was read from."""
+
+    TEXT = "text"
+    HTML = "html"
+    JSONL = "jsonl"
+    WARC = "warc"
+
+
+NOISE_KINDS = tuple(NoiseKind)
+RELATIONS = tuple(Relation)
 # Relations that say one text was made from the other (``template``: one form, other facts, is not).
-REUSE_RELATIONS = ("duplicate", "near_duplicate", "contains", "paraphrase", "derivative")
-PASSAGE_KINDS = ("verbatim", "near_verbatim", "paraphrase")
-DIRECTIONS = ("a<-b", "a->b", "none")
-# An edge's direction: "child<-parent" the evidence says the child took from the parent; "child->parent"
-# it says the reverse (the tree placed the child by rank); "none" nothing tells, or a tie.
-EDGE_DIRECTIONS = ("child<-parent", "child->parent", "none")
+REUSE_RELATIONS = (
+    Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.CONTAINS, Relation.PARAPHRASE, Relation.DERIVATIVE,
+)
+PASSAGE_KINDS = tuple(PassageKind)
+DIRECTIONS = tuple(Direction)
+EDGE_DIRECTIONS = tuple(EdgeDirection)
 
 
 @dataclass(frozen=True, slots=True)

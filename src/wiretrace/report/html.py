@@ -604,7 +604,7 @@ def _story_view(
 def _summary(report: Mapping[str, Any], pairs: list[Mapping[str, Any]]) -> dict[str, Any]:
     given = _dict(report.get("summary"))
     rels = _dict(given.get("relations")) or Counter(_str(p.get("relation")) or "unknown" for p in pairs)
-    order = {r: n for n, r in enumerate(RELATIONS)}
+    order: dict[str, int] = {r: n for n, r in enumerate(RELATIONS)}
     return {
         key: _int(given.get(key)) if _int(given.get(key)) is not None else len(_list(report.get(key)))
         for key in ("documents", "stories", "pairs", "skipped")
