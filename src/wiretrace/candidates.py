@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import ConfigError
-from .neighbours import embedding_pairs
-from .sketch import Sketch
+from wiretrace.errors import ConfigError
+from wiretrace.neighbours import embedding_pairs
+from wiretrace.sketch import Sketch
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ from functools import cache
 import numpy as np
 import xxhash
 
-from .clean_features import (
+from wiretrace.clean_features import (
     STAGE1,
     BlockInfo,
     Linear,
@@ -47,10 +47,10 @@ from .clean_features import (
     stage2_features,
     stage2_names,
 )
-from .errors import ConfigError
-from .model import Cleaned, Document, Segment
-from .names import lower_vocabulary, names_in
-from .tokens import (
+from wiretrace.errors import ConfigError
+from wiretrace.model import Cleaned, Document, Segment
+from wiretrace.names import lower_vocabulary, names_in
+from wiretrace.tokens import (
     MAX_SENTENCE_CHARS,
     count_words,
     lines,
@@ -60,7 +60,7 @@ from .tokens import (
     word_tokens,
     wrap_width,
 )
-from .topic import content_words, cosine
+from wiretrace.topic import content_words, cosine
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,7 +367,7 @@ class Model:
 @cache
 def load_model(mode: str) -> Model:
     """The weights for ``mode`` ("html" or "text"), trained by ``bench/clean_train.py``."""
-    from .clean_weights import MODELS
+    from wiretrace.clean_weights import MODELS
 
     if mode not in MODELS:
         raise ConfigError("clean", "mode", mode, f"one of {sorted(MODELS)} (the modes clean_weights.py has weights for)")
@@ -388,7 +388,7 @@ def load_model(mode: str) -> Model:
 @cache
 def load_lexicon() -> dict[str, float]:
     """Words and how much they lean to noise (< 0) or body (> 0), learned with the classifier."""
-    from . import clean_weights
+    from wiretrace import clean_weights
 
     return dict(getattr(clean_weights, "LEXICON", {}))
 

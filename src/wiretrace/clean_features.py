@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .model import NOISE_KINDS
-from .names import STOP
-from .tokens import words
+from wiretrace.model import NOISE_KINDS
+from wiretrace.names import STOP
+from wiretrace.tokens import words
 
 # --- wording cues, several languages; matched against the lower-cased block (2-3x faster than re.I) --
 COMMENT_CUE = re.compile(

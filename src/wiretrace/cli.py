@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .errors import NoInputError, NotFoundError, WiretraceError, printable
+from wiretrace.errors import NoInputError, NotFoundError, WiretraceError, printable
 
 app = typer.Typer(
     help="Turn scraped news pages into stories: clean, relate, cluster, trace.\n\n"
@@ -55,7 +55,7 @@ def _folder(value: str, option: str) -> Path:
 
 def _store(value: str):  # type: ignore[no-untyped-def]
     """The store under ``--store``, opened read-only; an error (exit 1) when there is none."""
-    from .store import Store
+    from wiretrace.store import Store
 
     folder = _folder(value, "--store")
     with _errors():
@@ -114,8 +114,8 @@ def run_cli(
 
     Example: wiretrace run examples/corpus --out out/demo
     """
-    from .align import AlignConfig
-    from .pipeline import RunConfig, Stats, run
+    from wiretrace.align import AlignConfig
+    from wiretrace.pipeline import RunConfig, Stats, run
 
     out_dir = _folder(out_arg, "--out")
     _check_out(out_dir)
@@ -123,7 +123,7 @@ def run_cli(
     config = RunConfig(align=AlignConfig(semantic=not lexical_only), workers=workers)
     with _errors(), _progress(quiet or as_json) as bar:
         if engine is Engine.spark:
-            from .spark import run_spark
+            from wiretrace.spark import run_spark
 
             report = run_spark(inputs, config, out=out_dir, progress=bar, stats=stats)
         else:
@@ -131,7 +131,7 @@ def run_cli(
         # the story browser's pages need the store, which the Spark engine does not keep
         json_path, html_path, site = _write_outputs(report, out_dir, with_text, not no_html, bar,
                                                     site=not no_html and engine is Engine.local)
-    from .report import report_to_json
+    from wiretrace.report import report_to_json
 
     for sk in stats.skipped:
         err.print(f"[yellow]skipped[/yellow] {escape(printable(f'{sk.path}: {sk.reason}'))}", highlight=False,
@@ -185,8 +185,8 @@ def _write_outputs(report, out_dir: Path, with_text: bool, html: bool, bar,  # t
                    site: bool | None = None) -> tuple[Path, Path | None, Path | None]:
     """report.json, with ``html`` index.html, and with ``site`` (default: ``html``) the story browser's
     pages under site/."""
-    from .errors import StoreError
-    from .report import write_report
+    from wiretrace.errors import StoreError
+    from wiretrace.report import write_report
 
     browser = html if site is None else site
     try:
@@ -194,7 +194,7 @@ def _write_outputs(report, out_dir: Path, with_text: bool, html: bool, bar,  # t
                                             site="site/" if browser else None)
         pages = None
         if browser:  # the story browser's pages, readable without a server
-            from .web import export_site
+            from wiretrace.web import export_site
 
             pages = out_dir / "site"
             export_site(out_dir, pages, progress=bar, report=report)
@@ -216,8 +216,8 @@ def forget_cli(
 
     Example: wiretrace forget portstrike_dup_coastalherald --store out/demo
     """
-    from .align import AlignConfig
-    from .pipeline import RunConfig, forget
+    from wiretrace.align import AlignConfig
+    from wiretrace.pipeline import RunConfig, forget
 
     folder = _folder(store_arg, "--store")
     config = RunConfig(align=AlignConfig(semantic=not lexical_only))
@@ -258,8 +258,8 @@ def _read(path_or_text: str, literal: bool, side: str = "", doc_id: str | None =
     if not stat.S_ISREG(mode):
         what = "a named pipe (FIFO)" if stat.S_ISFIFO(mode) else "not a regular file"
         raise _fail(f"{path_or_text}: {what}; give a regular file")
-    from .ingest import read_inputs
-    from .model import Document, Skipped
+    from wiretrace.ingest import read_inputs
+    from wiretrace.model import Document, Skipped
 
     items = list(read_inputs([p]))
     docs = [i for i in items if isinstance(i, Document)]
@@ -295,8 +295,8 @@ def compare_cli(
 
     Example: wiretrace compare examples/corpus/portstrike_origin_meridian.txt examples/corpus/portstrike_spin_dailyglimpse.txt
     """
-    from .pipeline import compare
-    from .store import pair_to_json
+    from wiretrace.pipeline import compare
+    from wiretrace.store import pair_to_json
 
     ta, tb = _read(a, literal, "a", a_id), _read(b, literal, "b", b_id)
     with _errors():
@@ -344,8 +344,8 @@ def trace_cli(
 
     Example: wiretrace trace "Dockworkers walked off the job at the port" --store out/demo
     """
-    from .query import QUERY_ID, where_from
-    from .store import pair_to_json
+    from wiretrace.query import QUERY_ID, where_from
+    from wiretrace.store import pair_to_json
 
     store = _store(store_arg)
     is_file = not literal and (_looks_like_path(text) or _exists(text))
@@ -409,7 +409,7 @@ def stories_cli(
 
     Example: wiretrace stories --store out/demo
     """
-    from .store import story_to_json
+    from wiretrace.store import story_to_json
 
     store = _store(store_arg)
     with _errors():
@@ -446,7 +446,7 @@ def serve_cli(
 
     Example: wiretrace serve --store out/demo --port 8000
     """
-    from .errors import MissingExtraError
+    from wiretrace.errors import MissingExtraError
 
     store_dir = _folder(store_arg, "--store")
     if not init:
@@ -456,7 +456,7 @@ def serve_cli(
             import uvicorn
         except ImportError as e:
             raise MissingExtraError("wiretrace serve", "serve", e.name) from e
-        from .service import create_app
+        from wiretrace.service import create_app
     local = host in ("127.0.0.1", "localhost")  # then only this machine's names are answered (DNS rebinding)
     with _errors():
         application = create_app(

@@ -32,12 +32,12 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .candidates import CandidateConfig, anchored_alike, band_matrix, named_alike
-from .clean import WHOLE, BlockIndex, CleanConfig, learn_boilerplate, unexplained_repeat
-from .relate import Common, RelateConfig, common_cut
-from .sketch import Sketch
-from .stages import idf_from_counts, title_words
-from .stories import DocSummary, level2_keys, summarize
+from wiretrace.candidates import CandidateConfig, anchored_alike, band_matrix, named_alike
+from wiretrace.clean import WHOLE, BlockIndex, CleanConfig, learn_boilerplate, unexplained_repeat
+from wiretrace.relate import Common, RelateConfig, common_cut
+from wiretrace.sketch import Sketch
+from wiretrace.stages import idf_from_counts, title_words
+from wiretrace.stories import DocSummary, level2_keys, summarize
 
 BAND, ANCHOR = 0, 1
 DEFAULT_BANDS = CandidateConfig().bands
@@ -357,7 +357,7 @@ def put_doc_vectors(db: sqlite3.Connection, vectors: Mapping[str, np.ndarray]) -
 def upgrade(store: object) -> None:
     """Give a schema-3 store the corpus state: the tables, filled from its sketches and documents (once;
     the boilerplate is learned again from every row on the next run, with the same answer)."""
-    from . import store as st
+    from wiretrace import store as st
 
     assert isinstance(store, st.Store)
     db = store.db

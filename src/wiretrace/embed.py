@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import xxhash
 
-from .errors import ModelError
+from wiretrace.errors import ModelError
 
 if TYPE_CHECKING:
-    from .static import StaticEmbedder
+    from wiretrace.static import StaticEmbedder
 
 DIM = 384
 _INSTALL_HINT = (
@@ -84,7 +84,7 @@ class Embedder:
     def static(self) -> StaticEmbedder:
         """The static first pass (sentence vectors at thousands a second)."""
         if self._static is None:
-            from .static import StaticEmbedder
+            from wiretrace.static import StaticEmbedder
 
             self._static = StaticEmbedder()
         return self._static

@@ -23,16 +23,16 @@ from typing import NamedTuple, cast
 
 import numpy as np
 
-from . import corpus_state as cs
-from . import store as st
-from .candidates import CandidateIndex, candidate_pairs
-from .clean import document_blocks
-from .embed import Embedder
-from .executor import Env, LocalExecutor
-from .model import Document, Pair, Skipped, Story
-from .neighbours import body_text, embedding_pairs
-from .sketch import Sketch
-from .stages import (
+from wiretrace import corpus_state as cs
+from wiretrace import store as st
+from wiretrace.candidates import CandidateIndex, candidate_pairs
+from wiretrace.clean import document_blocks
+from wiretrace.embed import Embedder
+from wiretrace.executor import Env, LocalExecutor
+from wiretrace.model import Document, Pair, Skipped, Story
+from wiretrace.neighbours import body_text, embedding_pairs
+from wiretrace.sketch import Sketch
+from wiretrace.stages import (
     PairKey,
     Prepared,
     RelateContext,
@@ -46,8 +46,8 @@ from .stages import (
     trace_stories,
     uses_embedding_path,
 )
-from .static import StaticEmbedder
-from .stories import (
+from wiretrace.static import StaticEmbedder
+from wiretrace.stories import (
     DocSummary,
     LazyStoryIndex,
     assign,

@@ -39,9 +39,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .embed import Embedder
-from .errors import ConfigError
-from .store import as_stored, stored_vector
+from wiretrace.embed import Embedder
+from wiretrace.errors import ConfigError
+from wiretrace.store import as_stored, stored_vector
 
 B = TypeVar("B")
 R = TypeVar("R")

@@ -6,7 +6,7 @@ Used by cleaning (does a block continue the first article or a second one?) and 
 
 from __future__ import annotations
 
-from .tokens import words
+from wiretrace.tokens import words
 
 STOP = frozenset(
     ["the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "is", "was", "were", "be", "been", "are", "it", "its", "this", "that", "these", "those", "he", "she", "they", "we", "you", "i", "his", "her", "their", "our", "your", "them", "him", "us", "said", "says", "say", "will", "would", "could", "should", "has", "have", "had", "not", "no", "than", "then", "so", "if", "into", "about", "after", "before", "over", "under", "up", "out", "more", "most", "also", "who", "whom", "which", "what", "when", "where", "while", "there", "here", "all", "any", "some", "one", "two", "new", "last", "first", "week", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "year", "years", "per", "cent", "percent", "mr", "ms", "mrs", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"]

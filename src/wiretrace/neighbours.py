@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-from .model import Cleaned, Document
+from wiretrace.model import Cleaned, Document
 
 _BLOCK = 1024  # query rows per matrix product
 

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 import xxhash
 
-from . import store as st
-from .align import paraphrase_probability, sentence_profile
-from .clean import clean
-from .embed import Embedder
-from .engine import (
+from wiretrace import store as st
+from wiretrace.align import paraphrase_probability, sentence_profile
+from wiretrace.clean import clean
+from wiretrace.embed import Embedder
+from wiretrace.engine import (
     SEQUENCE,
     Progress,
     Stats,
@@ -43,12 +43,12 @@ from .engine import (
     story_summaries,
     timed,
 )
-from .engine import quiet as _quiet
-from .errors import InputError, NoInputError, NotFoundError, StoreError
-from .ingest.reader import read_found
-from .ingest.walk import list_files
-from .model import Cleaned, Document, Pair, Passage, Report, Scores, Skipped
-from .stages import (
+from wiretrace.engine import quiet as _quiet
+from wiretrace.errors import InputError, NoInputError, NotFoundError, StoreError
+from wiretrace.ingest.reader import read_found
+from wiretrace.ingest.walk import list_files
+from wiretrace.model import Cleaned, Document, Pair, Passage, Report, Scores, Skipped
+from wiretrace.stages import (
     Prepared,
     RunConfig,
     alignment,
@@ -63,8 +63,8 @@ from .stages import (
     title_words,
     uses_embedding_path,
 )
-from .template import Side, template
-from .tokens import sentences, words
+from wiretrace.template import Side, template
+from wiretrace.tokens import sentences, words
 
 __all__ = [
     "SEQUENCE", "Prepared", "Progress", "RunConfig", "Stats", "add_documents", "alignment", "assign_stories",

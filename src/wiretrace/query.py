@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .candidates import CandidateIndex
-from .clean import clean
-from .embed import Embedder
-from .engine import prepared
-from .model import Cleaned, Document, Pair, Scores, Segment, Story, merge_ranges
-from .stages import (
+from wiretrace.candidates import CandidateIndex
+from wiretrace.clean import clean
+from wiretrace.embed import Embedder
+from wiretrace.engine import prepared
+from wiretrace.model import Cleaned, Document, Pair, Scores, Segment, Story, merge_ranges
+from wiretrace.stages import (
     Prepared,
     RunConfig,
     alignment,
@@ -23,8 +23,8 @@ from .stages import (
     prepare,
     relate_pair,
 )
-from .store import Store
-from .topic import cosine
+from wiretrace.store import Store
+from wiretrace.topic import cosine
 
 QUERY_ID = "\x00query"
 

@@ -15,11 +15,11 @@ from datetime import date
 
 import numpy as np
 
-from .align import Alignment
-from .errors import ConfigError
-from .model import Document, Pair, Passage, Scores
-from .sketch import shingle_hashes
-from .tokens import word_tokens
+from wiretrace.align import Alignment
+from wiretrace.errors import ConfigError
+from wiretrace.model import Document, Pair, Passage, Scores
+from wiretrace.sketch import shingle_hashes
+from wiretrace.tokens import word_tokens
 
 # "HARBORVILLE (Meridian Wire) — ", "MOSCOW (AP) -": the dateline an agency's own copy opens with.
 AGENCY_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'/&-]{1,60}\s*\((?P<agency>[A-Z][\w .&'-]{0,40})\)\s*[—–-]")

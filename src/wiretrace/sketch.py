@@ -25,11 +25,11 @@ import numpy as np
 import xxhash
 from rensa import RMinHash
 
-from .errors import ConfigError
-from .model import Cleaned, Document
-from .names import doc_names
-from .tokens import words_in_ranges
-from .topic import ranges_words
+from wiretrace.errors import ConfigError
+from wiretrace.model import Cleaned, Document
+from wiretrace.names import doc_names
+from wiretrace.tokens import words_in_ranges
+from wiretrace.topic import ranges_words
 
 
 class _WordHashes(dict[str, int]):

@@ -41,19 +41,19 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .engine import SEQUENCE, Progress, Stats, timed
-from .errors import ConfigError, EngineError
-from .model import Report, Story
-from .neighbours import embedding_pairs
-from .stages import RunConfig, title_words, uses_embedding_path
-from .stories import LINKS, REUSE, assign, compact, level2_idf, summarize
+from wiretrace.engine import SEQUENCE, Progress, Stats, timed
+from wiretrace.errors import ConfigError, EngineError
+from wiretrace.model import Report, Story
+from wiretrace.neighbours import embedding_pairs
+from wiretrace.stages import RunConfig, title_words, uses_embedding_path
+from wiretrace.stories import LINKS, REUSE, assign, compact, level2_idf, summarize
 
 if TYPE_CHECKING:
     from pyspark import RDD
     from pyspark.sql import SparkSession
 
-    from .model import Pair
-    from .stages import Prepared
+    from wiretrace.model import Pair
+    from wiretrace.stages import Prepared
 
 INSTALL_HINT = "install the Spark extra: pip install 'wiretrace[spark]' (it needs Java 17 or later: check `java -version`)"
 
@@ -169,7 +169,7 @@ class SparkStages:
     # Wall seconds per stage go to ``stats.wall_s`` (CPU there is the driver's alone): "clean" includes
     # the boilerplate, "components" is level 1 with the summaries gathered, "stories" is level 2.
     def ingest(self) -> None:
-        from .spark_jobs.ingest import read_documents
+        from wiretrace.spark_jobs.ingest import read_documents
 
         with timed(self.stats, "ingest"):
             self.docs, skipped, n = read_documents(self.spark, self.paths, self.config.ingest, self.parts)
@@ -180,8 +180,8 @@ class SparkStages:
         self.progress("ingest", n, n)
 
     def clean(self) -> None:
-        from .spark_jobs import stages
-        from .spark_jobs.corpus import boilerplate
+        from wiretrace.spark_jobs import stages
+        from wiretrace.spark_jobs.corpus import boilerplate
 
         with timed(self.stats, "clean"):
             boiler = self.sc.broadcast(boilerplate(self.docs, self.config.clean, self.parts))
@@ -191,7 +191,7 @@ class SparkStages:
         self.progress("clean", self.n, self.n)
 
     def sketch(self) -> None:
-        from .spark_jobs import stages
+        from wiretrace.spark_jobs import stages
 
         with timed(self.stats, "sketch"):
             self.full = self.cleaned.mapPartitions(partial(stages.sketch_partition, config=self.config)).persist(self.disk)
@@ -200,9 +200,9 @@ class SparkStages:
         self.progress("sketch", self.n, self.n)
 
     def relate(self) -> None:
-        from .spark_jobs import stages
-        from .spark_jobs.candidates import candidate_pairs
-        from .spark_jobs.corpus import common_anchors, topic_idf
+        from wiretrace.spark_jobs import stages
+        from wiretrace.spark_jobs.candidates import candidate_pairs
+        from wiretrace.spark_jobs.corpus import common_anchors, topic_idf
 
         sc, config, parts, disk, n = self.sc, self.config, self.parts, self.disk, self.n
         with timed(self.stats, "candidates"):
@@ -238,8 +238,8 @@ class SparkStages:
         self.progress("relate", self.stats.candidates, self.stats.candidates)
 
     def stories(self) -> None:
-        from .spark_jobs import stages
-        from .spark_jobs.components import components
+        from wiretrace.spark_jobs import stages
+        from wiretrace.spark_jobs.components import components
 
         config, parts, pairs, items = self.config, self.parts, self.pairs, self.items
         # Level 1: components of the reuse relations, distributed. Level 2 (``stories.assign``) runs on
@@ -287,7 +287,7 @@ def run_distributed(
 ) -> SparkResult:
     """Every stage as Spark jobs, in the engine's order (``engine.SEQUENCE``); the results stay
     distributed (and Parquet tables go to ``tables``)."""
-    from .spark_jobs.tables import write_tables
+    from wiretrace.spark_jobs.tables import write_tables
 
     run = SparkStages(spark, paths, config, spark_config, stats, progress, tables)
     for name in SEQUENCE:
@@ -324,7 +324,7 @@ def run_spark(
 
 def main(argv: Sequence[str] | None = None) -> Any:
     """``spark-submit .../wiretrace/spark_jobs/submit.py INPUT... --out DIR``: ``wiretrace run --engine spark``."""
-    from .cli import app
+    from wiretrace.cli import app
 
     args = list(sys.argv[1:] if argv is None else argv)
     return app(["run", "--engine", "spark", *args], prog_name="wiretrace", standalone_mode=True)

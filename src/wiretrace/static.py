@@ -29,8 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from .embed import _package_file, sentence_key
-from .errors import ModelError
+from wiretrace.embed import _package_file, sentence_key
+from wiretrace.errors import ModelError
 
 DIMS = 256  # PCA dimensions kept of the model's 384
 SIF_A = 1e-3

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import corpus_state as cs
-from .errors import StoreError
-from .model import (
+from wiretrace import corpus_state as cs
+from wiretrace.errors import StoreError
+from wiretrace.model import (
     Cleaned,
     DocMeta,
     DocSpans,
@@ -35,7 +35,7 @@ from .model import (
     Story,
     SummaryLine,
 )
-from .sketch import Sketch
+from wiretrace.sketch import Sketch
 
 SCHEMA_VERSION = "4"  # 3: story assignments, rensa signatures, story headline and summary; 4: corpus state
 # Versions this one opens by adding what it lacks (``corpus_state.upgrade``: the tables of the corpus
@@ -110,7 +110,7 @@ class Store:
                 self.db.executescript(_STATE_DDL)
                 self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         elif row is not None and row[0] in UPGRADABLE and not readonly:
-            from .corpus_state import upgrade
+            from wiretrace.corpus_state import upgrade
 
             upgrade(self)
         elif row is not None and row[0] == SCHEMA_VERSION and not readonly:

@@ -68,10 +68,10 @@ from operator import mul
 
 import xxhash
 
-from .errors import ConfigError
-from .model import Pair
-from .sketch import Sketch
-from .topic import corpus_size, doc_frequency, idf_from_counts
+from wiretrace.errors import ConfigError
+from wiretrace.model import Pair
+from wiretrace.sketch import Sketch
+from wiretrace.topic import corpus_size, doc_frequency, idf_from_counts
 
 REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase"})
 LINKS = frozenset({"derivative", "same_story"})

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ConfigError
-from .model import Cleaned, Document, SummaryLine
-from .tokens import sentences, word_tokens
-from .topic import content_of, content_words
+from wiretrace.errors import ConfigError
+from wiretrace.model import Cleaned, Document, SummaryLine
+from wiretrace.tokens import sentences, word_tokens
+from wiretrace.topic import content_of, content_words
 
 
 @dataclass(frozen=True, slots=True)

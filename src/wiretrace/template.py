@@ -34,10 +34,10 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
 
-from .align import AlignConfig, verbatim_passages
-from .names import STOP
-from .tokens import Words, words, words_in_ranges
-from .topic import corpus_size, doc_frequency
+from wiretrace.align import AlignConfig, verbatim_passages
+from wiretrace.names import STOP
+from wiretrace.tokens import Words, words, words_in_ranges
+from wiretrace.topic import corpus_size, doc_frequency
 
 _MASK = "\x00slot"
 _OPENERS = ".!?:;\"'“‘(—–-•*"

@@ -10,8 +10,8 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from .names import STOP
-from .tokens import word_tokens
+from wiretrace.names import STOP
+from wiretrace.tokens import word_tokens
 
 
 def content_words(text: str, start: int = 0, end: int | None = None) -> Counter[str]:

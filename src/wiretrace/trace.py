@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import xxhash
 
-from .align import Alignment
-from .model import Cleaned, DocSpans, Document, Edge, Pair, Story, merge_ranges
-from .summary import SummaryConfig, consolidate
-from .tokens import words
+from wiretrace.align import Alignment
+from wiretrace.model import Cleaned, DocSpans, Document, Edge, Pair, Story, merge_ranges
+from wiretrace.summary import SummaryConfig, consolidate
+from wiretrace.tokens import words
 
 AlignFn = Callable[[str, str], Alignment]  # (doc a id, doc b id) -> alignment of their content
 

@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from ..model import Report
-from ..store import pair_to_json, story_to_json
+from wiretrace.model import Report
+from wiretrace.store import pair_to_json, story_to_json
 
 SCHEMA = "wiretrace.report/1"
 
@@ -66,7 +66,7 @@ def write_report(
 ) -> tuple[Path, Path | None]:
     """Write ``report.json`` (and the overview ``index.html``) into ``out`` atomically; return their paths.
     ``site``: the story browser's folder relative to ``out`` (``"site/"``) when one is written there."""
-    from .html import featured_documents, render_html
+    from wiretrace.report.html import featured_documents, render_html
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING
 
-from ..candidates import CandidateConfig, band_keys, name_weight
-from ..sketch import Sketch
+from wiretrace.candidates import CandidateConfig, band_keys, name_weight
+from wiretrace.sketch import Sketch
 
 if TYPE_CHECKING:
     from pyspark import RDD

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from ..errors import EngineError
+from wiretrace.errors import EngineError
 
 if TYPE_CHECKING:
     from pyspark import RDD

@@ -15,11 +15,11 @@ from functools import partial
 from operator import add
 from typing import TYPE_CHECKING, Any
 
-from ..clean import BlockIndex, CleanConfig, document_blocks, learn_boilerplate
-from ..model import Document
-from ..pipeline import RunConfig, idf_from_counts
-from ..relate import Common, common_cut
-from ..sketch import Sketch
+from wiretrace.clean import BlockIndex, CleanConfig, document_blocks, learn_boilerplate
+from wiretrace.model import Document
+from wiretrace.pipeline import RunConfig, idf_from_counts
+from wiretrace.relate import Common, common_cut
+from wiretrace.sketch import Sketch
 
 if TYPE_CHECKING:
     from pyspark import RDD

@@ -33,13 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 import xxhash
 
-from ..errors import InputError, NoInputError
-from ..ingest import IngestConfig
-from ..ingest.decode import size_problem
-from ..ingest.jsonl import record_document
-from ..ingest.reader import duplicate_reason, list_inputs, read_page
-from ..ingest.warc import read_warc
-from ..model import Document, Skipped
+from wiretrace.errors import InputError, NoInputError
+from wiretrace.ingest import IngestConfig
+from wiretrace.ingest.decode import size_problem
+from wiretrace.ingest.jsonl import record_document
+from wiretrace.ingest.reader import duplicate_reason, list_inputs, read_page
+from wiretrace.ingest.warc import read_warc
+from wiretrace.model import Document, Skipped
 
 if TYPE_CHECKING:
     from pyspark import RDD

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 
-from ..align import Alignment
-from ..embed import Embedder
-from ..executor import WorkerCache
-from ..model import Cleaned, Document, Pair, Story
-from ..neighbours import body_text
-from ..stages import Prepared, RunConfig, alignment, clean_docs, relate_pair, sketch_docs
-from ..static import StaticEmbedder
-from ..trace import trace_story
+from wiretrace.align import Alignment
+from wiretrace.embed import Embedder
+from wiretrace.executor import WorkerCache
+from wiretrace.model import Cleaned, Document, Pair, Story
+from wiretrace.neighbours import body_text
+from wiretrace.stages import Prepared, RunConfig, alignment, clean_docs, relate_pair, sketch_docs
+from wiretrace.static import StaticEmbedder
+from wiretrace.trace import trace_story
 
 PairKey = tuple[str, str]
 _EMBEDDER: Embedder | None = None

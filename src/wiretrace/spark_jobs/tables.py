@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..model import Pair, Story
-from ..pipeline import Prepared
+from wiretrace.model import Pair, Story
+from wiretrace.pipeline import Prepared
 
 if TYPE_CHECKING:
     from pyspark import RDD
