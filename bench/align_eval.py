@@ -47,9 +47,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import reuters_records  # noqa: E402
 from mrpc_eval import embedder_with_cache  # noqa: E402
 from wiretrace.align import AlignConfig, align  # noqa: E402
-from wiretrace.embed import Embedder  # noqa: E402
+from wiretrace.embed.minilm import Embedder  # noqa: E402
 from wiretrace.model import Passage  # noqa: E402
-from wiretrace.tokens import sentences  # noqa: E402
+from wiretrace.text.tokens import sentences  # noqa: E402
 
 SEED = 20260322
 KINDS = ("verbatim", "light_edit", "reorder", "two_places", "truncation", "boilerplate", "none")

@@ -54,7 +54,7 @@ def export_src(commit: str, into: Path) -> Path:
 
 def measure(src: Path, doc: Path, out: Path, mode: str) -> tuple[float, float, float, int]:
     """(peak MB, CPU s, wall s, exit code) of one `wiretrace run` child on ``src``."""
-    args = [sys.executable, "-c", "from wiretrace.cli import main; main()", "run", str(doc), "--out", str(out),
+    args = [sys.executable, "-c", "from wiretrace.app.cli import main; main()", "run", str(doc), "--out", str(out),
             "--no-html", "-q"] + (["--lexical-only"] if mode == "lexical" else [])
     env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1"}
     t0 = time.perf_counter()
@@ -81,7 +81,7 @@ def main() -> None:
         after = REPO / "src"
         modes = a.modes.split(",")
         if "semantic" in modes:  # build (or find) the static token table outside the measured runs
-            subprocess.run([sys.executable, "-c", "from wiretrace.static import StaticEmbedder; StaticEmbedder().table"],
+            subprocess.run([sys.executable, "-c", "from wiretrace.embed.static import StaticEmbedder; StaticEmbedder().table"],
                            env={**os.environ, "PYTHONPATH": str(after), "HF_HUB_OFFLINE": "1"}, check=True)
         print(f"one document, {size / 1e6:.1f} MB on one line; wiretrace run --no-html -q; peak = child ru_maxrss")
         for mode in modes:

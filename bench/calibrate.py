@@ -66,13 +66,13 @@ from mrpc_eval import (  # noqa: E402
 )
 from wiretrace.align import PARAPHRASE_FEATURES, AlignConfig, Alignment  # noqa: E402
 from wiretrace.clean import clean  # noqa: E402
-from wiretrace.embed import Embedder  # noqa: E402
+from wiretrace.embed.minilm import Embedder  # noqa: E402
+from wiretrace.engine.pipeline import Prepared, RunConfig, alignment, idf_from_sketches  # noqa: E402
+from wiretrace.engine.pipeline import prepare as prepare_doc  # noqa: E402
 from wiretrace.model import Document, Pair  # noqa: E402
-from wiretrace.pipeline import Prepared, RunConfig, alignment, idf_from_sketches  # noqa: E402
-from wiretrace.pipeline import prepare as prepare_doc  # noqa: E402
-from wiretrace.relate import RelateConfig, relate  # noqa: E402
-from wiretrace.tokens import sentences  # noqa: E402
-from wiretrace.topic import cosine  # noqa: E402
+from wiretrace.relate.pair import RelateConfig, relate  # noqa: E402
+from wiretrace.text.tokens import sentences  # noqa: E402
+from wiretrace.text.topic import cosine  # noqa: E402
 
 ECB = DATA / "ecbplus" / "ecbplus_dev.jsonl"
 SEED = 4242
@@ -123,7 +123,6 @@ def calibrate_align(cache: str | None) -> None:
     shipped = AlignConfig()
     print(f"shipped AlignConfig: paraphrase_cos={shipped.paraphrase_cos} paraphrase_p={shipped.paraphrase_p} split_cos={shipped.split_cos}")
     from wiretrace import align as align_module
-
     drift = float(np.abs(np.array(align_module.PARAPHRASE_WEIGHTS) - model.weights).max())
     print(f"shipped PARAPHRASE_WEIGHTS differ from these by at most {drift:.4f}")
 
@@ -353,8 +352,8 @@ def _examples_table() -> list[tuple[str, str, str]]:
 def contract(embedder: Embedder) -> list[Evidence]:
     """Evidence for the pairs the repository's own acceptance tests fix (the sample corpus and the
     seed pages), taken from a real ``wiretrace.run`` over each folder (corpus-wide cleaning and idf)."""
-    from wiretrace import store as st
-    from wiretrace.pipeline import run
+    from wiretrace.engine import store as st
+    from wiretrace.engine.pipeline import run
 
     out: list[Evidence] = []
     config = RunConfig()

@@ -47,12 +47,12 @@ def paths_for(texts: dict[str, str], floors: list[float]) -> tuple[dict[float, d
     """Candidate pairs of ``texts`` (id -> text) by path, one run per embedding floor, with timings."""
     import numpy as np
 
-    from wiretrace.candidates import CandidateConfig, CandidateIndex, candidate_pairs
+    from wiretrace.candidates.lexical import CandidateConfig, CandidateIndex, candidate_pairs
+    from wiretrace.candidates.neighbours import body_text
     from wiretrace.clean import CleanConfig, clean
+    from wiretrace.embed.static import StaticEmbedder
     from wiretrace.model import Document
-    from wiretrace.neighbours import body_text
     from wiretrace.sketch import sketch_batch
-    from wiretrace.static import StaticEmbedder
 
     docs = [Document(i, t, i, "text") for i, t in sorted(texts.items())]
     cleaned = {d.id: clean(d, CleanConfig()) for d in docs}
@@ -147,9 +147,9 @@ def ann(floors: list[float]) -> dict:
     of the Reuters + BBC record texts: CPU seconds and the share of exact neighbours HNSW returns."""
     import numpy as np
 
-    from wiretrace.candidates import CandidateConfig
-    from wiretrace.neighbours import nearest
-    from wiretrace.static import StaticEmbedder
+    from wiretrace.candidates.lexical import CandidateConfig
+    from wiretrace.candidates.neighbours import nearest
+    from wiretrace.embed.static import StaticEmbedder
 
     records = corpora.corpus("both")
     static = StaticEmbedder()
@@ -186,7 +186,7 @@ def main() -> None:
     ap.add_argument("--only", nargs="+", choices=["clough", "mrpc", "corpus", "ann"], default=["clough", "mrpc", "corpus", "ann"])
     ap.add_argument("--floors", nargs="+", type=float, help="embedding cosine floors (default: CandidateConfig's)")
     args = ap.parse_args()
-    from wiretrace.candidates import CandidateConfig
+    from wiretrace.candidates.lexical import CandidateConfig
 
     cfg = CandidateConfig()
     floors = args.floors or [cfg.embedding_cos]

@@ -544,7 +544,6 @@ def fmt(sc: dict[str, float]) -> str:
 def _kept_lexicon(modes: Sequence[str]) -> dict[str, float] | None:
     """The weights file's lexicon when some of its modes are not retrained (their features read it)."""
     from wiretrace import clean_weights
-
     if all(m in modes for m in clean_weights.MODELS):
         return None
     return dict(clean_weights.LEXICON)
@@ -556,7 +555,6 @@ def keep_other_modes(
     """The modes not trained in this run keep the weights they have: their features read the lexicon,
     so it must come out as it was (it does while the labels and the blocks do not change)."""
     from wiretrace import clean_weights
-
     kept = [m for m in clean_weights.MODELS if m not in models]
     if kept and lexicon != clean_weights.LEXICON:
         raise SystemExit("the lexicon changed: retrain all modes, not only " + ", ".join(models))

@@ -42,9 +42,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpora import DATA, require  # noqa: E402
 from mrpc_eval import embedder_with_cache, stratified_folds  # noqa: E402
+from wiretrace.engine.pipeline import compare  # noqa: E402
 from wiretrace.model import Pair  # noqa: E402
-from wiretrace.pipeline import compare  # noqa: E402
-from wiretrace.tokens import words  # noqa: E402
+from wiretrace.text.tokens import words  # noqa: E402
 
 CLOUGH = DATA / "clough-stevenson"
 CLASSES = ("cut", "light", "heavy", "non")

@@ -45,11 +45,11 @@ from rouge_score import rouge_scorer  # noqa: E402
 
 from corpora import DATA, require  # noqa: E402
 from wiretrace.clean import clean  # noqa: E402
+from wiretrace.engine.pipeline import Prepared, RunConfig, alignment, prepare, relate_pair  # noqa: E402
 from wiretrace.model import Document, Story  # noqa: E402
-from wiretrace.pipeline import Prepared, RunConfig, alignment, prepare, relate_pair  # noqa: E402
-from wiretrace.summary import SummaryConfig, consolidate  # noqa: E402
-from wiretrace.tokens import sentences  # noqa: E402
-from wiretrace.trace import trace_story  # noqa: E402
+from wiretrace.text.tokens import sentences  # noqa: E402
+from wiretrace.trace.consolidate import SummaryConfig, consolidate  # noqa: E402
+from wiretrace.trace.provenance import trace_story  # noqa: E402
 
 NEUS = DATA / "allsides-neus"
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpora  # noqa: E402
-from wiretrace.tokens import words  # noqa: E402
+from wiretrace.text.tokens import words  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 WIRETRACE = REPO / ".venv" / "bin" / "wiretrace"

@@ -39,7 +39,7 @@ RESULTS = REPO / "bench" / "results"
 CHILD = r"""
 import dataclasses, json, sys
 from collections import Counter
-from wiretrace import pipeline as pl
+from wiretrace.engine import pipeline as pl
 from wiretrace.align import AlignConfig
 src, out, mode, workers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 kw = {"align": AlignConfig(semantic=mode == "default")}
@@ -58,7 +58,7 @@ print(json.dumps({
 
 CLI = r"""
 import sys
-from wiretrace.cli import app
+from wiretrace.app.cli import app
 sys.argv = ["wiretrace", *sys.argv[1:]]
 app(prog_name="wiretrace")
 """

@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import wiretrace  # noqa: E402
 from corpora import reuters_records, write_jsonl  # noqa: E402
 from wiretrace.align import AlignConfig  # noqa: E402
-from wiretrace.pipeline import RunConfig  # noqa: E402
+from wiretrace.engine.pipeline import RunConfig  # noqa: E402
 
 
 def dump(db_path: Path) -> dict[str, object]:

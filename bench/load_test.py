@@ -134,7 +134,7 @@ def main() -> int:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [sys.executable, "-m", "wiretrace.cli", "serve", "--store", tmp, "--host", "127.0.0.1", "--port", str(port), "-q"],
+            [sys.executable, "-m", "wiretrace.app.cli", "serve", "--store", tmp, "--host", "127.0.0.1", "--port", str(port), "-q"],
         )
         try:
             up = time.monotonic() + 60

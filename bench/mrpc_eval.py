@@ -49,8 +49,8 @@ from wiretrace.align import (  # noqa: E402
     paraphrase_features,
     sentence_profile,
 )
-from wiretrace.embed import Embedder  # noqa: E402
-from wiretrace.tokens import words  # noqa: E402
+from wiretrace.embed.minilm import Embedder  # noqa: E402
+from wiretrace.text.tokens import words  # noqa: E402
 
 MRPC = DATA / "mrpc" / "msr_paraphrase_train.txt"
 FOLDS = 5
@@ -80,7 +80,7 @@ def embedder_with_cache(cache_dir: str | None) -> tuple[Embedder, Callable[[], N
     """An Embedder; with ``cache_dir``, its vectors kept in a wiretrace store there between runs."""
     if not cache_dir:
         return Embedder(), lambda: None
-    from wiretrace.store import Store
+    from wiretrace.engine.store import Store
 
     store = Store(cache_dir)
     cache = store.embedding_cache()

@@ -48,7 +48,7 @@ def _children_cpu() -> float:
 def run_cli(src: Path, args: list[str]) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(src), HF_HUB_OFFLINE="1")
     cpu0, t0 = _children_cpu(), time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "wiretrace.cli", "run", *args], env=env, capture_output=True, text=True)
+    res = subprocess.run([sys.executable, "-m", "wiretrace.app.cli", "run", *args], env=env, capture_output=True, text=True)
     wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     if res.returncode != 0:
         raise SystemExit(f"outputs_bench: wiretrace run failed ({src}): {res.stderr[-2000:]}")

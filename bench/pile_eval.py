@@ -72,7 +72,7 @@ def run(src: str | None, jsonl: Path, out: Path, mode: str, html: bool) -> dict[
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     if src:
         env["PYTHONPATH"] = src
-    cmd = [sys.executable, "-m", "wiretrace.cli", "run", str(jsonl), "--out", str(out), "--quiet"]
+    cmd = [sys.executable, "-m", "wiretrace.app.cli", "run", str(jsonl), "--out", str(out), "--quiet"]
     if mode == "lexical":
         cmd.append("--lexical-only")
     if not html:

@@ -69,7 +69,7 @@ def doc_pairs(texts: list[str], n_docs: int, rng: random.Random, static) -> list
 
 def sentences_of(text: str) -> list[str]:
     from wiretrace.align import _sentences
-    from wiretrace.tokens import words_in_ranges
+    from wiretrace.text.tokens import words_in_ranges
 
     rng = ((0, len(text)),)
     w = words_in_ranges(text, rng)
@@ -84,8 +84,8 @@ def mean_cos(va: np.ndarray, vb: np.ndarray) -> float:
 
 def measure(corpus_names: list[str], n_docs: int, seed: int) -> dict[str, dict[str, list[tuple[float, float]]]]:
     from wiretrace.align import AlignConfig
-    from wiretrace.embed import Embedder
-    from wiretrace.static import StaticEmbedder
+    from wiretrace.embed.minilm import Embedder
+    from wiretrace.embed.static import StaticEmbedder
 
     lead = AlignConfig().lead
     emb, static = Embedder(), StaticEmbedder()
@@ -163,7 +163,7 @@ def report(name: str, recs: list[tuple[float, float]], lo: float | None, hi: flo
 
 def main() -> None:
     from wiretrace.align import AlignConfig
-    from wiretrace.relate import RelateConfig
+    from wiretrace.relate.pair import RelateConfig
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpora", default="bbc,reuters,ecbplus,msv")

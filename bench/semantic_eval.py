@@ -32,9 +32,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def prepare(records_corpus: str, limit: int | None, out: Path) -> int:
     import corpora
-    from wiretrace import pipeline as pl
-    from wiretrace import store as st
     from wiretrace.align import AlignConfig
+    from wiretrace.engine import pipeline as pl
+    from wiretrace.engine import store as st
 
     records = corpora.corpus(records_corpus)[:limit]
     jsonl = out.parent / "input.jsonl"
@@ -58,12 +58,12 @@ def worker(folder: Path, workers: int) -> None:
     import resource
 
     import wiretrace
-    from wiretrace import engine
-    from wiretrace import pipeline as pl
-    from wiretrace import store as st
     from wiretrace.align import AlignConfig
-    from wiretrace.embed import Embedder
-    from wiretrace.static import StaticEmbedder
+    from wiretrace.embed.minilm import Embedder
+    from wiretrace.embed.static import StaticEmbedder
+    from wiretrace.engine import local as engine
+    from wiretrace.engine import pipeline as pl
+    from wiretrace.engine import store as st
 
     config = pl.RunConfig(align=AlignConfig(semantic=True), workers=workers)
     stats = pl.Stats()

@@ -56,12 +56,13 @@ def _label(frame: Any) -> str:
 
 
 def profile(folder: Path, corpus_docs: int) -> None:
-    from wiretrace import engine, stages
-    from wiretrace import pipeline as pl
-    from wiretrace import store as st
+    from wiretrace import stages
     from wiretrace.align import AlignConfig
-    from wiretrace.embed import Embedder, sentence_key
-    from wiretrace.static import StaticEmbedder
+    from wiretrace.embed.minilm import Embedder, sentence_key
+    from wiretrace.embed.static import StaticEmbedder
+    from wiretrace.engine import local as engine
+    from wiretrace.engine import pipeline as pl
+    from wiretrace.engine import store as st
 
     charged: Counter[tuple[str, str]] = Counter()  # (reason, source) -> sentences
     per_pair: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)

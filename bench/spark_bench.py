@@ -109,7 +109,7 @@ class TreeMeter(threading.Thread):
 
 # --- compare: local vs Spark on Reuters + BBC ---------------------------------------------------------
 def run_cli(engine: str, jsonl: Path, out: Path, lexical: bool) -> dict[str, Any]:
-    cmd = [PYTHON, "-m", "wiretrace.cli", "run", str(jsonl), "--out", str(out), "--no-html", "-q", "--engine", engine]
+    cmd = [PYTHON, "-m", "wiretrace.app.cli", "run", str(jsonl), "--out", str(out), "--no-html", "-q", "--engine", engine]
     cmd += ["--lexical-only"] if lexical else []
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "WIRETRACE_SPARK_MASTER": f"local[{CORES}]"}
     env.setdefault("PYSPARK_SUBMIT_ARGS", "--driver-memory 8g pyspark-shell")
@@ -249,8 +249,8 @@ def _stage_totals(ui: str, app: str) -> dict[int, dict[str, int]]:
 def scale(args: argparse.Namespace) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from wiretrace.align import AlignConfig
-    from wiretrace.pipeline import RunConfig, Stats
-    from wiretrace.spark import SparkConfig, auto_partitions, run_distributed, spark_session
+    from wiretrace.engine.pipeline import RunConfig, Stats
+    from wiretrace.engine.spark import SparkConfig, auto_partitions, run_distributed, spark_session
 
     conf = (("spark.driver.memory", args.driver_memory), ("spark.ui.retainedStages", "5000"),
             ("spark.ui.retainedJobs", "5000"), ("spark.local.dir", args.work))

@@ -51,11 +51,11 @@ def run_stages(
 ) -> dict:
     import dataclasses
 
-    from wiretrace import pipeline as pl
-    from wiretrace import store as st
     from wiretrace.align import AlignConfig
-    from wiretrace.candidates import CandidateConfig
-    from wiretrace.embed import Embedder
+    from wiretrace.candidates.lexical import CandidateConfig
+    from wiretrace.embed.minilm import Embedder
+    from wiretrace.engine import pipeline as pl
+    from wiretrace.engine import store as st
 
     config = pl.RunConfig(align=AlignConfig(semantic=not lexical))
     if not embedding_path and hasattr(CandidateConfig(), "embedding"):
@@ -85,7 +85,7 @@ def run_stages(
         stage("clean", pl.clean_pending, store, boiler, config, progress, stats)
         stage("sketch", pl.sketch_pending, store, config, progress, stats)
         if getattr(pl, "uses_embedding_path", None) and pl.uses_embedding_path(config):
-            from wiretrace.static import StaticEmbedder
+            from wiretrace.embed.static import StaticEmbedder
 
             static = StaticEmbedder()
             _ = static.table  # loading (or building) the cached table is not the relate stage's work

@@ -49,7 +49,7 @@ import wiretrace  # noqa: E402
 from corpora import DATA, require  # noqa: E402
 from wiretrace import store as st  # noqa: E402
 from wiretrace.align import AlignConfig  # noqa: E402
-from wiretrace.pipeline import RunConfig  # noqa: E402
+from wiretrace.engine.pipeline import RunConfig  # noqa: E402
 from wiretrace.stories import StoryConfig  # noqa: E402
 
 ECB = DATA / "ecbplus" / "ecbplus_dev.jsonl"

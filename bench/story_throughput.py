@@ -48,8 +48,8 @@ import wiretrace  # noqa: E402
 from corpora import bbc_records, reuters_records, write_jsonl  # noqa: E402
 from wiretrace import store as st  # noqa: E402
 from wiretrace.align import AlignConfig  # noqa: E402
-from wiretrace.embed import Embedder  # noqa: E402
-from wiretrace.pipeline import (  # noqa: E402
+from wiretrace.embed.minilm import Embedder  # noqa: E402
+from wiretrace.engine.pipeline import (  # noqa: E402
     RunConfig,
     Stats,
     build_stories,
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.workers != 1:  # the current engine only (an older one has no engine module)
             import dataclasses
 
-            from wiretrace.engine import executor_for, finish
+            from wiretrace.engine.local import executor_for, finish
 
             config = dataclasses.replace(config, workers=args.workers)
             ex = executor_for(store, config, embedder)

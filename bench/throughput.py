@@ -3,7 +3,7 @@
 1. wiretrace's whole pipeline (``wiretrace run``, default and ``--lexical-only``) in a fresh child
    process each: docs/s, CPU time, peak RSS.
 2. The sketch + LSH stage alone, for each system in a fresh child process of its own, on the same
-   input: the texts are tokenised once with ``wiretrace.tokens.words`` and cut into the same word
+   input: the texts are tokenised once with ``wiretrace.text.tokens.words`` and cut into the same word
    5-gram shingles (timed apart and reported). wiretrace hashes the token windows itself
    (``sketch.shingle_hash_batch``: xxh64 word hashes and numpy rolling 5-word windows over all
    documents at once, then ``sketch.signatures_flat``: rensa's MinHash kernel over those 64-bit
@@ -116,7 +116,7 @@ def _cpu() -> float:
 def _wiretrace(data: dict) -> tuple[dict[str, float], set[tuple[int, int]]]:
     import numpy as np
 
-    from wiretrace.candidates import CandidateConfig, band_matrix
+    from wiretrace.candidates.lexical import CandidateConfig, band_matrix
     from wiretrace.sketch import SketchConfig, shingle_hash_batch, signatures_flat
 
     config, cap = SketchConfig(), CandidateConfig().max_key_docs * 4
@@ -325,7 +325,7 @@ def main() -> None:
         render(saved)
         return
 
-    from wiretrace.tokens import words
+    from wiretrace.text.tokens import words
 
     records = corpora.corpus(args.corpus)[: args.limit]
     name = {"reuters": "Reuters-21578", "bbc": "BBC News", "both": "Reuters-21578 + BBC News"}[args.corpus]

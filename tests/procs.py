@@ -45,11 +45,11 @@ def wiretrace(args: Sequence[str], cwd: str | Path | None = None, timeout: float
               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``wiretrace ARGS`` in a child process, held to file permissions."""
     return subprocess.run(
-        [sys.executable, "-m", "wiretrace.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "wiretrace.app.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
         preexec_fn=_drop_bypass, env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}, check=False,
     )
 
 
 def start(args: Sequence[str], cwd: str | Path | None = None) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "wiretrace.cli", *args], cwd=cwd, stdout=subprocess.PIPE,
+    return subprocess.Popen([sys.executable, "-m", "wiretrace.app.cli", *args], cwd=cwd, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, preexec_fn=_drop_bypass)

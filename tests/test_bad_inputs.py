@@ -19,11 +19,11 @@ from tests.procs import permissions_hold, wiretrace
 from typer.testing import CliRunner
 
 import wiretrace as wt
-from wiretrace.cli import app
+from wiretrace.app.cli import app
+from wiretrace.engine.store import STORE_FILE, Store
 from wiretrace.errors import NoInputError
 from wiretrace.ingest import read_inputs
 from wiretrace.model import Document
-from wiretrace.store import STORE_FILE, Store
 
 runner = CliRunner()
 LEX = ["--lexical-only"]
@@ -397,7 +397,7 @@ def test_a_second_run_on_one_out_stops_and_a_killed_holder_leaves_no_lock(tmp_pa
     write(tmp_path / "a.txt", story(1))
     out = tmp_path / "out"
     holder = subprocess.Popen(  # a real process holding the lock, as a run in progress does
-        [sys.executable, "-c", "import sys, time\nfrom wiretrace.pipeline import out_lock\n"
+        [sys.executable, "-c", "import sys, time\nfrom wiretrace.engine.pipeline import out_lock\n"
          "with out_lock(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(600)\n", str(out)],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -364,7 +364,7 @@ def test_clough_source_texts_stay_whole(data_dir) -> None:  # type: ignore[no-un
 
 
 def test_sentences_run_across_the_line_breaks_of_hard_wrapped_text() -> None:
-    from wiretrace.tokens import sentences
+    from wiretrace.text.tokens import sentences
 
     sents = [WRAPPED[s:e] for s, e in sentences(WRAPPED)]
     assert sents[0].startswith("The harbour board") and sents[0].endswith("spring of last year.")

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import CORPUS
 from typer.testing import CliRunner
 
-from wiretrace.cli import app
+from wiretrace.app.cli import app
 
 runner = CliRunner()
 README = CORPUS.parents[1] / "README.md"

@@ -15,14 +15,14 @@ import pytest
 from tests.conftest import DATA, need
 
 import wiretrace
-from wiretrace import corpus_state as cs
-from wiretrace import store as st
 from wiretrace.align import AlignConfig
-from wiretrace.candidates import CandidateIndex, candidate_pairs
+from wiretrace.candidates.lexical import CandidateIndex, candidate_pairs
 from wiretrace.clean import BlockIndex, learn_boilerplate
-from wiretrace.engine import story_summaries
+from wiretrace.engine import corpus_state as cs
+from wiretrace.engine import store as st
+from wiretrace.engine.local import story_summaries
+from wiretrace.engine.pipeline import RunConfig
 from wiretrace.errors import StoreError
-from wiretrace.pipeline import RunConfig
 from wiretrace.stages import common_anchors, idf_from_sketches, title_words
 from wiretrace.stories import level2_idf, summarize
 
@@ -155,8 +155,8 @@ def test_a_schema_3_store_is_upgraded_and_an_older_one_named(tmp_path: Path) -> 
 
 
 def test_kept_static_vectors_equal_fresh_ones_and_follow_a_changed_text(tmp_path: Path) -> None:
-    from wiretrace.engine import doc_vectors, static_embedder
-    from wiretrace.neighbours import body_text
+    from wiretrace.candidates.neighbours import body_text
+    from wiretrace.engine.local import doc_vectors, static_embedder
 
     recs = _bbc(12)
     inbox, out = tmp_path / "in", tmp_path / "out"

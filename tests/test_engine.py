@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from wiretrace import engine
+from wiretrace.engine import local as engine
+from wiretrace.engine.executor import LocalExecutor, resolve_workers
+from wiretrace.engine.pipeline import RunConfig, Stats, run
 from wiretrace.errors import ConfigError
-from wiretrace.executor import LocalExecutor, resolve_workers
-from wiretrace.pipeline import RunConfig, Stats, run
 from wiretrace.report import report_to_json
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,8 +62,7 @@ def test_worker_vectors_reach_the_store(tmp_path: Path) -> None:
     first = Stats()
     run(SEEDS, RunConfig(workers=2, batch=2), out=out, stats=first)
     assert first.embedded > 0
-    from wiretrace import store as st
-
+    from wiretrace.engine import store as st
     s = st.Store(out)
     try:
         assert 0 < len(s.embedding_cache()) <= first.embedded  # one copy of each distinct sentence
@@ -79,7 +78,7 @@ def test_worker_vectors_reach_the_store(tmp_path: Path) -> None:
 def test_stage_sequence_is_written_once() -> None:
     assert engine.SEQUENCE[0] == "ingest"
     assert list(engine.LOCAL) == list(engine.SEQUENCE[1:])
-    from wiretrace.spark import SparkStages
+    from wiretrace.engine.spark import SparkStages
 
     for name in engine.SEQUENCE:
         assert callable(getattr(SparkStages, name)), f"the Spark engine has no stage {name!r}"
@@ -130,9 +129,9 @@ def test_service_writer_runs_the_engine_with_workers_from_threads(tmp_path: Path
     workers start from the fork server, and the stories equal a ``run`` of the same documents."""
     import threading
 
+    from wiretrace.app.web.writer import Writer
     from wiretrace.ingest import IngestConfig, read_inputs
     from wiretrace.model import Document
-    from wiretrace.web.writer import Writer
 
     if not SEEDS.is_dir():
         pytest.skip(f"{SEEDS} is absent (../shared is not beside the repo)")

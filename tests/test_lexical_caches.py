@@ -14,9 +14,9 @@ from itertools import combinations
 from tests.conftest import CORPUS
 from tests.test_stories import _sample_summaries
 
-from wiretrace import tokens
 from wiretrace.stories import StoryIndex
-from wiretrace.topic import content_words, cosine
+from wiretrace.text import tokens
+from wiretrace.text.topic import content_words, cosine
 
 
 def _plain_cosine(a: dict[str, int], b: dict[str, int], idf: dict[str, float]) -> float:

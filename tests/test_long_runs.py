@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import re
 
-from wiretrace.tokens import MAX_SENTENCE_CHARS, count_words, sentences, words
+from wiretrace.text.tokens import MAX_SENTENCE_CHARS, count_words, sentences, words
 
 
 def _run_without_sentence_ends(n_words: int, seed: int = 3) -> str:

@@ -9,8 +9,8 @@ import pytest
 from tests.conftest import CORPUS
 
 import wiretrace
+from wiretrace.engine.pipeline import RunConfig, Stats
 from wiretrace.errors import NoInputError
-from wiretrace.pipeline import RunConfig, Stats
 from wiretrace.report import report_to_json
 
 STORY = [
@@ -134,7 +134,7 @@ def test_identical_bodies_take_the_fast_path_with_the_aligners_result(tmp_path: 
     """Pairs with the same body are related without seed-and-extend, and the alignment is the one
     seed-and-extend finds (same passage, shares and scores)."""
     from wiretrace.align import AlignConfig, align, identical_alignment
-    from wiretrace.store import Store
+    from wiretrace.engine.store import Store
 
     out = tmp_path / "out"
     rep, stats = _summary(out, [CORPUS])

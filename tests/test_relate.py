@@ -15,7 +15,7 @@ import pytest
 from wiretrace.align import AlignConfig, Alignment, align, paraphrase_decision, sentence_profile
 from wiretrace.errors import ConfigError
 from wiretrace.model import Document, Passage
-from wiretrace.relate import AGENCY_DATELINE, RelateConfig, cues, relate
+from wiretrace.relate.pair import AGENCY_DATELINE, RelateConfig, cues, relate
 
 C = RelateConfig()
 LEAD = "The harbour board of Ostrava Bay voted on Monday to raise pilotage fees for the first time in a decade."

@@ -21,14 +21,14 @@ from wiretrace.align import (
     sentence_settled,
 )
 from wiretrace.clean import clean
-from wiretrace.embed import Embedder
+from wiretrace.embed.minilm import Embedder
+from wiretrace.embed.static import StaticEmbedder
+from wiretrace.engine.pipeline import RunConfig, compare
 from wiretrace.errors import ModelError
 from wiretrace.model import Document
-from wiretrace.pipeline import RunConfig, compare
-from wiretrace.relate import RelateConfig
+from wiretrace.relate.pair import RelateConfig
 from wiretrace.stages import Prepared, alignment, cosine_decides, prepare, relate_pair
-from wiretrace.static import StaticEmbedder
-from wiretrace.topic import cosine
+from wiretrace.text.topic import cosine
 
 
 class _Reads(MutableMapping[int, np.ndarray]):

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wiretrace.candidates import CandidateConfig, CandidateIndex, candidate_pairs
+from wiretrace.candidates.lexical import CandidateConfig, CandidateIndex, candidate_pairs
 from wiretrace.sketch import Sketch, SketchConfig, minhash, shingle_hashes
 
 VOCAB = [f"w{i}" for i in range(400)]
@@ -59,7 +59,7 @@ def test_batched_shingles_and_signatures_equal_the_per_document_ones() -> None:
     """The batch path (one pass over all documents) gives each document what it gets alone, whatever
     its neighbours in the batch: short, empty and repeated texts included."""
     from wiretrace.sketch import SketchConfig, minhash, shingle_hash_batch, shingle_hashes, signatures_flat
-    from wiretrace.tokens import words
+    from wiretrace.text.tokens import words
 
     texts = ["", "one", "two words", "a b c d", "a b c d e", "the same five words here " * 3,
              "The council voted on Tuesday to close the old swing bridge to cars.", "x y z w v u"]

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from tests.conftest import CORPUS, DATA, need
 
-from wiretrace.candidates import CandidateConfig, CandidateIndex, candidate_pairs
+from wiretrace.candidates.lexical import CandidateConfig, CandidateIndex, candidate_pairs
+from wiretrace.candidates.neighbours import body_text, embedding_pairs, nearest
 from wiretrace.clean import CleanConfig, clean
+from wiretrace.embed.static import StaticEmbedder, sif_weights
 from wiretrace.model import Document
-from wiretrace.neighbours import body_text, embedding_pairs, nearest
 from wiretrace.sketch import sketch_batch
-from wiretrace.static import StaticEmbedder, sif_weights
 
 RATES = "The central bank raised interest rates on Tuesday to cool rising prices."
 RATES_REWORDED = "On Tuesday the monetary authority increased borrowing costs to curb inflation."

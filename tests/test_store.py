@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from wiretrace.engine.store import Store
 from wiretrace.errors import StoreError
 from wiretrace.model import Cleaned, Document, Pair, Passage, Scores, Segment, Span
-from wiretrace.store import Store
 
 
 def test_round_trip(tmp_path: Path) -> None:

@@ -15,13 +15,13 @@ import pytest
 from tests.conftest import CORPUS, DATA, need
 
 import wiretrace
-from wiretrace import store as st
 from wiretrace.align import AlignConfig
 from wiretrace.clean import clean
+from wiretrace.engine import store as st
+from wiretrace.engine.pipeline import RunConfig, idf_from_sketches, prepare, title_words
 from wiretrace.errors import ConfigError
 from wiretrace.ingest import read_inputs
 from wiretrace.model import Document, Pair, Scores
-from wiretrace.pipeline import RunConfig, idf_from_sketches, prepare, title_words
 from wiretrace.stories import (
     DocSummary,
     StoryConfig,
@@ -286,7 +286,7 @@ def _briefs(n: int) -> tuple[dict[str, DocSummary], dict[str, float]]:
     """``n`` dividend-style briefs: the same stock words, each about its own company (its name and
     ticker, in the headline words only), plus a corpus of other documents so the stock words are
     common ones."""
-    from wiretrace.pipeline import idf_from_counts
+    from wiretrace.engine.pipeline import idf_from_counts
 
     summ = {}
     for i in range(n):
@@ -330,7 +330,7 @@ def test_level2_idf_counts_the_headline_words_level_2_compares() -> None:
     summ = _headline_briefs(120)
     # an idf of the bodies alone: the headline word is as rare as a word of no body
     body_df = {"div": 480, **{f"firm{i:03d}": 1 for i in range(120)}, **{f"topic{i:03d}": 1 for i in range(360)}}
-    from wiretrace.pipeline import idf_from_counts
+    from wiretrace.engine.pipeline import idf_from_counts
 
     body_idf = idf_from_counts(body_df, 480)
     comps = [[d] for d in sorted(summ)]

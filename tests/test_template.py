@@ -7,10 +7,10 @@ report); none comes from a data set.
 from __future__ import annotations
 
 from wiretrace.clean import clean
+from wiretrace.engine.pipeline import Prepared, RunConfig, compare, prepare, relate_pair
 from wiretrace.model import Document
-from wiretrace.pipeline import Prepared, RunConfig, compare, prepare, relate_pair
-from wiretrace.relate import Common, RelateConfig, common_cut
-from wiretrace.template import Side, template
+from wiretrace.relate.pair import Common, RelateConfig, common_cut
+from wiretrace.relate.template import Side, template
 
 RESULTS_A = """Shr 41 cts vs 29 cts
     Net 2,310,000 vs 1,640,000
@@ -224,10 +224,10 @@ def test_compare_decides_short_texts_by_the_sentence_model() -> None:
 
 def test_template_pair_is_stored_and_its_fillers_highlighted_in_the_pair_view(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import wiretrace
-    from wiretrace import store as st
     from wiretrace.align import AlignConfig
-    from wiretrace.web.links import Links
-    from wiretrace.web.views import pair_page
+    from wiretrace.app.web.links import Links
+    from wiretrace.app.web.views import pair_page
+    from wiretrace.engine import store as st
 
     inp = tmp_path / "in"
     inp.mkdir()

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from wiretrace.embed import Embedder, sentence_key
-from wiretrace.executor import LocalExecutor, VectorExchange, WorkerCache
-from wiretrace.store import as_stored
+from wiretrace.embed.minilm import Embedder, sentence_key
+from wiretrace.engine.executor import LocalExecutor, VectorExchange, WorkerCache
+from wiretrace.engine.store import as_stored
 
 SENTENCES = [
     "The central bank raised interest rates by a quarter of a point on Thursday.",

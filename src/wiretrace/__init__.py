@@ -4,8 +4,8 @@ Library first: ``wiretrace.run(paths, config)`` does what ``wiretrace run`` does
 ``wiretrace.compare(text_a, text_b)`` tells how two texts relate, with aligned passages.
 """
 
+from wiretrace.engine.pipeline import RunConfig, Stats, compare, run
 from wiretrace.model import Cleaned, Document, Pair, Passage, Report, Skipped, Span, Story
-from wiretrace.pipeline import RunConfig, Stats, compare, run
 
 __all__ = [
     "Cleaned", "Document", "Pair", "Passage", "Report", "RunConfig", "Skipped", "Span", "Stats", "Story",

@@ -28,12 +28,12 @@ from importlib import resources
 
 import numpy as np
 
-from wiretrace.embed import Embedder
+from wiretrace.embed.minilm import Embedder
 from wiretrace.errors import ConfigError
 from wiretrace.model import Passage
-from wiretrace.names import STOP
 from wiretrace.sketch import shingle_hashes
-from wiretrace.tokens import Words, sentences, words, words_in_ranges
+from wiretrace.text.names import STOP
+from wiretrace.text.tokens import Words, sentences, words, words_in_ranges
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,8 +49,8 @@ from wiretrace.clean_features import (
 )
 from wiretrace.errors import ConfigError
 from wiretrace.model import Cleaned, Document, Segment
-from wiretrace.names import lower_vocabulary, names_in
-from wiretrace.tokens import (
+from wiretrace.text.names import lower_vocabulary, names_in
+from wiretrace.text.tokens import (
     MAX_SENTENCE_CHARS,
     count_words,
     lines,
@@ -60,7 +60,7 @@ from wiretrace.tokens import (
     word_tokens,
     wrap_width,
 )
-from wiretrace.topic import content_words, cosine
+from wiretrace.text.topic import content_words, cosine
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,7 +389,6 @@ def load_model(mode: str) -> Model:
 def load_lexicon() -> dict[str, float]:
     """Words and how much they lean to noise (< 0) or body (> 0), learned with the classifier."""
     from wiretrace import clean_weights
-
     return dict(getattr(clean_weights, "LEXICON", {}))
 
 

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from wiretrace.model import NOISE_KINDS
-from wiretrace.names import STOP
-from wiretrace.tokens import words
+from wiretrace.text.names import STOP
+from wiretrace.text.tokens import words
 
 # --- wording cues, several languages; matched against the lower-cased block (2-3x faster than re.I) --
 COMMENT_CUE = re.compile(

@@ -27,9 +27,9 @@ from rensa import RMinHash
 
 from wiretrace.errors import ConfigError
 from wiretrace.model import Cleaned, Document
-from wiretrace.names import doc_names
-from wiretrace.tokens import words_in_ranges
-from wiretrace.topic import ranges_words
+from wiretrace.text.names import doc_names
+from wiretrace.text.tokens import words_in_ranges
+from wiretrace.text.topic import ranges_words
 
 
 class _WordHashes(dict[str, int]):

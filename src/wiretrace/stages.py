@@ -15,18 +15,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from wiretrace.align import AlignConfig, Alignment, align, identical_alignment
-from wiretrace.candidates import CandidateConfig, CandidateIndex
+from wiretrace.candidates.lexical import CandidateConfig, CandidateIndex
 from wiretrace.clean import CleanConfig, clean
-from wiretrace.embed import Embedder
+from wiretrace.embed.minilm import Embedder
 from wiretrace.errors import ConfigError
 from wiretrace.ingest import IngestConfig
 from wiretrace.model import REUSE_RELATIONS, Cleaned, Document, Pair, Scores, Story
-from wiretrace.relate import Common, RelateConfig, common_cut, cues, days_apart, relate, specific
+from wiretrace.relate.pair import Common, RelateConfig, common_cut, cues, days_apart, relate, specific
+from wiretrace.relate.template import Side, template
 from wiretrace.sketch import Sketch, SketchConfig, sketch, sketch_batch
 from wiretrace.stories import StoryConfig
-from wiretrace.template import Side, template
-from wiretrace.topic import cosine, idf_from_counts, ranges_words
-from wiretrace.trace import TraceConfig, trace_story
+from wiretrace.text.topic import cosine, idf_from_counts, ranges_words
+from wiretrace.trace.provenance import TraceConfig, trace_story
 
 
 @dataclass(frozen=True, slots=True)

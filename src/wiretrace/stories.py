@@ -71,7 +71,7 @@ import xxhash
 from wiretrace.errors import ConfigError
 from wiretrace.model import Pair
 from wiretrace.sketch import Sketch
-from wiretrace.topic import corpus_size, doc_frequency, idf_from_counts
+from wiretrace.text.topic import corpus_size, doc_frequency, idf_from_counts
 
 REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase"})
 LINKS = frozenset({"derivative", "same_story"})

@@ -56,7 +56,7 @@ def _free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     import uvicorn
 
-    from wiretrace.service import create_app
+    from wiretrace.app.service import create_app
 
     store = copy_store(corpus_store_dir(tmp_path_factory), tmp_path_factory.mktemp("browser-store"))
     port = _free_port()

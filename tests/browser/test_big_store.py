@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from tests.browser.conftest import ARTEFACTS, shot
 
+from wiretrace.engine.store import Store
 from wiretrace.model import (
     Cleaned,
     DocSpans,
@@ -28,7 +29,6 @@ from wiretrace.model import (
     Story,
     SummaryLine,
 )
-from wiretrace.store import Store
 
 N_DOCS = 20_000
 BIG = 1_000  # members of the biggest story
@@ -114,7 +114,7 @@ def build_store(folder: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def big_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    from wiretrace.web import export_site
+    from wiretrace.app.web import export_site
 
     folder = tmp_path_factory.mktemp("big-store")
     t0 = time.perf_counter()
@@ -212,7 +212,7 @@ def test_big_store_article_script_stays_text(page: Any, big_site: dict[str, Any]
     assert page.evaluate("() => window.__pwned") is None
     shot(page, "14-big-script-as-text", full=False)
     # in the data shards the text is escaped for a script context: no "<" at all
-    from wiretrace.web.export import fnv1a
+    from wiretrace.app.web.export import fnv1a
 
     n_buckets = len(list((site / "data" / "docs").glob("*.js")))
     raw = (site / "data" / "docs" / f"{fnv1a('gen-00007') % n_buckets}.js").read_text(encoding="utf-8")

@@ -15,7 +15,7 @@ import pytest
 pytest.importorskip("fastapi", reason="the HTTP service needs the serve extra: pip install 'wiretrace[serve]'")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from wiretrace.service import create_app  # noqa: E402
+from wiretrace.app.service import create_app  # noqa: E402
 
 HTML = {"accept": "text/html"}
 EVIL = '<script>window.__pwned = 1; alert("xss")</script><img src=x onerror="alert(1)">'
@@ -283,7 +283,7 @@ def test_html_and_js_in_articles_render_inert(writable: TestClient, fresh_store:
     twin = dict(doc, id="evil-twin</script>", title="</script><script>alert(4)</script>")
     r = writable.post("/documents", json=twin)
     assert r.status_code == 201, r.text
-    from wiretrace.web import export_site
+    from wiretrace.app.web import export_site
 
     site = tmp_path / "site"
     export_site(fresh_store, site)
@@ -314,8 +314,8 @@ def test_search_form_lands_on_the_story(client: TestClient) -> None:
 
 
 def test_concurrent_writers_are_grouped(fresh_store: Path) -> None:
+    from wiretrace.app.web.writer import Writer, documents_from_json
     from wiretrace.ingest import IngestConfig
-    from wiretrace.web.writer import Writer, documents_from_json
 
     w = Writer(fresh_store)
     try:
@@ -356,9 +356,9 @@ def test_export_site_writes_linked_static_pages(corpus_store: Path, tmp_path: Pa
     import re
     from urllib.parse import parse_qs
 
-    from wiretrace.store import Store
-    from wiretrace.web import export_site
-    from wiretrace.web.export import fnv1a, pair_key
+    from wiretrace.app.web import export_site
+    from wiretrace.app.web.export import fnv1a, pair_key
+    from wiretrace.engine.store import Store
 
     n = export_site(corpus_store, tmp_path)
     assert n > 0 and (tmp_path / "static" / "app.js").exists()
@@ -398,7 +398,7 @@ def test_export_site_writes_linked_static_pages(corpus_store: Path, tmp_path: Pa
     assert "Search by text" not in index and 'href="search.html"' in index  # the trace query needs the service
     assert export_site(corpus_store, tmp_path) == 0  # nothing changed: nothing rewritten
     # given the run's report (as `wiretrace run` does), the export is the same, byte for byte
-    from wiretrace.pipeline import load_report
+    from wiretrace.engine.pipeline import load_report
 
     store = Store(corpus_store)
     report = load_report(store)
@@ -424,7 +424,7 @@ def test_local_server_answers_local_host_names_only(corpus_store: Path) -> None:
 
 
 def test_export_after_new_documents_rewrites_only_what_changed(writable: TestClient, fresh_store: Path, tmp_path: Path) -> None:
-    from wiretrace.web import export_site
+    from wiretrace.app.web import export_site
 
     site = tmp_path / "site"
     total = export_site(fresh_store, site)
@@ -443,7 +443,7 @@ def test_export_after_new_documents_rewrites_only_what_changed(writable: TestCli
     import subprocess
     import sys
 
-    code = f"from wiretrace.web import export_site; print(export_site({str(fresh_store)!r}, {str(site)!r}))"
+    code = f"from wiretrace.app.web import export_site; print(export_site({str(fresh_store)!r}, {str(site)!r}))"
     for seed in ("1", "2"):
         res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
         assert res.returncode == 0, res.stderr
@@ -451,8 +451,8 @@ def test_export_after_new_documents_rewrites_only_what_changed(writable: TestCli
 
 
 def test_list_and_story_pages_are_paginated(client: TestClient, corpus_store: Path) -> None:
-    from wiretrace.store import Store
-    from wiretrace.web import Links, views
+    from wiretrace.app.web import Links, views
+    from wiretrace.engine.store import Store
 
     store = Store(corpus_store)
     try:

@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("fastapi", reason="the HTTP service needs the serve extra: pip install 'wiretrace[serve]'")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from wiretrace.service import create_app  # noqa: E402
+from wiretrace.app.service import create_app  # noqa: E402
 
 TEXT = ("Harbour board widens the channel\n\nThe harbour board voted on Tuesday to widen the northern channel, "
         "a plan debated for a decade. Dredging starts in spring and ends before the autumn storms.")

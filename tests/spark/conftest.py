@@ -35,7 +35,7 @@ def spark() -> Iterator[Any]:
     why = spark_missing()
     if why:
         pytest.skip(why)
-    from wiretrace.spark import SparkConfig, spark_session
+    from wiretrace.engine.spark import SparkConfig, spark_session
 
     conf = (("spark.ui.enabled", "false"), ("spark.sql.shuffle.partitions", "4"), ("spark.driver.memory", "2g"))
     session = spark_session(SparkConfig(master="local[2]", conf=conf))

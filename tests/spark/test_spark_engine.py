@@ -13,9 +13,9 @@ from tests.conftest import CORPUS, SEEDS, need
 from typer.testing import CliRunner
 
 import wiretrace
-from wiretrace.cli import app
+from wiretrace.app.cli import app
+from wiretrace.engine.spark import SparkConfig, run_spark
 from wiretrace.report import report_to_json
-from wiretrace.spark import SparkConfig, run_spark
 
 
 def _local(paths: list[Path]) -> dict[str, Any]:

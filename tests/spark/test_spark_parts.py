@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from wiretrace.engine.spark_jobs.components import components
+from wiretrace.engine.spark_jobs.ingest import read_documents, restore_uri
 from wiretrace.errors import EngineError, NoInputError
 from wiretrace.ingest import IngestConfig, read_inputs
 from wiretrace.model import Document, Skipped
-from wiretrace.spark_jobs.components import components
-from wiretrace.spark_jobs.ingest import read_documents, restore_uri
 from wiretrace.stories import UnionFind
 
 LINES = [
@@ -98,7 +98,7 @@ def test_uris_survive_the_cli() -> None:
 def test_missing_pyspark_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     import builtins
 
-    from wiretrace.spark import spark_session
+    from wiretrace.engine.spark import spark_session
 
     real = builtins.__import__
 
@@ -113,7 +113,7 @@ def test_missing_pyspark_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_automatic_partitions_grow_with_the_corpus() -> None:
-    from wiretrace.spark import DOCS_PER_PARTITION, auto_partitions
+    from wiretrace.engine.spark import DOCS_PER_PARTITION, auto_partitions
 
     assert auto_partitions(20, parallelism=2) == 4  # small inputs: two tasks per core
     assert auto_partitions(100_000, parallelism=2) == 100_000 // DOCS_PER_PARTITION

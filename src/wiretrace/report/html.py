@@ -738,7 +738,7 @@ def _site_links(site: str | None) -> Any:
     if site is None:
         return None
     prefix: str = site
-    from wiretrace.web.links import StaticLinks  # imported here: wiretrace.web imports this module
+    from wiretrace.app.web.links import StaticLinks  # imported here: wiretrace.app.web imports this module
 
     class Prefixed(StaticLinks):
         def story(self, story_id: str, page: int = 1) -> str:

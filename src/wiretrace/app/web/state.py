@@ -1,0 +1,83 @@
+"""What the HTTP service holds between requests: the one writer, a read connection per worker thread,
+the embedder for compare/trace queries, and recent trace answers for the story pages they lead to."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+from wiretrace.app.web.links import Links
+from wiretrace.app.web.writer import Writer
+from wiretrace.embed.minilm import Embedder
+from wiretrace.engine.pipeline import RunConfig
+from wiretrace.engine.store import Store
+
+TRACE_RESULTS_KEPT = 128  # trace answers kept for the story page they redirect to
+
+
+class BoundedCache(MutableMapping[int, Any]):
+    """The query embedder's sentence-vector cache: in memory, oldest dropped first."""
+
+    def __init__(self, size: int = 50_000) -> None:
+        self.data: OrderedDict[int, Any] = OrderedDict()
+        self.size = size
+
+    def __getitem__(self, key: int) -> Any:
+        return self.data[key]
+
+    def __setitem__(self, key: int, value: Any) -> None:
+        self.data[key] = value
+        if len(self.data) > self.size:
+            self.data.popitem(last=False)
+
+    def __delitem__(self, key: int) -> None:
+        del self.data[key]
+
+    def __iter__(self) -> Any:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+class AppState:
+    """What the app holds: the writer, read connections per thread, the query embedder, trace answers."""
+
+    def __init__(self, store_dir: Path, token: str | None, config: RunConfig) -> None:
+        self.store_dir, self.token, self.config = store_dir, token, config
+        self.writer = Writer(store_dir, config)
+        self.writer.recover()
+        self._local = threading.local()
+        self._opened: list[Store] = []
+        self._opened_lock = threading.Lock()
+        self.compute = threading.Lock()  # compare/trace: CPU-bound, and the query embedder is not thread-safe
+        self.embedder = Embedder(cache=BoundedCache())
+        self.traces: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.links = Links()
+
+    def reader(self) -> Store:
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = Store(self.store_dir)
+            with self._opened_lock:
+                self._opened.append(store)
+        return store
+
+    def close(self) -> None:
+        with self._opened_lock:
+            for s in self._opened:
+                s.close()
+            self._opened.clear()
+        self.writer.close()
+
+    def keep_trace(self, view: dict[str, Any]) -> str:
+        key = secrets.token_urlsafe(9)
+        with self._opened_lock:
+            self.traces[key] = view
+            while len(self.traces) > TRACE_RESULTS_KEPT:
+                self.traces.popitem(last=False)
+        return key

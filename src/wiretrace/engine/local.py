@@ -1,0 +1,464 @@
+"""The local engine: the stages after ingest, in their order (written once, ``SEQUENCE``), over what an
+embedded store holds that has not finished them, with their batches run by an executor
+(``executor.LocalExecutor``: worker processes on every core by default).
+
+``finish`` is what ``pipeline.run``, ``pipeline.forget`` and the HTTP service's writer call after
+they have put documents into the store. Each stage takes the documents that have not finished it yet,
+so one function serves a first run, an incremental run (new files into the same folder) and a resumed
+run (after a kill). The work of a stage on one batch is a pure function of ``stages``; here is only
+what reads and writes the store, and the corpus-wide steps (learning boilerplate, the candidate index,
+idf, level 2 of the stories) that need every document at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import NamedTuple, cast
+
+import numpy as np
+
+from wiretrace.candidates.lexical import CandidateIndex, candidate_pairs
+from wiretrace.candidates.neighbours import body_text, embedding_pairs
+from wiretrace.clean import document_blocks
+from wiretrace.embed.minilm import Embedder
+from wiretrace.embed.static import StaticEmbedder
+from wiretrace.engine import corpus_state as cs
+from wiretrace.engine import store as st
+from wiretrace.engine.executor import Env, LocalExecutor
+from wiretrace.model import Document, Pair, Skipped, Story
+from wiretrace.sketch import Sketch
+from wiretrace.stages import (
+    PairKey,
+    Prepared,
+    RelateContext,
+    RunConfig,
+    StoryTask,
+    clean_docs,
+    fast_path,
+    relate_pairs,
+    sketch_docs,
+    title_words,
+    trace_stories,
+    uses_embedding_path,
+)
+from wiretrace.stories import (
+    DocSummary,
+    LazyStoryIndex,
+    assign,
+    groups,
+    reuse_components,
+    same_story_links,
+    summarize,
+    template_links,
+)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass(slots=True)
+class Stats:
+    """What this run did, stage by stage (what it dropped, and why, is in ``skipped``)."""
+
+    read: int = 0
+    new: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    recleaned: int = 0
+    cleaned: int = 0
+    sketched: int = 0
+    candidates: int = 0
+    aligned: int = 0
+    embedded: int = 0  # sentences run through the transformer (cache misses), every worker
+    fast_duplicates: int = 0  # candidate pairs with identical bodies, related without aligning
+    pruned: int = 0  # stored documents forgotten because their input is gone (``run --prune``)
+    workers: int = 1  # processes the per-document and per-pair stages ran in
+    # CPU and wall seconds per stage of this run ("candidates" and "relate" split the relate stage),
+    # so a bench or a log can say where the time went without a profiler. CPU is this process's and
+    # its workers' (the CPU each batch took in a worker, reported back with its results).
+    cpu_s: dict[str, float] = field(default_factory=dict)
+    wall_s: dict[str, float] = field(default_factory=dict)
+
+
+@contextmanager
+def timed(stats: Stats, stage: str, executor: LocalExecutor | None = None) -> Iterator[None]:
+    """Add the CPU (this process, and ``executor``'s workers) and wall seconds of the block to
+    ``stats`` under ``stage``."""
+    c0, w0 = time.process_time(), time.perf_counter()
+    k0 = executor.worker_cpu if executor is not None else 0.0
+    try:
+        yield
+    finally:
+        k1 = executor.worker_cpu if executor is not None else 0.0
+        stats.cpu_s[stage] = stats.cpu_s.get(stage, 0.0) + time.process_time() - c0 + k1 - k0
+        stats.wall_s[stage] = stats.wall_s.get(stage, 0.0) + time.perf_counter() - w0
+
+
+# --- ingest's share: a document's blocks, for learning boilerplate -----------------------------------
+def add_documents(store: st.Store, batch: Sequence[tuple[Document, str]], config: RunConfig) -> None:
+    """Store new documents (with their text hash) and their block keys."""
+    store.add_documents(batch)
+    for d, _ in batch:
+        keys, long_keys = document_blocks(d, config.clean)
+        store.add_blocks(d.id, keys, long_keys)
+
+
+def batch_size(n: int, config: RunConfig, ex: LocalExecutor) -> int:
+    """Items per batch for ``n`` items: ``config.batch``, or fewer where that would leave workers idle
+    (an incremental run of a few hundred documents still keeps every worker busy), but not under
+    ``MIN_BATCH`` for that. The results do not depend on it."""
+    if ex.workers <= 1:
+        return config.batch
+    return min(config.batch, max(MIN_BATCH, -(-n // (2 * ex.workers))))
+
+
+MIN_BATCH = 16
+
+
+# --- clean ----------------------------------------------------------------------------------------
+def learn(store: st.Store, config: RunConfig, stats: Stats) -> frozenset[str]:
+    """Corpus-level boilerplate from every stored document; documents whose verdict changed are redone."""
+    before = frozenset(json.loads(store.get_meta("boilerplate") or "[]"))
+    # Learned again for the block keys whose holders changed since (the kept state: corpus_state).
+    boiler = cs.boilerplate(store.db, config.clean, before)
+    changed = boiler ^ before
+    if changed:
+        redo = store.docs_with_blocks(changed) - set(store.ids_at_stage(st.INGESTED))
+        if redo:
+            store.reset(redo)
+            stats.recleaned = len(redo)
+    cs.boilerplate_learned(store.db, config.clean, boiler)
+    return boiler
+
+
+def _clean_batch(shared: tuple[frozenset[str], RunConfig], docs: list[Document], env: Env) -> list:
+    boiler, config = shared
+    return clean_docs(docs, boiler, config)
+
+
+def clean_pending(
+    store: st.Store, boilerplate: frozenset[str], config: RunConfig, progress: Progress, stats: Stats,
+    executor: LocalExecutor | None = None,
+) -> None:
+    todo = store.ids_at_stage(st.INGESTED)
+    with _executor(executor, config) as ex:
+        size = batch_size(len(todo), config, ex)
+        batches = (list(store.documents(todo[i : i + size]).values()) for i in range(0, len(todo), size))
+        for cleaned in ex.map(_clean_batch, batches, (boilerplate, config)):
+            store.put_cleaned(cleaned)
+            stats.cleaned += len(cleaned)
+            progress("clean", stats.cleaned, len(todo))
+
+
+# --- sketch ---------------------------------------------------------------------------------------
+def _sketch_batch(config: RunConfig, batch: tuple[list[Document], dict], env: Env) -> list:
+    docs, cleaned = batch
+    return sketch_docs(docs, cleaned, config)
+
+
+def sketch_pending(
+    store: st.Store, config: RunConfig, progress: Progress, stats: Stats, executor: LocalExecutor | None = None,
+) -> None:
+    todo = store.ids_at_stage(st.CLEANED)
+
+    def batches(size: int) -> Iterator[tuple[list[Document], dict]]:
+        for i in range(0, len(todo), size):
+            ids = todo[i : i + size]
+            yield list(store.documents(ids).values()), store.cleaned(ids)
+
+    with _executor(executor, config) as ex:
+        for done in ex.map(_sketch_batch, batches(batch_size(len(todo), config, ex)), config):
+            store.put_sketches(done)
+            stats.sketched += len(done)
+            progress("sketch", stats.sketched, len(todo))
+
+
+# --- candidates and relate ------------------------------------------------------------------------
+def prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch], cues_of: Mapping[str, dict[str, str]]) -> dict[str, Prepared]:
+    docs, cl = store.documents(ids), store.cleaned(ids)
+    return {i: Prepared(docs[i], cl[i], sketches[i], cues_of[i]) for i in ids}
+
+
+def doc_vectors(store: st.Store, config: RunConfig, static: StaticEmbedder) -> dict[str, np.ndarray]:
+    """Static body vectors of every stored document, in id order: kept in the store once made
+    (``corpus_state.doc_vectors``), made here (tokenising and one gather each) for the others."""
+    kept = cs.doc_vectors(store.db, json.dumps([static.dims, static.limit]))
+    ids = store.all_ids()
+    missing = [i for i in ids if i not in kept]
+    for i in range(0, len(missing), config.batch * 8):
+        chunk = missing[i : i + config.batch * 8]
+        docs, cl = store.documents(chunk), store.cleaned(chunk)
+        made = dict(zip(chunk, static.embed([body_text(docs[d], cl[d]) for d in chunk]), strict=True))
+        cs.put_doc_vectors(store.db, made)
+        kept.update(made)
+    return {i: kept[i] for i in ids}
+
+
+RelateBatch = list[tuple[PairKey, tuple[str, ...], Prepared, Prepared]]
+
+
+def _relate_batch(ctx: RelateContext, batch: RelateBatch, env: Env) -> tuple[list[tuple[PairKey, Pair | None]], int]:
+    fast = sum(fast_path(a, b, ctx.config) for _, _, a, b in batch)
+    return relate_pairs(batch, ctx, env.embedder), fast
+
+
+def _lean(item: Prepared) -> Prepared:
+    """The item without what only candidate search reads (MinHash, anchors): less to send a worker."""
+    return dataclasses.replace(item, sketch=dataclasses.replace(item.sketch, minhash=_NO_U32, anchors=_NO_U64))
+
+
+_NO_U32 = np.zeros(0, dtype=np.uint32)
+_NO_U64 = np.zeros(0, dtype=np.uint64)
+
+
+def relate_pending(
+    store: st.Store, config: RunConfig, progress: Progress, stats: Stats, embedder: Embedder,
+    static: StaticEmbedder | None = None, executor: LocalExecutor | None = None,
+) -> None:
+    """Find the candidate pairs of the documents not related yet, and relate each (in batches)."""
+    todo = store.ids_at_stage(st.SKETCHED)
+    if not todo:
+        return
+    with timed(stats, "candidates"):
+        # The candidate index is kept in the store (corpus_state): queried for the new documents only.
+        if cs.bands_of(store.db) != config.candidates.bands:
+            cs.rebuild_bands(store.db, config.candidates.bands)
+        every: tuple[dict[str, Sketch], dict[str, dict[str, str]]] | None = None
+        if len(todo) * 2 >= cs.n_sketched(store.db):
+            # Most of the store is new (a first run): the index built in memory from every sketch is
+            # quicker than a lookup per key in the kept tables, and gives the same pairs.
+            every = store.sketches()
+            index = CandidateIndex(config.candidates)
+            index.insert_many(every[0].values())
+            found = candidate_pairs(index, todo)
+            del index
+        else:
+            mine, _ = store.sketches(todo)
+            found = cs.candidate_pairs(store.db, mine, config.candidates)
+        if static is not None and uses_embedding_path(config) and config.candidates.embedding:
+            cfg = config.candidates
+            vectors = doc_vectors(store, config, static)  # every stored body's static vector (semantic runs)
+            for key in embedding_pairs(vectors, todo, cfg.embedding_k, cfg.embedding_cos, cfg.embedding_exact_max):
+                found[key].add("embedding")
+        done = store.done_pairs(todo)
+        pairs = {k: v for k, v in found.items() if k not in done}
+        stats.candidates = len(pairs)
+    with _executor(executor, config, embedder) as ex, timed(stats, "relate", ex):
+        n_docs = cs.n_sketched(store.db)
+        common = cs.common(store.db, config.relate, config.sketch.shingle, config.sketch.anchor_modulus)
+        ctx = RelateContext(config, cs.idf(store.db), common, n_docs)
+        keys = sorted(pairs)
+        sketches, cue_map = every if every is not None else store.sketches({x for k in keys for x in k})
+
+        def batches() -> Iterator[RelateBatch]:
+            size = batch_size(len(keys), config, ex)
+            for i in range(0, len(keys), size):
+                chunk = keys[i : i + size]
+                items = {k: _lean(v) for k, v in prepared(store, sorted({x for k in chunk for x in k}), sketches, cue_map).items()}
+                yield [(k, tuple(sorted(pairs[k])), items[k[0]], items[k[1]]) for k in chunk]
+
+        n = 0
+        for results, fast in ex.map(_relate_batch, batches(), ctx):
+            stats.fast_duplicates += fast
+            _flush_pairs(store, embedder, results)
+            n += len(results)
+            progress("relate", n, len(keys))
+        stats.embedded = embedder.embedded + ex.embedded
+    stats.aligned = len(keys) - stats.fast_duplicates
+    store.set_stage(todo, st.RELATED)
+
+
+def _flush_pairs(store: st.Store, embedder: Embedder, results: list[tuple[PairKey, Pair | None]]) -> None:
+    flush = getattr(embedder.cache, "flush", None)
+    if flush is not None:
+        flush()
+    store.put_pairs(results)
+
+
+# --- stories and trace ----------------------------------------------------------------------------
+def story_summaries(store: st.Store, sketches: Mapping[str, Sketch] | None = None) -> dict[str, DocSummary]:
+    """What level 2 reads of every sketched document (``stories.summarize``): kept in the store once
+    made (``corpus_state.summaries``), made here for the documents sketched since, in chunks."""
+    out = cs.summaries(store.db)
+    ids = sorted(set(cs.sketched_ids(store.db)) - set(out))
+    for n in range(0, len(ids), 2000):
+        chunk = ids[n : n + 2000]
+        docs, cl = store.documents(chunk), store.cleaned(chunk)
+        sks = sketches if sketches is not None else store.sketches(chunk)[0]
+        made = [summarize(i, docs[i].published, sks[i], title_words(docs[i], cl[i])) for i in chunk]
+        cs.put_summaries(store.db, made)
+        out.update((s.id, s) for s in made)
+    return dict(sorted(out.items()))
+
+
+def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str, str]]:
+    """(the stored assignment before, the one after) of placing every sketched document in a story;
+    writes what changed."""
+    links = cast(list[Pair], [_Link(a, b, r) for a, b, r in store.pair_links()])  # what level 1 and 2 read of a pair
+    summaries = story_summaries(store)
+    prior = store.assignments()
+    assignment = assign(summaries, reuse_components(summaries, links), same_story_links(links), cs.idf(store.db),
+                        config.stories, prior, template_links(links), LazyStoryIndex, cs.level2_counts(store.db))
+    store.update_assignments({d: s for d, s in assignment.items() if prior.get(d) != s}, [d for d in prior if d not in assignment])
+    return prior, assignment
+
+
+class _Link(NamedTuple):
+    a: str
+    b: str
+    relation: str
+
+
+def assign_stories(store: st.Store, config: RunConfig, pairs: Sequence[Pair] | None = None) -> dict[str, list[str]]:
+    """Place every stored document in a story, extending the stored assignment; story id -> members.
+
+    Level 1 (reuse components) and level 2 (the same-event index) as ``stories.assign``, over every
+    stored document; documents the last run placed keep their stories. (``pairs`` is not read: the
+    stored pairs' relations are.)
+    """
+    return groups(_place(store, config)[1])
+
+
+def _trace_batch(config: RunConfig, batch: list[StoryTask], env: Env) -> list[Story]:
+    return trace_stories(batch, config, env.embedder)
+
+
+def build_stories(
+    store: st.Store, config: RunConfig, progress: Progress, embedder: Embedder, executor: LocalExecutor | None = None,
+) -> None:
+    """Place the documents in stories and trace the stories that changed.
+
+    A stored story is kept as it is when its members are the same and none of them is new or changed
+    since it was traced (stage ``STORIED``): its pairs are then the same too, since new pairs always
+    involve a new or re-cleaned document.
+    """
+    changed = set(store.ids_at_stage(st.RELATED))
+    prior, assignment = _place(store, config)
+    by_story = groups(assignment)
+    # A stored story is as its members were placed before (both written by the last run; a run killed
+    # between the two left the documents it placed at RELATED): only stories whose members moved, or
+    # that hold a new or changed document, are traced again.
+    moved = {d for d in assignment.keys() | prior.keys() if assignment.get(d) != prior.get(d)}
+    touched = {assignment[d] for d in moved if d in assignment} | {prior[d] for d in moved if d in prior}
+    touched |= {assignment[d] for d in changed if d in assignment}
+    old = set(store.story_ids())
+    redo = {sid: members for sid, members in by_story.items() if sid not in old or sid in touched}
+    need = {m for members in redo.values() for m in members}
+    sketches, cue_map = store.sketches(need)
+    by_doc: dict[str, list[Pair]] = {}
+    for p in store.pairs_touching(need):
+        if p.a in need:
+            by_doc.setdefault(p.a, []).append(p)
+
+    def batches(limit: int) -> Iterator[list[StoryTask]]:
+        batch: list[StoryTask] = []
+        size = 0
+        for sid, members in sorted(redo.items()):
+            member_set = set(members)
+            items = {k: _lean(v) for k, v in prepared(store, members, sketches, cue_map).items()}
+            story_pairs = tuple(p for m in members for p in by_doc.get(m, ()) if p.b in member_set)
+            batch.append(StoryTask(sid, tuple(members), items, story_pairs))
+            size += len(members)
+            if size >= limit:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
+
+    stories: list[Story] = []
+    with _executor(executor, config, embedder) as ex:
+        for traced in ex.map(_trace_batch, batches(batch_size(len(need), config, ex)), config):
+            stories.extend(traced)
+            progress("stories", len(stories), len(redo))
+    store.update_stories(sorted(stories, key=lambda s: s.id), sorted(old - set(by_story)))
+    store.set_stage(sorted(changed), st.STORIED)
+
+
+# --- the sequence ---------------------------------------------------------------------------------
+@contextmanager
+def _executor(executor: LocalExecutor | None, config: RunConfig, embedder: Embedder | None = None) -> Iterator[LocalExecutor]:
+    """The executor given, or one that runs here (a stage function called on its own)."""
+    if executor is not None:
+        yield executor
+        return
+    with LocalExecutor(1, embedder) as ex:
+        yield ex
+
+
+def _stage_clean(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, ex: LocalExecutor) -> None:
+    with timed(stats, "clean", ex):
+        boiler = learn(store, config, stats)
+        clean_pending(store, boiler, config, progress, stats, ex)
+
+
+def _stage_sketch(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, ex: LocalExecutor) -> None:
+    with timed(stats, "sketch", ex):
+        sketch_pending(store, config, progress, stats, ex)
+
+
+@functools.cache
+def static_embedder() -> StaticEmbedder:
+    """One static embedder per process (its table loads on first use)."""
+    return StaticEmbedder()
+
+
+def _stage_relate(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, ex: LocalExecutor) -> None:
+    static = static_embedder() if uses_embedding_path(config) and store.ids_at_stage(st.SKETCHED) else None
+    assert ex.embedder is not None
+    relate_pending(store, config, progress, stats, ex.embedder, static, ex)  # times "candidates" and "relate"
+
+
+def _stage_stories(store: st.Store, config: RunConfig, progress: Progress, stats: Stats, ex: LocalExecutor) -> None:
+    assert ex.embedder is not None
+    with timed(stats, "stories", ex):
+        build_stories(store, config, progress, ex.embedder, ex)
+
+
+# The order of the stages, written once: the local engine below runs the ones after ingest (ingest
+# differs by entry point: files for ``run``, request bodies for the service, ``add_documents`` both);
+# the Spark engine runs all of them as Spark jobs (``spark.SparkStages``, a method per name).
+SEQUENCE = ("ingest", "clean", "sketch", "relate", "stories")
+LOCAL: dict[str, Callable[[st.Store, RunConfig, Progress, Stats, LocalExecutor], None]] = {
+    "clean": _stage_clean,
+    "sketch": _stage_sketch,
+    "relate": _stage_relate,
+    "stories": _stage_stories,
+}
+
+
+def executor_for(store: st.Store, config: RunConfig, embedder: Embedder | None = None) -> LocalExecutor:
+    """The local executor of ``config.workers`` processes over ``store`` (its sentence vectors)."""
+    embedder = embedder or Embedder(cache=store.embedding_cache(), static=static_embedder())
+    return LocalExecutor(config.workers, embedder, store.path, keep=embedder.cache)
+
+
+def finish(
+    store: st.Store, config: RunConfig, progress: Progress = quiet, stats: Stats | None = None,
+    executor: LocalExecutor | None = None,
+) -> Stats:
+    """Every stage after ingest, on what the store holds that has not finished them."""
+    stats = stats if stats is not None else Stats()
+    own = executor is None
+    ex = executor_for(store, config) if executor is None else executor
+    stats.workers = ex.workers
+    try:
+        for name in SEQUENCE[1:]:
+            LOCAL[name](store, config, progress, stats, ex)
+    finally:
+        assert ex.embedder is not None
+        flush = getattr(ex.embedder.cache, "flush", None)
+        if flush is not None:
+            flush()
+        stats.embedded = ex.embedder.embedded + ex.embedded
+        if own:
+            ex.close()
+    return stats

@@ -1,0 +1,1 @@
+"""Relate: a pair's relation and scores from its alignment, templates included."""

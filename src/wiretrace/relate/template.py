@@ -1,0 +1,373 @@
+"""Templates: two texts of one form filled with other facts are not reuse.
+
+Newswires and house styles publish thousands of briefs from one mould: quarterly results ("Shr ...
+vs ... / Net ... / Revs ..."), dividend notices, bond issues, sports results, weather. Two of them
+share most of their words and still report two different things: another company, other figures,
+another date. Copying would carry the facts along; a template changes exactly those.
+
+The test, on the texts' compared ranges (and on their headlines where the bodies cannot tell):
+
+* **slots** are the words that carry the facts: numbers (any word with a digit, or a number word) and names
+  (capitalised words that do not open a sentence, in lines not written all in capitals);
+* **form**: each side's words with every slot masked are aligned by seed-and-extend
+  (``align.verbatim_passages``); the share of each side the masked alignment covers is the form the
+  two share;
+* **fillers**: inside the masked passages, the slots that stand at the same place on both sides are
+  compared word for word. A copy carries its fillers along (a corrected or updated copy changes a
+  few); a template changes many of them;
+* **headlines**: two bodies alike filler for filler (identical, or 70% alike in form), or two briefs
+  (``brief_words``) whatever they share, under headlines
+  that each name a subject the other document never writes ("X SETS QUARTERLY" and "Y SETS
+  QUARTERLY": in capitals, a name is a word few documents of the corpus hold; in sentence case, a
+  capitalised word after the first) are briefs about two subjects. Figures in headlines do not count
+  (over one body they are a time stamp or a correction), nor a misspelt name ("Sveeco" / "Veeco").
+
+The verdict names what differs ("template: same form, other names / figures") and where (``slots``:
+pairs of character ranges, one on each side, for the pair view to highlight).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import lru_cache
+
+from wiretrace.align import AlignConfig, verbatim_passages
+from wiretrace.text.names import STOP
+from wiretrace.text.tokens import Words, words, words_in_ranges
+from wiretrace.text.topic import corpus_size, doc_frequency
+
+_MASK = "\x00slot"
+_OPENERS = ".!?:;\"'“‘(—–-•*"
+_DIGIT = re.compile(r"\d")
+# Figures written in words are fillers too ("two billion dlrs", "record April six").
+NUMBER_WORDS = frozenset(
+    ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "thousand", "half", "quarter"]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateConfig:
+    form: float = 0.1  # share of each side the masked alignment must cover
+    fillers: float = 0.2  # share of aligned slots that differ, from which the pair is a template
+    min_differing: int = 2  # differing slots needed (fewer: an edit, not another subject)
+    recurring_days: int = 1  # pairs published this many days apart or more: one differing figure is enough
+    rewritten_figures: float = 0.5  # share of a rewritten passage's figures the other side must not hold
+    rewritten_cover: float = 0.6  # share of each text the passages matched by meaning must cover
+    rare_df: int = 2  # a headline word held by at most this many documents (or rare_share of them) is a name
+    rare_share: float = 0.0005
+    max_words: int = 5000  # longer texts are not briefs: not tested
+    copy_form: float = 0.7  # bodies this alike in form (and filler for filler) leave the headlines to tell
+    brief_words: int = 150  # texts this short (both) are briefs: headlines naming two subjects tell, whatever the bodies share
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateVerdict:
+    """Why a pair is a template: the form it shares, the fillers that differ, and where they stand."""
+
+    form_a: float
+    form_b: float
+    differing: int  # aligned slots whose fillers differ
+    compared: int  # aligned slots compared
+    what: tuple[str, ...]  # "names", "figures", "headline"
+    examples: tuple[tuple[str, str], ...]  # (a's filler, b's filler), a few
+    slots: tuple[tuple[tuple[int, int], tuple[int, int]], ...]  # (a range, b range) of differing fillers
+    reworded: bool = False  # passages matched by meaning, with other figures (no masked form measured)
+
+    def reason(self) -> str:
+        ex = "; ".join(f"{x} / {y}" for x, y in self.examples[:3])
+        if self.reworded:
+            return "template: the same notice reworded, other figures" + (f" ({ex})" if ex else "")
+        return (
+            f"template: same form ({self.form_a:.0%} / {self.form_b:.0%} of the words once names and figures are masked), "
+            f"other {' and '.join(self.what)}" + (f" ({ex})" if ex else "")
+        )
+
+
+def _slots(text: str, w: Words) -> list[bool]:
+    """Which words are slots: numbers, and names (capitalised, not opening a sentence, in a line not
+    written all in capitals)."""
+    out = []
+    caps_line: dict[int, bool] = {}
+    for tok, st in zip(w.tokens, w.starts, strict=True):
+        if not tok.isalpha():
+            out.append(_DIGIT.search(tok) is not None)
+            continue
+        if tok in NUMBER_WORDS:
+            out.append(True)
+            continue
+        if not text[st].isupper():
+            out.append(False)
+            continue
+        ls = text.rfind("\n", 0, st) + 1
+        caps = caps_line.get(ls)
+        if caps is None:
+            le = text.find("\n", st)
+            caps = caps_line[ls] = text[ls : le if le >= 0 else len(text)].isupper()
+        if caps:
+            out.append(False)
+            continue
+        # What stands before it, across a line break: hard-wrapped newswire starts lines mid-sentence.
+        before = text[max(0, st - 200) : st].rstrip()
+        out.append(bool(before) and before[-1] not in _OPENERS)
+    return out
+
+
+_NUMBER_VALUE = {w: str(i) for i, w in enumerate(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
+)}
+
+
+def _kind(tok: str) -> str:
+    return "figures" if not tok.isalpha() or tok in NUMBER_WORDS else "names"
+
+
+@lru_cache(maxsize=64)
+def _side(text: str, ranges: tuple[tuple[int, int], ...]) -> tuple[list[bool], Words]:
+    """The slots of a document's compared words and the words with them masked, kept for the last
+    few dozen documents (one is in many pairs). Read only: the lists are shared."""
+    w = words_in_ranges(text, ranges)
+    slots = _slots(text, w)
+    return slots, _masked(w, slots)
+
+
+def _masked(w: Words, slots: list[bool]) -> Words:
+    return Words(tuple(_MASK if s else t for t, s in zip(w.tokens, slots, strict=True)), w.starts, w.ends)
+
+
+def _fillers(
+    wa: Words, sa: list[bool], wb: Words, sb: list[bool], passages: list[tuple[int, int, int, int, str, float]],
+    masked: tuple[Words, Words] | None = None,
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """Slots at the same place of a masked passage on both sides: which (a's token indices), and
+    which of them differ (token indices a, b)."""
+    compared: list[int] = []
+    differ: list[tuple[int, int]] = []
+    ma, mb = (masked[0].tokens, masked[1].tokens) if masked is not None else (_masked(wa, sa).tokens, _masked(wb, sb).tokens)
+    in_a, in_b = set(wa.tokens), set(wb.tokens)
+    for a0, a1, b0, b1, _, _ in passages:
+        sm = SequenceMatcher(None, ma[a0:a1], mb[b0:b1], autojunk=False)
+        for i, j, n in sm.get_matching_blocks():
+            for k in range(n):
+                x, y = a0 + i + k, b0 + j + k
+                if sa[x] and sb[y]:
+                    compared.append(x)
+                    # Other fillers; a name the other side writes elsewhere was moved, not replaced
+                    # (figures are compared where they stand: "1" and "15" recur in any brief).
+                    tx, ty = wa.tokens[x], wb.tokens[y]
+                    tx, ty = _NUMBER_VALUE.get(tx, tx), _NUMBER_VALUE.get(ty, ty)
+                    if tx != ty and (not tx.isalpha() or not ty.isalpha() or (tx not in in_b and ty not in in_a)):
+                        differ.append((x, y))
+    return compared, differ
+
+
+def _coverage(n: int, ranges: list[tuple[int, int]]) -> float:
+    if not n:
+        return 0.0
+    hit = bytearray(n)
+    for s, e in ranges:
+        hit[s:e] = b"\x01" * (e - s)
+    return sum(hit) / n
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One document as the template test reads it: raw text, compared ranges, headline."""
+
+    text: str
+    ranges: tuple[tuple[int, int], ...]
+    title: str | None = None
+
+
+def template(
+    a: Side, b: Side, idf: Mapping[str, float] | None = None, config: TemplateConfig | None = None,
+    align_config: AlignConfig | None = None, *, copies: bool = False, n_docs: float | None = None,
+    days: int | None = None, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
+) -> TemplateVerdict | None:
+    """The verdict when ``a`` and ``b`` share a form filled with other facts; None when they do not
+    (a copy, an edit, a rewrite: whatever the other tests say).
+
+    ``copies``: the bodies are known to agree word for word (or all but a few words): only the
+    headlines can tell. ``n_docs``: the corpus size behind ``idf`` (``corpus_size``), when known.
+    ``days``: the days between the two publication dates, when both are known: a notice that recurs
+    on other days (a central bank's daily operation) changes as little as one figure, where a copy
+    published on another day carries its figures along. ``rewritten``: the (a, b) character ranges
+    the aligner matched by meaning, not word for word: their figures are compared too (a rewrite
+    carries its figures; the same notice of another day, reworded, brings others: read only where
+    ``days`` says the two were published on other days)."""
+    c = config or TemplateConfig()
+    ac = align_config or AlignConfig()
+    wa, wb = words_in_ranges(a.text, a.ranges), words_in_ranges(b.text, b.ranges)
+    if not len(wa) or not len(wb) or len(wa) > c.max_words or len(wb) > c.max_words:
+        return None
+    n = corpus_size(idf) if idf and n_docs is None else (n_docs or 0.0)
+    if copies:
+        return _headline_verdict(a, b, wa, wb, idf, n, c)
+    recurring = days is not None and days >= c.recurring_days  # published on other days
+    (sa, mwa), (sb, mwb) = _side(a.text, a.ranges), _side(b.text, b.ranges)
+    masked = verbatim_passages(mwa, mwb, ac) or _short_form(mwa, mwb, ac)
+    form_a = _coverage(len(wa), [(p[0], p[1]) for p in masked])
+    form_b = _coverage(len(wb), [(p[2], p[3]) for p in masked])
+    if form_a < c.form or form_b < c.form:
+        return _form_open(a, b, wa, wb, rewritten if recurring else (), idf, n, c)
+    compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb))
+    need = 1 if recurring else c.min_differing
+    # Figures and names apart: a brief's recurring names (the agency, the market) would drown a
+    # change of every figure.
+    what = []
+    for kind in ("figures", "names"):
+        n_cmp = sum(1 for x in compared if _kind(wa.tokens[x]) == kind)
+        n_dif = sum(1 for x, _ in differ if _kind(wa.tokens[x]) == kind)
+        if n_dif >= need and n_dif >= c.fillers * n_cmp:
+            what.append(kind)
+    if not what and len(differ) >= need and len(differ) >= c.fillers * len(compared):
+        what = sorted({_kind(wa.tokens[x]) for x, _ in differ})
+    if not what:
+        # The bodies agree filler for filler: where they are one body, the headlines may still name two subjects.
+        if min(form_a, form_b) >= c.copy_form:
+            return _headline_verdict(a, b, wa, wb, idf, n, c)
+        return _form_open(a, b, wa, wb, rewritten if recurring else (), idf, n, c)
+    pairs = list(differ)
+    examples = tuple(dict.fromkeys((a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs))
+    slots = tuple(((wa.starts[x], wa.ends[x]), (wb.starts[y], wb.ends[y])) for x, y in pairs)
+    return TemplateVerdict(round(form_a, 4), round(form_b, 4), len(differ), len(compared), tuple(what), examples[:5], slots)
+
+
+SHORT_FORM = 0.8  # share of two short texts' masked words matched in order (difflib's ratio)
+
+
+_FIGURE = re.compile(r"\d(?:[\d,.]*\d)?")  # a figure as written: "1,535,000", "10.5", "7"
+
+
+def _rewritten_verdict(
+    a: Side, b: Side, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...], c: TemplateConfig
+) -> TemplateVerdict | None:
+    """The same notice reworded with other figures: passages matched by meaning cover most of both
+    texts (``rewritten_cover``: the notice as a whole, not a passage of a longer report), and in
+    every one holding figures most of each side's figures (``rewritten_figures``) are absent from
+    the other side's, at least ``min_differing`` in all. A rewrite carries its figures along; the
+    same notice of another day brings others."""
+    if not rewritten or min(_char_share(a.ranges, [r[0] for r in rewritten]),
+                            _char_share(b.ranges, [r[1] for r in rewritten])) < c.rewritten_cover:
+        return None
+    ta, tb = a.text, b.text
+    fa: list[re.Match[str]] = []
+    fb: list[re.Match[str]] = []
+    for (a0, a1), (b0, b1) in rewritten:
+        xa, xb = list(_FIGURE.finditer(ta, a0, a1)), list(_FIGURE.finditer(tb, b0, b1))
+        held_a, held_b = {m.group() for m in xa}, {m.group() for m in xb}
+        da, db = [m for m in xa if m.group() not in held_b], [m for m in xb if m.group() not in held_a]
+        if len(da) < c.rewritten_figures * len(xa) or len(db) < c.rewritten_figures * len(xb):
+            return None  # a passage that keeps its figures: a rewrite, not another notice
+        fa += da
+        fb += db
+    if len(fa) < c.min_differing or len(fb) < c.min_differing:
+        return None
+    pairs = list(zip(fa, fb, strict=False))
+    slots = tuple(((x.start(), x.end()), (y.start(), y.end())) for x, y in pairs)
+    examples = tuple(dict.fromkeys((x.group(), y.group()) for x, y in pairs))
+    return TemplateVerdict(0.0, 0.0, len(pairs), len(pairs), ("figures",), examples[:5], slots, reworded=True)
+
+
+def _char_share(ranges: tuple[tuple[int, int], ...], parts: list[tuple[int, int]]) -> float:
+    """The share of the characters of ``ranges`` that ``parts`` cover."""
+    total = sum(e - s for s, e in ranges)
+    if not total:
+        return 0.0
+    hit = sum(max(0, min(e, pe) - max(s, ps)) for s, e in ranges for ps, pe in parts)
+    return hit / total
+
+
+def _short_form(mwa: Words, mwb: Words, ac: AlignConfig) -> list[tuple[int, int, int, int, str, float]]:
+    """The form of two texts too short for a seed-and-extend passage (fewer masked words than
+    ``min_passage`` on a side: a one-line brief, "Net <figure> vs <figure>"): their masked words
+    matched in order, as one passage over the matched run, when the match holds most of each side."""
+    na, nb = len(mwa), len(mwb)
+    if min(na, nb) >= ac.min_passage or min(na, nb) < 2:
+        return []
+    sm = SequenceMatcher(None, mwa.tokens, mwb.tokens, autojunk=False)
+    blocks = [blk for blk in sm.get_matching_blocks() if blk.size]
+    if sum(blk.size for blk in blocks) < 2 or sm.ratio() < SHORT_FORM:
+        return []
+    a0, b0 = blocks[0].a, blocks[0].b
+    a1, b1 = blocks[-1].a + blocks[-1].size, blocks[-1].b + blocks[-1].size
+    return [(a0, a1, b0, b1, "verbatim", round(sm.ratio(), 4))]
+
+
+def _form_open(
+    a: Side, b: Side, wa: Words, wb: Words, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...],
+    idf: Mapping[str, float] | None, n: float, c: TemplateConfig,
+) -> TemplateVerdict | None:
+    """Where the masked form does not settle it: the same notice of another day reworded with other
+    figures (``rewritten``, dated pairs only), or two briefs (``brief_words`` or fewer a side) sharing
+    a stock sentence or part of a mould under headlines that each name a subject the other document
+    never writes: two notices, not a reuse."""
+    verdict = _rewritten_verdict(a, b, rewritten, c)
+    if verdict is None and max(len(wa), len(wb)) <= c.brief_words:
+        verdict = _headline_verdict(a, b, wa, wb, idf, n, c)
+    return verdict
+
+
+def _headline_verdict(
+    a: Side, b: Side, wa: Words, wb: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig
+) -> TemplateVerdict | None:
+    head = _headline_subjects(a, b, wa, wb, idf, n, c)
+    return None if head is None else TemplateVerdict(1.0, 1.0, 0, 0, ("headline names",), tuple(head), ())
+
+
+def _headline_subjects(
+    a: Side, b: Side, wa: Words, wb: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig
+) -> list[tuple[str, str]] | None:
+    """Where the bodies agree filler for filler, the headlines: each names a subject (a name, see
+    ``_title_names``) found nowhere in the other document. Returns [(a's names, b's names)] or None."""
+    if not a.title or not b.title:
+        return None
+    ta, tb = words(a.title), words(b.title)
+    if not len(ta) or not len(tb):
+        return None
+    known_a = set(ta.tokens) | set(wa.tokens)
+    known_b = set(tb.tokens) | set(wb.tokens)
+    name_a, name_b = _title_names(a.title, ta, idf, n, c), _title_names(b.title, tb, idf, n, c)
+    # Each headline names something the other document never writes: two subjects. (A rewritten
+    # headline over one story names what the story itself says.)
+    own_a = list(dict.fromkeys(t for k, t in enumerate(ta.tokens) if t not in known_b and name_a[k]))
+    own_b = list(dict.fromkeys(t for k, t in enumerate(tb.tokens) if t not in known_a and name_b[k]))
+    # a misspelt name is the same name ("Sveeco" / "Veeco")
+    own_a, own_b = (
+        [x for x in own_a if not any(x in y or y in x for y in own_b)],
+        [y for y in own_b if not any(x in y or y in x for x in own_a)],
+    )
+    return [(" ".join(own_a), " ".join(own_b))] if own_a and own_b else None
+
+
+def _title_names(title: str, w: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig) -> list[bool]:
+    """Which headline words name a subject: in a headline in sentence case, the capitalised
+    words after the first; in one in capitals or title case (where case tells nothing), the words
+    few documents of the corpus hold (a corpus of ``MIN_CORPUS`` documents or more: in a smaller one
+    every word is rare)."""
+    caps = [title[s].isupper() for s in w.starts]
+    cased = sum(caps) <= 0.6 * len(caps)  # sentence case: capitals mark names
+    out = []
+    for k, tok in enumerate(w.tokens):
+        if tok in STOP or len(tok) < 2 or not tok.isalpha():
+            out.append(False)  # figures in a headline over one body are a time stamp or a correction
+        elif cased:
+            out.append(k > 0 and caps[k])
+        else:
+            out.append(n >= MIN_CORPUS and _rare(tok, idf, n, c))
+    return out
+
+
+MIN_CORPUS = 200
+
+
+def _rare(token: str, idf: Mapping[str, float] | None, n: float, c: TemplateConfig) -> bool:
+    """A word few documents of the corpus hold (a name)."""
+    if not idf:
+        return False
+    v = idf.get(token)
+    if v is None:
+        return True  # no body of the corpus holds it
+    return doc_frequency(v, n) <= max(float(c.rare_df), c.rare_share * n)

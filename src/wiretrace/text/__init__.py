@@ -1,0 +1,1 @@
+"""Text primitives every stage shares: tokens, names, topic vectors."""

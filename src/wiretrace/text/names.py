@@ -1,0 +1,44 @@
+"""Names: the capitalised words a passage is about (people, places, organisations).
+
+Used by cleaning (does a block continue the first article or a second one?) and by sketching
+(independent reports of one event share names even where they share no phrasing).
+"""
+
+from __future__ import annotations
+
+from wiretrace.text.tokens import words
+
+STOP = frozenset(
+    ["the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "is", "was", "were", "be", "been", "are", "it", "its", "this", "that", "these", "those", "he", "she", "they", "we", "you", "i", "his", "her", "their", "our", "your", "them", "him", "us", "said", "says", "say", "will", "would", "could", "should", "has", "have", "had", "not", "no", "than", "then", "so", "if", "into", "about", "after", "before", "over", "under", "up", "out", "more", "most", "also", "who", "whom", "which", "what", "when", "where", "while", "there", "here", "all", "any", "some", "one", "two", "new", "last", "first", "week", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "year", "years", "per", "cent", "percent", "mr", "ms", "mrs", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"]
+)
+_OPENERS = ".!?“\"‘'(—-:"
+
+
+def lower_vocabulary(text: str) -> frozenset[str]:
+    """Words the text writes in lower case somewhere (so a capitalised one is only sentence-initial)."""
+    w = words(text)
+    return frozenset(t for t, st in zip(w.tokens, w.starts, strict=True) if text[st].islower())
+
+
+def names_in(text: str, lower_vocab: frozenset[str], start: int = 0, end: int | None = None) -> set[str]:
+    """Capitalised words that are names: not stop words, and (when sentence-initial) never written
+    in lower case elsewhere. Possessives are folded ("putin's" -> "putin")."""
+    w = words(text, start, end)
+    out = set()
+    for tok, st in zip(w.tokens, w.starts, strict=True):
+        if not text[st].isupper() or tok in STOP or len(tok) < 3:
+            continue
+        tok = tok.removesuffix("'s")
+        before = text[max(start, st - 3) : st].rstrip()
+        if (st == start or not before or before[-1] in _OPENERS) and tok in lower_vocab:
+            continue
+        out.add(tok)
+    return out
+
+
+def doc_names(text: str, ranges: tuple[tuple[int, int], ...]) -> frozenset[str]:
+    lv = lower_vocabulary(text)
+    out: set[str] = set()
+    for s, e in ranges:
+        out |= names_in(text, lv, s, e)
+    return frozenset(out)
