@@ -129,7 +129,7 @@ def test_service_writer_runs_the_engine_with_workers_from_threads(tmp_path: Path
     workers start from the fork server, and the stories equal a ``run`` of the same documents."""
     import threading
 
-    from wiretrace.app.web.writer import Writer
+    from wiretrace.engine.writer import Writer
     from wiretrace.ingest import IngestConfig, read_inputs
     from wiretrace.model import Document
 

@@ -225,9 +225,9 @@ def test_compare_decides_short_texts_by_the_sentence_model() -> None:
 def test_template_pair_is_stored_and_its_fillers_highlighted_in_the_pair_view(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import wiretrace
     from wiretrace.align import AlignConfig
-    from wiretrace.app.web.links import Links
     from wiretrace.app.web.views import pair_page
     from wiretrace.engine import store as st
+    from wiretrace.report.links import Links
 
     inp = tmp_path / "in"
     inp.mkdir()

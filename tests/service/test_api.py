@@ -314,8 +314,9 @@ def test_search_form_lands_on_the_story(client: TestClient) -> None:
 
 
 def test_concurrent_writers_are_grouped(fresh_store: Path) -> None:
-    from wiretrace.app.web.writer import Writer, documents_from_json
+    from wiretrace.engine.writer import Writer
     from wiretrace.ingest import IngestConfig
+    from wiretrace.ingest.requests import documents_from_json
 
     w = Writer(fresh_store)
     try:

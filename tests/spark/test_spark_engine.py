@@ -73,3 +73,26 @@ def test_any_input_order_and_partitioning(spark: Any, corpus_local: dict[str, An
     random.Random(7).shuffle(files)
     got = report_to_json(run_spark(files, spark=spark, spark_config=SparkConfig(partitions=5)), with_text=True)
     assert got == corpus_local, _diff(corpus_local, got)
+
+
+def test_spark_submit_runs_the_entry_script(spark: Any, corpus_local: dict[str, Any], tmp_path: Path) -> None:
+    """The README's cluster command, on local[2]: ``spark-submit`` of ``wiretrace.app.submit``'s file."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    import wiretrace.app.submit as entry
+
+    submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or shutil.which("spark-submit")
+    assert submit, "pyspark ships spark-submit beside the venv's python"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    res = subprocess.run(
+        [submit, "--master", "local[2]", "--conf", "spark.ui.enabled=false", entry.__file__,
+         str(CORPUS), "--out", str(tmp_path), "--with-text", "--no-html", "-q"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    got = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    want = json.loads(json.dumps(corpus_local))
+    assert got == want, _diff(want, got)

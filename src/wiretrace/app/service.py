@@ -43,16 +43,16 @@ from wiretrace.app.web import pages, views
 from wiretrace.app.web.guard import Guard
 from wiretrace.app.web.schemas import DOCUMENTS_BODY, CompareIn, TraceIn
 from wiretrace.app.web.state import AppState
-from wiretrace.app.web.writer import (
+from wiretrace.engine.pipeline import RunConfig, compare
+from wiretrace.engine.store import Store, pair_to_json, story_to_json
+from wiretrace.errors import InputError
+from wiretrace.ingest import IngestConfig
+from wiretrace.ingest.requests import (
     MAX_DOCS_PER_REQUEST,
     Rejected,
     documents_from_files,
     documents_from_json,
 )
-from wiretrace.engine.pipeline import RunConfig, compare
-from wiretrace.engine.store import Store, pair_to_json, story_to_json
-from wiretrace.errors import InputError
-from wiretrace.ingest import IngestConfig
 from wiretrace.model import DocMeta
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -139,7 +139,7 @@ def create_app(
     app.add_middleware(Guard, max_body_bytes=max_body_bytes)
     if allowed_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
-    app.mount("/static", StaticFiles(directory=pages.STATIC), name="static")
+    app.mount("/static", StaticFiles(directory=pages.STATIC, packages=[("wiretrace.report", "static")]), name="static")
     links = state.links
 
     def error_response(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:

@@ -29,11 +29,13 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from wiretrace.candidates.lexical import CandidateConfig, anchored_alike, band_matrix, named_alike
 from wiretrace.clean import WHOLE, BlockIndex, CleanConfig, learn_boilerplate, unexplained_repeat
+from wiretrace.model import Cleaned, Document
 from wiretrace.relate.pair import Common, RelateConfig, common_cut
 from wiretrace.sketch import Sketch
 from wiretrace.stages import idf_from_counts, title_words
@@ -354,14 +356,23 @@ def put_doc_vectors(db: sqlite3.Connection, vectors: Mapping[str, np.ndarray]) -
 
 
 # --- an older store -----------------------------------------------------------------------------
-def upgrade(store: object) -> None:
-    """Give a schema-3 store the corpus state: the tables, filled from its sketches and documents (once;
-    the boilerplate is learned again from every row on the next run, with the same answer)."""
-    from wiretrace.engine import store as st
-    assert isinstance(store, st.Store)
+class _Stored(Protocol):
+    """What an upgrade reads of the store (``store.Store``)."""
+
+    db: sqlite3.Connection
+
+    def documents(self, ids: Iterable[str] | None = None) -> Mapping[str, Document]: ...
+
+    def cleaned(self, ids: Iterable[str] | None = None) -> Mapping[str, Cleaned]: ...
+
+
+def upgrade(store: _Stored, ddl: str, version: str) -> None:
+    """Give a schema-3 store the corpus state: the tables (``ddl``), filled from its sketches and documents
+    (once; the boilerplate is learned again from every row on the next run, with the same answer); then
+    the store is at schema ``version``."""
     db = store.db
     with db:
-        db.executescript(st._STATE_DDL)
+        db.executescript(ddl)
     with db:
         for t in ("cand_keys", "cand_names", "topic_df", "anchor_bodies", "summaries", "summary_df", "doc_vectors", "blocks_dirty"):
             db.execute(f"DELETE FROM {t}")
@@ -378,7 +389,7 @@ def upgrade(store: object) -> None:
             docs, cl = store.documents(chunk), store.cleaned(chunk)
             db.executemany("INSERT OR REPLACE INTO summaries VALUES (?, ?)", _summary_rows(
                 summarize(sk.doc_id, docs[sk.doc_id].published, sk, title_words(docs[sk.doc_id], cl[sk.doc_id])) for sk in sks))
-        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (st.SCHEMA_VERSION,))
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (version,))
 
 
 def _index_existing(db: sqlite3.Connection, sketches: Sequence[Sketch], done: set[str]) -> None:

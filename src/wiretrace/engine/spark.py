@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from wiretrace.candidates.neighbours import embedding_pairs
 from wiretrace.engine.local import SEQUENCE, Progress, Stats, timed
@@ -321,10 +321,3 @@ def run_spark(
     finally:
         result.release()
 
-
-def main(argv: Sequence[str] | None = None) -> Any:
-    """``spark-submit .../wiretrace/engine/spark_jobs/submit.py INPUT... --out DIR``: ``wiretrace run --engine spark``."""
-    from wiretrace.app.cli import app
-
-    args = list(sys.argv[1:] if argv is None else argv)
-    return app(["run", "--engine", "spark", *args], prog_name="wiretrace", standalone_mode=True)

@@ -110,9 +110,7 @@ class Store:
                 self.db.executescript(_STATE_DDL)
                 self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
         elif row is not None and row[0] in UPGRADABLE and not readonly:
-            from wiretrace.engine.corpus_state import upgrade
-
-            upgrade(self)
+            cs.upgrade(self, _STATE_DDL, SCHEMA_VERSION)
         elif row is not None and row[0] == SCHEMA_VERSION and not readonly:
             self.db.executescript(_STATE_DDL)  # a table this schema gained since the store was made
         elif row is None or row[0] != SCHEMA_VERSION and not (readonly and row[0] in UPGRADABLE):

@@ -19,19 +19,19 @@ out of range; bad offsets are clamped or dropped, never raised on.
 
 from __future__ import annotations
 
-import heapq
-import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import jinja2
 
 from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, RELATIONS, merge_ranges
+from wiretrace.report.marks import DIRECTION_ARROWS, REUSE, Mark, Seg, direction_words, segment, slug
+from wiretrace.report.marks import STATIC as MARKS_STATIC
 
 TEMPLATES = Path(__file__).parent / "templates"
 OPEN_DOC_CHARS = 1500  # documents longer than this start folded
@@ -49,64 +49,7 @@ LINE_CHARS = 300  # a headline, an evidence line, a summary sentence: cut beyond
 SUMMARY_LINES = 5
 SKIPPED_LINES = 200
 MAX_DOCS, MAX_PAIRS = 60, 40
-REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase", "derivative"})  # copying relations
 SCORE_NAMES = ("lexical", "semantic", "a_covered", "b_covered")
-DIRECTION_WORDS = {"a<-b": "A took from B", "a->b": "B took from A", "none": "direction not known"}
-DIRECTION_ARROWS = {"a<-b": "\u2190", "a->b": "\u2192", "none": "\u2194"}
-
-
-class Mark(NamedTuple):
-    """A range to highlight; where marks overlap, the one listed first wins."""
-
-    start: int
-    end: int
-    cls: str
-    label: str = ""
-
-
-class Piece(NamedTuple):
-    """A run of text under one mark (``mark`` is its index in the marks, -1 for none)."""
-
-    text: str
-    cls: str = ""
-    label: str = ""  # the mark's label, on the mark's first piece only
-    mark: int = -1
-    first: bool = False
-
-
-def segment(text: str, marks: Sequence[Mark], lo: int = 0, hi: int | None = None) -> list[Piece]:
-    """Cut ``text[lo:hi]`` into non-overlapping pieces that concatenate back to it exactly.
-
-    Each piece carries the first mark (in list order) that covers it, so overlapping marks render
-    without breaking. Marks are clamped to the range; empty or reversed ones are ignored.
-    """
-    hi = len(text) if hi is None else max(0, min(hi, len(text)))
-    lo = max(0, min(lo, hi))
-    live = sorted((max(lo, m.start), min(hi, m.end), i) for i, m in enumerate(marks))
-    live = [t for t in live if t[0] < t[1]]
-    cuts = sorted({lo, hi, *(t[0] for t in live), *(t[1] for t in live)})
-    runs: list[list[int]] = []  # [start, end, mark]
-    heap: list[tuple[int, int]] = []  # (mark index, end): the smallest index covering wins
-    j = 0
-    for x, y in zip(cuts, cuts[1:], strict=False):
-        while j < len(live) and live[j][0] <= x:
-            heapq.heappush(heap, (live[j][2], live[j][1]))
-            j += 1
-        while heap and heap[0][1] <= x:
-            heapq.heappop(heap)
-        idx = heap[0][0] if heap else -1
-        if runs and runs[-1][2] == idx:
-            runs[-1][1] = y
-        else:
-            runs.append([x, y, idx])
-    seen: set[int] = set()
-    pieces = []
-    for s, e, idx in runs:
-        first = idx >= 0 and idx not in seen
-        seen.add(idx)
-        m = marks[idx] if idx >= 0 else None
-        pieces.append(Piece(text[s:e], m.cls if m else "", m.label if m and first else "", idx, first))
-    return pieces
 
 
 # ---------------------------------------------------------------- reading the untrusted dict
@@ -151,11 +94,6 @@ def _strs(v: object) -> list[str]:
     return [_str(x) for x in _list(v) if x is not None]
 
 
-def _slug(v: object) -> str:
-    """A CSS-class-safe form of a kind or relation name."""
-    return re.sub(r"[^a-z0-9_-]+", "-", _str(v).lower()).strip("-") or "unknown"
-
-
 def _number(v: object) -> float | None:
     if isinstance(v, bool) or not isinstance(v, int | float) or v != v:
         return None
@@ -163,17 +101,6 @@ def _number(v: object) -> float | None:
 
 
 # ---------------------------------------------------------------- what the template sees
-
-
-@dataclass(frozen=True, slots=True)
-class Seg:
-    text: str
-    cls: str = ""
-    label: str = ""
-    id: str = ""
-    href: str = ""
-    title: str = ""
-    passage: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +171,7 @@ def _doc_view(i: int, d: Mapping[str, Any]) -> dict[str, Any]:
         s, e = _int(r.get("start")), _int(r.get("end"))
         if s is not None and e is not None:
             kind = _str(r.get("kind")) or "removed"
-            marks.append(Mark(s, e, f"rm k-{_slug(kind)}", kind))
+            marks.append(Mark(s, e, f"rm k-{slug(kind)}", kind))
     chars = _int(d.get("chars"))
     n = len(text) if text is not None else (chars or 0)
     pieces = segment(text if text is not None else "\0" * n, marks)
@@ -302,7 +229,7 @@ def _pair_side(
     if text is None:
         return []
     own = [(n, a if side == "a" else b, k) for n, a, b, k in passages]
-    marks = [Mark(r[0], r[1], f"ps pk-{_slug(k)}", n) for n, r, k in own if r is not None]
+    marks = [Mark(r[0], r[1], f"ps pk-{slug(k)}", n) for n, r, k in own if r is not None]
     nums = [n for n, r, _ in own if r is not None]
     marks += [Mark(s, e, "faint") for s, e in _ranges(doc.get("body"))]
     n_marks = len(marks)
@@ -362,12 +289,12 @@ def _pair_view(i: int, p: Mapping[str, Any], docs: _Docs) -> dict[str, Any]:
         "a": docs.ref(a),
         "b": docs.ref(b),
         "relation": rel,
-        "rel": _slug(rel),
+        "rel": slug(rel),
         "arrow": DIRECTION_ARROWS.get(direction, "\u2194"),
-        "direction": DIRECTION_WORDS.get(direction, direction),
+        "direction": direction_words(direction),
         "bars": _bars(_dict(p.get("scores"))),
         "reasons": _strs(p.get("reasons")),
-        "kinds": [(k, _slug(k), n) for k, n in sorted(Counter(k for _, _, _, k in passages).items())],
+        "kinds": [(k, slug(k), n) for k, n in sorted(Counter(k for _, _, _, k in passages).items())],
         "side_a": _pair_side(i, "a", "b", docs.text(a), docs.by_id.get(a, {}), passages),
         "side_b": _pair_side(i, "b", "a", docs.text(b), docs.by_id.get(b, {}), passages),
         "has_a": docs.text(a) is not None,
@@ -401,7 +328,7 @@ def _tree(
         n = Node(docs.ref(ident), origin=ident == origin)
         if edge is not None:
             n.relation = _str(edge.get("relation")) or "unknown"
-            n.rel = _slug(n.relation)
+            n.rel = slug(n.relation)
             n.evidence = [_cut(x) for x in _strs(edge.get("evidence"))[:6]]
             n.direction = _str(edge.get("direction"))
             n.pair_href = pair_at.get(frozenset((ident, _str(edge.get("parent")))), "")
@@ -575,7 +502,7 @@ def _story_view(
     for d in order[:SOURCE_ROWS]:
         e = edge_of.get(d, {})
         rel = "origin" if d == _str(origin) and origin is not None else (_str(e.get("relation")) or "same_story")
-        sources.append((docs.ref(d), rel, _slug(rel), _str(e.get("parent"))))
+        sources.append((docs.ref(d), rel, slug(rel), _str(e.get("parent"))))
     return {
         "anchor": f"story-{i}",
         "id": rank.id,
@@ -610,7 +537,7 @@ def _summary(report: Mapping[str, Any], pairs: list[Mapping[str, Any]]) -> dict[
         for key in ("documents", "stories", "pairs", "skipped")
     } | {
         "relations": sorted(
-            ((_str(r), _slug(r), _int(c) or 0) for r, c in rels.items()),
+            ((_str(r), slug(r), _int(c) or 0) for r, c in rels.items()),
             key=lambda t: (order.get(t[0], len(order)), t[0]),
         )
     }
@@ -728,9 +655,9 @@ def build_view(report: Mapping[str, Any], site: str | None = None) -> dict[str, 
         "documents_hidden": len(raw_docs) - len(doc_views),
         "pairs": [_pair_view(i, pairs[i], docs) for i in pair_idx],
         "pairs_hidden": len(pairs) - len(pair_idx),
-        "kinds": [(k, _slug(k)) for k in kinds],
-        "passage_kinds": [(k, _slug(k)) for k in PASSAGE_KINDS],
-        "relations": [(r, _slug(r)) for r in RELATIONS],
+        "kinds": [(k, slug(k)) for k in kinds],
+        "passage_kinds": [(k, slug(k)) for k in PASSAGE_KINDS],
+        "relations": [(r, slug(r)) for r in RELATIONS],
     }
 
 
@@ -738,7 +665,7 @@ def _site_links(site: str | None) -> Any:
     if site is None:
         return None
     prefix: str = site
-    from wiretrace.app.web.links import StaticLinks  # imported here: wiretrace.app.web imports this module
+    from wiretrace.report.links import StaticLinks  # imported here: wiretrace.app.web imports this module
 
     class Prefixed(StaticLinks):
         def story(self, story_id: str, page: int = 1) -> str:
@@ -756,7 +683,7 @@ def _site_links(site: str | None) -> Any:
 @cache
 def _environment() -> jinja2.Environment:
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader([TEMPLATES, MARKS_STATIC]),
         autoescape=True,  # every value from the report is untrusted text
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

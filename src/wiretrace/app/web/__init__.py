@@ -9,6 +9,6 @@ The service's own parts (``guard``: body cap and security headers, ``schemas``: 
 """
 
 from wiretrace.app.web.export import export_site
-from wiretrace.app.web.links import Links, StaticLinks
+from wiretrace.report.links import Links, StaticLinks
 
 __all__ = ["Links", "StaticLinks", "export_site"]

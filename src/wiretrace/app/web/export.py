@@ -37,9 +37,11 @@ from typing import Any
 import xxhash
 
 from wiretrace.app.web import views
-from wiretrace.app.web.links import StaticLinks
 from wiretrace.engine.store import Store, pair_to_json, story_to_json
 from wiretrace.model import DocMeta, Document, Pair, Report, Story
+from wiretrace.report.links import StaticLinks
+from wiretrace.report.marks import STATIC as MARKS_STATIC
+from wiretrace.report.marks import direction_words
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -145,7 +147,7 @@ def _doc_entry(d: Document, cleaned: Any, story: Story | None, related: list[Pai
 def _pair_entry(p: Pair) -> dict[str, Any]:
     return {
         "a": p.a, "b": p.b, "relation": p.relation,
-        "direction": views.DIRECTION_WORDS.get(p.direction, p.direction).format(a=p.a, b=p.b),
+        "direction": direction_words(p.direction, p.a, p.b),
         "scores": [p.scores.lexical, p.scores.semantic, p.scores.a_covered, p.scores.b_covered],
         "reasons": list(p.reasons),
         "passages": [[q.a[0], q.a[1], q.b[0], q.b[1], q.kind, q.score] for q in p.passages],
@@ -179,7 +181,7 @@ def export_site(
         store.close()
     meta = {i: DocMeta(i, d.source, d.url, d.title, d.published, len(d.text), d.format, d.path) for i, d in docs.items()}
     n_docs, n_stories, n_pairs = len(docs), len(stories), len(pairs)
-    for f in sorted(STATIC.iterdir()):
+    for f in sorted([*STATIC.iterdir(), *MARKS_STATIC.iterdir()]):
         if f.is_file():
             w.write("static/" + f.name, f.read_text(encoding="utf-8"))
     story_of = {d: s for s in stories for d in s.documents}

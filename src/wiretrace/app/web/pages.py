@@ -14,8 +14,8 @@ from typing import Any
 import jinja2
 
 from wiretrace.app.web import views
-from wiretrace.app.web.links import Links
 from wiretrace.engine.store import Store
+from wiretrace.report.links import Links
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"

@@ -10,11 +10,11 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
-from wiretrace.app.web.links import Links
-from wiretrace.app.web.writer import Writer
 from wiretrace.embed.minilm import Embedder
 from wiretrace.engine.pipeline import RunConfig
 from wiretrace.engine.store import Store
+from wiretrace.engine.writer import Writer
+from wiretrace.report.links import Links
 
 TRACE_RESULTS_KEPT = 128  # trace answers kept for the story page they redirect to
 

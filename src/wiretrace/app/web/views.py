@@ -11,30 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from wiretrace.app.web.graph import derivation_graph, timeline
-from wiretrace.app.web.links import Links
 from wiretrace.engine.store import Store
 from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, DocMeta, Document, Pair, Story
-from wiretrace.report.html import Mark, segment
+from wiretrace.report.links import Links
+from wiretrace.report.marks import REUSE, Mark, Seg, direction_words, segment, slug
 from wiretrace.text.tokens import words
 
-DIRECTION_WORDS = {"a<-b": "{a} took from {b}", "a->b": "{b} took from {a}", "none": "who took from whom is not known"}
 ADD_COLOURS = 6  # addition blocks cycle through this many colours
-
-
-def slug(v: str) -> str:
-    return "".join(c if c.isalnum() or c in "_-" else "-" for c in v.lower()) or "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class Seg:
-    """A run of text under one mark."""
-
-    text: str
-    cls: str = ""
-    label: str = ""  # drawn by CSS from data-label, so the element's text stays the document's text
-    title: str = ""
-    passage: str = ""  # passage number, on passage pieces
-    id: str = ""
 
 
 def _short(text: str, n: int = 90) -> str:
@@ -65,7 +48,6 @@ PER_PAGE = 100  # stories per page of the list
 MEMBERS_PER_PAGE = 100  # sources per page of a story
 DOTS = 40  # timeline dots drawn per story in the list
 ADDITIONS_SHOWN = 60  # addition blocks in a story's consolidated text
-REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase", "derivative"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,13 +271,13 @@ def _side(
     out = []
     for p in segment(doc.text, marks):
         if 0 <= p.mark < n_sl:
-            out.append(Seg(p.text, p.cls, "", f"other filler: {slots[p.mark][2]}"))
+            out.append(Seg(p.text, p.cls, title=f"other filler: {slots[p.mark][2]}"))
         elif n_sl <= p.mark < n_ps:
             num = str(p.mark - n_sl + 1)
             kind, score = passages[p.mark - n_sl][2], passages[p.mark - n_sl][3]
-            out.append(Seg(p.text, p.cls, p.label, f"passage {num}: {kind} ({score:.2f})", num, f"{side}-{num}" if p.first else ""))
+            out.append(Seg(p.text, p.cls, p.label, title=f"passage {num}: {kind} ({score:.2f})", passage=num, id=f"{side}-{num}" if p.first else ""))
         elif p.mark >= n_ps:
-            out.append(Seg(p.text, p.cls, p.label, f"removed: {marks[p.mark].label}"))
+            out.append(Seg(p.text, p.cls, p.label, title=f"removed: {marks[p.mark].label}"))
         else:
             out.append(Seg(p.text))
     return out
@@ -334,7 +316,7 @@ def pair_page(store: Store, links: Links, a: str, b: str) -> dict[str, Any] | No
             "story": {"id": st.id, "href": links.story(st.id), "title": st.title} if st else None,
         })
     s = p.scores
-    direction = DIRECTION_WORDS.get(p.direction, p.direction).format(a=p.a, b=p.b)
+    direction = direction_words(p.direction, p.a, p.b)
     kinds: dict[str, int] = {}
     for q in p.passages:
         kinds[q.kind] = kinds.get(q.kind, 0) + 1
@@ -368,7 +350,7 @@ def document_page(store: Store, links: Links, doc_id: str) -> dict[str, Any] | N
         if kind:
             counts[kind] = counts.get(kind, 0) + len(piece.text)
         why = reasons[piece.mark] if piece.mark >= 0 else ""
-        segs.append(Seg(piece.text, piece.cls, piece.label, f"{kind}: {why}" if why else kind))
+        segs.append(Seg(piece.text, piece.cls, piece.label, title=f"{kind}: {why}" if why else kind))
     n = max(1, len(doc.text))
     bar, x = [], 0.0
     for sg in segs:

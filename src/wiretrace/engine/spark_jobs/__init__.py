@@ -10,5 +10,5 @@ RDDs they work on. Every stage calls the same pure function the local engine cal
 * ``candidates``: LSH bands, exact body hashes, anchors and names as joins on their keys;
 * ``components``: connected components by alternating large-star / small-star rounds;
 * ``tables``: the Parquet tables written beside the report;
-* ``submit``: the script ``spark-submit`` runs.
+* (the script ``spark-submit`` runs is ``wiretrace.app.submit``: a shell, like the CLI)
 """

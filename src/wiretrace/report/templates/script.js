@@ -34,9 +34,7 @@
     var pair = a.closest(".pair");
     if (!target || !pair) return;
     ev.preventDefault();
-    pair.querySelectorAll("a.ps.flash").forEach(function (el) { el.classList.remove("flash"); });
-    var n = CSS.escape(a.getAttribute("data-passage") || "");
-    pair.querySelectorAll('a.ps[data-passage="' + n + '"]').forEach(function (el) { el.classList.add("flash"); });
+    window.wiretraceFlash(pair, a);
     target.scrollIntoView({ block: "nearest", behavior: "smooth" });
   });
 })();

@@ -378,9 +378,7 @@
       src.addEventListener("click", function (ev) {
         var e = ev.target && ev.target.closest ? ev.target.closest(".ps[data-passage]") : null;
         if (!e) return;
-        document.querySelectorAll(".ps.flash").forEach(function (x) { x.classList.remove("flash"); });
-        var sel = '.ps[data-passage="' + CSS.escape(e.getAttribute("data-passage")) + '"]';
-        document.querySelectorAll(sel).forEach(function (x) { x.classList.add("flash"); });
+        window.wiretraceFlash(document, e);
         align(src, dst, e);
       });
     });
