@@ -24,6 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from versions import cli_command  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -54,7 +57,7 @@ def export_src(commit: str, into: Path) -> Path:
 
 def measure(src: Path, doc: Path, out: Path, mode: str) -> tuple[float, float, float, int]:
     """(peak MB, CPU s, wall s, exit code) of one `wiretrace run` child on ``src``."""
-    args = [sys.executable, "-c", "from wiretrace.app.cli import main; main()", "run", str(doc), "--out", str(out),
+    args = [*cli_command("run", str(doc), "--out", str(out)),
             "--no-html", "-q"] + (["--lexical-only"] if mode == "lexical" else [])
     env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1"}
     t0 = time.perf_counter()

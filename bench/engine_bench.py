@@ -31,15 +31,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpora  # noqa: E402
+from versions import CLI_CODE, PIPELINE_IMPORT  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 
 # Run in the child: the API run of the version first on the path, its Stats as JSON on the last line.
-CHILD = r"""
+CHILD = PIPELINE_IMPORT + r"""
 import dataclasses, json, sys
 from collections import Counter
-from wiretrace.engine import pipeline as pl
 from wiretrace.align import AlignConfig
 src, out, mode, workers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 kw = {"align": AlignConfig(semantic=mode == "default")}
@@ -56,12 +56,7 @@ print(json.dumps({
 }))
 """
 
-CLI = r"""
-import sys
-from wiretrace.app.cli import app
-sys.argv = ["wiretrace", *sys.argv[1:]]
-app(prog_name="wiretrace")
-"""
+CLI = CLI_CODE
 
 
 def measure(src_path: str | None, argv: list[str], code: str) -> tuple[dict, float, float]:

@@ -32,7 +32,11 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from typing import Any
+
+from versions import cli_command  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -48,7 +52,7 @@ def _children_cpu() -> float:
 def run_cli(src: Path, args: list[str]) -> dict[str, float]:
     env = dict(os.environ, PYTHONPATH=str(src), HF_HUB_OFFLINE="1")
     cpu0, t0 = _children_cpu(), time.perf_counter()
-    res = subprocess.run([sys.executable, "-m", "wiretrace.app.cli", "run", *args], env=env, capture_output=True, text=True)
+    res = subprocess.run(cli_command("run", *args), env=env, capture_output=True, text=True)
     wall, cpu = time.perf_counter() - t0, _children_cpu() - cpu0
     if res.returncode != 0:
         raise SystemExit(f"outputs_bench: wiretrace run failed ({src}): {res.stderr[-2000:]}")

@@ -50,6 +50,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpora  # noqa: E402
+from versions import cli_command  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 LABELS = HERE / "labels" / "pile_pairs.tsv"
@@ -72,7 +73,7 @@ def run(src: str | None, jsonl: Path, out: Path, mode: str, html: bool) -> dict[
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     if src:
         env["PYTHONPATH"] = src
-    cmd = [sys.executable, "-m", "wiretrace.app.cli", "run", str(jsonl), "--out", str(out), "--quiet"]
+    cmd = cli_command("run", str(jsonl), "--out", str(out), "--quiet")
     if mode == "lexical":
         cmd.append("--lexical-only")
     if not html:

@@ -47,8 +47,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import wiretrace  # noqa: E402
 from corpora import DATA, require  # noqa: E402
-from wiretrace import store as st  # noqa: E402
 from wiretrace.align import AlignConfig  # noqa: E402
+from wiretrace.engine import store as st  # noqa: E402
 from wiretrace.engine.pipeline import RunConfig  # noqa: E402
 from wiretrace.stories import StoryConfig  # noqa: E402
 

@@ -46,9 +46,9 @@ from typing import TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import wiretrace  # noqa: E402
 from corpora import bbc_records, reuters_records, write_jsonl  # noqa: E402
-from wiretrace import store as st  # noqa: E402
 from wiretrace.align import AlignConfig  # noqa: E402
 from wiretrace.embed.minilm import Embedder  # noqa: E402
+from wiretrace.engine import store as st  # noqa: E402
 from wiretrace.engine.pipeline import (  # noqa: E402
     RunConfig,
     Stats,
