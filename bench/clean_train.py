@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import clean_eval as ce  # noqa: E402
 
 from wiretrace.clean import HARD_KINDS, analyse  # noqa: E402
-from wiretrace.clean_features import (  # noqa: E402
+from wiretrace.clean.features import (  # noqa: E402
     LEXICON,
     STAGE1,
     BlockInfo,
@@ -63,7 +63,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "src" / "wiretrace" / "clean_weights.py"
 FOLDS = 5  # stage 2 and the lexicon features are trained on out-of-fold values
 # a change to either invalidates the cached training data (delete the cache after changing the labels)
-SOURCES = (ROOT / "src" / "wiretrace" / "clean.py", ROOT / "src" / "wiretrace" / "clean_features.py")
+SOURCES = (ROOT / "src" / "wiretrace" / "clean" / "__init__.py", ROOT / "src" / "wiretrace" / "clean" / "features.py")
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 

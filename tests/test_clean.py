@@ -224,7 +224,7 @@ def test_words_of_chinese_or_japanese_blocks_are_counted_by_characters() -> None
 
 def test_weights_match_the_features() -> None:
     from wiretrace.clean import load_model
-    from wiretrace.clean_features import STAGE1, STAGE2, STAGE2_TEXT, stage2_names
+    from wiretrace.clean.features import STAGE1, STAGE2, STAGE2_TEXT, stage2_names
 
     assert stage2_names("html") == STAGE2 and stage2_names("text") == STAGE2 + STAGE2_TEXT
     for mode in ("html", "text"):
@@ -237,7 +237,7 @@ def test_weights_match_the_features() -> None:
 
 def test_trees_route_rows_by_their_thresholds() -> None:
     """Two hand-built trees: a stump on feature 0, and a depth-2 tree on features 1 then 0."""
-    from wiretrace.clean_features import Trees
+    from wiretrace.clean.features import Trees
 
     # tree 1: nodes 0 (x0 <= 0.5), 1 leaf -1, 2 leaf +1; tree 2: nodes 3 (x1 <= 2), 4 (x0 <= 0), 5 leaf 3,
     # 6 leaf 0.5, 7 leaf -2 (a leaf points to itself)
@@ -256,7 +256,7 @@ def test_trees_route_rows_by_their_thresholds() -> None:
 def test_plain_text_context_features() -> None:
     """Text mode's stage 2 sees where a block stands against the body region and the runs of
     like-shaped lines it belongs to; HTML mode's stage 2 is unchanged."""
-    from wiretrace.clean_features import STAGE2, STAGE2_TEXT, BlockInfo, stage1_features, stage2_features
+    from wiretrace.clean.features import STAGE2, STAGE2_TEXT, BlockInfo, stage1_features, stage2_features
 
     lines = [
         "Home", "Recipes",

@@ -37,7 +37,7 @@ from functools import cache
 import numpy as np
 import xxhash
 
-from wiretrace.clean_features import (
+from wiretrace.clean.features import (
     STAGE1,
     BlockInfo,
     Linear,
