@@ -121,15 +121,15 @@ def teasers_after_body(blocks: list[Block], min_prose: int = 2, min_headlines: f
 def split_sentences(text: str, b: Block) -> list[Segment]:
     """Split a block whose sentences disagree (noise glued to body) at the sentence boundary."""
     if b.kind not in (BODY, NoiseKind.APPEAL):
-        return [Segment(b.start, b.end, b.kind, b.reason)]
+        return [_segment(b.start, b.end, b.kind, b.reason)]
     if b.kind == BODY and len(b.text) <= MAX_SENTENCE_CHARS and not APPEAL.search(b.text):
         # No appeal wording in the block, so none in any of its sentences (each starts and ends
         # beside white space or punctuation: a block this short is not cut inside a word): a body
         # block splits only at an appeal sentence, so it stays whole without splitting it.
-        return [Segment(b.start, b.end, b.kind, b.reason)]
+        return [_segment(b.start, b.end, b.kind, b.reason)]
     sents = _block_sentences(b)
     if len(sents) < 2:
-        return [Segment(b.start, b.end, b.kind, b.reason)]
+        return [_segment(b.start, b.end, b.kind, b.reason)]
     verdicts = [NoiseKind.APPEAL if APPEAL.search(text[s:e]) else BODY for s, e in sents]
     if b.kind == BODY:
         # Only the edges of a body block are split off: an appeal inside prose is likely a quote.
@@ -148,18 +148,24 @@ def split_sentences(text: str, b: Block) -> list[Segment]:
         while k > 0 and verdicts[k - 1] == BODY:
             k -= 1
         if not 0 < k < len(sents) or not _glued_or_long(text, (sents[k][0], sents[-1][1])):
-            return [Segment(b.start, b.end, b.kind, b.reason)]
+            return [_segment(b.start, b.end, b.kind, b.reason)]
         verdicts = [NoiseKind.APPEAL] * k + [BODY] * (len(sents) - k)
     if len(set(verdicts)) == 1:
-        return [Segment(b.start, b.end, b.kind, b.reason)]
+        return [_segment(b.start, b.end, b.kind, b.reason)]
     out: list[Segment] = []
     for (s, e), v in zip(sents, verdicts, strict=True):
         why = "appeal sentence beside body prose" if v == NoiseKind.APPEAL else "article prose after an appeal"
         if out and out[-1].kind == v:
-            out[-1] = Segment(out[-1].start, e, v, out[-1].reason)
+            out[-1] = _segment(out[-1].start, e, v, out[-1].reason)
         else:
-            out.append(Segment(s, e, v, why))
+            out.append(_segment(s, e, v, why))
     return out
+
+
+def _segment(start: int, end: int, kind: str, reason: str) -> Segment:
+    """A segment of the cleaner's output, its kind a plain ``str`` (a ``NoiseKind`` member's value):
+    the Spark engine's rows go to the JVM, whose unpickler cannot build enum members."""
+    return Segment(start, end, str(kind), reason)
 
 
 def _block_sentences(b: Block) -> list[tuple[int, int]]:
