@@ -1,4 +1,4 @@
-"""Train the cleaner's block classifier and write ``src/wiretrace/clean_weights.py``.
+"""Train the cleaner's block classifier and write its weights, ``src/wiretrace/clean/data/``.
 
 Training data: the ``train`` split (a fixed hash rule, ``clean_eval.split_of``) of the two data sets
 ``bench/clean_eval.py`` measures on; the ``test`` split and the eval gate's 150 pages are never read
@@ -14,12 +14,17 @@ The two data sets get equal total weight; a chaos block weighs by its words (the
 words). Two stacked logistic regressions per mode ("html": with markup hints, "text": the visible
 text only); stage 2 is trained on out-of-fold stage-1 probabilities. In ``--tree-modes`` (plain
 text) stage 2's p(body) is blended (``--blend``) with gradient-boosted trees over the same features
-(scikit-learn here, exported as node arrays that ``clean_features.Trees`` evaluates with numpy).
+(scikit-learn here, exported as node arrays that ``clean.classifier.Trees`` evaluates with numpy).
 The threshold maximises the mean of the two data sets' F1 on the training pages (with trees, on
 out-of-fold stage-2 probabilities: trees fit their own rows too closely).
 
 ``--modes text`` retrains plain-text mode only: HTML mode keeps its weights, and the lexicon stays the
-one the weights file has (its features read it); out-of-fold lexicons still feed the training rows.
+one the weights files have (its features read it); out-of-fold lexicons still feed the training rows.
+
+The weights are data (``wiretrace.clean.weights``): ``html.json`` and ``text.json`` (one mode's model
+each, indented, sorted keys) and ``lexicon.tsv`` (``word<TAB>weight`` lines), each with a meta block:
+format version, feature names in order, the SHA-256 of the training split's page keys, and the
+thresholds and F1 this script reports.
 
     .venv/bin/python bench/clean_train.py --cache /tmp/wiretrace-clean-cache [--modes text]
 """
@@ -28,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import pickle
 import re
 import sys
@@ -44,14 +48,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import clean_eval as ce  # noqa: E402
 
-from wiretrace.clean import HARD_KINDS, analyse  # noqa: E402
-from wiretrace.clean_features import (  # noqa: E402
+from wiretrace.clean import HARD_KINDS, analyse, weights  # noqa: E402
+from wiretrace.clean.classifier import Linear, Trees  # noqa: E402
+from wiretrace.clean.features import (  # noqa: E402
     LEXICON,
     STAGE1,
     BlockInfo,
-    Linear,
     PageFeatures,
-    Trees,
     lexicon_features,
     lexicon_words,
     stage2_features,
@@ -60,10 +63,10 @@ from wiretrace.clean_features import (  # noqa: E402
 from wiretrace.model import Document  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-OUT = ROOT / "src" / "wiretrace" / "clean_weights.py"
+OUT = ROOT / "src" / "wiretrace" / "clean" / "data"
 FOLDS = 5  # stage 2 and the lexicon features are trained on out-of-fold values
 # a change to either invalidates the cached training data (delete the cache after changing the labels)
-SOURCES = (ROOT / "src" / "wiretrace" / "clean.py", ROOT / "src" / "wiretrace" / "clean_features.py")
+SOURCES = tuple(sorted((ROOT / "src" / "wiretrace" / "clean").glob("*.py")))
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -373,7 +376,7 @@ def build_lexicon(docs: Sequence[DocData], min_pages: int = 3, size: int = 4000,
 def fill_lexicon(data: dict[str, dict[str, list[DocData]]], keep: dict[str, float] | None = None) -> dict[str, float]:
     """Lexicon features of every document: out of fold for training pages (a page never sees a
     lexicon built with its own blocks), from all training pages for test pages. ``keep``: the
-    lexicon the weights file has, for test pages and the output (the modes not retrained read it)."""
+    lexicon ``lexicon.tsv`` holds, for test pages and the output (the modes not retrained read it)."""
     train = data["html"]["train"]
     full = build_lexicon(train) if keep is None else keep
     per_fold = {k: build_lexicon([d for d in train if fold(d) != k]) for k in range(FOLDS)}
@@ -531,9 +534,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         "train_pages": len(train), "test_pages": len(test), "model": args.model,
                         "trees": len(trees.roots) if trees is not None else 0, "blend": blend}
     if not args.dry_run:
-        models, report = keep_other_modes(models, report, lexicon)
-        write_weights(models, report, lexicon)
-        print(f"wrote {OUT}")
+        split = training_split(data)
+        models, report = keep_other_modes(models, report, lexicon, split)
+        for path in write_weights(models, report, lexicon, split):
+            print(f"wrote {path}")
     return 0
 
 
@@ -541,42 +545,50 @@ def fmt(sc: dict[str, float]) -> str:
     return " ".join(f"{k}={v:.3f}" for k, v in sc.items())
 
 
+def training_split(data: dict[str, dict[str, list[DocData]]]) -> str:
+    """SHA-256 of the keys of the pages trained on (a synthetic document counts as its page)."""
+    return weights.split_digest({d.page.key for mode in data.values() for d in mode["train"]})
+
+
+def _shipped() -> tuple[dict[str, float], dict[str, tuple[dict[str, Any], dict[str, Any]]]]:
+    """The lexicon and the models (with their meta blocks) the package holds now."""
+    lexicon, _ = weights.read_lexicon(OUT / weights.LEXICON_FILE)
+    return lexicon, {m: weights.read_model(OUT / weights.model_file(m), m) for m in weights.MODES}
+
+
 def _kept_lexicon(modes: Sequence[str]) -> dict[str, float] | None:
-    """The weights file's lexicon when some of its modes are not retrained (their features read it)."""
-    from wiretrace import clean_weights
-    if all(m in modes for m in clean_weights.MODELS):
+    """The shipped lexicon when some modes are not retrained (their features read it)."""
+    if all(m in modes for m in weights.MODES):
         return None
-    return dict(clean_weights.LEXICON)
+    return weights.read_lexicon(OUT / weights.LEXICON_FILE)[0]
 
 
 def keep_other_modes(
-    models: dict[str, Any], report: dict[str, Any], lexicon: dict[str, float]
+    models: dict[str, Any], report: dict[str, Any], lexicon: dict[str, float], split: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The modes not trained in this run keep the weights they have: their features read the lexicon,
-    so it must come out as it was (it does while the labels and the blocks do not change)."""
-    from wiretrace import clean_weights
-    kept = [m for m in clean_weights.MODELS if m not in models]
-    if kept and lexicon != clean_weights.LEXICON:
+    so it must come out as it was (it does while the labels and the blocks do not change), and they
+    were trained on the same split."""
+    kept = [m for m in weights.MODES if m not in models]
+    if not kept:
+        return models, report
+    old_lexicon, old = _shipped()
+    if lexicon != old_lexicon:
         raise SystemExit("the lexicon changed: retrain all modes, not only " + ", ".join(models))
+    for m in kept:
+        if old[m][1]["training_split_sha256"] != split:
+            raise SystemExit(f"the training split changed since {m} was trained: retrain all modes")
     return (
-        {**{m: clean_weights.MODELS[m] for m in kept}, **models},
-        {**{m: clean_weights.TRAINING[m] for m in kept if m in clean_weights.TRAINING}, **report},
+        {**{m: old[m][0] for m in kept}, **models},
+        {**{m: old[m][1]["training"] for m in kept}, **report},
     )
 
 
-def write_weights(models: dict[str, Any], report: dict[str, Any], lexicon: dict[str, float]) -> None:
-    header = (
-        '"""Weights of the cleaner\'s block classifier. Written by bench/clean_train.py: do not edit by hand.\n\n'
-        "Trained on the train split (clean_eval.split_of: SHA-1 of the page key, bucket 0-4 of 10) of\n"
-        "trafilatura-eval and msv chaos-all; the test split and the eval gate's pages were not used.\n"
-        "TRAINING holds the threshold and the F1 each mode reached on train and test pages.\n"
-        '"""\n\n'
-        "from typing import Any\n\n"
-    )
-    body = "TRAINING: dict[str, Any] = " + json.dumps(report, sort_keys=True) + "\n\n"
-    body += "MODELS: dict[str, Any] = " + json.dumps(models, sort_keys=True) + "\n\n"
-    body += "LEXICON: dict[str, float] = " + json.dumps(lexicon, sort_keys=True, ensure_ascii=False) + "\n"
-    OUT.write_text(header + body, encoding="utf-8")
+def write_weights(models: dict[str, Any], report: dict[str, Any], lexicon: dict[str, float], split: str) -> list[Path]:
+    """``clean/data``: one file per mode (model + meta) and the lexicon."""
+    paths = [weights.write_lexicon(OUT, lexicon, split)]
+    paths += [weights.write_model(OUT, m, models[m], report[m], split, lexicon) for m in weights.MODES]
+    return paths
 
 
 if __name__ == "__main__":

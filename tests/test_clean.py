@@ -6,15 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wiretrace.clean import (
-    BlockIndex,
-    CleanConfig,
-    _bridged_blocks,
-    _detached_tail,
-    analyse,
-    clean,
-    learn_boilerplate,
-)
+from wiretrace.clean import BlockIndex, CleanConfig, analyse, clean, learn_boilerplate
+from wiretrace.clean.repairs import bridged_blocks, detached_tail
 from wiretrace.model import Document
 
 PAGE = """Harbour cranes fall silent as dockers walk out
@@ -215,16 +208,16 @@ def test_markup_hints_weigh_in_html_mode() -> None:
 
 
 def test_words_of_chinese_or_japanese_blocks_are_counted_by_characters() -> None:
-    from wiretrace.clean import _count_words
+    from wiretrace.clean.blocks import count_block_words
 
     text = "東京都は新しい路面電車の路線を開業した"
-    assert _count_words(text, 0, len(text)) >= 8
-    assert _count_words("three plain words", 0, 17) == 3
+    assert count_block_words(text, 0, len(text)) >= 8
+    assert count_block_words("three plain words", 0, 17) == 3
 
 
 def test_weights_match_the_features() -> None:
     from wiretrace.clean import load_model
-    from wiretrace.clean_features import STAGE1, STAGE2, STAGE2_TEXT, stage2_names
+    from wiretrace.clean.features import STAGE1, STAGE2, STAGE2_TEXT, stage2_names
 
     assert stage2_names("html") == STAGE2 and stage2_names("text") == STAGE2 + STAGE2_TEXT
     for mode in ("html", "text"):
@@ -237,7 +230,7 @@ def test_weights_match_the_features() -> None:
 
 def test_trees_route_rows_by_their_thresholds() -> None:
     """Two hand-built trees: a stump on feature 0, and a depth-2 tree on features 1 then 0."""
-    from wiretrace.clean_features import Trees
+    from wiretrace.clean.classifier import Trees
 
     # tree 1: nodes 0 (x0 <= 0.5), 1 leaf -1, 2 leaf +1; tree 2: nodes 3 (x1 <= 2), 4 (x0 <= 0), 5 leaf 3,
     # 6 leaf 0.5, 7 leaf -2 (a leaf points to itself)
@@ -256,7 +249,7 @@ def test_trees_route_rows_by_their_thresholds() -> None:
 def test_plain_text_context_features() -> None:
     """Text mode's stage 2 sees where a block stands against the body region and the runs of
     like-shaped lines it belongs to; HTML mode's stage 2 is unchanged."""
-    from wiretrace.clean_features import STAGE2, STAGE2_TEXT, BlockInfo, stage1_features, stage2_features
+    from wiretrace.clean.features import STAGE2, STAGE2_TEXT, BlockInfo, stage1_features, stage2_features
 
     lines = [
         "Home", "Recipes",
@@ -300,7 +293,8 @@ WRAPPED = (
 
 
 def test_hard_wrapped_text_is_cut_into_paragraphs() -> None:
-    from wiretrace.clean import text_blocks, wrap_width
+    from wiretrace.clean import text_blocks
+    from wiretrace.text.tokens import wrap_width
 
     assert 55 <= wrap_width(WRAPPED) <= 65
     blocks = [WRAPPED[s:e] for s, e in text_blocks(WRAPPED)]
@@ -401,15 +395,24 @@ def test_plain_text_context_repairs() -> None:
     for b, q in zip(an.blocks, p, strict=True):
         b.rule = b.kind
         b.kind = b.kind if b.kind else ("body" if q >= 0.525 else "boilerplate")
-    _detached_tail(an.blocks, p)
+    detached_tail(an.blocks, p)
     kinds = {b.text[:12]: b.kind for b in an.blocks}
     assert kinds["Marta Vello "] == "boilerplate", kinds
     assert kinds["Shipping age"] == "body", kinds  # the main run keeps its own unsure paragraph
     k = next(i for i, b in enumerate(an.blocks) if b.text.startswith("Union"))
     an.blocks[k].kind, p[k] = "boilerplate", 0.45
-    _bridged_blocks(an.blocks, p)
+    bridged_blocks(an.blocks, p)
     assert an.blocks[k].kind == "body"
     p[k] = 0.2
     an.blocks[k].kind = "boilerplate"
-    _bridged_blocks(an.blocks, p)
+    bridged_blocks(an.blocks, p)
     assert an.blocks[k].kind == "boilerplate"
+
+
+def test_segment_kinds_leave_the_cleaner_as_plain_strings() -> None:
+    """The Spark engine's rows go to the JVM, whose unpickler cannot build enum members: the kinds the
+    cleaner compares as ``NoiseKind`` members leave it as their plain values."""
+    c = clean(_doc(PAGE))
+    kinds = {s.kind for s in c.segments}
+    assert len(kinds) >= 4 and "body" in kinds and "byline" in kinds
+    assert all(type(k) is str for k in kinds)

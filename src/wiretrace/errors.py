@@ -35,6 +35,15 @@ class ConfigError(WiretraceError, ValueError):
         self.stage, self.name, self.value = stage, name, value
 
 
+class DataFileError(WiretraceError):
+    """A data file shipped inside wiretrace (the cleaner's learned weights) is missing, unreadable or
+    made for other code. The message names the file, what is wrong with it and the fix."""
+
+    def __init__(self, path: str, problem: str, fix: str) -> None:
+        super().__init__(f"{path}: {problem}; {fix}")
+        self.path, self.problem = path, problem
+
+
 class InputError(WiretraceError):
     """One input (file, JSONL line, WARC record) could not be read. The run goes on with the rest."""
 

@@ -1,0 +1,25 @@
+"""The cleaning stage's settings (corpus boilerplate and context repairs)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wiretrace.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class CleanConfig:
+    """Settings of cleaning: when a repeated block is corpus boilerplate, and the topic floor of the repairs."""
+
+    boilerplate_min_docs: int = 3  # a block in at least this many documents may be boilerplate
+    syndication_shared_blocks: int = 2  # ...unless its documents also share this many long blocks
+    long_block_words: int = 12
+    coherence_floor: float = 0.08  # below this, a block between noise blocks takes their kind
+
+    def __post_init__(self) -> None:
+        if self.boilerplate_min_docs < 2:
+            raise ConfigError("clean", "boilerplate_min_docs", self.boilerplate_min_docs, "an integer >= 2")
+        if self.syndication_shared_blocks < 1:
+            raise ConfigError("clean", "syndication_shared_blocks", self.syndication_shared_blocks, "an integer >= 1")
+        if not 0.0 <= self.coherence_floor <= 1.0:
+            raise ConfigError("clean", "coherence_floor", self.coherence_floor, "a number in [0, 1]")

@@ -1,0 +1,371 @@
+"""What the cleaner's classifier sees of a block in its page: the block itself (``cues``), the kinds
+the wording rules named, its neighbours, the markup extractor's hints, the learned word lexicon, and
+(stage 2) the stage-1 verdicts of the neighbourhood and of the page's core.
+
+Features are plain floats in a fixed order (``STAGE1`` then ``stage2_names(mode)``); the weights that
+read them are the data files of ``clean/data`` (``weights``), written by ``bench/clean_train.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from wiretrace.clean.cues import LOCAL, TERMINAL, local_features, page_language, stoplist
+from wiretrace.model import NOISE_KINDS, NoiseKind
+from wiretrace.text.names import STOP
+
+# --- block features ------------------------------------------------------------------------------
+# The kinds the wording rules name are the noise kinds of the data model (a feature each).
+RULE_KINDS = NOISE_KINDS
+
+PAGE = (
+    "dup", "pos", "after_title", "title_dist", "run_short", "run_prose",
+    "lw_prev", "lw_next", "stop_prev", "stop_next", "term_prev", "term_next", "lw_w3", "stop_w3", "term_w3",
+    "short_w3", "coh", "n_blocks", "doc_short", "doc_prose", "prose_before", "prose_after",
+)  # fmt: skip
+HINTS = (
+    "hinted", "hint_prev", "hint_next", "hint_w3", "hint_w10", "in_hint_range", "hint_dist", "hint_share",
+    "hinted_lw", "hinted_short", "unhinted_prose", "hint_before", "hint_after",
+)  # fmt: skip
+LEXICON = ("lex_mean", "lex_max", "lex_min", "lex_w3")
+STAGE1 = LOCAL + tuple(f"k_{k}" for k in RULE_KINDS) + PAGE + HINTS + LEXICON
+STAGE2 = ("p1", "p1_prev", "p1_next", "p1_w2", "p1_w5", "p1_max_before", "p1_max_after", "in_region",
+          "region_dist", "body_share", "coh2")  # fmt: skip
+# Plain text only (no markup hints to say where the article runs): where the block stands against the
+# page's best body region, how it compares with the body's blocks, and the runs of like-shaped lines
+# (an ingredient list, a spec table, a menu) it belongs to.
+STAGE2_TEXT = (
+    "before_region", "after_region", "region_words_dist", "region_share", "rel_len", "words_before",
+    "kv", "kv_run", "qty", "qty_run", "capline", "capline_run",
+)  # fmt: skip
+
+
+def stage2_names(mode: str) -> tuple[str, ...]:
+    """The stage-2 features of ``mode`` ("html" or "text"), after ``STAGE1``."""
+    return STAGE2 + STAGE2_TEXT if mode == "text" else STAGE2
+
+
+@dataclass(frozen=True, slots=True)
+class BlockInfo:
+    """What the features need of one block: its text, the rule pass's kind and the markup hint."""
+
+    text: str
+    n_words: int
+    kind: str
+    hinted: bool
+
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)  # as tokens.words
+_FOLD = str.maketrans({"’": "'", "‘": "'"})
+
+
+def tokens_of(text: str) -> list[str]:
+    """The normalised word tokens of ``text`` (tokens.words without the offsets)."""
+    if text.isascii():  # the fold is lower-casing, done once for the whole text
+        return _WORD.findall(text.lower())
+    return [t.translate(_FOLD).casefold() for t in _WORD.findall(text)]
+
+
+def _content(toks: Sequence[str]) -> Counter[str]:
+    return Counter(t for t in toks if len(t) > 2 and t not in STOP and not t.isdigit())
+
+
+def _norm2(c: Counter[str]) -> float:
+    return float(sum(v * v for v in c.values()))
+
+
+def _cosines(cws: Sequence[Counter[str]], members: np.ndarray) -> np.ndarray:
+    """Cosine of each block's content words with the sum over ``members`` (less the block itself)."""
+    ref: Counter[str] = Counter()
+    for j in np.flatnonzero(members).tolist():
+        ref.update(cws[j])
+    ref_n2 = _norm2(ref)
+    out = np.zeros(len(cws))
+    if not ref_n2:
+        return out
+    for i, cw in enumerate(cws):
+        if not cw:
+            continue
+        a2 = _norm2(cw)
+        dot = float(sum(v * ref.get(k, 0) for k, v in cw.items()))
+        if members[i]:  # the block is part of the reference: compare with the rest
+            rest2 = ref_n2 - 2 * dot + a2
+            dot -= a2
+        else:
+            rest2 = ref_n2
+        if dot > 0 and rest2 > 0:
+            out[i] = dot / math.sqrt(a2 * rest2)
+    return out
+
+
+def _window_mean(values: np.ndarray, radius: int, include_self: bool = False) -> np.ndarray:
+    """Mean of ``values`` over ``[i - radius, i + radius]`` (without i unless ``include_self``)."""
+    n = len(values)
+    c = np.concatenate([[0.0], np.cumsum(values)])
+    idx = np.arange(n)
+    lo = np.maximum(0, idx - radius)
+    hi = np.minimum(n, idx + radius + 1)
+    total = c[hi] - c[lo]
+    count = (hi - lo).astype(float)
+    if not include_self:
+        total = total - values
+        count = count - 1
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+
+def _runs(flags: np.ndarray) -> np.ndarray:
+    """For each position, the length of the run of True values it belongs to (0 where False)."""
+    out = np.zeros(len(flags))
+    i = 0
+    n = len(flags)
+    while i < n:
+        if not flags[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and flags[j]:
+            j += 1
+        out[i:j] = j - i
+        i = j
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class PageFeatures:
+    """Stage-1 features of a document's blocks, with what stage 2 reuses."""
+
+    x1: np.ndarray  # (blocks, len(STAGE1))
+    content: tuple[Counter[str], ...]  # content words per block
+    tokens: tuple[list[str], ...]  # word tokens per block
+
+
+def lexicon_words(toks: Sequence[str]) -> set[str]:
+    """The tokens of a block that a lexicon may hold: words, not numbers."""
+    return {t for t in toks if len(t) > 1 and not t.isdigit()}
+
+
+def lexicon_features(toks: Sequence[Sequence[str]], lexicon: Mapping[str, float]) -> np.ndarray:
+    """``LEXICON`` features: how much each block's words lean to noise (< 0) or body (> 0), from the
+    lexicon learned on the labelled training blocks (bench/clean_train.py)."""
+    n = len(toks)
+    out = np.zeros((n, len(LEXICON)))
+    if not lexicon:
+        return out
+    for i, ts in enumerate(toks):
+        vals = [lexicon.get(t, 0.0) for t in lexicon_words(ts)]
+        if vals:
+            out[i, 0] = sum(vals) / len(vals)
+            out[i, 1] = max(vals)
+            out[i, 2] = min(vals)
+    out[:, 3] = _window_mean(out[:, 0], 3)
+    return out
+
+
+def stage1_features(
+    blocks: Sequence[BlockInfo], has_hints: bool, lexicon: Mapping[str, float] | None = None
+) -> PageFeatures:
+    """The ``STAGE1`` features of every block of one document."""
+    n = len(blocks)
+    if n == 0:
+        return PageFeatures(np.zeros((0, len(STAGE1))), (), ())
+    toks = [tokens_of(b.text) for b in blocks]
+    lang = page_language([t for ts in toks for t in ts])
+    stops = stoplist(lang)
+    local = np.array([local_features(b.text, ts, stops) for b, ts in zip(blocks, toks, strict=True)])
+    kinds = np.array([[1.0 if b.kind == k else 0.0 for k in RULE_KINDS] for b in blocks])
+    lw, stop, term = local[:, 0], local[:, 2], local[:, 4]
+    n_words = np.array([b.n_words for b in blocks], dtype=float)
+    short = n_words < 6
+    prose = (n_words >= 10) & (term > 0)
+    keys = [" ".join(b.text.casefold().split()) for b in blocks]
+    key_count = Counter(keys)
+    titles = [i for i, b in enumerate(blocks) if b.kind == NoiseKind.TITLE]
+    t0 = titles[0] if titles else -1
+    hinted = np.array([1.0 if b.hinted else 0.0 for b in blocks])
+    # topic reference: the hinted text (markup) or the page's prose blocks (plain text)
+    ref_mask = hinted > 0 if has_hints and hinted.any() else prose
+    cws = tuple(_content(ts) for ts in toks)
+    coh = _cosines(cws, ref_mask)
+    idx = np.arange(n)
+    page = np.column_stack(
+        [
+            [1.0 if key_count[k] > 1 else 0.0 for k in keys],
+            idx / max(1, n - 1),
+            (idx > t0).astype(float) if t0 >= 0 else np.full(n, 0.5),
+            np.log1p(np.abs(idx - t0)) if t0 >= 0 else np.full(n, 3.0),
+            np.log1p(_runs(short)),
+            np.log1p(_runs(prose)),
+            _shift_prev(lw),
+            _shift_next(lw),
+            _shift_prev(stop),
+            _shift_next(stop),
+            _shift_prev(term),
+            _shift_next(term),
+            _window_mean(lw, 3),
+            _window_mean(stop, 3),
+            _window_mean(term, 3),
+            _window_mean(short.astype(float), 3),
+            coh,
+            np.full(n, math.log1p(n)),
+            np.full(n, short.mean()),
+            np.full(n, prose.mean()),
+            np.log1p(np.cumsum(prose) - prose),  # prose blocks before this one: where the article stands
+            np.log1p(prose.sum() - np.cumsum(prose)),  # ... and after it (a bio or promo closes it)
+        ]
+    )
+    if has_hints and hinted.any():
+        hi = np.flatnonzero(hinted)
+        # distance to the nearest hinted block, both directions, in one pass each way
+        pos = np.searchsorted(hi, idx)
+        left = np.where(pos > 0, idx - hi[np.maximum(pos - 1, 0)], n)
+        right = np.where(pos < len(hi), hi[np.minimum(pos, len(hi) - 1)] - idx, n)
+        dist = np.minimum(left, right)
+        total_words = max(1.0, n_words.sum())
+        hint_feats = np.column_stack(
+            [
+                hinted,
+                _shift_prev(hinted),
+                _shift_next(hinted),
+                _window_mean(hinted, 3),
+                _window_mean(hinted, 10),
+                ((idx >= hi[0]) & (idx <= hi[-1])).astype(float),
+                np.log1p(dist),
+                np.full(n, (n_words * hinted).sum() / total_words),
+                hinted * lw,
+                hinted * short,
+                (1 - hinted) * prose,
+                np.log1p(np.cumsum(hinted) - hinted),
+                np.log1p(hinted.sum() - np.cumsum(hinted)),
+            ]
+        )
+    else:
+        hint_feats = np.zeros((n, len(HINTS)))
+    lex = lexicon_features(toks, lexicon or {})
+    return PageFeatures(np.hstack([local, kinds, page, hint_feats, lex]), cws, tuple(toks))
+
+
+def _shift_prev(a: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0.0], a[:-1]])
+
+
+def _shift_next(a: np.ndarray) -> np.ndarray:
+    return np.concatenate([a[1:], [0.0]])
+
+
+def _window_max(values: np.ndarray, before: int, after: int) -> np.ndarray:
+    """Max of ``values`` over the ``before`` blocks before i (or the ``after`` blocks after it)."""
+    n = len(values)
+    padded = np.concatenate([np.zeros(max(before, after)), values, np.zeros(max(before, after))])
+    off = max(before, after)
+    out = np.zeros(n)
+    if before:
+        for k in range(1, before + 1):
+            out = np.maximum(out, padded[off - k : off - k + n])
+    if after:
+        for k in range(1, after + 1):
+            out = np.maximum(out, padded[off + k : off + k + n])
+    return out
+
+
+def best_region(score: np.ndarray) -> tuple[int, int]:
+    """``[lo, hi)`` of the contiguous run of blocks with the largest sum of ``score`` (max subarray)."""
+    best, best_lo, best_hi = 0.0, 0, 0
+    cur, cur_lo = 0.0, 0
+    for i, s in enumerate(score.tolist()):
+        if cur <= 0:
+            cur, cur_lo = 0.0, i
+        cur += s
+        if cur > best:
+            best, best_lo, best_hi = cur, cur_lo, i + 1
+    return best_lo, best_hi
+
+
+def stage2_features(blocks: Sequence[BlockInfo], page: PageFeatures, p1: np.ndarray, mode: str = "html") -> np.ndarray:
+    """The ``stage2_names(mode)`` features: the stage-1 verdicts of the neighbourhood and of the page's core."""
+    n = len(blocks)
+    names = stage2_names(mode)
+    if n == 0:
+        return np.zeros((0, len(names)))
+    idx = np.arange(n)
+    lw = page.x1[:, 0]
+    lo, hi = best_region((p1 - 0.5) * (1.0 + lw))
+    in_region = ((idx >= lo) & (idx < hi)).astype(float)
+    dist = np.where(idx < lo, lo - idx, np.where(idx >= hi, idx - hi + 1, 0))
+    n_words = np.array([b.n_words for b in blocks], dtype=float)
+    body_share = float((n_words * (p1 > 0.5)).sum() / max(1.0, n_words.sum()))
+    base = np.column_stack(
+        [
+            p1,
+            _shift_prev(p1),
+            _shift_next(p1),
+            _window_mean(p1, 2),
+            _window_mean(p1, 5),
+            _window_max(p1, 5, 0),
+            _window_max(p1, 0, 5),
+            in_region,
+            np.log1p(dist),
+            np.full(n, body_share),
+            _cosines(page.content, p1 > 0.5),
+        ]
+    )
+    if mode != "text":
+        return base
+    return np.hstack([base, _text_context(blocks, p1, n_words, lo, hi)])
+
+
+_KEY_VALUE = re.compile(r"^[^\W\d_][^:]{0,40}:\s*\S")
+_QUANTITY = re.compile(r"^\W{0,3}(\d+([.,/]\d+)?|[½¼¾⅓⅔]|\d+\s*[-–]\s*\d+)\s*\S|\d\s*(%|€|\$|£|kg|g|ml|l|cm|mm|m|km|min|h|gb|mb)\b")
+
+
+def _line_shapes(blocks: Sequence[BlockInfo]) -> np.ndarray:
+    """Per block: a "Label: value" line, a quantity line ("200 g flour", "5 GB"), a short capitalised
+    line (a heading, a menu item), each only for short blocks (<= 12 words)."""
+    out = np.zeros((len(blocks), 3))
+    for i, b in enumerate(blocks):
+        if b.n_words > 12:
+            continue
+        t = b.text.strip()
+        low = t.lower()
+        out[i, 0] = 1.0 if _KEY_VALUE.match(t) else 0.0
+        out[i, 1] = 1.0 if _QUANTITY.search(low) else 0.0
+        out[i, 2] = 1.0 if t[:1].isupper() and not TERMINAL.search(t) and b.n_words <= 8 else 0.0
+    return out
+
+
+def _text_context(blocks: Sequence[BlockInfo], p1: np.ndarray, n_words: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """The ``STAGE2_TEXT`` columns of a page whose best body region is blocks ``[lo, hi)``."""
+    n = len(blocks)
+    idx = np.arange(n)
+    total = max(1.0, float(n_words.sum()))
+    cum = np.cumsum(n_words)
+    before = cum - n_words  # words before each block
+    if hi > lo:
+        start_w, end_w = float(before[lo]), float(cum[hi - 1])
+    else:
+        start_w = end_w = 0.0
+    words_dist = np.where(idx < lo, start_w - cum, np.where(idx >= hi, before - end_w, 0.0))
+    cand = n_words[p1 > 0.5]
+    med = float(np.median(cand)) if len(cand) else max(1.0, float(np.median(n_words)))
+    shapes = _line_shapes(blocks)
+    cols = {
+        "before_region": (idx < lo).astype(float),
+        "after_region": (idx >= hi).astype(float),
+        "region_words_dist": np.log1p(np.maximum(0.0, words_dist)),
+        "region_share": np.full(n, (end_w - start_w) / total),
+        "rel_len": np.log((1.0 + n_words) / (1.0 + med)),
+        "words_before": before / total,
+        "kv": shapes[:, 0],
+        "kv_run": np.log1p(_runs(shapes[:, 0] > 0)),
+        "qty": shapes[:, 1],
+        "qty_run": np.log1p(_runs(shapes[:, 1] > 0)),
+        "capline": shapes[:, 2],
+        "capline_run": np.log1p(_runs(shapes[:, 2] > 0)),
+    }
+    return np.column_stack([cols[name] for name in STAGE2_TEXT])
+
