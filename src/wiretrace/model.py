@@ -71,6 +71,7 @@ class Format(StrEnum):
     HTML = "html"
     JSONL = "jsonl"
     WARC = "warc"
+    JSON = "json"  # posted to the service as a JSON object
 
 
 NOISE_KINDS = tuple(NoiseKind)
@@ -90,7 +91,7 @@ class Span:
 
     start: int
     end: int
-    kind: str = "body"
+    kind: str = BODY
 
     def __len__(self) -> int:
         return self.end - self.start
@@ -108,7 +109,7 @@ class Document:
     id: str
     text: str
     path: str
-    format: str  # "text" | "html" | "jsonl" | "warc"
+    format: Format
     encoding: str = "utf-8"
     source: str | None = None
     url: str | None = None
@@ -127,7 +128,7 @@ class DocMeta:
     title: str | None
     published: str | None
     chars: int
-    format: str
+    format: Format
     path: str
 
 
@@ -158,16 +159,16 @@ class Cleaned:
 
     @property
     def body(self) -> tuple[tuple[int, int], ...]:
-        return merge_ranges((s.start, s.end) for s in self.segments if s.kind == "body")
+        return merge_ranges((s.start, s.end) for s in self.segments if s.kind == BODY)
 
     @property
     def removed(self) -> tuple[Span, ...]:
-        return tuple(Span(s.start, s.end, s.kind) for s in self.segments if s.kind != "body")
+        return tuple(Span(s.start, s.end, s.kind) for s in self.segments if s.kind != BODY)
 
     @property
     def content(self) -> tuple[tuple[int, int], ...]:
         """What pairs are compared on: the body, plus a second article the page carries."""
-        return self.spans_of("body", "other_article")
+        return self.spans_of(BODY, NoiseKind.OTHER_ARTICLE)
 
     def spans_of(self, *kinds: str) -> tuple[tuple[int, int], ...]:
         return merge_ranges((s.start, s.end) for s in self.segments if s.kind in kinds)
@@ -179,7 +180,7 @@ class Passage:
 
     a: tuple[int, int]
     b: tuple[int, int]
-    kind: str  # one of PASSAGE_KINDS
+    kind: PassageKind
     score: float
 
 
@@ -197,13 +198,39 @@ class Pair:
 
     a: str
     b: str
-    relation: str  # one of RELATIONS
-    direction: str  # "a<-b": a took from b; "a->b": b took from a; "none": not told
+    relation: Relation
+    direction: Direction  # "a<-b": a took from b; "a->b": b took from a; "none": not told
     scores: Scores
     passages: tuple[Passage, ...] = ()
     reasons: tuple[str, ...] = ()  # which candidate paths proposed the pair
     # ``template`` pairs: the fillers that differ, (range in a, range in b) each
     slots: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """How text b relates to text a (``compare``): a pair's fields, with ``relation`` None where
+    nothing relates them (no relation of the contract holds); the scores and passages are still given."""
+
+    a: str
+    b: str
+    relation: Relation | None
+    direction: Direction
+    scores: Scores
+    passages: tuple[Passage, ...] = ()
+    reasons: tuple[str, ...] = ()
+    slots: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+
+    @classmethod
+    def of(cls, pair: Pair) -> Comparison:
+        return cls(pair.a, pair.b, pair.relation, pair.direction, pair.scores, pair.passages, pair.reasons, pair.slots)
+
+    @property
+    def pair(self) -> Pair | None:
+        """The related pair, or None where the texts are unrelated."""
+        if self.relation is None:
+            return None
+        return Pair(self.a, self.b, self.relation, self.direction, self.scores, self.passages, self.reasons, self.slots)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +244,9 @@ class Edge:
 
     child: str
     parent: str
-    relation: str
+    relation: Relation
     evidence: tuple[str, ...] = ()
-    direction: str = "none"
+    direction: EdgeDirection = EdgeDirection.NONE
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,18 @@ from wiretrace.clean import CleanConfig, clean
 from wiretrace.embed.minilm import Embedder
 from wiretrace.errors import ConfigError
 from wiretrace.ingest import IngestConfig
-from wiretrace.model import REUSE_RELATIONS, Cleaned, Document, Pair, Scores, Story
+from wiretrace.model import (
+    REUSE_RELATIONS,
+    Cleaned,
+    Direction,
+    Document,
+    NoiseKind,
+    Pair,
+    PassageKind,
+    Relation,
+    Scores,
+    Story,
+)
 from wiretrace.relate.pair import Common, RelateConfig, common_cut, cues, days_apart, relate, specific
 from wiretrace.relate.template import Side, template
 from wiretrace.sketch import Sketch, SketchConfig, sketch, sketch_batch
@@ -156,29 +167,29 @@ def relate_pair(
     )
     if pair is None or pair.relation not in _TEMPLATE_TESTED or not config.relate.templates:
         return pair
-    copies = same and pair.relation == "duplicate"  # the same words: only the headlines can tell
+    copies = same and pair.relation == Relation.DUPLICATE  # the same words: only the headlines can tell
     verdict = template(
         Side(a.doc.text, a.cleaned.content, headline(a)), Side(b.doc.text, b.cleaned.content, headline(b)),
         idf, align_config=config.align, copies=copies, n_docs=n_docs, days=days_apart(a.doc, b.doc),
-        rewritten=tuple((p.a, p.b) for p in al.passages if p.kind != "verbatim"),
+        rewritten=tuple((p.a, p.b) for p in al.passages if p.kind != PassageKind.VERBATIM),
     )
     if verdict is None:
         return pair
     return Pair(
-        a.doc.id, b.doc.id, "template", "none", Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4)),
+        a.doc.id, b.doc.id, Relation.TEMPLATE, Direction.NONE, Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4)),
         tuple(sorted(al.passages, key=lambda p: (p.a, p.b))), tuple(reasons) + (verdict.reason(),), verdict.slots,
     )
 
 
 # Reuse, and same_story: two briefs of one form about two subjects are not one event either.
-_TEMPLATE_TESTED = frozenset(REUSE_RELATIONS) | {"same_story"}
+_TEMPLATE_TESTED = frozenset(REUSE_RELATIONS) | {Relation.SAME_STORY}
 
 
 def headline(item: Prepared) -> str | None:
     """The document's headline: its title field, else the title line the cleaner took out of the body."""
     if item.doc.title:
         return item.doc.title
-    spans = item.cleaned.spans_of("title")
+    spans = item.cleaned.spans_of(NoiseKind.TITLE)
     return item.doc.text[spans[0][0] : spans[0][1]] if spans else None
 
 
@@ -202,7 +213,7 @@ def title_words(doc: Document, cleaned: Cleaned) -> Counter[str]:
     """Content words of the headline(s) the cleaner removed from the body (level 2 reads them), or of
     the headline the input gave apart from the text (a JSONL ``title``, a page's metadata): in wire
     briefs the headline alone names the company the body is about."""
-    spans = cleaned.spans_of("title")
+    spans = cleaned.spans_of(NoiseKind.TITLE)
     if spans or not doc.title or doc.title.strip() in doc.text:
         return ranges_words(doc.text, spans)
     return ranges_words(doc.title, ((0, len(doc.title)),))

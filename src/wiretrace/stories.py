@@ -69,12 +69,12 @@ from operator import mul
 import xxhash
 
 from wiretrace.errors import ConfigError
-from wiretrace.model import Pair
+from wiretrace.model import Pair, Relation
 from wiretrace.sketch import Sketch
 from wiretrace.text.topic import corpus_size, doc_frequency, idf_from_counts
 
-REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase"})
-LINKS = frozenset({"derivative", "same_story"})
+REUSE = frozenset({Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.CONTAINS, Relation.PARAPHRASE})
+LINKS = frozenset({Relation.DERIVATIVE, Relation.SAME_STORY})
 _NO_DATE = "9999-12-31"  # undated documents sort after dated ones
 
 
@@ -207,7 +207,7 @@ def reuse_components(ids: Iterable[str], pairs: Iterable[Pair]) -> list[list[str
 
 def template_links(pairs: Iterable[Pair]) -> list[tuple[str, str]]:
     """The ``template`` pairs: one form, other facts; level 2 keeps their sides apart."""
-    return sorted((p.a, p.b) for p in pairs if p.relation == "template")
+    return sorted((p.a, p.b) for p in pairs if p.relation == Relation.TEMPLATE)
 
 
 def same_story_links(pairs: Iterable[Pair]) -> list[tuple[str, str]]:

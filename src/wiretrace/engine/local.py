@@ -31,7 +31,7 @@ from wiretrace.embed.static import StaticEmbedder
 from wiretrace.engine import corpus_state as cs
 from wiretrace.engine import store as st
 from wiretrace.engine.executor import Env, LocalExecutor
-from wiretrace.model import Document, Pair, Skipped, Story
+from wiretrace.model import Document, Pair, Relation, Skipped, Story
 from wiretrace.sketch import Sketch
 from wiretrace.stages import (
     PairKey,
@@ -303,7 +303,7 @@ def story_summaries(store: st.Store, sketches: Mapping[str, Sketch] | None = Non
 def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str, str]]:
     """(the stored assignment before, the one after) of placing every sketched document in a story;
     writes what changed."""
-    links = cast(list[Pair], [_Link(a, b, r) for a, b, r in store.pair_links()])  # what level 1 and 2 read of a pair
+    links = cast(list[Pair], [_Link(a, b, Relation(r)) for a, b, r in store.pair_links()])  # what level 1 and 2 read of a pair
     summaries = story_summaries(store)
     prior = store.assignments()
     assignment = assign(summaries, reuse_components(summaries, links), same_story_links(links), cs.idf(store.db),
@@ -315,7 +315,7 @@ def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str
 class _Link(NamedTuple):
     a: str
     b: str
-    relation: str
+    relation: Relation
 
 
 def assign_stories(store: st.Store, config: RunConfig, pairs: Sequence[Pair] | None = None) -> dict[str, list[str]]:

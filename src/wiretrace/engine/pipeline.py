@@ -47,7 +47,20 @@ from wiretrace.engine.local import quiet as _quiet
 from wiretrace.errors import InputError, NoInputError, NotFoundError, StoreError
 from wiretrace.ingest.reader import read_found
 from wiretrace.ingest.walk import list_files
-from wiretrace.model import Cleaned, Document, Pair, Passage, Report, Scores, Skipped
+from wiretrace.model import (
+    Cleaned,
+    Comparison,
+    Direction,
+    Document,
+    Format,
+    Pair,
+    Passage,
+    PassageKind,
+    Relation,
+    Report,
+    Scores,
+    Skipped,
+)
 from wiretrace.relate.template import Side, template
 from wiretrace.stages import (
     Prepared,
@@ -152,7 +165,7 @@ def gone_inputs(store: st.Store, read: Mapping[str, set[str]], reread: set[str])
 
 
 def _has_file(path: str, fmt: str) -> bool:
-    return fmt in ("text", "html", "jsonl", "warc") and bool(path) and not path.startswith(("<", "upload:")) and path != "api"
+    return fmt in (Format.TEXT, Format.HTML, Format.JSONL, Format.WARC) and bool(path) and not path.startswith(("<", "upload:")) and path != "api"
 
 
 def forget_documents(store: st.Store, ids: Sequence[str]) -> None:
@@ -256,8 +269,8 @@ def out_lock(folder: str | Path) -> Iterator[None]:
         os.close(fd)
 
 
-def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder: Embedder | None = None) -> Pair:
-    """How text b relates to text a, with aligned passages (relation "unrelated" when nothing does).
+def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder: Embedder | None = None) -> Comparison:
+    """How text b relates to text a, with aligned passages (``relation`` None when nothing does).
 
     Short texts (at most ``SHORT_SENTENCES`` sentences and ``SHORT_WORDS`` words on each side) are
     decided by the aligner's sentence model (``align.paraphrase_probability``: the MiniLM cosine and
@@ -267,7 +280,7 @@ def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder:
     embedder = embedder or Embedder()
     items = []
     for name, text in (("a", text_a), ("b", text_b)):
-        doc = Document(name, text, f"<{name}>", "text")
+        doc = Document(name, text, f"<{name}>", Format.TEXT)
         cl = clean(doc, config.clean)
         _, sk, cu = prepare(doc, cl, config)
         items.append(Prepared(doc, cl, sk, cu))
@@ -277,9 +290,10 @@ def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder:
     if short[0] is not None and short[1] is not None and config.align.semantic:
         return _short_pair(text_a, short[0], text_b, short[1], p, a, b, config, embedder)
     if p is not None:
-        return p
+        return Comparison.of(p)
     al = alignment(a, b, config, embedder)
-    return Pair("a", "b", "unrelated", "none", Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4)), al.passages)
+    scores = Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4))
+    return Comparison("a", "b", None, Direction.NONE, scores, al.passages)
 
 
 SHORT_SENTENCES = 3
@@ -304,7 +318,7 @@ def _short_span(text: str, cleaned: Cleaned) -> tuple[int, int] | None:
 def _short_pair(
     text_a: str, ra: tuple[int, int], text_b: str, rb: tuple[int, int], lexical: Pair | None,
     a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder,
-) -> Pair:
+) -> Comparison:
     """The sentence decision over two short texts; copies (duplicate, near_duplicate) stay as the
     alignment found them."""
     va, vb = embedder.embed([text_a[ra[0] : ra[1]], text_b[rb[0] : rb[1]]])
@@ -313,26 +327,26 @@ def _short_pair(
     prob = paraphrase_probability(pa, pb, cos)
     score = prob if cos >= config.align.paraphrase_cos and prob >= SHORT_P else None
     why = f"short texts: the sentence decision (cosine {cos:.2f}, paraphrase probability {prob:.2f})"
-    if lexical is not None and lexical.relation in ("duplicate", "near_duplicate", "template"):
-        return replace(lexical, reasons=lexical.reasons + (why,))
+    if lexical is not None and lexical.relation in (Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.TEMPLATE):
+        return Comparison.of(replace(lexical, reasons=lexical.reasons + (why,)))
     al = alignment(a, b, config, embedder)
     if score is not None and config.relate.templates:
         verdict = template(Side(text_a, (ra,)), Side(text_b, (rb,)), align_config=config.align)
         if verdict is not None:
-            return Pair("a", "b", "template", "none", Scores(al.lexical, round(cos, 4), round(al.a_covered, 4), round(al.b_covered, 4)),
-                        al.passages, (why, verdict.reason()), verdict.slots)
+            scores = Scores(al.lexical, round(cos, 4), round(al.a_covered, 4), round(al.b_covered, 4))
+            return Comparison("a", "b", Relation.TEMPLATE, Direction.NONE, scores, al.passages, (why, verdict.reason()), verdict.slots)
     if score is not None:
         jac = len(pa.grams[0] & pb.grams[0]) / max(len(pa.grams[0] | pb.grams[0]), 1)
-        kind = "near_verbatim" if jac >= config.align.near_verbatim_jaccard else "paraphrase"
-        return Pair(
-            "a", "b", "paraphrase", "none", Scores(al.lexical, round(cos, 4), 1.0, 1.0),
+        kind = PassageKind.NEAR_VERBATIM if jac >= config.align.near_verbatim_jaccard else PassageKind.PARAPHRASE
+        return Comparison(
+            "a", "b", Relation.PARAPHRASE, Direction.NONE, Scores(al.lexical, round(cos, 4), 1.0, 1.0),
             (Passage(ra, rb, kind, round(score, 4)),), (why + ": the same content",),
         )
     scores = Scores(al.lexical, round(cos, 4), round(al.a_covered, 4), round(al.b_covered, 4))
-    if lexical is not None and lexical.relation in ("contains", "derivative", "same_story", "template"):
-        return Pair("a", "b", lexical.relation, lexical.direction, scores, lexical.passages,
+    if lexical is not None and lexical.relation in (Relation.CONTAINS, Relation.DERIVATIVE, Relation.SAME_STORY, Relation.TEMPLATE):
+        return Comparison("a", "b", lexical.relation, lexical.direction, scores, lexical.passages,
                     lexical.reasons + (why + ": not the same content",), lexical.slots)
     if al.passages and max(al.a_verbatim, al.b_verbatim) >= config.relate.derivative_verbatim:
-        return Pair("a", "b", "derivative", "none", scores, al.passages, (why + ": words shared, not the same content",))
-    relation = "same_story" if cos >= config.relate.same_story_cos else "unrelated"
-    return Pair("a", "b", relation, "none", scores, al.passages, (why + ": not the same content",))
+        return Comparison("a", "b", Relation.DERIVATIVE, Direction.NONE, scores, al.passages, (why + ": words shared, not the same content",))
+    relation = Relation.SAME_STORY if cos >= config.relate.same_story_cos else None
+    return Comparison("a", "b", relation, Direction.NONE, scores, al.passages, (why + ": not the same content",))

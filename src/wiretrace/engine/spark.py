@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from wiretrace.candidates.neighbours import embedding_pairs
 from wiretrace.engine.local import SEQUENCE, Progress, Stats, timed
 from wiretrace.errors import ConfigError, EngineError
-from wiretrace.model import Report, Story
+from wiretrace.model import Relation, Report, Story
 from wiretrace.stages import RunConfig, title_words, uses_embedding_path
 from wiretrace.stories import LINKS, REUSE, assign, compact, level2_idf, summarize
 
@@ -262,7 +262,7 @@ class SparkStages:
             in_comp = {m for ms in comps.values() for m in ms}
             level1 = [sorted(ms) for ms in comps.values()] + [[d] for d in sorted(summaries) if d not in in_comp]
             links = sorted(pairs.filter(lambda kv: kv[1].relation in LINKS).keys().collect())
-            apart = sorted(pairs.filter(lambda kv: kv[1].relation == "template").keys().collect())
+            apart = sorted(pairs.filter(lambda kv: kv[1].relation == Relation.TEMPLATE).keys().collect())
         with timed(self.stats, "stories"):
             assignment = assign(summaries, level1, links, self.idf.value, config.stories, apart=apart,
                                 counts=level2_idf(summaries.values()))

@@ -22,12 +22,18 @@ from wiretrace.engine import corpus_state as cs
 from wiretrace.errors import StoreError
 from wiretrace.model import (
     Cleaned,
+    Comparison,
+    Direction,
     DocMeta,
     DocSpans,
     Document,
     Edge,
+    EdgeDirection,
+    Format,
     Pair,
     Passage,
+    PassageKind,
+    Relation,
     Scores,
     Segment,
     Skipped,
@@ -188,7 +194,7 @@ class Store:
         q = "SELECT id, text, path, format, encoding, source, url, title, published, hints FROM documents"
         rows = self._select(q, ids)
         return {
-            r[0]: Document(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(Span(*h) for h in json.loads(r[9])))
+            r[0]: Document(r[0], r[1], r[2], Format(r[3]), r[4], r[5], r[6], r[7], r[8], tuple(Span(*h) for h in json.loads(r[9])))
             for r in rows
         }
 
@@ -390,7 +396,7 @@ class Store:
     def doc_meta(self, ids: Iterable[str] | None = None) -> dict[str, DocMeta]:
         """Documents' metadata and lengths, without reading their texts."""
         q = "SELECT id, source, url, title, published, length(text), format, path FROM documents"
-        return {r[0]: DocMeta(*r) for r in self._select(q, ids)}
+        return {r[0]: DocMeta(r[0], r[1], r[2], r[3], r[4], r[5], Format(r[6]), r[7]) for r in self._select(q, ids)}
 
     def pairs_touching(self, ids: Iterable[str], within: bool = False) -> list[Pair]:
         """Related pairs with a document among ``ids`` (both documents when ``within``), sorted by (a, b)."""
@@ -592,7 +598,8 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
 
 
 # --- JSON forms of pairs and stories (the report contract's shapes) ----------------------------
-def pair_to_json(p: Pair) -> dict:
+def pair_to_json(p: Pair | Comparison) -> dict:
+    """The report's pair object (of a ``compare`` answer too: its relation null where the texts are unrelated)."""
     return {
         "a": p.a, "b": p.b, "relation": p.relation, "direction": p.direction,
         "scores": {"lexical": p.scores.lexical, "semantic": p.scores.semantic,
@@ -606,9 +613,9 @@ def pair_to_json(p: Pair) -> dict:
 def pair_from_json(d: dict) -> Pair:
     s = d["scores"]
     return Pair(
-        d["a"], d["b"], d["relation"], d["direction"],
+        d["a"], d["b"], Relation(d["relation"]), Direction(d["direction"]),
         Scores(s["lexical"], s["semantic"], s["a_covered"], s["b_covered"]),
-        tuple(Passage(tuple(q["a"]), tuple(q["b"]), q["kind"], q["score"]) for q in d["passages"]),  # type: ignore[arg-type]
+        tuple(Passage(tuple(q["a"]), tuple(q["b"]), PassageKind(q["kind"]), q["score"]) for q in d["passages"]),  # type: ignore[arg-type]
         tuple(d.get("reasons", ())),
         tuple((tuple(x), tuple(y)) for x, y in d.get("slots", ())),  # type: ignore[misc]
     )
@@ -632,7 +639,7 @@ def story_from_json(d: dict) -> Story:
     c = d.get("canonical")
     return Story(
         d["id"], d["title"], tuple(d["documents"]), d["origin"],
-        tuple(Edge(e["child"], e["parent"], e["relation"], tuple(e.get("evidence", ())), e.get("direction", "none"))
+        tuple(Edge(e["child"], e["parent"], Relation(e["relation"]), tuple(e.get("evidence", ())), EdgeDirection(e.get("direction", "none")))
               for e in d["edges"]),
         DocSpans(c["document"], tuple(tuple(x) for x in c["spans"])) if c else None,  # type: ignore[misc]
         tuple(DocSpans(a["document"], tuple(tuple(x) for x in a["spans"])) for a in d["additions"]),  # type: ignore[misc]

@@ -26,7 +26,7 @@ import trafilatura
 from wiretrace.errors import InputError
 from wiretrace.ingest.dates import parse_date
 from wiretrace.ingest.decode import check_text_bytes, declared_charsets, decode_bytes
-from wiretrace.model import Document, Span
+from wiretrace.model import Document, Format, Span
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def read_html_string(
         id=doc_id,
         text=page.text,
         path=path,
-        format="html",
+        format=Format.HTML,
         encoding=encoding,
         source=page.source,
         url=page.url,

@@ -17,7 +17,7 @@ import numpy as np
 
 from wiretrace.align import Alignment
 from wiretrace.errors import ConfigError
-from wiretrace.model import Document, Pair, Passage, Scores
+from wiretrace.model import Direction, Document, Pair, Passage, PassageKind, Relation, Scores
 from wiretrace.sketch import shingle_hashes
 from wiretrace.text.tokens import word_tokens
 
@@ -131,7 +131,7 @@ def specific(text_a: str, text_b: str, al: Alignment, common: Common) -> Specifi
         nb = len(word_tokens(text_b, p.b[0], p.b[1]))
         cov[0] += len(toks)
         cov[1] += nb
-        if p.kind != "paraphrase":
+        if p.kind != PassageKind.PARAPHRASE:
             cov[2] += len(toks)
             cov[3] += nb
     wa, wb = max(al.a_words, 1), max(al.b_words, 1)
@@ -179,41 +179,41 @@ def relate(
     c = config or RelateConfig()
     cues_a, cues_b = cues_a or {}, cues_b or {}
     va, vb, ca, cb = al.a_verbatim, al.b_verbatim, al.a_covered, al.b_covered
-    relation: str | None = None
+    relation: Relation | None = None
     swap = False
     why: list[str] = []
     if same_body and va >= c.near_duplicate and vb >= c.near_duplicate:
         # Same body and nothing else compared (a second article on one page makes it "contains").
-        relation = "duplicate"
+        relation = Relation.DUPLICATE
         why.append("identical body text")
     elif va >= c.near_duplicate and vb >= c.near_duplicate:
-        relation = "near_duplicate"
+        relation = Relation.NEAR_DUPLICATE
         why.append(f"verbatim passages cover {va:.0%} / {vb:.0%}")
     elif vb >= c.contains_inner and va <= c.contains_outer:
-        relation = "contains"
+        relation = Relation.CONTAINS
         why.append(f"{b.id}'s text is {vb:.0%} inside {a.id}, which has {1 - va:.0%} more")
     elif va >= c.contains_inner and vb <= c.contains_outer:
-        relation, swap = "contains", True
+        relation, swap = Relation.CONTAINS, True
         why.append(f"{a.id}'s text is {va:.0%} inside {b.id}, which has {1 - vb:.0%} more")
     elif ca >= c.paraphrase and cb >= c.paraphrase:
-        relation = "paraphrase" if max(va, vb) < c.paraphrase_verbatim else "near_duplicate"
+        relation = Relation.PARAPHRASE if max(va, vb) < c.paraphrase_verbatim else Relation.NEAR_DUPLICATE
         why.append(f"aligned passages cover {ca:.0%} / {cb:.0%} ({max(va, vb):.0%} verbatim)")
     elif (
         _derivative(ca, cb, va, vb, c, len(al.passages))
         and (spec is None or _derivative(spec.a_covered, spec.b_covered, spec.a_verbatim, spec.b_verbatim, c, len(al.passages)))
     ):
-        relation = "derivative"
+        relation = Relation.DERIVATIVE
         swap, side_why = _derivative_is_b(a, b, al, cues_a, cues_b)
         why.append(f"aligned passages cover {ca:.0%} of {a.id} and {cb:.0%} of {b.id}; {side_why}")
     elif topic >= c.same_story_topic and _same_story(a, b, al, names_jaccard, c):
         if spec is not None and spec.common and _derivative(ca, cb, va, vb, c, len(al.passages)):
             why.append(_common_note(spec))
-        relation = "same_story"
+        relation = Relation.SAME_STORY
         sem = f"content cosine {al.semantic:.2f}" if al.semantic is not None else ""
         why.append(", ".join(x for x in (sem, f"topic cosine {topic:.2f}", f"names in common {names_jaccard:.0%}") if x))
     if relation is None:
         return None
-    if spec is not None and spec.common and relation == "derivative":
+    if spec is not None and spec.common and relation == Relation.DERIVATIVE:
         why.append(_common_note(spec))
     passages = al.passages
     scores = Scores(al.lexical, al.semantic, round(ca, 4), round(cb, 4))
@@ -280,10 +280,12 @@ def _same_story(a: Document, b: Document, al: Alignment, names_jaccard: float, c
     return (al.semantic is not None and al.semantic >= c.same_story_cos) or names_jaccard >= c.same_story_names
 
 
-def _direction(relation: str, a: Document, b: Document, ca: dict[str, str], cb: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+def _direction(
+    relation: Relation, a: Document, b: Document, ca: dict[str, str], cb: dict[str, str]
+) -> tuple[Direction, tuple[str, ...]]:
     """Who took from whom ("a<-b": a took from b), with the evidence; "none" when it cannot be told."""
-    if relation in ("contains", "derivative"):
-        return "a<-b", (f"{relation}: a builds on b's text",)
+    if relation in (Relation.CONTAINS, Relation.DERIVATIVE):
+        return Direction.A_FROM_B, (f"{relation}: a builds on b's text",)
     votes = 0
     why = []
     if "dateline" in ca and "dateline" not in cb:
@@ -301,6 +303,6 @@ def _direction(relation: str, a: Document, b: Document, ca: dict[str, str], cb: 
     if a.published and b.published and a.published != b.published:
         votes += 1 if a.published > b.published else -1
         why.append(f"published {a.published} vs {b.published}")
-    if relation == "same_story" or votes == 0:
-        return "none", tuple(why) or ("no dateline, credit or date tells the direction",)
-    return ("a<-b" if votes > 0 else "a->b"), tuple(why)
+    if relation == Relation.SAME_STORY or votes == 0:
+        return Direction.NONE, tuple(why) or ("no dateline, credit or date tells the direction",)
+    return (Direction.A_FROM_B if votes > 0 else Direction.B_FROM_A), tuple(why)
