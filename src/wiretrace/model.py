@@ -7,6 +7,7 @@ Every offset is a character offset ``[start, end)`` into ``Document.text``, the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -114,8 +115,12 @@ class Document:
     source: str | None = None
     url: str | None = None
     title: str | None = None
-    published: str | None = None  # ISO date "YYYY-MM-DD"
+    published: str | None = None  # ISO date "YYYY-MM-DD", as stored and reported
     hints: tuple[Span, ...] = ()
+    day: date | None = field(init=False, default=None, repr=False, compare=False)  # ``published``, parsed once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "day", iso_day(self.published))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +135,10 @@ class DocMeta:
     chars: int
     format: Format
     path: str
+    day: date | None = field(init=False, default=None, repr=False, compare=False)  # ``published``, parsed once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "day", iso_day(self.published))
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +301,17 @@ class Report:
     pairs: list[Pair] = field(default_factory=list)
     stories: list[Story] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+
+def iso_day(published: str | None) -> date | None:
+    """The calendar day of an ISO ``published`` value ("YYYY-MM-DD", a time may follow), or None.
+    Documents parse theirs once, when built (``Document.day``); nothing else re-reads the string."""
+    if not published:
+        return None
+    try:
+        return date.fromisoformat(published[:10])
+    except ValueError:
+        return None
 
 
 def merge_ranges(ranges: object) -> tuple[tuple[int, int], ...]:

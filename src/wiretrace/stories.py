@@ -62,14 +62,13 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import repeat
 from operator import mul
 
 import xxhash
 
 from wiretrace.errors import ConfigError
-from wiretrace.model import Pair, Relation
+from wiretrace.model import Pair, Relation, iso_day
 from wiretrace.sketch import Sketch
 from wiretrace.text.topic import corpus_size, doc_frequency, idf_from_counts
 
@@ -145,10 +144,15 @@ class DocSummary:
     """What level 2 reads of a document: when, which text, which names and content words."""
 
     id: str
-    published: str | None
+    published: str | None  # ISO "YYYY-MM-DD", as stored
     body_hash: str
     names: frozenset[str]
     topic: Mapping[str, int]
+    day: int | None = field(init=False, default=None, repr=False, compare=False)  # ``published`` as an ordinal, parsed once
+
+    def __post_init__(self) -> None:
+        d = iso_day(self.published)
+        object.__setattr__(self, "day", None if d is None else d.toordinal())
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -213,15 +217,6 @@ def template_links(pairs: Iterable[Pair]) -> list[tuple[str, str]]:
 def same_story_links(pairs: Iterable[Pair]) -> list[tuple[str, str]]:
     """The pairs level 2 reads as links (``LINKS``: derivative, same_story)."""
     return sorted((p.a, p.b) for p in pairs if p.relation in LINKS)
-
-
-def _day(published: str | None) -> int | None:
-    if not published:
-        return None
-    try:
-        return date.fromisoformat(published[:10]).toordinal()
-    except ValueError:
-        return None
 
 
 def _unit(weights: dict[str, float]) -> dict[str, float]:
@@ -347,7 +342,7 @@ class StoryIndex:
         for d in docs:
             topic, pt = self._specific(_unit({k: (1.0 + log(c)) * get(k, rarest) for k, c in sorted(d.topic.items()) if c > 0}))
             names, pn = self._specific(_unit({k: get(k, rarest) for k in sorted(d.names)}))
-            day = _day(d.published)
+            day = d.day
             p.add(_Profile(topic, names, day, day, 1, dict.fromkeys(self.lead(d), 1), (pt, pn)))
         return p
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
@@ -254,8 +253,8 @@ def _derivative_is_b(
         votes.append((2, f"{a.id} has the agency dateline") if "dateline" in cues_a else (-2, f"{b.id} has the agency dateline"))
     if al.a_words != al.b_words:
         votes.append((1, f"{b.id} is shorter") if al.b_words < al.a_words else (-1, f"{a.id} is shorter"))
-    if a.published and b.published and a.published != b.published:
-        votes.append((1, f"{b.id} is later") if b.published > a.published else (-1, f"{a.id} is later"))
+    if a.day and b.day and a.day != b.day:
+        votes.append((1, f"{b.id} is later") if b.day > a.day else (-1, f"{a.id} is later"))
     if abs(al.a_covered - al.b_covered) > 0.05:
         votes.append((1, f"more of {b.id} is found in {a.id}") if al.b_covered > al.a_covered else (-1, f"more of {a.id} is found in {b.id}"))
     if not votes:
@@ -264,12 +263,9 @@ def _derivative_is_b(
 
 
 def days_apart(a: Document, b: Document) -> int | None:
-    if not (a.published and b.published):
+    if a.day is None or b.day is None:
         return None
-    try:
-        return abs((date.fromisoformat(a.published[:10]) - date.fromisoformat(b.published[:10])).days)
-    except ValueError:
-        return None
+    return abs((a.day - b.day).days)
 
 
 def _same_story(a: Document, b: Document, al: Alignment, names_jaccard: float, c: RelateConfig) -> bool:
@@ -300,9 +296,9 @@ def _direction(
     if "attribution" in cb and "attribution" not in ca:
         votes -= 1
         why.append(f"b credits {cb['attribution']}")
-    if a.published and b.published and a.published != b.published:
-        votes += 1 if a.published > b.published else -1
-        why.append(f"published {a.published} vs {b.published}")
+    if a.day and b.day and a.day != b.day:
+        votes += 1 if a.day > b.day else -1
+        why.append(f"published {a.day} vs {b.day}")
     if relation == Relation.SAME_STORY or votes == 0:
         return Direction.NONE, tuple(why) or ("no dateline, credit or date tells the direction",)
     return (Direction.A_FROM_B if votes > 0 else Direction.B_FROM_A), tuple(why)

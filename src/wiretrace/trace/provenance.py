@@ -61,7 +61,7 @@ def _rank(
 ) -> Ranking:
     prov = dict.fromkeys(members, 0.0)
     why: dict[str, list[str]] = {m: [] for m in members}
-    dates = [d for m in members if (d := docs[m].published)]
+    dates = [d for m in members if (d := docs[m].day)]
     first = min(dates) if dates else None
     for m in members:
         c = cues.get(m, {})
@@ -71,7 +71,7 @@ def _rank(
         if "attribution" in c:
             prov[m] -= 2
             why[m].append(f"attribution: credits {c['attribution']}")
-        if first and docs[m].published == first and len(set(dates)) > 1:
+        if first and docs[m].day == first and len(set(dates)) > 1:
             prov[m] += 1
             why[m].append(f"dates: earliest published ({first})")
     gave: dict[str, list[str]] = {m: [] for m in members}
@@ -206,7 +206,7 @@ def edge_evidence(
         return EdgeDirection.NONE, tuple(ev)
     votes = 0
     cc, pc = cues.get(child, {}), cues.get(parent, {})
-    dc, dp = docs[child].published, docs[parent].published
+    dc, dp = docs[child].day, docs[parent].day
     if dc and dp and dc != dp:
         votes += 1 if dc > dp else -1
         ev.append(f"dates: {child} published {dc}, {'after' if dc > dp else 'before'} {parent} ({dp})")

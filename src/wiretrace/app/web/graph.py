@@ -228,15 +228,10 @@ class Dot:
 TIMELINE_W, TIMELINE_H = 170, 34
 
 
-def timeline(points: Sequence[tuple[str | None, str, str]], width: int = TIMELINE_W) -> list[Dot]:
-    """Dots at each (published date, css class, tooltip) along the story's time span; undated ones
+def timeline(points: Sequence[tuple[date | None, str, str]], width: int = TIMELINE_W) -> list[Dot]:
+    """Dots at each (published day, css class, tooltip) along the story's time span; undated ones
     sit at the right end, hollow. Dots on one day stack upward."""
-    days: list[date | None] = []
-    for published, _, _ in points:
-        try:
-            days.append(date.fromisoformat((published or "")[:10]))
-        except ValueError:
-            days.append(None)
+    days = [day for day, _, _ in points]
     known = [d for d in days if d is not None]
     lo, hi = (min(known), max(known)) if known else (None, None)
     span = (hi - lo).days if lo and hi else 0

@@ -43,16 +43,12 @@ def _short(text: str, n: int = 90) -> str:
 
 
 def _dates(metas: Sequence[DocMeta | Document]) -> tuple[str, str, int | None]:
-    from datetime import date
-
-    ds = sorted(m.published for m in metas if m.published)
-    if not ds:
+    day_of = {m.published: m.day for m in metas if m.published}  # the day each document parsed once
+    if not day_of:
         return "", "", None
-    try:
-        days: int | None = (date.fromisoformat(ds[-1][:10]) - date.fromisoformat(ds[0][:10])).days
-    except ValueError:
-        days = None
-    return ds[0], ds[-1], days
+    first, last = min(day_of), max(day_of)
+    a, b = day_of[first], day_of[last]
+    return first, last, (b - a).days if a and b else None
 
 
 SORTS = {  # the story list's orders: key -> (label, sort key of a ListRow)
@@ -117,7 +113,7 @@ def story_row(r: ListRow, meta: dict[str, DocMeta], links: Links) -> dict[str, A
     rel = {e.child: e.relation for e in s.edges}
     shown = metas if len(metas) <= DOTS else ([meta[s.origin]] if s.origin in meta else []) + [m for m in metas if m.id != s.origin][: DOTS - 1]
     dots = timeline([
-        (m.published, "origin" if m.id == s.origin else f"rel-{slug(rel.get(m.id, 'same_story'))}",
+        (m.day, "origin" if m.id == s.origin else f"rel-{slug(rel.get(m.id, 'same_story'))}",
          f"{m.source or m.id} \u00b7 {m.published or 'undated'} \u00b7 {'origin' if m.id == s.origin else rel.get(m.id, '')}")
         for m in shown
     ])
