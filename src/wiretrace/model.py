@@ -150,6 +150,26 @@ class Skipped:
 
 
 @dataclass(frozen=True, slots=True)
+class Cues:
+    """Provenance cues in a document's own words: ``dateline``, the agency its text opens with
+    ("MOSCOW (AP) -": "AP"); ``attribution``, the outlet it credits ("..., Reuters reported"). None: absent."""
+
+    dateline: str | None = None
+    attribution: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        """The stored form: the cues present, by name."""
+        return {k: v for k, v in (("dateline", self.dateline), ("attribution", self.attribution)) if v is not None}
+
+    @classmethod
+    def from_json(cls, d: dict[str, str]) -> Cues:
+        return cls(d.get("dateline"), d.get("attribution"))
+
+
+NO_CUES = Cues()
+
+
+@dataclass(frozen=True, slots=True)
 class Segment:
     """A block or sentence of a document with the cleaner's verdict and why it was reached."""
 

@@ -23,6 +23,7 @@ from wiretrace.ingest import IngestConfig
 from wiretrace.model import (
     REUSE_RELATIONS,
     Cleaned,
+    Cues,
     Direction,
     Document,
     NoiseKind,
@@ -70,15 +71,15 @@ class Prepared:
     doc: Document
     cleaned: Cleaned
     sketch: Sketch
-    cues: dict[str, str]
+    cues: Cues
 
 
-def doc_cues(doc: Document, cleaned: Cleaned) -> dict[str, str]:
+def doc_cues(doc: Document, cleaned: Cleaned) -> Cues:
     body = cleaned.body
     return cues(doc, body[0][0] if body else None)
 
 
-def prepare(doc: Document, cleaned: Cleaned, config: RunConfig) -> tuple[Document, Sketch, dict[str, str]]:
+def prepare(doc: Document, cleaned: Cleaned, config: RunConfig) -> tuple[Document, Sketch, Cues]:
     return doc, sketch(doc, cleaned, config.sketch), doc_cues(doc, cleaned)
 
 
@@ -251,7 +252,7 @@ def clean_docs(docs: Sequence[Document], boilerplate: frozenset[str], config: Ru
     return [clean(d, config.clean, boilerplate) for d in docs]
 
 
-def sketch_docs(docs: Sequence[Document], cleaned: dict[str, Cleaned], config: RunConfig) -> list[tuple[Sketch, dict[str, str]]]:
+def sketch_docs(docs: Sequence[Document], cleaned: dict[str, Cleaned], config: RunConfig) -> list[tuple[Sketch, Cues]]:
     """The sketch and cues of each document (one MinHash signature call for the batch)."""
     sks = sketch_batch(list(docs), cleaned, config.sketch)
     return [(sk, doc_cues(d, cleaned[d.id])) for d, sk in zip(docs, sks, strict=True)]

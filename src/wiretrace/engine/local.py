@@ -31,7 +31,7 @@ from wiretrace.embed.static import StaticEmbedder
 from wiretrace.engine import corpus_state as cs
 from wiretrace.engine import store as st
 from wiretrace.engine.executor import Env, LocalExecutor
-from wiretrace.model import Document, Pair, Relation, Skipped, Story
+from wiretrace.model import Cues, Document, Pair, Relation, Skipped, Story
 from wiretrace.sketch import Sketch
 from wiretrace.stages import (
     PairKey,
@@ -183,7 +183,7 @@ def sketch_pending(
 
 
 # --- candidates and relate ------------------------------------------------------------------------
-def prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch], cues_of: Mapping[str, dict[str, str]]) -> dict[str, Prepared]:
+def prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch], cues_of: Mapping[str, Cues]) -> dict[str, Prepared]:
     docs, cl = store.documents(ids), store.cleaned(ids)
     return {i: Prepared(docs[i], cl[i], sketches[i], cues_of[i]) for i in ids}
 
@@ -232,7 +232,7 @@ def relate_pending(
         # The candidate index is kept in the store (corpus_state): queried for the new documents only.
         if cs.bands_of(store.db) != config.candidates.bands:
             cs.rebuild_bands(store.db, config.candidates.bands)
-        every: tuple[dict[str, Sketch], dict[str, dict[str, str]]] | None = None
+        every: tuple[dict[str, Sketch], dict[str, Cues]] | None = None
         if len(todo) * 2 >= cs.n_sketched(store.db):
             # Most of the store is new (a first run): the index built in memory from every sketch is
             # quicker than a lookup per key in the kept tables, and gives the same pairs.

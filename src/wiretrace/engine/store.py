@@ -23,6 +23,7 @@ from wiretrace.errors import StoreError
 from wiretrace.model import (
     Cleaned,
     Comparison,
+    Cues,
     Direction,
     DocMeta,
     DocSpans,
@@ -269,11 +270,11 @@ class Store:
         return {i: Cleaned(i, tuple(Segment(*s) for s in json.loads(seg))) for i, seg in rows}
 
     # --- sketches -----------------------------------------------------------------------------
-    def put_sketches(self, items: Iterable[tuple[Sketch, dict[str, str]]]) -> None:
+    def put_sketches(self, items: Iterable[tuple[Sketch, Cues]]) -> None:
         items = list(items)
         rows = [
             (s.doc_id, s.body_hash, s.n_words, s.minhash.tobytes(), s.anchors.tobytes(), json.dumps(sorted(s.names)),
-             json.dumps(s.topic), json.dumps(c))
+             json.dumps(s.topic), json.dumps(c.to_json()))
             for s, c in items
         ]
         with self.db:
@@ -283,7 +284,7 @@ class Store:
             self.db.executemany("INSERT OR REPLACE INTO sketches VALUES (?,?,?,?,?,?,?,?)", rows)
             self.db.executemany("UPDATE documents SET stage = ? WHERE id = ?", [(SKETCHED, r[0]) for r in rows])
 
-    def sketches(self, ids: Iterable[str] | None = None) -> tuple[dict[str, Sketch], dict[str, dict[str, str]]]:
+    def sketches(self, ids: Iterable[str] | None = None) -> tuple[dict[str, Sketch], dict[str, Cues]]:
         """Sketches and cues of ``ids`` (of every sketched document by default), in id order."""
         sk, cues = {}, {}
         rows = self._select("SELECT * FROM sketches", None if ids is None else sorted(set(ids)), col="doc_id")
@@ -294,7 +295,7 @@ class Store:
                 i, h, n, np.frombuffer(mh, dtype=np.uint32), np.frombuffer(an, dtype=np.uint64),
                 frozenset(json.loads(names)), json.loads(topic),
             )
-            cues[i] = json.loads(c)
+            cues[i] = Cues.from_json(json.loads(c))
         return sk, cues
 
     # --- pairs --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import numpy as np
 
 from wiretrace.align import Alignment
 from wiretrace.errors import ConfigError
-from wiretrace.model import Direction, Document, Pair, Passage, PassageKind, Relation, Scores
+from wiretrace.model import NO_CUES, Cues, Direction, Document, Pair, Passage, PassageKind, Relation, Scores
 from wiretrace.sketch import shingle_hashes
 from wiretrace.text.tokens import word_tokens
 
@@ -140,17 +140,17 @@ def specific(text_a: str, text_b: str, al: Alignment, common: Common) -> Specifi
     )
 
 
-def cues(doc: Document, body_start: int | None) -> dict[str, str]:
+def cues(doc: Document, body_start: int | None) -> Cues:
     """Provenance cues in a document's own words: an agency dateline, or credit to another outlet."""
-    out: dict[str, str] = {}
+    dateline = attribution = None
     if body_start is not None:
         m = AGENCY_DATELINE.match(doc.text[body_start : body_start + 120])
         if m:
-            out["dateline"] = m.group("agency")
+            dateline = m.group("agency")
     m2 = ATTRIBUTION.search(doc.text)
     if m2:
-        out["attribution"] = (m2.group("agency") or m2.group("agency2") or "").strip()
-    return out
+        attribution = (m2.group("agency") or m2.group("agency2") or "").strip()
+    return Cues(dateline, attribution)
 
 
 def _flip(p: Passage) -> Passage:
@@ -164,8 +164,8 @@ def relate(
     config: RelateConfig | None = None,
     *,
     same_body: bool = False,
-    cues_a: dict[str, str] | None = None,
-    cues_b: dict[str, str] | None = None,
+    cues_a: Cues = NO_CUES,
+    cues_b: Cues = NO_CUES,
     names_jaccard: float = 0.0,
     topic: float = 1.0,
     reasons: tuple[str, ...] = (),
@@ -176,7 +176,6 @@ def relate(
     ``spec``: the coverage left once passages common to many documents are set aside; the weaker
     relation (``derivative``: a share of one text reused) reads it instead of the whole coverage."""
     c = config or RelateConfig()
-    cues_a, cues_b = cues_a or {}, cues_b or {}
     va, vb, ca, cb = al.a_verbatim, al.b_verbatim, al.a_covered, al.b_covered
     relation: Relation | None = None
     swap = False
@@ -241,16 +240,16 @@ def _common_note(spec: Specific) -> str:
 
 
 def _derivative_is_b(
-    a: Document, b: Document, al: Alignment, cues_a: dict[str, str], cues_b: dict[str, str]
+    a: Document, b: Document, al: Alignment, cues_a: Cues, cues_b: Cues
 ) -> tuple[bool, str]:
     """Which side is the shortened or rewritten one. Votes (positive: b) from credit given to
     another outlet, an agency dateline of one's own, length, dates, and (weakest) which side is
     more explained by the other."""
     votes: list[tuple[int, str]] = []
-    if ("attribution" in cues_a) != ("attribution" in cues_b):
-        votes.append((2, f"{b.id} credits another outlet") if "attribution" in cues_b else (-2, f"{a.id} credits another outlet"))
-    if ("dateline" in cues_a) != ("dateline" in cues_b):
-        votes.append((2, f"{a.id} has the agency dateline") if "dateline" in cues_a else (-2, f"{b.id} has the agency dateline"))
+    if (cues_a.attribution is None) != (cues_b.attribution is None):
+        votes.append((2, f"{b.id} credits another outlet") if cues_b.attribution is not None else (-2, f"{a.id} credits another outlet"))
+    if (cues_a.dateline is None) != (cues_b.dateline is None):
+        votes.append((2, f"{a.id} has the agency dateline") if cues_a.dateline is not None else (-2, f"{b.id} has the agency dateline"))
     if al.a_words != al.b_words:
         votes.append((1, f"{b.id} is shorter") if al.b_words < al.a_words else (-1, f"{a.id} is shorter"))
     if a.day and b.day and a.day != b.day:
@@ -277,25 +276,25 @@ def _same_story(a: Document, b: Document, al: Alignment, names_jaccard: float, c
 
 
 def _direction(
-    relation: Relation, a: Document, b: Document, ca: dict[str, str], cb: dict[str, str]
+    relation: Relation, a: Document, b: Document, ca: Cues, cb: Cues
 ) -> tuple[Direction, tuple[str, ...]]:
     """Who took from whom ("a<-b": a took from b), with the evidence; "none" when it cannot be told."""
     if relation in (Relation.CONTAINS, Relation.DERIVATIVE):
         return Direction.A_FROM_B, (f"{relation}: a builds on b's text",)
     votes = 0
     why = []
-    if "dateline" in ca and "dateline" not in cb:
+    if ca.dateline is not None and cb.dateline is None:
         votes -= 1
-        why.append(f"a opens with the {ca['dateline']} dateline")
-    if "dateline" in cb and "dateline" not in ca:
+        why.append(f"a opens with the {ca.dateline} dateline")
+    if cb.dateline is not None and ca.dateline is None:
         votes += 1
-        why.append(f"b opens with the {cb['dateline']} dateline")
-    if "attribution" in ca and "attribution" not in cb:
+        why.append(f"b opens with the {cb.dateline} dateline")
+    if ca.attribution is not None and cb.attribution is None:
         votes += 1
-        why.append(f"a credits {ca['attribution']}")
-    if "attribution" in cb and "attribution" not in ca:
+        why.append(f"a credits {ca.attribution}")
+    if cb.attribution is not None and ca.attribution is None:
         votes -= 1
-        why.append(f"b credits {cb['attribution']}")
+        why.append(f"b credits {cb.attribution}")
     if a.day and b.day and a.day != b.day:
         votes += 1 if a.day > b.day else -1
         why.append(f"published {a.day} vs {b.day}")

@@ -20,7 +20,9 @@ import xxhash
 
 from wiretrace.align import Alignment
 from wiretrace.model import (
+    NO_CUES,
     Cleaned,
+    Cues,
     Direction,
     DocSpans,
     Document,
@@ -57,20 +59,20 @@ class Ranking:
 
 
 def _rank(
-    members: Sequence[str], docs: Mapping[str, Document], pairs: Sequence[Pair], cues: Mapping[str, dict[str, str]]
+    members: Sequence[str], docs: Mapping[str, Document], pairs: Sequence[Pair], cues: Mapping[str, Cues]
 ) -> Ranking:
     prov = dict.fromkeys(members, 0.0)
     why: dict[str, list[str]] = {m: [] for m in members}
     dates = [d for m in members if (d := docs[m].day)]
     first = min(dates) if dates else None
     for m in members:
-        c = cues.get(m, {})
-        if "dateline" in c:
+        c = cues.get(m, NO_CUES)
+        if c.dateline is not None:
             prov[m] += 2
-            why[m].append(f"dateline: opens with its own {c['dateline']} dateline")
-        if "attribution" in c:
+            why[m].append(f"dateline: opens with its own {c.dateline} dateline")
+        if c.attribution is not None:
             prov[m] -= 2
-            why[m].append(f"attribution: credits {c['attribution']}")
+            why[m].append(f"attribution: credits {c.attribution}")
         if first and docs[m].day == first and len(set(dates)) > 1:
             prov[m] += 1
             why[m].append(f"dates: earliest published ({first})")
@@ -138,7 +140,7 @@ def trace_story(
     docs: Mapping[str, Document],
     cleaned: Mapping[str, Cleaned],
     pairs: Sequence[Pair],
-    cues: Mapping[str, dict[str, str]],
+    cues: Mapping[str, Cues],
     align_fn: AlignFn,
     config: TraceConfig | None = None,
 ) -> Story:
@@ -189,7 +191,7 @@ def trace_story(
 
 
 def edge_evidence(
-    child: str, parent: str, p: Pair, docs: Mapping[str, Document], cues: Mapping[str, dict[str, str]]
+    child: str, parent: str, p: Pair, docs: Mapping[str, Document], cues: Mapping[str, Cues]
 ) -> tuple[EdgeDirection, tuple[str, ...]]:
     """Whether ``child`` took from ``parent`` ("child<-parent"), the reverse, or "none", and why.
 
@@ -205,17 +207,17 @@ def edge_evidence(
         ev.append("direction none: independent reports of one event, no text taken either way")
         return EdgeDirection.NONE, tuple(ev)
     votes = 0
-    cc, pc = cues.get(child, {}), cues.get(parent, {})
+    cc, pc = cues.get(child, NO_CUES), cues.get(parent, NO_CUES)
     dc, dp = docs[child].day, docs[parent].day
     if dc and dp and dc != dp:
         votes += 1 if dc > dp else -1
         ev.append(f"dates: {child} published {dc}, {'after' if dc > dp else 'before'} {parent} ({dp})")
-    if ("dateline" in pc) != ("dateline" in cc):
-        who, other, agency = (parent, child, pc.get("dateline")) if "dateline" in pc else (child, parent, cc.get("dateline"))
+    if (pc.dateline is None) != (cc.dateline is None):
+        who, other, agency = (parent, child, pc.dateline) if pc.dateline is not None else (child, parent, cc.dateline)
         votes += 1 if who == parent else -1
         ev.append(f"dateline: {who} opens with its own {agency} dateline, {other} does not")
-    if ("attribution" in cc) != ("attribution" in pc):
-        who, agency = (child, cc.get("attribution")) if "attribution" in cc else (parent, pc.get("attribution"))
+    if (cc.attribution is None) != (pc.attribution is None):
+        who, agency = (child, cc.attribution) if cc.attribution is not None else (parent, pc.attribution)
         votes += 1 if who == child else -1
         ev.append(f"attribution: {who} credits {agency}")
     if p.relation == Relation.CONTAINS:
