@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from wiretrace.align import AlignConfig, Alignment, align, identical_alignment
 from wiretrace.candidates.lexical import CandidateConfig, CandidateIndex
 from wiretrace.clean import CleanConfig, clean
+from wiretrace.config import check_types
 from wiretrace.embed.minilm import Embedder
 from wiretrace.errors import ConfigError
 from wiretrace.ingest import IngestConfig
@@ -57,6 +58,10 @@ class RunConfig:
     workers: int = 0  # worker processes of the local engine: 0 for every core, 1 to run in this process
 
     def __post_init__(self) -> None:
+        check_types("run", self)
+        # The stages whose configs (align, clean) check ranges only: their types are checked here.
+        check_types("align", self.align)
+        check_types("clean", self.clean)
         if self.batch < 1:
             raise ConfigError("run", "batch", self.batch, "a positive number of documents or pairs")
         if self.workers < 0:

@@ -67,6 +67,7 @@ from operator import mul
 
 import xxhash
 
+from wiretrace.config import at_least, check_types, share
 from wiretrace.errors import ConfigError
 from wiretrace.model import Pair, Relation, iso_day
 from wiretrace.sketch import Sketch
@@ -101,6 +102,9 @@ class StoryConfig:
     min_shared: int = 2  # specific words and names (see ``SPECIFIC``) two sides must share to score at all
 
     def __post_init__(self) -> None:
+        check_types("stories", self)
+        share("stories", self, "banal_share")
+        at_least("stories", self, 0, "banal_df", "banal_power")
         for name in ("join", "merge", "names_weight", "link_bonus", "per_day"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wiretrace.candidates.neighbours import embedding_pairs
+from wiretrace.config import check_types
 from wiretrace.engine.local import SEQUENCE, Progress, Stats, timed
 from wiretrace.errors import ConfigError, EngineError
 from wiretrace.model import Relation, Report, Story
@@ -69,6 +70,7 @@ class SparkConfig:
     conf: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # more Spark settings
 
     def __post_init__(self) -> None:
+        check_types("spark", self)
         if self.partitions < 0:
             raise ConfigError("spark", "partitions", self.partitions, "0 (automatic) or a positive number")
 

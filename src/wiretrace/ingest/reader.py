@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from wiretrace.config import check_types
 from wiretrace.errors import ConfigError, InputError
 from wiretrace.ingest.decode import size_problem
 from wiretrace.ingest.html import read_html_bytes
@@ -38,6 +39,7 @@ class IngestConfig:
     max_doc_bytes: int = 10_000_000
 
     def __post_init__(self) -> None:
+        check_types("ingest", self)
         value = self.max_doc_bytes
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError("ingest", "max_doc_bytes", value, "a positive number of bytes")

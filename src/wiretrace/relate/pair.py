@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wiretrace.align import Alignment
+from wiretrace.config import at_least, check_types, cosine, share
 from wiretrace.errors import ConfigError
 from wiretrace.model import NO_CUES, Cues, Direction, Document, Pair, Passage, PassageKind, Relation, Scores
 from wiretrace.sketch import shingle_hashes
@@ -59,6 +60,11 @@ class RelateConfig:
     templates: bool = True  # test reuse pairs for one form filled with other facts (``template``)
 
     def __post_init__(self) -> None:
+        check_types("relate", self)
+        cosine("relate", self, "same_story_cos", "far_same_story_cos")
+        share("relate", self, "same_story_names", "same_story_topic", "derivative_verbatim", "common_share")
+        at_least("relate", self, 0, "same_story_days", "min_derivative_passages")
+        at_least("relate", self, 1, "common_df")
         for name in ("near_duplicate", "contains_inner", "contains_outer", "paraphrase", "paraphrase_verbatim", "derivative"):
             v = getattr(self, name)
             if not 0.0 < v <= 1.0:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import xxhash
 
 from wiretrace.align import Alignment
+from wiretrace.config import at_least, check_types
 from wiretrace.model import (
     NO_CUES,
     Cleaned,
@@ -46,6 +47,11 @@ class TraceConfig:
     min_addition_words: int = 6  # shorter unaligned stretches are edits, not additions
     margin: float = 0.25  # provenance lead the origin needs over the runner-up; less is a tie
     summary: SummaryConfig = field(default_factory=SummaryConfig)
+
+    def __post_init__(self) -> None:
+        check_types("trace", self)
+        at_least("trace", self, 1, "min_addition_words", what="a whole number of words >= 1")
+        at_least("trace", self, 0, "margin", what="a provenance lead >= 0 (0: any lead singles out the origin)")
 
 
 @dataclass(frozen=True, slots=True)
