@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import xxhash
 
+from wiretrace import errors
 from wiretrace.align import paraphrase_probability, sentence_profile
 from wiretrace.clean import clean
 from wiretrace.embed.minilm import Embedder
@@ -44,7 +45,7 @@ from wiretrace.engine.local import (
     timed,
 )
 from wiretrace.engine.local import quiet as _quiet
-from wiretrace.errors import InputError, NoInputError, NotFoundError, StoreError
+from wiretrace.errors import NoInputError, NotFoundError, StoreError
 from wiretrace.ingest.reader import read_found
 from wiretrace.ingest.walk import list_files
 from wiretrace.model import (
@@ -147,10 +148,7 @@ def gone_inputs(store: st.Store, read: Mapping[str, set[str]], reread: set[str])
     files = store.document_files()
     on_disk = {p: os.path.exists(p) for p in {p for _, p, fmt in files if _has_file(p, fmt)}}
     if on_disk and not any(on_disk.values()):
-        raise InputError(
-            str(store.folder), f"--prune: none of the {len(on_disk)} files the store was read from exists from "
-            f"{os.getcwd()}; run from the folder of the earlier runs; nothing was forgotten"
-        )
+        raise errors.prune_from_elsewhere(str(store.folder), len(on_disk), os.getcwd())
     gone = []
     for doc_id, path, fmt in files:
         if not _has_file(path, fmt):
@@ -223,7 +221,7 @@ def forget(ids: Sequence[str], out: str | Path, config: RunConfig | None = None,
     progress = progress or _quiet
     folder = Path(out)
     if not (folder / st.STORE_FILE).is_file():
-        raise StoreError(f"store: no wiretrace store in {folder} (no {st.STORE_FILE} there); give the --out folder of a run")
+        raise errors.store_missing(folder)
     with out_lock(folder):
         store = st.Store(folder)
         try:
@@ -258,10 +256,7 @@ def out_lock(folder: str | Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
-            raise StoreError(
-                f"store: another wiretrace process (pid {holder}) is writing to {folder}; "
-                "wait for it to finish (this run did nothing), or give another --out folder"
-            ) from None
+            raise errors.store_locked(holder, folder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield

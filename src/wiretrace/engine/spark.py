@@ -41,10 +41,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from wiretrace import errors
 from wiretrace.candidates.neighbours import embedding_pairs
 from wiretrace.config import check_types
 from wiretrace.engine.local import SEQUENCE, Progress, Stats, timed
-from wiretrace.errors import ConfigError, EngineError
+from wiretrace.errors import ConfigError
 from wiretrace.model import Relation, Report, Story
 from wiretrace.stages import RunConfig, title_words, uses_embedding_path
 from wiretrace.stories import LINKS, REUSE, assign, compact, level2_idf, summarize
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     from wiretrace.model import Pair
     from wiretrace.stages import Prepared
 
-INSTALL_HINT = "install the Spark extra: pip install 'wiretrace[spark]' (it needs Java 17 or later: check `java -version`)"
+INSTALL_HINT = errors.SPARK_INSTALL
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ def spark_session(config: SparkConfig | None = None) -> SparkSession:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise EngineError(f"spark: pyspark is not installed; {INSTALL_HINT}.") from None
+        raise errors.spark_missing() from None
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -113,7 +114,7 @@ def spark_session(config: SparkConfig | None = None) -> SparkSession:
         builder = builder.master(master)
     if master is not None and master.startswith("local"):
         if not submitted and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-            raise EngineError(f"spark: no Java found (java on PATH or JAVA_HOME); {INSTALL_HINT}.")
+            raise errors.spark_no_java()
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers otherwise take the system python
         builder = builder.config("spark.ui.showConsoleProgress", "false")
@@ -127,7 +128,7 @@ def spark_session(config: SparkConfig | None = None) -> SparkSession:
     try:
         session = builder.getOrCreate()
     except Exception as err:  # noqa: BLE001 - py4j and the JVM launcher raise many kinds; all mean "no session"
-        raise EngineError(f"spark: the session did not start ({str(err).strip()[:300]}); {INSTALL_HINT}.") from None
+        raise errors.spark_no_session(err) from None
     if master is not None and master.startswith("local"):
         session.sparkContext.setLogLevel("ERROR")
     return session

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from wiretrace import errors
 from wiretrace.engine import corpus_state as cs
 from wiretrace.errors import StoreError
 from wiretrace.model import (
@@ -48,7 +49,7 @@ SCHEMA_VERSION = "4"  # 3: story assignments, rensa signatures, story headline a
 # Versions this one opens by adding what it lacks (``corpus_state.upgrade``: the tables of the corpus
 # state, filled once from the rows the store already holds).
 UPGRADABLE = frozenset({"3"})
-STORE_FILE = "wiretrace.sqlite"
+STORE_FILE = errors.STORE_FILE
 
 # Stages a document has finished, in order.
 INGESTED, CLEANED, SKETCHED, RELATED, STORIED = 0, 1, 2, 3, 4
@@ -103,7 +104,7 @@ class Store:
 
     def __init__(self, folder: str | Path, readonly: bool = False) -> None:
         if not str(folder):
-            raise StoreError("store: the store folder is an empty path; give the --out folder of a run")
+            raise errors.store_empty_path()
         self.folder = Path(folder)
         self.path = self.folder / STORE_FILE
         self.readonly = readonly
@@ -125,9 +126,7 @@ class Store:
         elif row is None or row[0] != SCHEMA_VERSION and not (readonly and row[0] in UPGRADABLE):
             found = "no schema" if row is None else f"schema {row[0]}"
             self.db.close()
-            raise StoreError(
-                f"store: {self.path} has {found}, this wiretrace writes {SCHEMA_VERSION}; use a new --out folder."
-            )
+            raise errors.store_version(self.path, found, SCHEMA_VERSION)
 
     def _schema(self) -> tuple[str] | None:
         try:
@@ -447,9 +446,9 @@ def _open_writable(folder: Path, path: Path) -> sqlite3.Connection:
     except OSError as e:
         raise StoreError(describe_os_error(f"cannot create the store folder {folder}", e, folder)) from None
     if not folder.is_dir():
-        raise StoreError(f"store: {folder} is a file, not a folder; give a folder as --out")
+        raise errors.store_out_is_file(folder)
     if path.is_dir():
-        raise StoreError(f"store: {path} is a folder, not a store file; remove it or give another --out folder")
+        raise errors.store_file_is_folder(path)
     try:
         db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
@@ -462,10 +461,9 @@ def _open_writable(folder: Path, path: Path) -> sqlite3.Connection:
 
 def _open_readonly(folder: Path, path: Path) -> sqlite3.Connection:
     if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise StoreError(f"store: {folder} {what}: no wiretrace store there; give the --out folder of a run")
+        raise errors.store_folder_absent(folder, folder.exists())
     if not path.is_file():
-        raise StoreError(f"store: no wiretrace store in {folder} (no {STORE_FILE} there); give the --out folder of a run")
+        raise errors.store_missing(folder)
     uri = path.resolve().as_uri()
     try:
         db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, check_same_thread=False)

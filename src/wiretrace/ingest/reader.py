@@ -39,10 +39,10 @@ class IngestConfig:
     max_doc_bytes: int = 10_000_000
 
     def __post_init__(self) -> None:
-        check_types("ingest", self)
         value = self.max_doc_bytes
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError("ingest", "max_doc_bytes", value, "a positive number of bytes")
+        check_types("ingest", self)
 
 
 def read_inputs(
