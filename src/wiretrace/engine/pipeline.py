@@ -126,7 +126,7 @@ def ingest_into(
     if stats.read == 0:
         raise NoInputError([os.fspath(p) for p in paths], stats.skipped, [f.fmt for f in found])
     if prune:
-        gone = gone_inputs(store, read, {f.key for f in found if f.fmt in ("jsonl", "warc") and f.problem is None})
+        gone = gone_inputs(store, read, {f.key for f in found if f.fmt in (Format.JSONL, Format.WARC) and f.problem is None})
         if gone:
             forget_documents(store, gone)
             stats.pruned = len(gone)

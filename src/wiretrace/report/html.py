@@ -31,7 +31,15 @@ from typing import Any, NamedTuple
 
 import jinja2
 
-from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, RELATIONS, merge_ranges
+from wiretrace.model import (
+    NOISE_KINDS,
+    PASSAGE_KINDS,
+    RELATIONS,
+    REUSE_RELATIONS,
+    Direction,
+    Relation,
+    merge_ranges,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 OPEN_DOC_CHARS = 1500  # documents longer than this start folded
@@ -49,10 +57,10 @@ LINE_CHARS = 300  # a headline, an evidence line, a summary sentence: cut beyond
 SUMMARY_LINES = 5
 SKIPPED_LINES = 200
 MAX_DOCS, MAX_PAIRS = 60, 40
-REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase", "derivative"})  # copying relations
+REUSE = frozenset(REUSE_RELATIONS)  # copying relations
 SCORE_NAMES = ("lexical", "semantic", "a_covered", "b_covered")
-DIRECTION_WORDS = {"a<-b": "A took from B", "a->b": "B took from A", "none": "direction not known"}
-DIRECTION_ARROWS = {"a<-b": "\u2190", "a->b": "\u2192", "none": "\u2194"}
+DIRECTION_WORDS: dict[str, str] = {Direction.A_FROM_B: "A took from B", Direction.B_FROM_A: "B took from A", Direction.NONE: "direction not known"}
+DIRECTION_ARROWS: dict[str, str] = {Direction.A_FROM_B: "\u2190", Direction.B_FROM_A: "\u2192", Direction.NONE: "\u2194"}
 
 
 class Mark(NamedTuple):
@@ -574,7 +582,7 @@ def _story_view(
     sources = []
     for d in order[:SOURCE_ROWS]:
         e = edge_of.get(d, {})
-        rel = "origin" if d == _str(origin) and origin is not None else (_str(e.get("relation")) or "same_story")
+        rel = "origin" if d == _str(origin) and origin is not None else (_str(e.get("relation")) or Relation.SAME_STORY)
         sources.append((docs.ref(d), rel, _slug(rel), _str(e.get("parent"))))
     return {
         "anchor": f"story-{i}",

@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from wiretrace.model import Relation
+
 NODE_W, NODE_H = 220, 42
 COL_GAP = 170  # room for the curve and the relation label on each edge
 ROW_H = 54
@@ -107,7 +109,7 @@ def derivation_graph(
             visible.add(r)
             level.append(r)
         else:
-            top_hidden.append("same_story")
+            top_hidden.append(Relation.SAME_STORY)
             hide_below(r, top_hidden)
     def expand(level: list[str]) -> None:
         d = 1
@@ -137,7 +139,7 @@ def derivation_graph(
                 visible.add(m)
                 expand([m])
             else:
-                top_hidden.append("same_story")
+                top_hidden.append(Relation.SAME_STORY)
                 hide_below(m, top_hidden)
     roots = [r for r in dict.fromkeys(roots) if r in visible]
     clusters: dict[str, tuple[str, list[str]]] = {}  # cluster id -> (parent or "", relations)

@@ -13,11 +13,24 @@ from typing import Any
 from wiretrace.app.web.graph import derivation_graph, timeline
 from wiretrace.app.web.links import Links
 from wiretrace.engine.store import Store
-from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, DocMeta, Document, Pair, Story
+from wiretrace.model import (
+    BODY,
+    NOISE_KINDS,
+    PASSAGE_KINDS,
+    REUSE_RELATIONS,
+    Direction,
+    DocMeta,
+    Document,
+    Pair,
+    Relation,
+    Story,
+)
 from wiretrace.report.html import Mark, segment
 from wiretrace.text.tokens import words
 
-DIRECTION_WORDS = {"a<-b": "{a} took from {b}", "a->b": "{b} took from {a}", "none": "who took from whom is not known"}
+DIRECTION_WORDS = {
+    Direction.A_FROM_B: "{a} took from {b}", Direction.B_FROM_A: "{b} took from {a}", Direction.NONE: "who took from whom is not known",
+}
 ADD_COLOURS = 6  # addition blocks cycle through this many colours
 
 
@@ -61,7 +74,7 @@ PER_PAGE = 100  # stories per page of the list
 MEMBERS_PER_PAGE = 100  # sources per page of a story
 DOTS = 40  # timeline dots drawn per story in the list
 ADDITIONS_SHOWN = 60  # addition blocks in a story's consolidated text
-REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase", "derivative"})
+REUSE = frozenset(REUSE_RELATIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,8 +255,8 @@ def story_view(
         compare_to = e.parent if e and pair_href(d, e.parent) else (s.origin or "")
         rows.append({
             "id": d, "href": links.document(d), "source": doc.source or "", "published": doc.published or "",
-            "origin": d == s.origin, "relation": "origin" if d == s.origin else (e.relation if e else "same_story"),
-            "rel": "origin" if d == s.origin else slug(e.relation if e else "same_story"),
+            "origin": d == s.origin, "relation": "origin" if d == s.origin else (e.relation if e else Relation.SAME_STORY),
+            "rel": "origin" if d == s.origin else slug(e.relation if e else Relation.SAME_STORY),
             "parent": e.parent if e and e.parent != s.origin else "",
             "reused": reused, "reused_pct": f"{reused:.0%}" if reused is not None else "",
             "added_words": len(add_text.split()), "added": _short(add_text, 110),
@@ -354,7 +367,7 @@ def document_page(store: Store, links: Links, doc_id: str) -> dict[str, Any] | N
     doc, c, st, pairs = found
     marks, reasons = [], []
     for seg in c.segments if c else ():
-        body = seg.kind == "body"
+        body = seg.kind == BODY
         marks.append(Mark(seg.start, seg.end, "body" if body else f"rm k-{slug(seg.kind)}", "" if body else seg.kind))
         reasons.append(seg.reason)
     segs = []
