@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpora import DATA, require  # noqa: E402
 from mrpc_eval import embedder_with_cache, stratified_folds  # noqa: E402
 from wiretrace.engine.pipeline import compare  # noqa: E402
-from wiretrace.model import Pair  # noqa: E402
+from wiretrace.model import Comparison  # noqa: E402
 from wiretrace.text.tokens import words  # noqa: E402
 
 CLOUGH = DATA / "clough-stevenson"
@@ -76,7 +76,7 @@ def load() -> tuple[list[Answer], dict[str, str]]:
     return answers, sources
 
 
-def answer_shares(pair: Pair, answer: str) -> tuple[float, float]:
+def answer_shares(pair: Comparison, answer: str) -> tuple[float, float]:
     """(verbatim, covered): shares of the answer's words inside lexical / any passages."""
     side_a = pair.a == "a"
     w = words(answer)
@@ -178,7 +178,7 @@ def main() -> None:
     for ans in answers:
         pair = compare(ans.text, sources[ans.task], embedder=emb)
         verb, cov = answer_shares(pair, ans.text)
-        rows.append((ans, pair.relation, verb, cov, containment(ans.text, sources[ans.task]), pair.scores.lexical))
+        rows.append((ans, pair.relation or "unrelated", verb, cov, containment(ans.text, sources[ans.task]), pair.scores.lexical))
     close()
     elapsed = time.perf_counter() - t0
     y = np.array([CLASSES.index(a.label) for a, *_ in rows])

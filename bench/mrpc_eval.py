@@ -256,7 +256,7 @@ def compare_rows(data: MrpcData, folds: np.ndarray, cache_dir: str | None) -> di
 
     emb, close = embedder_with_cache(cache_dir)
     t0, c0 = time.perf_counter(), time.process_time()
-    relations = [wiretrace.compare(p.a, p.b, embedder=emb).relation for p in data.pairs]
+    relations = [wiretrace.compare(p.a, p.b, embedder=emb).relation or "unrelated" for p in data.pairs]
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     close()
     pred = np.array([r in POSITIVE for r in relations])

@@ -74,6 +74,16 @@ def test_compare_prints_relation_and_passages() -> None:
     assert pair["relation"] == "paraphrase" and pair["passages"][0]["kind"] in ("paraphrase", "near_verbatim")
 
 
+def test_compare_of_unrelated_texts_says_unrelated_and_reports_no_relation() -> None:
+    a = "The harbour board voted on Monday to raise pilotage fees for the first time in a decade, citing costs."
+    b = "A recipe for plum cake: butter, flour, sugar and plums, baked for an hour in a slow oven."
+    res = runner.invoke(app, ["compare", "--text", a, b])
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("unrelated  direction none")
+    pair = json.loads(runner.invoke(app, ["compare", "--text", a, b, "--json"]).stdout)
+    assert pair["relation"] is None and pair["direction"] == "none" and pair["passages"] == []
+
+
 def test_explain_and_stories(demo: Path) -> None:
     res = runner.invoke(app, ["explain", "portstrike_appeal_baytimes", "--store", str(demo)])
     assert res.exit_code == 0, res.output

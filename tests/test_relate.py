@@ -14,7 +14,7 @@ import pytest
 
 from wiretrace.align import AlignConfig, Alignment, align, paraphrase_decision, sentence_profile
 from wiretrace.errors import ConfigError
-from wiretrace.model import Document, Passage
+from wiretrace.model import Cues, Document, Format, Passage, PassageKind
 from wiretrace.relate.pair import AGENCY_DATELINE, RelateConfig, cues, relate
 
 C = RelateConfig()
@@ -22,12 +22,12 @@ LEAD = "The harbour board of Ostrava Bay voted on Monday to raise pilotage fees 
 
 
 def doc(doc_id: str, text: str = LEAD, published: str | None = None) -> Document:
-    return Document(doc_id, text, f"<{doc_id}>", "text", published=published)
+    return Document(doc_id, text, f"<{doc_id}>", Format.TEXT, published=published)
 
 
 def alignment(
     va: float, vb: float, ca: float | None = None, cb: float | None = None, *, semantic: float | None = None,
-    passages: int = 1, kind: str = "verbatim", a_words: int = 400, b_words: int = 400,
+    passages: int = 1, kind: PassageKind = PassageKind.VERBATIM, a_words: int = 400, b_words: int = 400,
 ) -> Alignment:
     ps = tuple(Passage((i * 10, i * 10 + 8), (i * 20, i * 20 + 8), kind, 1.0) for i in range(passages))
     return Alignment(
@@ -72,7 +72,7 @@ def test_container_needs_the_whole_body_and_real_extra_material() -> None:
 
 
 def test_aligned_throughout_but_reworded_is_paraphrase() -> None:
-    al = alignment(0.1, 0.1, 0.9, 0.92, semantic=0.93, passages=8, kind="paraphrase")
+    al = alignment(0.1, 0.1, 0.9, 0.92, semantic=0.93, passages=8, kind=PassageKind.PARAPHRASE)
     p = relate(doc("spin"), doc("wire"), al)
     assert p is not None and p.relation == "paraphrase"
     # With most of it word for word it is a near-duplicate instead.
@@ -89,7 +89,7 @@ def test_partial_reuse_with_some_verbatim_text_is_derivative() -> None:
 
 
 def test_similar_sentences_without_copied_text_are_same_story_not_derivative() -> None:
-    al = alignment(0.0, 0.0, 0.12, 0.1, semantic=0.8, passages=2, kind="paraphrase")
+    al = alignment(0.0, 0.0, 0.12, 0.1, semantic=0.8, passages=2, kind=PassageKind.PARAPHRASE)
     p = relate(doc("x"), doc("y"), al, names_jaccard=0.3, topic=0.5)
     assert p is not None and p.relation == "same_story" and p.direction == "none"
 
@@ -135,16 +135,16 @@ CREDIT = LEAD + " The Baltic Wire reported that the vote was close."
 
 def test_cues_find_the_agency_dateline_and_the_credit() -> None:
     assert AGENCY_DATELINE.match(WIRE)
-    assert cues(doc("w", WIRE), 0) == {"dateline": "Baltic Wire"}
-    assert cues(doc("c", CREDIT), 0).get("attribution") == "The Baltic Wire"
-    assert cues(doc("p", LEAD), 0) == {}
+    assert cues(doc("w", WIRE), 0) == Cues(dateline="Baltic Wire")
+    assert cues(doc("c", CREDIT), 0).attribution == "The Baltic Wire"
+    assert cues(doc("p", LEAD), 0) == Cues()
 
 
 def test_near_duplicate_points_away_from_the_dateline_and_toward_the_credit() -> None:
     al = alignment(0.95, 0.95)
-    p = relate(doc("copy", CREDIT), doc("wire", WIRE), al, cues_a={"attribution": "Baltic Wire"}, cues_b={"dateline": "Baltic Wire"})
+    p = relate(doc("copy", CREDIT), doc("wire", WIRE), al, cues_a=Cues(attribution="Baltic Wire"), cues_b=Cues(dateline="Baltic Wire"))
     assert p is not None and p.direction == "a<-b"
-    q = relate(doc("wire", WIRE), doc("copy", CREDIT), al, cues_a={"dateline": "Baltic Wire"}, cues_b={"attribution": "Baltic Wire"})
+    q = relate(doc("wire", WIRE), doc("copy", CREDIT), al, cues_a=Cues(dateline="Baltic Wire"), cues_b=Cues(attribution="Baltic Wire"))
     assert q is not None and q.direction == "a->b"
 
 
@@ -159,7 +159,7 @@ def test_later_publication_took_from_the_earlier() -> None:
 def test_derivative_side_follows_the_cues_not_the_argument_order() -> None:
     # Equal lengths and coverage: only the credit and the dateline tell which side rewrote which.
     al = alignment(0.2, 0.2, 0.4, 0.4, semantic=0.85, passages=3, a_words=300, b_words=300)
-    p = relate(doc("wire", WIRE), doc("rewrite", CREDIT), al, cues_a={"dateline": "Baltic Wire"}, cues_b={"attribution": "Baltic Wire"})
+    p = relate(doc("wire", WIRE), doc("rewrite", CREDIT), al, cues_a=Cues(dateline="Baltic Wire"), cues_b=Cues(attribution="Baltic Wire"))
     assert p is not None and p.relation == "derivative"
     assert (p.a, p.b, p.direction) == ("rewrite", "wire", "a<-b")
     assert any("credits another outlet" in r for r in p.reasons)

@@ -5,10 +5,10 @@ Library first: ``wiretrace.run(paths, config)`` does what ``wiretrace run`` does
 """
 
 from wiretrace.engine.pipeline import RunConfig, Stats, compare, run
-from wiretrace.model import Cleaned, Document, Pair, Passage, Report, Skipped, Span, Story
+from wiretrace.model import Cleaned, Comparison, Document, Pair, Passage, Report, Skipped, Span, Story
 
 __all__ = [
-    "Cleaned", "Document", "Pair", "Passage", "Report", "RunConfig", "Skipped", "Span", "Stats", "Story",
+    "Cleaned", "Comparison", "Document", "Pair", "Passage", "Report", "RunConfig", "Skipped", "Span", "Stats", "Story",
     "compare", "run",
 ]
 __version__ = "0.1.0"

@@ -30,7 +30,7 @@ import numpy as np
 
 from wiretrace.embed.minilm import Embedder
 from wiretrace.errors import ConfigError
-from wiretrace.model import Passage
+from wiretrace.model import Passage, PassageKind
 from wiretrace.sketch import shingle_hashes
 from wiretrace.text.names import STOP
 from wiretrace.text.tokens import Words, sentences, words, words_in_ranges
@@ -435,7 +435,7 @@ def _char_passage(p: TokPassage, ta: str, wa: Words, tb: str, wb: Words) -> Pass
     low_b = wb.ends[b0 - 1] if b0 > 0 else 0
     while sa > low_a and sb > low_b and ta[sa - 1] == tb[sb - 1] and ta[sa - 1] in _OPEN:
         sa, sb = sa - 1, sb - 1
-    return Passage((sa, ea), (sb, eb), kind, score)
+    return Passage((sa, ea), (sb, eb), PassageKind(kind), score)
 
 
 def _words_between(w: Words, e: int, s: int) -> int:
@@ -501,7 +501,7 @@ def _join(passages: list[Passage], chained: int, wa: Words, wb: Words, gap: int,
             b = (min(p.b[0] for p in group), max(p.b[1] for p in group))
             inside = sum(p.a[1] - p.a[0] for p in group)
             score = sum((p.a[1] - p.a[0]) * p.score for p in group) / max(inside, 1) * min(1.0, inside / (a[1] - a[0]))
-            out.append(Passage(a, b, "near_verbatim", round(score, 4)))
+            out.append(Passage(a, b, PassageKind.NEAR_VERBATIM, round(score, 4)))
         i = j + 1
     return out
 
@@ -873,7 +873,7 @@ def _semantic_pass(
         ta = set(wa.tokens[ka[0][2] : ka[-1][3]])
         tb = set(wb.tokens[kb[0][2] : kb[-1][3]])
         jac = len(ta & tb) / max(len(ta | tb), 1)
-        kind = "near_verbatim" if jac >= config.near_verbatim_jaccard else "paraphrase"
+        kind = PassageKind.NEAR_VERBATIM if jac >= config.near_verbatim_jaccard else PassageKind.PARAPHRASE
         passages.append(Passage(a_rng, b_rng, kind, round(float(scores[x, used_a[x]]), 4)))
     return doc_cos
 

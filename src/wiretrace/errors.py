@@ -107,3 +107,68 @@ class MissingExtraError(WiretraceError, ImportError):
             f"{feature} needs the {extra} extra ({missing or 'a module'} is not installed): pip install 'wiretrace[{extra}]'"
         )
         self.feature, self.extra, self.missing = feature, extra, missing
+
+
+# --- The texts raised from more than one place, or by the engines and the store: each names the item
+# and says the fix. Raise ``errors.store_missing(folder)`` etc.; the message lives only here. -------
+
+STORE_FILE = "wiretrace.sqlite"  # a store's file in its --out folder (engine.store.STORE_FILE)
+EMPTY_TEXT = "empty file (only whitespace)"  # a page with nothing but whitespace (ingest: text and HTML)
+
+
+def store_missing(folder: object) -> StoreError:
+    return StoreError(f"store: no wiretrace store in {folder} (no {STORE_FILE} there); give the --out folder of a run")
+
+
+def store_folder_absent(folder: object, exists: bool) -> StoreError:
+    what = "is a file, not a folder" if exists else "does not exist"
+    return StoreError(f"store: {folder} {what}: no wiretrace store there; give the --out folder of a run")
+
+
+def store_empty_path() -> StoreError:
+    return StoreError("store: the store folder is an empty path; give the --out folder of a run")
+
+
+def store_out_is_file(folder: object) -> StoreError:
+    return StoreError(f"store: {folder} is a file, not a folder; give a folder as --out")
+
+
+def store_file_is_folder(path: object) -> StoreError:
+    return StoreError(f"store: {path} is a folder, not a store file; remove it or give another --out folder")
+
+
+def store_version(path: object, found: str, writes: str) -> StoreError:
+    return StoreError(f"store: {path} has {found}, this wiretrace writes {writes}; use a new --out folder.")
+
+
+def store_locked(holder: str, folder: object) -> StoreError:
+    return StoreError(
+        f"store: another wiretrace process (pid {holder}) is writing to {folder}; "
+        "wait for it to finish (this run did nothing), or give another --out folder"
+    )
+
+
+def prune_from_elsewhere(folder: str, files: int, cwd: str) -> InputError:
+    return InputError(
+        folder, f"--prune: none of the {files} files the store was read from exists from {cwd}; "
+        "run from the folder of the earlier runs; nothing was forgotten"
+    )
+
+
+SPARK_INSTALL = "install the Spark extra: pip install 'wiretrace[spark]' (it needs Java 17 or later: check `java -version`)"
+
+
+def spark_missing() -> EngineError:
+    return EngineError(f"spark: pyspark is not installed; {SPARK_INSTALL}.")
+
+
+def spark_no_java() -> EngineError:
+    return EngineError(f"spark: no Java found (java on PATH or JAVA_HOME); {SPARK_INSTALL}.")
+
+
+def spark_no_session(err: BaseException) -> EngineError:
+    return EngineError(f"spark: the session did not start ({str(err).strip()[:300]}); {SPARK_INSTALL}.")
+
+
+def spark_no_convergence(rounds: int) -> EngineError:
+    return EngineError(f"spark: connected components did not converge in {rounds} rounds; raise max_rounds")

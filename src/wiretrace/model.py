@@ -7,6 +7,7 @@ Every offset is a character offset ``[start, end)`` into ``Document.text``, the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -71,6 +72,7 @@ class Format(StrEnum):
     HTML = "html"
     JSONL = "jsonl"
     WARC = "warc"
+    JSON = "json"  # posted to the service as a JSON object
 
 
 NOISE_KINDS = tuple(NoiseKind)
@@ -90,7 +92,7 @@ class Span:
 
     start: int
     end: int
-    kind: str = "body"
+    kind: str = BODY
 
     def __len__(self) -> int:
         return self.end - self.start
@@ -108,13 +110,17 @@ class Document:
     id: str
     text: str
     path: str
-    format: str  # "text" | "html" | "jsonl" | "warc"
+    format: Format
     encoding: str = "utf-8"
     source: str | None = None
     url: str | None = None
     title: str | None = None
-    published: str | None = None  # ISO date "YYYY-MM-DD"
+    published: str | None = None  # ISO date "YYYY-MM-DD", as stored and reported
     hints: tuple[Span, ...] = ()
+    day: date | None = field(init=False, default=None, repr=False, compare=False)  # ``published``, parsed once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "day", iso_day(self.published))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +133,12 @@ class DocMeta:
     title: str | None
     published: str | None
     chars: int
-    format: str
+    format: Format
     path: str
+    day: date | None = field(init=False, default=None, repr=False, compare=False)  # ``published``, parsed once
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "day", iso_day(self.published))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +147,26 @@ class Skipped:
 
     path: str
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cues:
+    """Provenance cues in a document's own words: ``dateline``, the agency its text opens with
+    ("MOSCOW (AP) -": "AP"); ``attribution``, the outlet it credits ("..., Reuters reported"). None: absent."""
+
+    dateline: str | None = None
+    attribution: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        """The stored form: the cues present, by name."""
+        return {k: v for k, v in (("dateline", self.dateline), ("attribution", self.attribution)) if v is not None}
+
+    @classmethod
+    def from_json(cls, d: dict[str, str]) -> Cues:
+        return cls(d.get("dateline"), d.get("attribution"))
+
+
+NO_CUES = Cues()
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,16 +188,16 @@ class Cleaned:
 
     @property
     def body(self) -> tuple[tuple[int, int], ...]:
-        return merge_ranges((s.start, s.end) for s in self.segments if s.kind == "body")
+        return merge_ranges((s.start, s.end) for s in self.segments if s.kind == BODY)
 
     @property
     def removed(self) -> tuple[Span, ...]:
-        return tuple(Span(s.start, s.end, s.kind) for s in self.segments if s.kind != "body")
+        return tuple(Span(s.start, s.end, s.kind) for s in self.segments if s.kind != BODY)
 
     @property
     def content(self) -> tuple[tuple[int, int], ...]:
         """What pairs are compared on: the body, plus a second article the page carries."""
-        return self.spans_of("body", "other_article")
+        return self.spans_of(BODY, NoiseKind.OTHER_ARTICLE)
 
     def spans_of(self, *kinds: str) -> tuple[tuple[int, int], ...]:
         return merge_ranges((s.start, s.end) for s in self.segments if s.kind in kinds)
@@ -179,7 +209,7 @@ class Passage:
 
     a: tuple[int, int]
     b: tuple[int, int]
-    kind: str  # one of PASSAGE_KINDS
+    kind: PassageKind
     score: float
 
 
@@ -197,13 +227,39 @@ class Pair:
 
     a: str
     b: str
-    relation: str  # one of RELATIONS
-    direction: str  # "a<-b": a took from b; "a->b": b took from a; "none": not told
+    relation: Relation
+    direction: Direction  # "a<-b": a took from b; "a->b": b took from a; "none": not told
     scores: Scores
     passages: tuple[Passage, ...] = ()
     reasons: tuple[str, ...] = ()  # which candidate paths proposed the pair
     # ``template`` pairs: the fillers that differ, (range in a, range in b) each
     slots: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """How text b relates to text a (``compare``): a pair's fields, with ``relation`` None where
+    nothing relates them (no relation of the contract holds); the scores and passages are still given."""
+
+    a: str
+    b: str
+    relation: Relation | None
+    direction: Direction
+    scores: Scores
+    passages: tuple[Passage, ...] = ()
+    reasons: tuple[str, ...] = ()
+    slots: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = ()
+
+    @classmethod
+    def of(cls, pair: Pair) -> Comparison:
+        return cls(pair.a, pair.b, pair.relation, pair.direction, pair.scores, pair.passages, pair.reasons, pair.slots)
+
+    @property
+    def pair(self) -> Pair | None:
+        """The related pair, or None where the texts are unrelated."""
+        if self.relation is None:
+            return None
+        return Pair(self.a, self.b, self.relation, self.direction, self.scores, self.passages, self.reasons, self.slots)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,9 +273,9 @@ class Edge:
 
     child: str
     parent: str
-    relation: str
+    relation: Relation
     evidence: tuple[str, ...] = ()
-    direction: str = "none"
+    direction: EdgeDirection = EdgeDirection.NONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +321,17 @@ class Report:
     pairs: list[Pair] = field(default_factory=list)
     stories: list[Story] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+
+
+def iso_day(published: str | None) -> date | None:
+    """The calendar day of an ISO ``published`` value ("YYYY-MM-DD", a time may follow), or None.
+    Documents parse theirs once, when built (``Document.day``); nothing else re-reads the string."""
+    if not published:
+        return None
+    try:
+        return date.fromisoformat(published[:10])
+    except ValueError:
+        return None
 
 
 def merge_ranges(ranges: object) -> tuple[tuple[int, int], ...]:

@@ -25,6 +25,7 @@ import numpy as np
 import xxhash
 from rensa import RMinHash
 
+from wiretrace.config import at_least, check_types
 from wiretrace.errors import ConfigError
 from wiretrace.model import Cleaned, Document
 from wiretrace.text.names import doc_names
@@ -53,6 +54,8 @@ class SketchConfig:
     topic_words: int = 300  # content words kept for the topic vector
 
     def __post_init__(self) -> None:
+        check_types("sketch", self)
+        at_least("sketch", self, 1, "topic_words", what="a whole number of words >= 1")
         if self.num_perm < 16 or self.num_perm % 8:
             raise ConfigError("sketch", "num_perm", self.num_perm, "a multiple of 8, at least 16")
         if not 2 <= self.shingle <= 12:

@@ -17,10 +17,23 @@ from dataclasses import dataclass, field
 from wiretrace.align import AlignConfig, Alignment, align, identical_alignment
 from wiretrace.candidates.lexical import CandidateConfig, CandidateIndex
 from wiretrace.clean import CleanConfig, clean
+from wiretrace.config import check_types
 from wiretrace.embed.minilm import Embedder
 from wiretrace.errors import ConfigError
 from wiretrace.ingest import IngestConfig
-from wiretrace.model import REUSE_RELATIONS, Cleaned, Document, Pair, Scores, Story
+from wiretrace.model import (
+    REUSE_RELATIONS,
+    Cleaned,
+    Cues,
+    Direction,
+    Document,
+    NoiseKind,
+    Pair,
+    PassageKind,
+    Relation,
+    Scores,
+    Story,
+)
 from wiretrace.relate.pair import Common, RelateConfig, common_cut, cues, days_apart, relate, specific
 from wiretrace.relate.template import Side, template
 from wiretrace.sketch import Sketch, SketchConfig, sketch, sketch_batch
@@ -45,6 +58,10 @@ class RunConfig:
     workers: int = 0  # worker processes of the local engine: 0 for every core, 1 to run in this process
 
     def __post_init__(self) -> None:
+        check_types("run", self)
+        # The stages whose configs (align, clean) check ranges only: their types are checked here.
+        check_types("align", self.align)
+        check_types("clean", self.clean)
         if self.batch < 1:
             raise ConfigError("run", "batch", self.batch, "a positive number of documents or pairs")
         if self.workers < 0:
@@ -59,15 +76,15 @@ class Prepared:
     doc: Document
     cleaned: Cleaned
     sketch: Sketch
-    cues: dict[str, str]
+    cues: Cues
 
 
-def doc_cues(doc: Document, cleaned: Cleaned) -> dict[str, str]:
+def doc_cues(doc: Document, cleaned: Cleaned) -> Cues:
     body = cleaned.body
     return cues(doc, body[0][0] if body else None)
 
 
-def prepare(doc: Document, cleaned: Cleaned, config: RunConfig) -> tuple[Document, Sketch, dict[str, str]]:
+def prepare(doc: Document, cleaned: Cleaned, config: RunConfig) -> tuple[Document, Sketch, Cues]:
     return doc, sketch(doc, cleaned, config.sketch), doc_cues(doc, cleaned)
 
 
@@ -156,29 +173,29 @@ def relate_pair(
     )
     if pair is None or pair.relation not in _TEMPLATE_TESTED or not config.relate.templates:
         return pair
-    copies = same and pair.relation == "duplicate"  # the same words: only the headlines can tell
+    copies = same and pair.relation == Relation.DUPLICATE  # the same words: only the headlines can tell
     verdict = template(
         Side(a.doc.text, a.cleaned.content, headline(a)), Side(b.doc.text, b.cleaned.content, headline(b)),
         idf, align_config=config.align, copies=copies, n_docs=n_docs, days=days_apart(a.doc, b.doc),
-        rewritten=tuple((p.a, p.b) for p in al.passages if p.kind != "verbatim"),
+        rewritten=tuple((p.a, p.b) for p in al.passages if p.kind != PassageKind.VERBATIM),
     )
     if verdict is None:
         return pair
     return Pair(
-        a.doc.id, b.doc.id, "template", "none", Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4)),
+        a.doc.id, b.doc.id, Relation.TEMPLATE, Direction.NONE, Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4)),
         tuple(sorted(al.passages, key=lambda p: (p.a, p.b))), tuple(reasons) + (verdict.reason(),), verdict.slots,
     )
 
 
 # Reuse, and same_story: two briefs of one form about two subjects are not one event either.
-_TEMPLATE_TESTED = frozenset(REUSE_RELATIONS) | {"same_story"}
+_TEMPLATE_TESTED = frozenset(REUSE_RELATIONS) | {Relation.SAME_STORY}
 
 
 def headline(item: Prepared) -> str | None:
     """The document's headline: its title field, else the title line the cleaner took out of the body."""
     if item.doc.title:
         return item.doc.title
-    spans = item.cleaned.spans_of("title")
+    spans = item.cleaned.spans_of(NoiseKind.TITLE)
     return item.doc.text[spans[0][0] : spans[0][1]] if spans else None
 
 
@@ -202,7 +219,7 @@ def title_words(doc: Document, cleaned: Cleaned) -> Counter[str]:
     """Content words of the headline(s) the cleaner removed from the body (level 2 reads them), or of
     the headline the input gave apart from the text (a JSONL ``title``, a page's metadata): in wire
     briefs the headline alone names the company the body is about."""
-    spans = cleaned.spans_of("title")
+    spans = cleaned.spans_of(NoiseKind.TITLE)
     if spans or not doc.title or doc.title.strip() in doc.text:
         return ranges_words(doc.text, spans)
     return ranges_words(doc.title, ((0, len(doc.title)),))
@@ -240,7 +257,7 @@ def clean_docs(docs: Sequence[Document], boilerplate: frozenset[str], config: Ru
     return [clean(d, config.clean, boilerplate) for d in docs]
 
 
-def sketch_docs(docs: Sequence[Document], cleaned: dict[str, Cleaned], config: RunConfig) -> list[tuple[Sketch, dict[str, str]]]:
+def sketch_docs(docs: Sequence[Document], cleaned: dict[str, Cleaned], config: RunConfig) -> list[tuple[Sketch, Cues]]:
     """The sketch and cues of each document (one MinHash signature call for the batch)."""
     sks = sketch_batch(list(docs), cleaned, config.sketch)
     return [(sk, doc_cues(d, cleaned[d.id])) for d, sk in zip(docs, sks, strict=True)]

@@ -62,19 +62,19 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
 from itertools import repeat
 from operator import mul
 
 import xxhash
 
+from wiretrace.config import at_least, check_types, share
 from wiretrace.errors import ConfigError
-from wiretrace.model import Pair
+from wiretrace.model import Pair, Relation, iso_day
 from wiretrace.sketch import Sketch
 from wiretrace.text.topic import corpus_size, doc_frequency, idf_from_counts
 
-REUSE = frozenset({"duplicate", "near_duplicate", "contains", "paraphrase"})
-LINKS = frozenset({"derivative", "same_story"})
+REUSE = frozenset({Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.CONTAINS, Relation.PARAPHRASE})
+LINKS = frozenset({Relation.DERIVATIVE, Relation.SAME_STORY})
 _NO_DATE = "9999-12-31"  # undated documents sort after dated ones
 
 
@@ -102,6 +102,9 @@ class StoryConfig:
     min_shared: int = 2  # specific words and names (see ``SPECIFIC``) two sides must share to score at all
 
     def __post_init__(self) -> None:
+        check_types("stories", self)
+        share("stories", self, "banal_share")
+        at_least("stories", self, 0, "banal_df", "banal_power")
         for name in ("join", "merge", "names_weight", "link_bonus", "per_day"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
@@ -145,10 +148,15 @@ class DocSummary:
     """What level 2 reads of a document: when, which text, which names and content words."""
 
     id: str
-    published: str | None
+    published: str | None  # ISO "YYYY-MM-DD", as stored
     body_hash: str
     names: frozenset[str]
     topic: Mapping[str, int]
+    day: int | None = field(init=False, default=None, repr=False, compare=False)  # ``published`` as an ordinal, parsed once
+
+    def __post_init__(self) -> None:
+        d = iso_day(self.published)
+        object.__setattr__(self, "day", None if d is None else d.toordinal())
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -207,21 +215,12 @@ def reuse_components(ids: Iterable[str], pairs: Iterable[Pair]) -> list[list[str
 
 def template_links(pairs: Iterable[Pair]) -> list[tuple[str, str]]:
     """The ``template`` pairs: one form, other facts; level 2 keeps their sides apart."""
-    return sorted((p.a, p.b) for p in pairs if p.relation == "template")
+    return sorted((p.a, p.b) for p in pairs if p.relation == Relation.TEMPLATE)
 
 
 def same_story_links(pairs: Iterable[Pair]) -> list[tuple[str, str]]:
     """The pairs level 2 reads as links (``LINKS``: derivative, same_story)."""
     return sorted((p.a, p.b) for p in pairs if p.relation in LINKS)
-
-
-def _day(published: str | None) -> int | None:
-    if not published:
-        return None
-    try:
-        return date.fromisoformat(published[:10]).toordinal()
-    except ValueError:
-        return None
 
 
 def _unit(weights: dict[str, float]) -> dict[str, float]:
@@ -347,7 +346,7 @@ class StoryIndex:
         for d in docs:
             topic, pt = self._specific(_unit({k: (1.0 + log(c)) * get(k, rarest) for k, c in sorted(d.topic.items()) if c > 0}))
             names, pn = self._specific(_unit({k: get(k, rarest) for k in sorted(d.names)}))
-            day = _day(d.published)
+            day = d.day
             p.add(_Profile(topic, names, day, day, 1, dict.fromkeys(self.lead(d), 1), (pt, pn)))
         return p
 

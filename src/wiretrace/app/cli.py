@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from wiretrace.errors import NoInputError, NotFoundError, WiretraceError, printable
+from wiretrace.model import BODY, PassageKind
 
 app = typer.Typer(
     help="Turn scraped news pages into stories: clean, relate, cluster, trace.\n\n"
@@ -306,11 +307,11 @@ def compare_cli(
         return
     s = pair.scores
     sem = "n/a" if s.semantic is None else f"{s.semantic:.2f}"
-    out.print(f"[bold]{pair.relation}[/bold]  direction {pair.direction}  lexical {s.lexical:.2f}  semantic {sem}  "
+    out.print(f"[bold]{pair.relation or 'unrelated'}[/bold]  direction {pair.direction}  lexical {s.lexical:.2f}  semantic {sem}  "
               f"A covered {s.a_covered:.0%}  B covered {s.b_covered:.0%}")
     for r in pair.reasons:
         out.print(f"  because {escape(r)}", highlight=False)
-    colours = {"verbatim": "green", "near_verbatim": "yellow", "paraphrase": "magenta"}
+    colours = {PassageKind.VERBATIM: "green", PassageKind.NEAR_VERBATIM: "yellow", PassageKind.PARAPHRASE: "magenta"}
     for n, p in enumerate(pair.passages, 1):
         c = colours.get(p.kind, "white")
         out.print(f"\n[{c}]#{n} {p.kind} {p.score:.2f}[/{c}]  A[{p.a[0]}:{p.a[1]}]  B[{p.b[0]}:{p.b[1]}]")
@@ -394,7 +395,7 @@ def explain_cli(
         print(json.dumps({"document": doc_id, "segments": segs}, ensure_ascii=False, indent=1))
         return
     for seg in cl.segments:
-        style = "green" if seg.kind == "body" else "red"
+        style = "green" if seg.kind == BODY else "red"
         text = escape(printable(_short(doc.text[seg.start : seg.end], 90)))  # article text is data, never markup
         out.print(f"[{style}]{seg.kind:>13}[/{style}] [{seg.start}:{seg.end}] {text}", highlight=False)
         out.print(f"{'':>14} [dim]{escape(seg.reason)}[/dim]", highlight=False)

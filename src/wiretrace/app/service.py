@@ -45,7 +45,7 @@ from wiretrace.app.web.schemas import DOCUMENTS_BODY, CompareIn, TraceIn
 from wiretrace.app.web.state import AppState
 from wiretrace.engine.pipeline import RunConfig, compare
 from wiretrace.engine.store import Store, pair_to_json, story_to_json
-from wiretrace.errors import InputError
+from wiretrace.errors import ConfigError, InputError
 from wiretrace.ingest import IngestConfig
 from wiretrace.ingest.requests import (
     MAX_DOCS_PER_REQUEST,
@@ -122,7 +122,7 @@ def create_app(
     ``POST /documents`` needs ``Authorization: Bearer TOKEN``. ``max_body_bytes``: the largest request body.
     ``allowed_hosts``: Host header names answered (others get 400), against DNS rebinding of a local server."""
     if max_body_bytes < 1024:
-        raise ValueError(f"service: max_body_bytes={max_body_bytes} is too small; give at least 1024 bytes")
+        raise ConfigError("service", "max_body_bytes", max_body_bytes, "at least 1024 bytes (a request body holds a document)")
     state = AppState(Path(store_dir), token or None, config or RunConfig())
     ingest_config = IngestConfig(max_doc_bytes=min(state.config.ingest.max_doc_bytes, max_body_bytes))
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from wiretrace.candidates.neighbours import embedding_pairs
+from wiretrace.config import at_least, check_types
 from wiretrace.errors import ConfigError
 from wiretrace.sketch import Sketch
 
@@ -43,6 +44,8 @@ class CandidateConfig:
     embedding_exact_max: int = 50_000  # exact search up to this many documents, faiss HNSW above
 
     def __post_init__(self) -> None:
+        check_types("candidates", self)
+        at_least("candidates", self, 0, "min_name_weight", "min_names", "embedding_exact_max")
         if self.bands < 1:
             raise ConfigError("candidates", "bands", self.bands, "a positive divisor of num_perm")
         if self.min_anchors < 1:

@@ -31,7 +31,7 @@ from wiretrace.embed.static import StaticEmbedder
 from wiretrace.engine import corpus_state as cs
 from wiretrace.engine import store as st
 from wiretrace.engine.executor import Env, LocalExecutor
-from wiretrace.model import Document, Pair, Skipped, Story
+from wiretrace.model import Cues, Document, Pair, Relation, Skipped, Story
 from wiretrace.sketch import Sketch
 from wiretrace.stages import (
     PairKey,
@@ -183,7 +183,7 @@ def sketch_pending(
 
 
 # --- candidates and relate ------------------------------------------------------------------------
-def prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch], cues_of: Mapping[str, dict[str, str]]) -> dict[str, Prepared]:
+def prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch], cues_of: Mapping[str, Cues]) -> dict[str, Prepared]:
     docs, cl = store.documents(ids), store.cleaned(ids)
     return {i: Prepared(docs[i], cl[i], sketches[i], cues_of[i]) for i in ids}
 
@@ -232,7 +232,7 @@ def relate_pending(
         # The candidate index is kept in the store (corpus_state): queried for the new documents only.
         if cs.bands_of(store.db) != config.candidates.bands:
             cs.rebuild_bands(store.db, config.candidates.bands)
-        every: tuple[dict[str, Sketch], dict[str, dict[str, str]]] | None = None
+        every: tuple[dict[str, Sketch], dict[str, Cues]] | None = None
         if len(todo) * 2 >= cs.n_sketched(store.db):
             # Most of the store is new (a first run): the index built in memory from every sketch is
             # quicker than a lookup per key in the kept tables, and gives the same pairs.
@@ -303,7 +303,7 @@ def story_summaries(store: st.Store, sketches: Mapping[str, Sketch] | None = Non
 def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str, str]]:
     """(the stored assignment before, the one after) of placing every sketched document in a story;
     writes what changed."""
-    links = cast(list[Pair], [_Link(a, b, r) for a, b, r in store.pair_links()])  # what level 1 and 2 read of a pair
+    links = cast(list[Pair], [_Link(a, b, Relation(r)) for a, b, r in store.pair_links()])  # what level 1 and 2 read of a pair
     summaries = story_summaries(store)
     prior = store.assignments()
     assignment = assign(summaries, reuse_components(summaries, links), same_story_links(links), cs.idf(store.db),
@@ -315,7 +315,7 @@ def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str
 class _Link(NamedTuple):
     a: str
     b: str
-    relation: str
+    relation: Relation
 
 
 def assign_stories(store: st.Store, config: RunConfig, pairs: Sequence[Pair] | None = None) -> dict[str, list[str]]:

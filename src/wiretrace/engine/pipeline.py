@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import xxhash
 
+from wiretrace import errors
 from wiretrace.align import paraphrase_probability, sentence_profile
 from wiretrace.clean import clean
 from wiretrace.embed.minilm import Embedder
@@ -44,10 +45,23 @@ from wiretrace.engine.local import (
     timed,
 )
 from wiretrace.engine.local import quiet as _quiet
-from wiretrace.errors import InputError, NoInputError, NotFoundError, StoreError
+from wiretrace.errors import NoInputError, NotFoundError, StoreError
 from wiretrace.ingest.reader import read_found
 from wiretrace.ingest.walk import list_files
-from wiretrace.model import Cleaned, Document, Pair, Passage, Report, Scores, Skipped
+from wiretrace.model import (
+    Cleaned,
+    Comparison,
+    Direction,
+    Document,
+    Format,
+    Pair,
+    Passage,
+    PassageKind,
+    Relation,
+    Report,
+    Scores,
+    Skipped,
+)
 from wiretrace.relate.template import Side, template
 from wiretrace.stages import (
     Prepared,
@@ -112,7 +126,7 @@ def ingest_into(
     if stats.read == 0:
         raise NoInputError([os.fspath(p) for p in paths], stats.skipped, [f.fmt for f in found])
     if prune:
-        gone = gone_inputs(store, read, {f.key for f in found if f.fmt in ("jsonl", "warc") and f.problem is None})
+        gone = gone_inputs(store, read, {f.key for f in found if f.fmt in (Format.JSONL, Format.WARC) and f.problem is None})
         if gone:
             forget_documents(store, gone)
             stats.pruned = len(gone)
@@ -134,10 +148,7 @@ def gone_inputs(store: st.Store, read: Mapping[str, set[str]], reread: set[str])
     files = store.document_files()
     on_disk = {p: os.path.exists(p) for p in {p for _, p, fmt in files if _has_file(p, fmt)}}
     if on_disk and not any(on_disk.values()):
-        raise InputError(
-            str(store.folder), f"--prune: none of the {len(on_disk)} files the store was read from exists from "
-            f"{os.getcwd()}; run from the folder of the earlier runs; nothing was forgotten"
-        )
+        raise errors.prune_from_elsewhere(str(store.folder), len(on_disk), os.getcwd())
     gone = []
     for doc_id, path, fmt in files:
         if not _has_file(path, fmt):
@@ -152,7 +163,7 @@ def gone_inputs(store: st.Store, read: Mapping[str, set[str]], reread: set[str])
 
 
 def _has_file(path: str, fmt: str) -> bool:
-    return fmt in ("text", "html", "jsonl", "warc") and bool(path) and not path.startswith(("<", "upload:")) and path != "api"
+    return fmt in (Format.TEXT, Format.HTML, Format.JSONL, Format.WARC) and bool(path) and not path.startswith(("<", "upload:")) and path != "api"
 
 
 def forget_documents(store: st.Store, ids: Sequence[str]) -> None:
@@ -210,7 +221,7 @@ def forget(ids: Sequence[str], out: str | Path, config: RunConfig | None = None,
     progress = progress or _quiet
     folder = Path(out)
     if not (folder / st.STORE_FILE).is_file():
-        raise StoreError(f"store: no wiretrace store in {folder} (no {st.STORE_FILE} there); give the --out folder of a run")
+        raise errors.store_missing(folder)
     with out_lock(folder):
         store = st.Store(folder)
         try:
@@ -245,10 +256,7 @@ def out_lock(folder: str | Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
-            raise StoreError(
-                f"store: another wiretrace process (pid {holder}) is writing to {folder}; "
-                "wait for it to finish (this run did nothing), or give another --out folder"
-            ) from None
+            raise errors.store_locked(holder, folder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
@@ -256,8 +264,8 @@ def out_lock(folder: str | Path) -> Iterator[None]:
         os.close(fd)
 
 
-def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder: Embedder | None = None) -> Pair:
-    """How text b relates to text a, with aligned passages (relation "unrelated" when nothing does).
+def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder: Embedder | None = None) -> Comparison:
+    """How text b relates to text a, with aligned passages (``relation`` None when nothing does).
 
     Short texts (at most ``SHORT_SENTENCES`` sentences and ``SHORT_WORDS`` words on each side) are
     decided by the aligner's sentence model (``align.paraphrase_probability``: the MiniLM cosine and
@@ -267,7 +275,7 @@ def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder:
     embedder = embedder or Embedder()
     items = []
     for name, text in (("a", text_a), ("b", text_b)):
-        doc = Document(name, text, f"<{name}>", "text")
+        doc = Document(name, text, f"<{name}>", Format.TEXT)
         cl = clean(doc, config.clean)
         _, sk, cu = prepare(doc, cl, config)
         items.append(Prepared(doc, cl, sk, cu))
@@ -277,9 +285,10 @@ def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder:
     if short[0] is not None and short[1] is not None and config.align.semantic:
         return _short_pair(text_a, short[0], text_b, short[1], p, a, b, config, embedder)
     if p is not None:
-        return p
+        return Comparison.of(p)
     al = alignment(a, b, config, embedder)
-    return Pair("a", "b", "unrelated", "none", Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4)), al.passages)
+    scores = Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4))
+    return Comparison("a", "b", None, Direction.NONE, scores, al.passages)
 
 
 SHORT_SENTENCES = 3
@@ -304,7 +313,7 @@ def _short_span(text: str, cleaned: Cleaned) -> tuple[int, int] | None:
 def _short_pair(
     text_a: str, ra: tuple[int, int], text_b: str, rb: tuple[int, int], lexical: Pair | None,
     a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder,
-) -> Pair:
+) -> Comparison:
     """The sentence decision over two short texts; copies (duplicate, near_duplicate) stay as the
     alignment found them."""
     va, vb = embedder.embed([text_a[ra[0] : ra[1]], text_b[rb[0] : rb[1]]])
@@ -313,26 +322,26 @@ def _short_pair(
     prob = paraphrase_probability(pa, pb, cos)
     score = prob if cos >= config.align.paraphrase_cos and prob >= SHORT_P else None
     why = f"short texts: the sentence decision (cosine {cos:.2f}, paraphrase probability {prob:.2f})"
-    if lexical is not None and lexical.relation in ("duplicate", "near_duplicate", "template"):
-        return replace(lexical, reasons=lexical.reasons + (why,))
+    if lexical is not None and lexical.relation in (Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.TEMPLATE):
+        return Comparison.of(replace(lexical, reasons=lexical.reasons + (why,)))
     al = alignment(a, b, config, embedder)
     if score is not None and config.relate.templates:
         verdict = template(Side(text_a, (ra,)), Side(text_b, (rb,)), align_config=config.align)
         if verdict is not None:
-            return Pair("a", "b", "template", "none", Scores(al.lexical, round(cos, 4), round(al.a_covered, 4), round(al.b_covered, 4)),
-                        al.passages, (why, verdict.reason()), verdict.slots)
+            scores = Scores(al.lexical, round(cos, 4), round(al.a_covered, 4), round(al.b_covered, 4))
+            return Comparison("a", "b", Relation.TEMPLATE, Direction.NONE, scores, al.passages, (why, verdict.reason()), verdict.slots)
     if score is not None:
         jac = len(pa.grams[0] & pb.grams[0]) / max(len(pa.grams[0] | pb.grams[0]), 1)
-        kind = "near_verbatim" if jac >= config.align.near_verbatim_jaccard else "paraphrase"
-        return Pair(
-            "a", "b", "paraphrase", "none", Scores(al.lexical, round(cos, 4), 1.0, 1.0),
+        kind = PassageKind.NEAR_VERBATIM if jac >= config.align.near_verbatim_jaccard else PassageKind.PARAPHRASE
+        return Comparison(
+            "a", "b", Relation.PARAPHRASE, Direction.NONE, Scores(al.lexical, round(cos, 4), 1.0, 1.0),
             (Passage(ra, rb, kind, round(score, 4)),), (why + ": the same content",),
         )
     scores = Scores(al.lexical, round(cos, 4), round(al.a_covered, 4), round(al.b_covered, 4))
-    if lexical is not None and lexical.relation in ("contains", "derivative", "same_story", "template"):
-        return Pair("a", "b", lexical.relation, lexical.direction, scores, lexical.passages,
+    if lexical is not None and lexical.relation in (Relation.CONTAINS, Relation.DERIVATIVE, Relation.SAME_STORY, Relation.TEMPLATE):
+        return Comparison("a", "b", lexical.relation, lexical.direction, scores, lexical.passages,
                     lexical.reasons + (why + ": not the same content",), lexical.slots)
     if al.passages and max(al.a_verbatim, al.b_verbatim) >= config.relate.derivative_verbatim:
-        return Pair("a", "b", "derivative", "none", scores, al.passages, (why + ": words shared, not the same content",))
-    relation = "same_story" if cos >= config.relate.same_story_cos else "unrelated"
-    return Pair("a", "b", relation, "none", scores, al.passages, (why + ": not the same content",))
+        return Comparison("a", "b", Relation.DERIVATIVE, Direction.NONE, scores, al.passages, (why + ": words shared, not the same content",))
+    relation = Relation.SAME_STORY if cos >= config.relate.same_story_cos else None
+    return Comparison("a", "b", relation, Direction.NONE, scores, al.passages, (why + ": not the same content",))

@@ -14,7 +14,20 @@ from wiretrace.clean import clean
 from wiretrace.embed.minilm import Embedder
 from wiretrace.engine.local import prepared
 from wiretrace.engine.store import Store
-from wiretrace.model import Cleaned, Document, Pair, Scores, Segment, Story, merge_ranges
+from wiretrace.model import (
+    BODY,
+    Cleaned,
+    Direction,
+    Document,
+    Format,
+    Pair,
+    PassageKind,
+    Relation,
+    Scores,
+    Segment,
+    Story,
+    merge_ranges,
+)
 from wiretrace.stages import (
     Prepared,
     RunConfig,
@@ -45,10 +58,10 @@ def where_from(
     """Stored documents that carry ``text`` (or a rewrite of it), best first, with their stories."""
     config = config or RunConfig()
     embedder = embedder or Embedder(cache=store.embedding_cache())
-    doc = Document(QUERY_ID, text, "<query>", "text")
+    doc = Document(QUERY_ID, text, "<query>", Format.TEXT)
     cl = clean(doc, config.clean)
     if not cl.body:  # a pasted paragraph is all body, whatever the cleaner thinks of its shape
-        cl = Cleaned(QUERY_ID, (Segment(0, len(text), "body", "query text"),))
+        cl = Cleaned(QUERY_ID, (Segment(0, len(text), BODY, "query text"),))
     _, sk, cu = prepare(doc, cl, config)
     query = Prepared(doc, cl, sk, cu)
     sketches, cue_map = store.sketches()
@@ -77,7 +90,7 @@ def where_from(
             continue
         side_a = pair.a == QUERY_ID
         explained = pair.scores.a_covered if side_a else pair.scores.b_covered
-        lexical = merge_ranges((q.a if side_a else q.b) for q in pair.passages if q.kind != "paraphrase")
+        lexical = merge_ranges((q.a if side_a else q.b) for q in pair.passages if q.kind != PassageKind.PARAPHRASE)
         verbatim = sum(e - s for s, e in lexical) / max(len(text), 1)
         matches.append(Match(doc_id, story_of.get(doc_id), pair, explained, round(verbatim, 4)))
     # Word-for-word carriers first, then the best rewrites; ties by id, never by arrival.
@@ -97,6 +110,7 @@ def _carried(
     verbatim = al.b_verbatim >= config.relate.contains_inner
     why = f"{al.b_covered:.0%} of the text is found in {stored.doc.id} ({al.b_verbatim:.0%} verbatim)"
     return Pair(
-        stored.doc.id, QUERY_ID, "contains" if verbatim else "paraphrase", "a<-b" if verbatim else "none",
+        stored.doc.id, QUERY_ID, Relation.CONTAINS if verbatim else Relation.PARAPHRASE,
+        Direction.A_FROM_B if verbatim else Direction.NONE,
         Scores(al.lexical, al.semantic, round(al.a_covered, 4), round(al.b_covered, 4)), al.passages, (*reasons, why),
     )

@@ -41,10 +41,12 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from wiretrace import errors
 from wiretrace.candidates.neighbours import embedding_pairs
+from wiretrace.config import check_types
 from wiretrace.engine.local import SEQUENCE, Progress, Stats, timed
-from wiretrace.errors import ConfigError, EngineError
-from wiretrace.model import Report, Story
+from wiretrace.errors import ConfigError
+from wiretrace.model import Relation, Report, Story
 from wiretrace.stages import RunConfig, title_words, uses_embedding_path
 from wiretrace.stories import LINKS, REUSE, assign, compact, level2_idf, summarize
 
@@ -55,7 +57,7 @@ if TYPE_CHECKING:
     from wiretrace.model import Pair
     from wiretrace.stages import Prepared
 
-INSTALL_HINT = "install the Spark extra: pip install 'wiretrace[spark]' (it needs Java 17 or later: check `java -version`)"
+INSTALL_HINT = errors.SPARK_INSTALL
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ class SparkConfig:
     conf: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # more Spark settings
 
     def __post_init__(self) -> None:
+        check_types("spark", self)
         if self.partitions < 0:
             raise ConfigError("spark", "partitions", self.partitions, "0 (automatic) or a positive number")
 
@@ -100,7 +103,7 @@ def spark_session(config: SparkConfig | None = None) -> SparkSession:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
-        raise EngineError(f"spark: pyspark is not installed; {INSTALL_HINT}.") from None
+        raise errors.spark_missing() from None
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
@@ -111,7 +114,7 @@ def spark_session(config: SparkConfig | None = None) -> SparkSession:
         builder = builder.master(master)
     if master is not None and master.startswith("local"):
         if not submitted and shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-            raise EngineError(f"spark: no Java found (java on PATH or JAVA_HOME); {INSTALL_HINT}.")
+            raise errors.spark_no_java()
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers otherwise take the system python
         builder = builder.config("spark.ui.showConsoleProgress", "false")
@@ -125,7 +128,7 @@ def spark_session(config: SparkConfig | None = None) -> SparkSession:
     try:
         session = builder.getOrCreate()
     except Exception as err:  # noqa: BLE001 - py4j and the JVM launcher raise many kinds; all mean "no session"
-        raise EngineError(f"spark: the session did not start ({str(err).strip()[:300]}); {INSTALL_HINT}.") from None
+        raise errors.spark_no_session(err) from None
     if master is not None and master.startswith("local"):
         session.sparkContext.setLogLevel("ERROR")
     return session
@@ -262,7 +265,7 @@ class SparkStages:
             in_comp = {m for ms in comps.values() for m in ms}
             level1 = [sorted(ms) for ms in comps.values()] + [[d] for d in sorted(summaries) if d not in in_comp]
             links = sorted(pairs.filter(lambda kv: kv[1].relation in LINKS).keys().collect())
-            apart = sorted(pairs.filter(lambda kv: kv[1].relation == "template").keys().collect())
+            apart = sorted(pairs.filter(lambda kv: kv[1].relation == Relation.TEMPLATE).keys().collect())
         with timed(self.stats, "stories"):
             assignment = assign(summaries, level1, links, self.idf.value, config.stories, apart=apart,
                                 counts=level2_idf(summaries.values()))

@@ -18,16 +18,24 @@ from pathlib import Path
 
 import numpy as np
 
+from wiretrace import errors
 from wiretrace.engine import corpus_state as cs
 from wiretrace.errors import StoreError
 from wiretrace.model import (
     Cleaned,
+    Comparison,
+    Cues,
+    Direction,
     DocMeta,
     DocSpans,
     Document,
     Edge,
+    EdgeDirection,
+    Format,
     Pair,
     Passage,
+    PassageKind,
+    Relation,
     Scores,
     Segment,
     Skipped,
@@ -41,7 +49,7 @@ SCHEMA_VERSION = "4"  # 3: story assignments, rensa signatures, story headline a
 # Versions this one opens by adding what it lacks (``corpus_state.upgrade``: the tables of the corpus
 # state, filled once from the rows the store already holds).
 UPGRADABLE = frozenset({"3"})
-STORE_FILE = "wiretrace.sqlite"
+STORE_FILE = errors.STORE_FILE
 
 # Stages a document has finished, in order.
 INGESTED, CLEANED, SKETCHED, RELATED, STORIED = 0, 1, 2, 3, 4
@@ -96,7 +104,7 @@ class Store:
 
     def __init__(self, folder: str | Path, readonly: bool = False) -> None:
         if not str(folder):
-            raise StoreError("store: the store folder is an empty path; give the --out folder of a run")
+            raise errors.store_empty_path()
         self.folder = Path(folder)
         self.path = self.folder / STORE_FILE
         self.readonly = readonly
@@ -116,9 +124,7 @@ class Store:
         elif row is None or row[0] != SCHEMA_VERSION and not (readonly and row[0] in UPGRADABLE):
             found = "no schema" if row is None else f"schema {row[0]}"
             self.db.close()
-            raise StoreError(
-                f"store: {self.path} has {found}, this wiretrace writes {SCHEMA_VERSION}; use a new --out folder."
-            )
+            raise errors.store_version(self.path, found, SCHEMA_VERSION)
 
     def _schema(self) -> tuple[str] | None:
         try:
@@ -186,7 +192,7 @@ class Store:
         q = "SELECT id, text, path, format, encoding, source, url, title, published, hints FROM documents"
         rows = self._select(q, ids)
         return {
-            r[0]: Document(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(Span(*h) for h in json.loads(r[9])))
+            r[0]: Document(r[0], r[1], r[2], Format(r[3]), r[4], r[5], r[6], r[7], r[8], tuple(Span(*h) for h in json.loads(r[9])))
             for r in rows
         }
 
@@ -261,11 +267,11 @@ class Store:
         return {i: Cleaned(i, tuple(Segment(*s) for s in json.loads(seg))) for i, seg in rows}
 
     # --- sketches -----------------------------------------------------------------------------
-    def put_sketches(self, items: Iterable[tuple[Sketch, dict[str, str]]]) -> None:
+    def put_sketches(self, items: Iterable[tuple[Sketch, Cues]]) -> None:
         items = list(items)
         rows = [
             (s.doc_id, s.body_hash, s.n_words, s.minhash.tobytes(), s.anchors.tobytes(), json.dumps(sorted(s.names)),
-             json.dumps(s.topic), json.dumps(c))
+             json.dumps(s.topic), json.dumps(c.to_json()))
             for s, c in items
         ]
         with self.db:
@@ -275,7 +281,7 @@ class Store:
             self.db.executemany("INSERT OR REPLACE INTO sketches VALUES (?,?,?,?,?,?,?,?)", rows)
             self.db.executemany("UPDATE documents SET stage = ? WHERE id = ?", [(SKETCHED, r[0]) for r in rows])
 
-    def sketches(self, ids: Iterable[str] | None = None) -> tuple[dict[str, Sketch], dict[str, dict[str, str]]]:
+    def sketches(self, ids: Iterable[str] | None = None) -> tuple[dict[str, Sketch], dict[str, Cues]]:
         """Sketches and cues of ``ids`` (of every sketched document by default), in id order."""
         sk, cues = {}, {}
         rows = self._select("SELECT * FROM sketches", None if ids is None else sorted(set(ids)), col="doc_id")
@@ -286,7 +292,7 @@ class Store:
                 i, h, n, np.frombuffer(mh, dtype=np.uint32), np.frombuffer(an, dtype=np.uint64),
                 frozenset(json.loads(names)), json.loads(topic),
             )
-            cues[i] = json.loads(c)
+            cues[i] = Cues.from_json(json.loads(c))
         return sk, cues
 
     # --- pairs --------------------------------------------------------------------------------
@@ -388,7 +394,7 @@ class Store:
     def doc_meta(self, ids: Iterable[str] | None = None) -> dict[str, DocMeta]:
         """Documents' metadata and lengths, without reading their texts."""
         q = "SELECT id, source, url, title, published, length(text), format, path FROM documents"
-        return {r[0]: DocMeta(*r) for r in self._select(q, ids)}
+        return {r[0]: DocMeta(r[0], r[1], r[2], r[3], r[4], r[5], Format(r[6]), r[7]) for r in self._select(q, ids)}
 
     def pairs_touching(self, ids: Iterable[str], within: bool = False) -> list[Pair]:
         """Related pairs with a document among ``ids`` (both documents when ``within``), sorted by (a, b)."""
@@ -438,9 +444,9 @@ def _open_writable(folder: Path, path: Path) -> sqlite3.Connection:
     except OSError as e:
         raise StoreError(describe_os_error(f"cannot create the store folder {folder}", e, folder)) from None
     if not folder.is_dir():
-        raise StoreError(f"store: {folder} is a file, not a folder; give a folder as --out")
+        raise errors.store_out_is_file(folder)
     if path.is_dir():
-        raise StoreError(f"store: {path} is a folder, not a store file; remove it or give another --out folder")
+        raise errors.store_file_is_folder(path)
     try:
         db = sqlite3.connect(path, timeout=30, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
@@ -453,10 +459,9 @@ def _open_writable(folder: Path, path: Path) -> sqlite3.Connection:
 
 def _open_readonly(folder: Path, path: Path) -> sqlite3.Connection:
     if not folder.is_dir():
-        what = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise StoreError(f"store: {folder} {what}: no wiretrace store there; give the --out folder of a run")
+        raise errors.store_folder_absent(folder, folder.exists())
     if not path.is_file():
-        raise StoreError(f"store: no wiretrace store in {folder} (no {STORE_FILE} there); give the --out folder of a run")
+        raise errors.store_missing(folder)
     uri = path.resolve().as_uri()
     try:
         db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, check_same_thread=False)
@@ -590,7 +595,8 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
 
 
 # --- JSON forms of pairs and stories (the report contract's shapes) ----------------------------
-def pair_to_json(p: Pair) -> dict:
+def pair_to_json(p: Pair | Comparison) -> dict:
+    """The report's pair object (of a ``compare`` answer too: its relation null where the texts are unrelated)."""
     return {
         "a": p.a, "b": p.b, "relation": p.relation, "direction": p.direction,
         "scores": {"lexical": p.scores.lexical, "semantic": p.scores.semantic,
@@ -604,9 +610,9 @@ def pair_to_json(p: Pair) -> dict:
 def pair_from_json(d: dict) -> Pair:
     s = d["scores"]
     return Pair(
-        d["a"], d["b"], d["relation"], d["direction"],
+        d["a"], d["b"], Relation(d["relation"]), Direction(d["direction"]),
         Scores(s["lexical"], s["semantic"], s["a_covered"], s["b_covered"]),
-        tuple(Passage(tuple(q["a"]), tuple(q["b"]), q["kind"], q["score"]) for q in d["passages"]),  # type: ignore[arg-type]
+        tuple(Passage(tuple(q["a"]), tuple(q["b"]), PassageKind(q["kind"]), q["score"]) for q in d["passages"]),  # type: ignore[arg-type]
         tuple(d.get("reasons", ())),
         tuple((tuple(x), tuple(y)) for x, y in d.get("slots", ())),  # type: ignore[misc]
     )
@@ -630,7 +636,7 @@ def story_from_json(d: dict) -> Story:
     c = d.get("canonical")
     return Story(
         d["id"], d["title"], tuple(d["documents"]), d["origin"],
-        tuple(Edge(e["child"], e["parent"], e["relation"], tuple(e.get("evidence", ())), e.get("direction", "none"))
+        tuple(Edge(e["child"], e["parent"], Relation(e["relation"]), tuple(e.get("evidence", ())), EdgeDirection(e.get("direction", "none")))
               for e in d["edges"]),
         DocSpans(c["document"], tuple(tuple(x) for x in c["spans"])) if c else None,  # type: ignore[misc]
         tuple(DocSpans(a["document"], tuple(tuple(x) for x in a["spans"])) for a in d["additions"]),  # type: ignore[misc]

@@ -23,10 +23,10 @@ import lxml.etree
 import lxml.html
 import trafilatura
 
-from wiretrace.errors import InputError
+from wiretrace.errors import EMPTY_TEXT, InputError
 from wiretrace.ingest.dates import parse_date
 from wiretrace.ingest.decode import check_text_bytes, declared_charsets, decode_bytes
-from wiretrace.model import Document, Span
+from wiretrace.model import Document, Format, Span
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def read_html_string(
         id=doc_id,
         text=page.text,
         path=path,
-        format="html",
+        format=Format.HTML,
         encoding=encoding,
         source=page.source,
         url=page.url,
@@ -97,7 +97,7 @@ def read_html_bytes(
     check_text_bytes(data, path=path)
     decoded = decode_bytes(data, path=path, declared=declared_charsets(data, content_type))
     if not decoded.text.strip():
-        raise InputError(path, "empty file (only whitespace)")
+        raise InputError(path, EMPTY_TEXT)
     return read_html_string(decoded.text, doc_id=doc_id, path=path, encoding=decoded.encoding, url=url)
 
 

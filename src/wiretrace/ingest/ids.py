@@ -22,9 +22,10 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 
 from wiretrace.ingest.walk import Found
+from wiretrace.model import Format
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-PAGE_FORMATS = ("text", "html")
+PAGE_FORMATS = (Format.TEXT, Format.HTML)
 
 
 def clean_id(value: str) -> str:

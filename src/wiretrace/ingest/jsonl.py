@@ -19,7 +19,7 @@ from wiretrace.ingest.dates import parse_date
 from wiretrace.ingest.decode import size_problem
 from wiretrace.ingest.html import read_html_string
 from wiretrace.ingest.ids import has_control
-from wiretrace.model import Document, Skipped
+from wiretrace.model import Document, Format, Skipped
 
 _BOM = b"\xef\xbb\xbf"
 _SKIP_CHUNK = 1 << 20
@@ -105,14 +105,14 @@ def record_document(line: str, *, path: str, where: str) -> Document:
     text, html = record.get("text"), record.get("html")
     if text is not None:
         body = _field_text(text, "text", where).removeprefix("\ufeff")
-        document = Document(id=doc_id, text=body, path=path, format="jsonl", url=url)
+        document = Document(id=doc_id, text=body, path=path, format=Format.JSONL, url=url)
     elif html is not None:
         markup = _field_text(html, "html", where)
         try:
             document = read_html_string(markup, doc_id=doc_id, path=where, url=url)
         except InputError as err:
             raise InputError(where, f"field 'html': {err.problem}") from None
-        document = dataclasses.replace(document, path=path, format="jsonl")
+        document = dataclasses.replace(document, path=path, format=Format.JSONL)
     else:
         raise InputError(where, "no 'text' or 'html' field; give the page as one of them")
     published = record.get("published")

@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from wiretrace.config import check_types
 from wiretrace.errors import ConfigError, InputError
 from wiretrace.ingest.decode import size_problem
 from wiretrace.ingest.html import read_html_bytes
@@ -19,12 +20,12 @@ from wiretrace.ingest.jsonl import read_jsonl
 from wiretrace.ingest.text import read_text_bytes
 from wiretrace.ingest.walk import FORMATS, SUPPORTED, Found, list_files
 from wiretrace.ingest.warc import read_warc
-from wiretrace.model import Document, Skipped
+from wiretrace.model import Document, Format, Skipped
 
 __all__ = ["FORMATS", "SUPPORTED", "IngestConfig", "duplicate_reason", "list_inputs", "read_found", "read_inputs", "read_page"]
 
-_FIXES = {
-    "warc": "the same URL was captured twice; keep one capture",
+_FIXES: dict[str, str] = {
+    Format.WARC: "the same URL was captured twice; keep one capture",
 }
 _DEFAULT_FIX = "rename the file or give the JSONL line another id"
 
@@ -41,6 +42,7 @@ class IngestConfig:
         value = self.max_doc_bytes
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
             raise ConfigError("ingest", "max_doc_bytes", value, "a positive number of bytes")
+        check_types("ingest", self)
 
 
 def read_inputs(
@@ -73,8 +75,8 @@ def read_found(
         if item.problem is not None:
             yield Skipped(path, item.problem)
             continue
-        if fmt in ("jsonl", "warc"):
-            reader = read_jsonl if fmt == "jsonl" else read_warc
+        if fmt in (Format.JSONL, Format.WARC):
+            reader = read_jsonl if fmt == Format.JSONL else read_warc
             yield from reader(path, config.max_doc_bytes, claim=ids.claimer(fmt))
             continue
         doc_id = page_ids[item.key]
@@ -156,6 +158,6 @@ def read_page(path: str, doc_id: str, fmt: str, limit: int) -> Document:
     problem = size_problem("file", len(data), limit)
     if problem:
         raise InputError(path, problem)
-    if fmt == "text":
+    if fmt == Format.TEXT:
         return read_text_bytes(data, doc_id=doc_id, path=path)
     return read_html_bytes(data, doc_id=doc_id, path=path)

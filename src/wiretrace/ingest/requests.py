@@ -20,7 +20,7 @@ from wiretrace.ingest import IngestConfig, read_inputs
 from wiretrace.ingest.decode import size_problem
 from wiretrace.ingest.jsonl import record_document
 from wiretrace.ingest.reader import FORMATS
-from wiretrace.model import Document, Skipped
+from wiretrace.model import Document, Format, Skipped
 
 MAX_DOCS_PER_REQUEST = 1000
 API_PATH = "api"  # Document.path of documents posted as JSON
@@ -68,7 +68,7 @@ def documents_from_json(payload: object, config: IngestConfig) -> tuple[list[tup
         except InputError as e:
             rejected.append(Rejected(i, ident, f"{e.path}: {e.problem}"))
             continue
-        docs.append((i, dataclasses.replace(doc, path=API_PATH, format="json" if doc.format == "jsonl" else doc.format)))
+        docs.append((i, dataclasses.replace(doc, path=API_PATH, format=Format.JSON if doc.format == Format.JSONL else doc.format)))
     return _first_of_each_id(docs, rejected)
 
 

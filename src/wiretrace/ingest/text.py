@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from wiretrace.errors import InputError
+from wiretrace.errors import EMPTY_TEXT, InputError
 from wiretrace.ingest.dates import DATE, find_date
 from wiretrace.ingest.decode import check_text_bytes, decode_bytes
-from wiretrace.model import Document
+from wiretrace.model import Document, Format
 
 MAX_TITLE_CHARS = 200
 DATE_LINES = 5  # a page's date, when a scraper kept one, sits in its first lines
@@ -23,12 +23,12 @@ def read_text_bytes(data: bytes, *, doc_id: str, path: str) -> Document:
     decoded = decode_bytes(data, path=path)
     text = decoded.text
     if not text.strip():
-        raise InputError(path, "empty file (only whitespace)")
+        raise InputError(path, EMPTY_TEXT)
     return Document(
         id=doc_id,
         text=text,
         path=path,
-        format="text",
+        format=Format.TEXT,
         encoding=decoded.encoding,
         title=guess_title(text),
         published=guess_published(text),

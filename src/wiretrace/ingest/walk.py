@@ -18,16 +18,19 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+from wiretrace.model import Format
 
 # suffix -> format; ".warc.gz" and ".jsonl.gz" are told apart from other ".gz" files by their full name
 FORMATS = {
-    ".txt": "text",
-    ".html": "html",
-    ".htm": "html",
-    ".jsonl": "jsonl",
-    ".jsonl.gz": "jsonl",
-    ".warc": "warc",
-    ".warc.gz": "warc",
+    ".txt": Format.TEXT,
+    ".html": Format.HTML,
+    ".htm": Format.HTML,
+    ".jsonl": Format.JSONL,
+    ".jsonl.gz": Format.JSONL,
+    ".warc": Format.WARC,
+    ".warc.gz": Format.WARC,
 }
 SUPPORTED = ".txt, .html/.htm, .jsonl/.jsonl.gz or .warc/.warc.gz"
 STORE_FILE = "wiretrace.sqlite"  # the store's file (store.STORE_FILE; a test keeps them equal)
@@ -41,12 +44,12 @@ class Found:
     and its identity (the resolved path)."""
 
     path: str
-    fmt: str
+    fmt: Format | Literal[""]
     problem: str | None
     key: str
 
 
-def file_format(path: str) -> str | None:
+def file_format(path: str) -> Format | None:
     name = os.path.basename(path).lower()
     for double in (".warc.gz", ".jsonl.gz"):
         if name.endswith(double):
@@ -131,7 +134,7 @@ def list_files(paths: Sequence[str | os.PathLike[str]]) -> list[Found]:
             out.append(Found(path, "", f"{_kind(mode)}, not a regular file or folder; give a file or a folder", key))
             continue
         fmt = file_format(path)
-        inside = _inside_output(path, outputs) if fmt in ("text", "html") else None
+        inside = _inside_output(path, outputs) if fmt in (Format.TEXT, Format.HTML) else None
         problem = inside or (None if fmt else unsupported(path))
         out.append(Found(path, fmt or "", problem, key))
     return out

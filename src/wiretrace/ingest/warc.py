@@ -22,7 +22,7 @@ from wiretrace.errors import InputError
 from wiretrace.ingest.dates import parse_date
 from wiretrace.ingest.decode import size_problem
 from wiretrace.ingest.html import read_html_bytes
-from wiretrace.model import Document, Skipped
+from wiretrace.model import Document, Format, Skipped
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 MAX_ID_CHARS = 80
@@ -141,7 +141,7 @@ def _record_document(
     )
     warc_date = parse_date(headers.get_header("WARC-Date") or "")
     return dataclasses.replace(
-        document, path=path, format="warc", url=uri, published=document.published or warc_date
+        document, path=path, format=Format.WARC, url=uri, published=document.published or warc_date
     )
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
 from wiretrace.align import Alignment
+from wiretrace.config import at_least, check_types, cosine, share
 from wiretrace.errors import ConfigError
-from wiretrace.model import Document, Pair, Passage, Scores
+from wiretrace.model import NO_CUES, Cues, Direction, Document, Pair, Passage, PassageKind, Relation, Scores
 from wiretrace.sketch import shingle_hashes
 from wiretrace.text.tokens import word_tokens
 
@@ -60,6 +60,11 @@ class RelateConfig:
     templates: bool = True  # test reuse pairs for one form filled with other facts (``template``)
 
     def __post_init__(self) -> None:
+        check_types("relate", self)
+        cosine("relate", self, "same_story_cos", "far_same_story_cos")
+        share("relate", self, "same_story_names", "same_story_topic", "derivative_verbatim", "common_share")
+        at_least("relate", self, 0, "same_story_days", "min_derivative_passages")
+        at_least("relate", self, 1, "common_df")
         for name in ("near_duplicate", "contains_inner", "contains_outer", "paraphrase", "paraphrase_verbatim", "derivative"):
             v = getattr(self, name)
             if not 0.0 < v <= 1.0:
@@ -131,7 +136,7 @@ def specific(text_a: str, text_b: str, al: Alignment, common: Common) -> Specifi
         nb = len(word_tokens(text_b, p.b[0], p.b[1]))
         cov[0] += len(toks)
         cov[1] += nb
-        if p.kind != "paraphrase":
+        if p.kind != PassageKind.PARAPHRASE:
             cov[2] += len(toks)
             cov[3] += nb
     wa, wb = max(al.a_words, 1), max(al.b_words, 1)
@@ -141,17 +146,17 @@ def specific(text_a: str, text_b: str, al: Alignment, common: Common) -> Specifi
     )
 
 
-def cues(doc: Document, body_start: int | None) -> dict[str, str]:
+def cues(doc: Document, body_start: int | None) -> Cues:
     """Provenance cues in a document's own words: an agency dateline, or credit to another outlet."""
-    out: dict[str, str] = {}
+    dateline = attribution = None
     if body_start is not None:
         m = AGENCY_DATELINE.match(doc.text[body_start : body_start + 120])
         if m:
-            out["dateline"] = m.group("agency")
+            dateline = m.group("agency")
     m2 = ATTRIBUTION.search(doc.text)
     if m2:
-        out["attribution"] = (m2.group("agency") or m2.group("agency2") or "").strip()
-    return out
+        attribution = (m2.group("agency") or m2.group("agency2") or "").strip()
+    return Cues(dateline, attribution)
 
 
 def _flip(p: Passage) -> Passage:
@@ -165,8 +170,8 @@ def relate(
     config: RelateConfig | None = None,
     *,
     same_body: bool = False,
-    cues_a: dict[str, str] | None = None,
-    cues_b: dict[str, str] | None = None,
+    cues_a: Cues = NO_CUES,
+    cues_b: Cues = NO_CUES,
     names_jaccard: float = 0.0,
     topic: float = 1.0,
     reasons: tuple[str, ...] = (),
@@ -177,43 +182,42 @@ def relate(
     ``spec``: the coverage left once passages common to many documents are set aside; the weaker
     relation (``derivative``: a share of one text reused) reads it instead of the whole coverage."""
     c = config or RelateConfig()
-    cues_a, cues_b = cues_a or {}, cues_b or {}
     va, vb, ca, cb = al.a_verbatim, al.b_verbatim, al.a_covered, al.b_covered
-    relation: str | None = None
+    relation: Relation | None = None
     swap = False
     why: list[str] = []
     if same_body and va >= c.near_duplicate and vb >= c.near_duplicate:
         # Same body and nothing else compared (a second article on one page makes it "contains").
-        relation = "duplicate"
+        relation = Relation.DUPLICATE
         why.append("identical body text")
     elif va >= c.near_duplicate and vb >= c.near_duplicate:
-        relation = "near_duplicate"
+        relation = Relation.NEAR_DUPLICATE
         why.append(f"verbatim passages cover {va:.0%} / {vb:.0%}")
     elif vb >= c.contains_inner and va <= c.contains_outer:
-        relation = "contains"
+        relation = Relation.CONTAINS
         why.append(f"{b.id}'s text is {vb:.0%} inside {a.id}, which has {1 - va:.0%} more")
     elif va >= c.contains_inner and vb <= c.contains_outer:
-        relation, swap = "contains", True
+        relation, swap = Relation.CONTAINS, True
         why.append(f"{a.id}'s text is {va:.0%} inside {b.id}, which has {1 - vb:.0%} more")
     elif ca >= c.paraphrase and cb >= c.paraphrase:
-        relation = "paraphrase" if max(va, vb) < c.paraphrase_verbatim else "near_duplicate"
+        relation = Relation.PARAPHRASE if max(va, vb) < c.paraphrase_verbatim else Relation.NEAR_DUPLICATE
         why.append(f"aligned passages cover {ca:.0%} / {cb:.0%} ({max(va, vb):.0%} verbatim)")
     elif (
         _derivative(ca, cb, va, vb, c, len(al.passages))
         and (spec is None or _derivative(spec.a_covered, spec.b_covered, spec.a_verbatim, spec.b_verbatim, c, len(al.passages)))
     ):
-        relation = "derivative"
+        relation = Relation.DERIVATIVE
         swap, side_why = _derivative_is_b(a, b, al, cues_a, cues_b)
         why.append(f"aligned passages cover {ca:.0%} of {a.id} and {cb:.0%} of {b.id}; {side_why}")
     elif topic >= c.same_story_topic and _same_story(a, b, al, names_jaccard, c):
         if spec is not None and spec.common and _derivative(ca, cb, va, vb, c, len(al.passages)):
             why.append(_common_note(spec))
-        relation = "same_story"
+        relation = Relation.SAME_STORY
         sem = f"content cosine {al.semantic:.2f}" if al.semantic is not None else ""
         why.append(", ".join(x for x in (sem, f"topic cosine {topic:.2f}", f"names in common {names_jaccard:.0%}") if x))
     if relation is None:
         return None
-    if spec is not None and spec.common and relation == "derivative":
+    if spec is not None and spec.common and relation == Relation.DERIVATIVE:
         why.append(_common_note(spec))
     passages = al.passages
     scores = Scores(al.lexical, al.semantic, round(ca, 4), round(cb, 4))
@@ -242,20 +246,20 @@ def _common_note(spec: Specific) -> str:
 
 
 def _derivative_is_b(
-    a: Document, b: Document, al: Alignment, cues_a: dict[str, str], cues_b: dict[str, str]
+    a: Document, b: Document, al: Alignment, cues_a: Cues, cues_b: Cues
 ) -> tuple[bool, str]:
     """Which side is the shortened or rewritten one. Votes (positive: b) from credit given to
     another outlet, an agency dateline of one's own, length, dates, and (weakest) which side is
     more explained by the other."""
     votes: list[tuple[int, str]] = []
-    if ("attribution" in cues_a) != ("attribution" in cues_b):
-        votes.append((2, f"{b.id} credits another outlet") if "attribution" in cues_b else (-2, f"{a.id} credits another outlet"))
-    if ("dateline" in cues_a) != ("dateline" in cues_b):
-        votes.append((2, f"{a.id} has the agency dateline") if "dateline" in cues_a else (-2, f"{b.id} has the agency dateline"))
+    if (cues_a.attribution is None) != (cues_b.attribution is None):
+        votes.append((2, f"{b.id} credits another outlet") if cues_b.attribution is not None else (-2, f"{a.id} credits another outlet"))
+    if (cues_a.dateline is None) != (cues_b.dateline is None):
+        votes.append((2, f"{a.id} has the agency dateline") if cues_a.dateline is not None else (-2, f"{b.id} has the agency dateline"))
     if al.a_words != al.b_words:
         votes.append((1, f"{b.id} is shorter") if al.b_words < al.a_words else (-1, f"{a.id} is shorter"))
-    if a.published and b.published and a.published != b.published:
-        votes.append((1, f"{b.id} is later") if b.published > a.published else (-1, f"{a.id} is later"))
+    if a.day and b.day and a.day != b.day:
+        votes.append((1, f"{b.id} is later") if b.day > a.day else (-1, f"{a.id} is later"))
     if abs(al.a_covered - al.b_covered) > 0.05:
         votes.append((1, f"more of {b.id} is found in {a.id}") if al.b_covered > al.a_covered else (-1, f"more of {a.id} is found in {b.id}"))
     if not votes:
@@ -264,12 +268,9 @@ def _derivative_is_b(
 
 
 def days_apart(a: Document, b: Document) -> int | None:
-    if not (a.published and b.published):
+    if a.day is None or b.day is None:
         return None
-    try:
-        return abs((date.fromisoformat(a.published[:10]) - date.fromisoformat(b.published[:10])).days)
-    except ValueError:
-        return None
+    return abs((a.day - b.day).days)
 
 
 def _same_story(a: Document, b: Document, al: Alignment, names_jaccard: float, c: RelateConfig) -> bool:
@@ -280,27 +281,29 @@ def _same_story(a: Document, b: Document, al: Alignment, names_jaccard: float, c
     return (al.semantic is not None and al.semantic >= c.same_story_cos) or names_jaccard >= c.same_story_names
 
 
-def _direction(relation: str, a: Document, b: Document, ca: dict[str, str], cb: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+def _direction(
+    relation: Relation, a: Document, b: Document, ca: Cues, cb: Cues
+) -> tuple[Direction, tuple[str, ...]]:
     """Who took from whom ("a<-b": a took from b), with the evidence; "none" when it cannot be told."""
-    if relation in ("contains", "derivative"):
-        return "a<-b", (f"{relation}: a builds on b's text",)
+    if relation in (Relation.CONTAINS, Relation.DERIVATIVE):
+        return Direction.A_FROM_B, (f"{relation}: a builds on b's text",)
     votes = 0
     why = []
-    if "dateline" in ca and "dateline" not in cb:
+    if ca.dateline is not None and cb.dateline is None:
         votes -= 1
-        why.append(f"a opens with the {ca['dateline']} dateline")
-    if "dateline" in cb and "dateline" not in ca:
+        why.append(f"a opens with the {ca.dateline} dateline")
+    if cb.dateline is not None and ca.dateline is None:
         votes += 1
-        why.append(f"b opens with the {cb['dateline']} dateline")
-    if "attribution" in ca and "attribution" not in cb:
+        why.append(f"b opens with the {cb.dateline} dateline")
+    if ca.attribution is not None and cb.attribution is None:
         votes += 1
-        why.append(f"a credits {ca['attribution']}")
-    if "attribution" in cb and "attribution" not in ca:
+        why.append(f"a credits {ca.attribution}")
+    if cb.attribution is not None and ca.attribution is None:
         votes -= 1
-        why.append(f"b credits {cb['attribution']}")
-    if a.published and b.published and a.published != b.published:
-        votes += 1 if a.published > b.published else -1
-        why.append(f"published {a.published} vs {b.published}")
-    if relation == "same_story" or votes == 0:
-        return "none", tuple(why) or ("no dateline, credit or date tells the direction",)
-    return ("a<-b" if votes > 0 else "a->b"), tuple(why)
+        why.append(f"b credits {cb.attribution}")
+    if a.day and b.day and a.day != b.day:
+        votes += 1 if a.day > b.day else -1
+        why.append(f"published {a.day} vs {b.day}")
+    if relation == Relation.SAME_STORY or votes == 0:
+        return Direction.NONE, tuple(why) or ("no dateline, credit or date tells the direction",)
+    return (Direction.A_FROM_B if votes > 0 else Direction.B_FROM_A), tuple(why)

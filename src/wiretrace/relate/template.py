@@ -35,6 +35,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from wiretrace.align import AlignConfig, verbatim_passages
+from wiretrace.config import at_least, check_types, share
 from wiretrace.text.names import STOP
 from wiretrace.text.tokens import Words, words, words_in_ranges
 from wiretrace.text.topic import corpus_size, doc_frequency
@@ -61,6 +62,13 @@ class TemplateConfig:
     max_words: int = 5000  # longer texts are not briefs: not tested
     copy_form: float = 0.7  # bodies this alike in form (and filler for filler) leave the headlines to tell
     brief_words: int = 150  # texts this short (both) are briefs: headlines naming two subjects tell, whatever the bodies share
+
+    def __post_init__(self) -> None:
+        check_types("template", self)
+        share("template", self, "form", "fillers", "rewritten_figures", "rewritten_cover", "copy_form", zero=False)
+        share("template", self, "rare_share")
+        at_least("template", self, 1, "min_differing", "max_words")
+        at_least("template", self, 0, "recurring_days", "rare_df", "brief_words")
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from typing import Any
 
 import jinja2
 
-from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, RELATIONS, merge_ranges
+from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, RELATIONS, Relation, merge_ranges
 from wiretrace.report.marks import DIRECTION_ARROWS, REUSE, Mark, Seg, direction_words, segment, slug
 from wiretrace.report.marks import STATIC as MARKS_STATIC
 
@@ -501,7 +501,7 @@ def _story_view(
     sources = []
     for d in order[:SOURCE_ROWS]:
         e = edge_of.get(d, {})
-        rel = "origin" if d == _str(origin) and origin is not None else (_str(e.get("relation")) or "same_story")
+        rel = "origin" if d == _str(origin) and origin is not None else (_str(e.get("relation")) or Relation.SAME_STORY)
         sources.append((docs.ref(d), rel, slug(rel), _str(e.get("parent"))))
     return {
         "anchor": f"story-{i}",

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from wiretrace.config import at_least, check_types
 from wiretrace.errors import ConfigError
 from wiretrace.model import Cleaned, Document, SummaryLine
 from wiretrace.text.tokens import sentences, word_tokens
@@ -43,6 +44,8 @@ class SummaryConfig:
     max_documents: int = 40  # members compared (the best-ranked): keeps the product small
 
     def __post_init__(self) -> None:
+        check_types("summary", self)
+        at_least("summary", self, 0, "min_words", what="a whole number of words >= 0")
         if self.sentences < 1:
             raise ConfigError("summary", "sentences", self.sentences, "at least 1")
         for name in ("redundancy", "carried", "same"):

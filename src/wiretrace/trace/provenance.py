@@ -19,7 +19,21 @@ from dataclasses import dataclass, field
 import xxhash
 
 from wiretrace.align import Alignment
-from wiretrace.model import Cleaned, DocSpans, Document, Edge, Pair, Story, merge_ranges
+from wiretrace.config import at_least, check_types
+from wiretrace.model import (
+    NO_CUES,
+    Cleaned,
+    Cues,
+    Direction,
+    DocSpans,
+    Document,
+    Edge,
+    EdgeDirection,
+    Pair,
+    Relation,
+    Story,
+    merge_ranges,
+)
 from wiretrace.text.tokens import words
 from wiretrace.trace.consolidate import SummaryConfig, consolidate
 
@@ -34,6 +48,11 @@ class TraceConfig:
     margin: float = 0.25  # provenance lead the origin needs over the runner-up; less is a tie
     summary: SummaryConfig = field(default_factory=SummaryConfig)
 
+    def __post_init__(self) -> None:
+        check_types("trace", self)
+        at_least("trace", self, 1, "min_addition_words", what="a whole number of words >= 1")
+        at_least("trace", self, 0, "margin", what="a provenance lead >= 0 (0: any lead singles out the origin)")
+
 
 @dataclass(frozen=True, slots=True)
 class Ranking:
@@ -46,21 +65,21 @@ class Ranking:
 
 
 def _rank(
-    members: Sequence[str], docs: Mapping[str, Document], pairs: Sequence[Pair], cues: Mapping[str, dict[str, str]]
+    members: Sequence[str], docs: Mapping[str, Document], pairs: Sequence[Pair], cues: Mapping[str, Cues]
 ) -> Ranking:
     prov = dict.fromkeys(members, 0.0)
     why: dict[str, list[str]] = {m: [] for m in members}
-    dates = [d for m in members if (d := docs[m].published)]
+    dates = [d for m in members if (d := docs[m].day)]
     first = min(dates) if dates else None
     for m in members:
-        c = cues.get(m, {})
-        if "dateline" in c:
+        c = cues.get(m, NO_CUES)
+        if c.dateline is not None:
             prov[m] += 2
-            why[m].append(f"dateline: opens with its own {c['dateline']} dateline")
-        if "attribution" in c:
+            why[m].append(f"dateline: opens with its own {c.dateline} dateline")
+        if c.attribution is not None:
             prov[m] -= 2
-            why[m].append(f"attribution: credits {c['attribution']}")
-        if first and docs[m].published == first and len(set(dates)) > 1:
+            why[m].append(f"attribution: credits {c.attribution}")
+        if first and docs[m].day == first and len(set(dates)) > 1:
             prov[m] += 1
             why[m].append(f"dates: earliest published ({first})")
     gave: dict[str, list[str]] = {m: [] for m in members}
@@ -68,8 +87,8 @@ def _rank(
     complete: dict[str, list[float]] = {m: [] for m in members}
     pure: dict[str, list[float]] = {m: [] for m in members}
     for p in pairs:
-        if p.direction in ("a<-b", "a->b"):
-            src, dst = (p.b, p.a) if p.direction == "a<-b" else (p.a, p.b)
+        if p.direction in (Direction.A_FROM_B, Direction.B_FROM_A):
+            src, dst = (p.b, p.a) if p.direction == Direction.A_FROM_B else (p.a, p.b)
             prov[src] += 0.5
             prov[dst] -= 0.5
             gave[src].append(dst)
@@ -127,13 +146,13 @@ def trace_story(
     docs: Mapping[str, Document],
     cleaned: Mapping[str, Cleaned],
     pairs: Sequence[Pair],
-    cues: Mapping[str, dict[str, str]],
+    cues: Mapping[str, Cues],
     align_fn: AlignFn,
     config: TraceConfig | None = None,
 ) -> Story:
     config = config or TraceConfig()
     # One form filled with other facts says nothing of who took from whom: no edge, no provenance.
-    pairs = [p for p in pairs if p.relation != "template"]
+    pairs = [p for p in pairs if p.relation != Relation.TEMPLATE]
     rk = _rank(members, docs, pairs, cues)
     origin, origin_evidence = _origin(rk, config.margin)
     # The tree's root (and the canonical text) is the origin where there is one, else the most complete.
@@ -150,12 +169,12 @@ def trace_story(
             if p is None:
                 continue
             d_cov = p.scores.a_covered if p.a == d else p.scores.b_covered
-            took = (p.a == d and p.direction == "a<-b") or (p.b == d and p.direction == "a->b")
+            took = (p.a == d and p.direction == Direction.A_FROM_B) or (p.b == d and p.direction == Direction.B_FROM_A)
             s = d_cov + (0.5 if took else 0.0)
             if best is None or s > best[0]:
                 best = (s, p_id, p)
         if best is None:
-            edges.append(Edge(d, root, "same_story", ("grouped through others: no passage aligns it to a higher-ranked page", NO_DIRECTION)))
+            edges.append(Edge(d, root, Relation.SAME_STORY, ("grouped through others: no passage aligns it to a higher-ranked page", NO_DIRECTION)))
         else:
             _, parent, p = best
             direction, ev = edge_evidence(d, parent, p, docs, cues)
@@ -178,8 +197,8 @@ def trace_story(
 
 
 def edge_evidence(
-    child: str, parent: str, p: Pair, docs: Mapping[str, Document], cues: Mapping[str, dict[str, str]]
-) -> tuple[str, tuple[str, ...]]:
+    child: str, parent: str, p: Pair, docs: Mapping[str, Document], cues: Mapping[str, Cues]
+) -> tuple[EdgeDirection, tuple[str, ...]]:
     """Whether ``child`` took from ``parent`` ("child<-parent"), the reverse, or "none", and why.
 
     Each line of evidence is one vote, named by its kind: dates, dateline, attribution, containment
@@ -190,39 +209,39 @@ def edge_evidence(
     c_cov = p.scores.a_covered if p.a == child else p.scores.b_covered
     p_cov = p.scores.b_covered if p.a == child else p.scores.a_covered
     ev = [f"{p.relation}: {c_cov:.0%} of {child} aligns with {parent}; {p_cov:.0%} of {parent} with {child}"]
-    if p.relation == "same_story":
+    if p.relation == Relation.SAME_STORY:
         ev.append("direction none: independent reports of one event, no text taken either way")
-        return "none", tuple(ev)
+        return EdgeDirection.NONE, tuple(ev)
     votes = 0
-    cc, pc = cues.get(child, {}), cues.get(parent, {})
-    dc, dp = docs[child].published, docs[parent].published
+    cc, pc = cues.get(child, NO_CUES), cues.get(parent, NO_CUES)
+    dc, dp = docs[child].day, docs[parent].day
     if dc and dp and dc != dp:
         votes += 1 if dc > dp else -1
         ev.append(f"dates: {child} published {dc}, {'after' if dc > dp else 'before'} {parent} ({dp})")
-    if ("dateline" in pc) != ("dateline" in cc):
-        who, other, agency = (parent, child, pc.get("dateline")) if "dateline" in pc else (child, parent, cc.get("dateline"))
+    if (pc.dateline is None) != (cc.dateline is None):
+        who, other, agency = (parent, child, pc.dateline) if pc.dateline is not None else (child, parent, cc.dateline)
         votes += 1 if who == parent else -1
         ev.append(f"dateline: {who} opens with its own {agency} dateline, {other} does not")
-    if ("attribution" in cc) != ("attribution" in pc):
-        who, agency = (child, cc.get("attribution")) if "attribution" in cc else (parent, pc.get("attribution"))
+    if (cc.attribution is None) != (pc.attribution is None):
+        who, agency = (child, cc.attribution) if cc.attribution is not None else (parent, pc.attribution)
         votes += 1 if who == child else -1
         ev.append(f"attribution: {who} credits {agency}")
-    if p.relation == "contains":
+    if p.relation == Relation.CONTAINS:
         holder, held = (p.a, p.b)
         votes += 1 if holder == child else -1
         ev.append(f"containment: {holder}'s page holds {held}'s whole text plus material of its own")
-    elif p.relation == "derivative" and abs(c_cov - p_cov) > 0.05:
+    elif p.relation == Relation.DERIVATIVE and abs(c_cov - p_cov) > 0.05:
         fuller, shorter = (parent, child) if c_cov > p_cov else (child, parent)
         votes += 1 if fuller == parent else -1
         ev.append(f"material: {fuller} holds material {shorter} lacks "
                   f"({max(c_cov, p_cov):.0%} of {shorter} is in {fuller}, {min(c_cov, p_cov):.0%} the other way)")
     if votes > 0:
-        return "child<-parent", tuple(ev)
+        return EdgeDirection.FROM_PARENT, tuple(ev)
     if votes < 0:
         ev.append(f"the evidence says {parent} took from {child}: placed under it by rank, not by this pair")
-        return "child->parent", tuple(ev)
+        return EdgeDirection.TO_PARENT, tuple(ev)
     ev.append("direction unknown: the evidence ties" if len(ev) > 1 else NO_DIRECTION)
-    return "none", tuple(ev)
+    return EdgeDirection.NONE, tuple(ev)
 
 
 def _first_line(doc: Document, cl: Cleaned) -> str:

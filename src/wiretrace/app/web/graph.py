@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from wiretrace.model import Relation
+
 NODE_W, NODE_H = 220, 42
 COL_GAP = 170  # room for the curve and the relation label on each edge
 ROW_H = 54
@@ -107,7 +109,7 @@ def derivation_graph(
             visible.add(r)
             level.append(r)
         else:
-            top_hidden.append("same_story")
+            top_hidden.append(Relation.SAME_STORY)
             hide_below(r, top_hidden)
     def expand(level: list[str]) -> None:
         d = 1
@@ -137,7 +139,7 @@ def derivation_graph(
                 visible.add(m)
                 expand([m])
             else:
-                top_hidden.append("same_story")
+                top_hidden.append(Relation.SAME_STORY)
                 hide_below(m, top_hidden)
     roots = [r for r in dict.fromkeys(roots) if r in visible]
     clusters: dict[str, tuple[str, list[str]]] = {}  # cluster id -> (parent or "", relations)
@@ -228,15 +230,10 @@ class Dot:
 TIMELINE_W, TIMELINE_H = 170, 34
 
 
-def timeline(points: Sequence[tuple[str | None, str, str]], width: int = TIMELINE_W) -> list[Dot]:
-    """Dots at each (published date, css class, tooltip) along the story's time span; undated ones
+def timeline(points: Sequence[tuple[date | None, str, str]], width: int = TIMELINE_W) -> list[Dot]:
+    """Dots at each (published day, css class, tooltip) along the story's time span; undated ones
     sit at the right end, hollow. Dots on one day stack upward."""
-    days: list[date | None] = []
-    for published, _, _ in points:
-        try:
-            days.append(date.fromisoformat((published or "")[:10]))
-        except ValueError:
-            days.append(None)
+    days = [day for day, _, _ in points]
     known = [d for d in days if d is not None]
     lo, hi = (min(known), max(known)) if known else (None, None)
     span = (hi - lo).days if lo and hi else 0

@@ -12,7 +12,7 @@ from typing import Any
 
 from wiretrace.app.web.graph import derivation_graph, timeline
 from wiretrace.engine.store import Store
-from wiretrace.model import NOISE_KINDS, PASSAGE_KINDS, DocMeta, Document, Pair, Story
+from wiretrace.model import BODY, NOISE_KINDS, PASSAGE_KINDS, DocMeta, Document, Pair, Relation, Story
 from wiretrace.report.links import Links
 from wiretrace.report.marks import REUSE, Mark, Seg, direction_words, segment, slug
 from wiretrace.text.tokens import words
@@ -26,16 +26,12 @@ def _short(text: str, n: int = 90) -> str:
 
 
 def _dates(metas: Sequence[DocMeta | Document]) -> tuple[str, str, int | None]:
-    from datetime import date
-
-    ds = sorted(m.published for m in metas if m.published)
-    if not ds:
+    day_of = {m.published: m.day for m in metas if m.published}  # the day each document parsed once
+    if not day_of:
         return "", "", None
-    try:
-        days: int | None = (date.fromisoformat(ds[-1][:10]) - date.fromisoformat(ds[0][:10])).days
-    except ValueError:
-        days = None
-    return ds[0], ds[-1], days
+    first, last = min(day_of), max(day_of)
+    a, b = day_of[first], day_of[last]
+    return first, last, (b - a).days if a and b else None
 
 
 SORTS = {  # the story list's orders: key -> (label, sort key of a ListRow)
@@ -99,7 +95,7 @@ def story_row(r: ListRow, meta: dict[str, DocMeta], links: Links) -> dict[str, A
     rel = {e.child: e.relation for e in s.edges}
     shown = metas if len(metas) <= DOTS else ([meta[s.origin]] if s.origin in meta else []) + [m for m in metas if m.id != s.origin][: DOTS - 1]
     dots = timeline([
-        (m.published, "origin" if m.id == s.origin else f"rel-{slug(rel.get(m.id, 'same_story'))}",
+        (m.day, "origin" if m.id == s.origin else f"rel-{slug(rel.get(m.id, 'same_story'))}",
          f"{m.source or m.id} \u00b7 {m.published or 'undated'} \u00b7 {'origin' if m.id == s.origin else rel.get(m.id, '')}")
         for m in shown
     ])
@@ -228,8 +224,8 @@ def story_view(
         compare_to = e.parent if e and pair_href(d, e.parent) else (s.origin or "")
         rows.append({
             "id": d, "href": links.document(d), "source": doc.source or "", "published": doc.published or "",
-            "origin": d == s.origin, "relation": "origin" if d == s.origin else (e.relation if e else "same_story"),
-            "rel": "origin" if d == s.origin else slug(e.relation if e else "same_story"),
+            "origin": d == s.origin, "relation": "origin" if d == s.origin else (e.relation if e else Relation.SAME_STORY),
+            "rel": "origin" if d == s.origin else slug(e.relation if e else Relation.SAME_STORY),
             "parent": e.parent if e and e.parent != s.origin else "",
             "reused": reused, "reused_pct": f"{reused:.0%}" if reused is not None else "",
             "added_words": len(add_text.split()), "added": _short(add_text, 110),
@@ -340,7 +336,7 @@ def document_page(store: Store, links: Links, doc_id: str) -> dict[str, Any] | N
     doc, c, st, pairs = found
     marks, reasons = [], []
     for seg in c.segments if c else ():
-        body = seg.kind == "body"
+        body = seg.kind == BODY
         marks.append(Mark(seg.start, seg.end, "body" if body else f"rm k-{slug(seg.kind)}", "" if body else seg.kind))
         reasons.append(seg.reason)
     segs = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from wiretrace.errors import EngineError
+from wiretrace import errors
 
 if TYPE_CHECKING:
     from pyspark import RDD
@@ -77,4 +77,4 @@ def components(edges: RDD[tuple[str, str]], partitions: int, max_rounds: int = 1
         current = small
         if done:
             return current
-    raise EngineError(f"spark: connected components did not converge in {max_rounds} rounds; raise max_rounds")
+    raise errors.spark_no_convergence(max_rounds)

@@ -39,7 +39,7 @@ from wiretrace.ingest.decode import size_problem
 from wiretrace.ingest.jsonl import record_document
 from wiretrace.ingest.reader import duplicate_reason, list_inputs, read_page
 from wiretrace.ingest.warc import read_warc
-from wiretrace.model import Document, Skipped
+from wiretrace.model import Document, Format, Skipped
 
 if TYPE_CHECKING:
     from pyspark import RDD
@@ -56,7 +56,7 @@ class Item:
 
     order: Order
     where: str  # path, path:LINE or path#N: what a later duplicate's message names
-    fmt: str
+    fmt: str  # a Format, or "parquet"
     read: Document | Skipped
 
 
@@ -72,22 +72,22 @@ def jsonl_items(rows: Iterable[tuple[bytes, int]], index: int, path: str, limit:
             content = content[len(_BOM) :]
         problem = size_problem("line", len(content), limit)
         if problem:
-            yield Item(order, where, "jsonl", Skipped(where, problem))
+            yield Item(order, where, Format.JSONL, Skipped(where, problem))
             continue
         try:
             line = content.decode("utf-8")
         except UnicodeDecodeError as err:
             reason = f"undecodable bytes at offset {err.start} of the line: not UTF-8; JSONL must be UTF-8, convert the file"
-            yield Item(order, where, "jsonl", Skipped(where, reason))
+            yield Item(order, where, Format.JSONL, Skipped(where, reason))
             continue
         if not line.strip():
             continue
         try:
             doc = record_document(line, path=path, where=where)
         except InputError as err:
-            yield Item(order, where, "jsonl", Skipped(err.path, err.problem))
+            yield Item(order, where, Format.JSONL, Skipped(err.path, err.problem))
             continue
-        yield Item(order, where, "jsonl", doc)
+        yield Item(order, where, Format.JSONL, doc)
 
 
 def _plain(value: Any) -> Any:
@@ -118,7 +118,7 @@ def file_items(rows: Iterable[tuple[int, str, str, str]], limit: int) -> Iterato
     """``(input index, path, format, page id)`` of text, HTML and WARC files -> Items, read by the local
     readers (a page under the id the local walk gives it)."""
     for index, path, fmt, page_id in rows:
-        if fmt == "warc":
+        if fmt == Format.WARC:
             claimed: list[str] = []
 
             def claim(doc: Document, where: str, seen: list[str] = claimed) -> Document:
@@ -214,7 +214,7 @@ def read_documents(
     for path, fmt, problem, page_id in list_inputs(local):
         if problem is not None:
             problems.append(Item((index, 0, ""), path, fmt, Skipped(path, problem)))
-        elif fmt == "jsonl":
+        elif fmt == Format.JSONL:
             add_jsonl(path)
         else:
             files.append((index, path, fmt, page_id or ""))

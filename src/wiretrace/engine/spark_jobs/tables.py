@@ -72,15 +72,15 @@ def _schemas() -> dict[str, Any]:
 def document_row(item: Prepared) -> tuple:
     d, c = item.doc, item.cleaned
     body = [(s, e) for s, e in c.body]
-    removed = [(r.start, r.end, r.kind) for r in c.removed]
-    return (d.id, d.source, d.url, d.title, d.published, len(d.text), d.format, d.encoding, d.path, d.text, body, removed)
+    removed = [(r.start, r.end, str(r.kind)) for r in c.removed]
+    return (d.id, d.source, d.url, d.title, d.published, len(d.text), str(d.format), d.encoding, d.path, d.text, body, removed)
 
 
 def pair_row(kv: tuple[PairKey, Pair]) -> tuple:
     p = kv[1]
     s = p.scores
     return (
-        p.a, p.b, p.relation, p.direction, float(s.lexical), None if s.semantic is None else float(s.semantic),
+        p.a, p.b, str(p.relation), str(p.direction), float(s.lexical), None if s.semantic is None else float(s.semantic),
         float(s.a_covered), float(s.b_covered), len(p.passages), list(p.reasons),
     )
 
@@ -88,14 +88,14 @@ def pair_row(kv: tuple[PairKey, Pair]) -> tuple:
 def passage_rows(kv: tuple[PairKey, Pair]) -> Iterator[tuple]:
     p = kv[1]
     for n, q in enumerate(p.passages):
-        yield (p.a, p.b, n, q.a[0], q.a[1], q.b[0], q.b[1], q.kind, float(q.score))
+        yield (p.a, p.b, n, q.a[0], q.a[1], q.b[0], q.b[1], str(q.kind), float(q.score))
 
 
 def story_row(st: Story) -> tuple:
     canonical = (st.canonical.document, list(st.canonical.spans)) if st.canonical else None
     return (
         st.id, st.title, list(st.documents), st.origin,
-        [(e.child, e.parent, e.relation, list(e.evidence), e.direction) for e in st.edges], canonical,
+        [(e.child, e.parent, str(e.relation), list(e.evidence), str(e.direction)) for e in st.edges], canonical,
         [(a.document, list(a.spans)) for a in st.additions], list(st.origin_evidence),
         st.headline, st.headline_source,
         [(x.document, x.span[0], x.span[1], list(x.sources), float(x.score)) for x in st.summary],
