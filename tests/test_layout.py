@@ -16,7 +16,7 @@ SRC = Path(wiretrace.__file__).parent
 
 # Layers, lowest first: a module may import its own layer's modules and those of the layers below.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("model", "errors"),
+    ("model", "errors", "config"),
     ("text", "ingest"),
     ("clean", "sketch", "embed"),
     ("candidates", "align"),

@@ -14,9 +14,9 @@ from tests.conftest import CORPUS, SEEDS, need
 import wiretrace
 from wiretrace.clean import clean
 from wiretrace.engine.pipeline import Prepared, RunConfig, alignment, prepare, relate_pair
-from wiretrace.engine.store import story_from_json, story_to_json
 from wiretrace.errors import ConfigError
 from wiretrace.model import EDGE_DIRECTIONS, Document, Story
+from wiretrace.report.codecs import story_from_json, story_to_json
 from wiretrace.text.tokens import words
 from wiretrace.trace.consolidate import SummaryConfig, consolidate
 from wiretrace.trace.provenance import trace_story

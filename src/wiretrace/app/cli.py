@@ -297,7 +297,7 @@ def compare_cli(
     Example: wiretrace compare examples/corpus/portstrike_origin_meridian.txt examples/corpus/portstrike_spin_dailyglimpse.txt
     """
     from wiretrace.engine.pipeline import compare
-    from wiretrace.engine.store import pair_to_json
+    from wiretrace.report.codecs import pair_to_json
 
     ta, tb = _read(a, literal, "a", a_id), _read(b, literal, "b", b_id)
     with _errors():
@@ -346,7 +346,7 @@ def trace_cli(
     Example: wiretrace trace "Dockworkers walked off the job at the port" --store out/demo
     """
     from wiretrace.engine.query import QUERY_ID, where_from
-    from wiretrace.engine.store import pair_to_json
+    from wiretrace.report.codecs import pair_to_json
 
     store = _store(store_arg)
     is_file = not literal and (_looks_like_path(text) or _exists(text))
@@ -410,7 +410,7 @@ def stories_cli(
 
     Example: wiretrace stories --store out/demo
     """
-    from wiretrace.engine.store import story_to_json
+    from wiretrace.report.codecs import story_to_json
 
     store = _store(store_arg)
     with _errors():

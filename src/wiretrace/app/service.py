@@ -44,7 +44,7 @@ from wiretrace.app.web.guard import Guard
 from wiretrace.app.web.schemas import DOCUMENTS_BODY, CompareIn, TraceIn
 from wiretrace.app.web.state import AppState
 from wiretrace.engine.pipeline import RunConfig, compare
-from wiretrace.engine.store import Store, pair_to_json, story_to_json
+from wiretrace.engine.store import Store
 from wiretrace.errors import ConfigError, InputError
 from wiretrace.ingest import IngestConfig
 from wiretrace.ingest.requests import (
@@ -54,6 +54,7 @@ from wiretrace.ingest.requests import (
     documents_from_json,
 )
 from wiretrace.model import DocMeta
+from wiretrace.report.codecs import pair_to_json, story_to_json
 
 DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024
 

@@ -14,8 +14,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from wiretrace.engine.store import pair_to_json, story_to_json
 from wiretrace.model import Report
+from wiretrace.report.codecs import pair_to_json, story_to_json
 
 SCHEMA = "wiretrace.report/1"
 

@@ -37,8 +37,9 @@ from typing import Any
 import xxhash
 
 from wiretrace.app.web import views
-from wiretrace.engine.store import Store, pair_to_json, story_to_json
+from wiretrace.engine.store import Store
 from wiretrace.model import DocMeta, Document, Pair, Report, Story
+from wiretrace.report.codecs import pair_to_json, story_to_json
 from wiretrace.report.links import StaticLinks
 from wiretrace.report.marks import STATIC as MARKS_STATIC
 from wiretrace.report.marks import direction_words
