@@ -5,10 +5,24 @@ Library first: ``wiretrace.run(paths, config)`` does what ``wiretrace run`` does
 """
 
 from wiretrace.engine.pipeline import RunConfig, Stats, compare, run
-from wiretrace.model import Cleaned, Comparison, Document, Pair, Passage, Report, Skipped, Span, Story
+from wiretrace.model import (
+    Cleaned,
+    Comparison,
+    Direction,
+    Document,
+    Pair,
+    Passage,
+    PassageKind,
+    Relation,
+    Report,
+    Skipped,
+    Span,
+    Story,
+)
 
 __all__ = [
-    "Cleaned", "Comparison", "Document", "Pair", "Passage", "Report", "RunConfig", "Skipped", "Span", "Stats", "Story",
+    "Cleaned", "Comparison", "Direction", "Document", "Pair", "Passage", "PassageKind", "Relation", "Report", "RunConfig",
+    "Skipped", "Span", "Stats", "Story",
     "compare", "run",
 ]
 __version__ = "0.1.0"
