@@ -18,6 +18,7 @@ CORPUS = REPO / "examples" / "corpus"
 
 
 def need(path: Path) -> Path:
+    __tracebackhide__ = True
     return need_path(path)
 
 

@@ -57,6 +57,7 @@ def tag(kind: str) -> str:
 
 def missing(kind: str, why: str, *, module_level: bool = False) -> NoReturn:
     """Skip for ``why`` (tagged with ``kind``), or fail when ``WIRETRACE_REQUIRE`` names ``kind``."""
+    __tracebackhide__ = True  # the skip or failure is reported at the test's line, not here
     if kind not in KINDS:
         raise ValueError(f"unknown requirement kind {kind!r}: one of {', '.join(KINDS)}")
     message = f"{tag(kind)} {why} (to run it: {INSTALL[kind]})"
@@ -67,6 +68,7 @@ def missing(kind: str, why: str, *, module_level: bool = False) -> NoReturn:
 
 def need_path(path: Path, why: str = "real-data tests need ../shared beside the repo") -> Path:
     """``path`` if it exists; otherwise a data skip (or failure) naming it."""
+    __tracebackhide__ = True
     if not path.exists():
         missing("data", f"{path} not found: {why}")
     return path
@@ -74,6 +76,7 @@ def need_path(path: Path, why: str = "real-data tests need ../shared beside the 
 
 def need_module(kind: str, name: str, why: str, *, module_level: bool = False) -> ModuleType:
     """The imported module ``name``; otherwise a skip (or failure) of ``kind`` saying ``why``."""
+    __tracebackhide__ = True
     try:
         return importlib.import_module(name)
     except ImportError as err:
