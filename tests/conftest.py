@@ -1,10 +1,14 @@
-"""Shared fixtures: where the real data lives (../shared beside the repo), skipped when absent."""
+"""Shared fixtures: where the real data lives (../shared beside the repo), skipped when absent, or
+failed when ``WIRETRACE_REQUIRE`` names ``data`` (tests/requirements.py). The end-of-session hooks
+below fail the session when any test skipped for a required kind."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from tests.requirements import ENV, need_path, required, required_kinds_named
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = (REPO / ".." / "shared").resolve()
@@ -14,9 +18,8 @@ CORPUS = REPO / "examples" / "corpus"
 
 
 def need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f"{path} not found: real-data tests need ../shared beside the repo")
-    return path
+    __tracebackhide__ = True
+    return need_path(path)
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +30,65 @@ def seeds_dir() -> Path:
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return need(DATA)
+
+
+def _run_report(inputs: Path, out: Path) -> dict:
+    import wiretrace
+    from wiretrace.report import write_report
+
+    rep = wiretrace.run([inputs], out=out)
+    path, html = write_report(rep, out, with_text=True)
+    assert html is not None and html.stat().st_size > 1000
+    return json.loads(Path(path).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """report.json (with text) of the sample corpus, examples/corpus: one run for the whole session."""
+    return _run_report(CORPUS, tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="session")
+def seeds_report(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """report.json (with text) of the five seed pages in ../shared/seeds: one run for the whole session."""
+    return _run_report(seeds_dir, tmp_path_factory.mktemp("seeds"))
+
+
+# --- end of session: no skip for a required kind, however the test skipped --------------------------
+_REQUIRED_SKIPS: list[str] = []  # "node (kinds): reason" of each skip about a required kind
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    required()  # an unknown name in WIRETRACE_REQUIRE stops the run before any test
+    _REQUIRED_SKIPS.clear()
+
+
+def _note_skip(report: pytest.CollectReport | pytest.TestReport) -> None:
+    if not report.skipped:
+        return
+    longrepr = report.longrepr
+    reason = str(longrepr[2]) if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    kinds = required_kinds_named(reason, required())
+    if kinds:
+        _REQUIRED_SKIPS.append(f"{report.nodeid or '<collection>'} ({', '.join(kinds)}): {reason}")
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    _note_skip(report)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _note_skip(report)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _REQUIRED_SKIPS and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _REQUIRED_SKIPS:
+        terminalreporter.section(f"{ENV} not met", sep="=", red=True, bold=True)
+        for line in _REQUIRED_SKIPS:
+            terminalreporter.line(f"skipped although required: {line}", red=True)
+        terminalreporter.line(f"{ENV}={','.join(sorted(required()))}: the session fails", red=True)

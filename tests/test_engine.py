@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.requirements import need_path as need
 
 from wiretrace.engine import local as engine
 from wiretrace.engine.executor import LocalExecutor, resolve_workers
@@ -31,8 +32,7 @@ def _report(path: Path, workers: int, tmp: Path) -> tuple[str, Stats]:
 @pytest.mark.parametrize("corpus", ["seeds", "examples"])
 def test_workers_give_the_report_of_one_process(corpus: str, tmp_path: Path) -> None:
     path = SEEDS if corpus == "seeds" else CORPUS
-    if not path.is_dir():
-        pytest.skip(f"{path} is absent (../shared is not beside the repo)")
+    need(path)
     one, s1 = _report(path, 1, tmp_path)
     assert s1.workers == 1
     for w in (2, 3):
@@ -43,8 +43,7 @@ def test_workers_give_the_report_of_one_process(corpus: str, tmp_path: Path) -> 
 
 
 def test_workers_count_cpu_and_embeddings(tmp_path: Path) -> None:
-    if not SEEDS.is_dir():
-        pytest.skip(f"{SEEDS} is absent (../shared is not beside the repo)")
+    need(SEEDS)
     _, one = _report(SEEDS, 1, tmp_path)
     _, two = _report(SEEDS, 2, tmp_path)
     # The workers' CPU is counted in the stages they ran (reported back with each batch).
@@ -56,8 +55,7 @@ def test_workers_count_cpu_and_embeddings(tmp_path: Path) -> None:
 
 def test_worker_vectors_reach_the_store(tmp_path: Path) -> None:
     """Sentences the workers embedded are kept in the store, so a second run embeds none of them."""
-    if not SEEDS.is_dir():
-        pytest.skip(f"{SEEDS} is absent (../shared is not beside the repo)")
+    need(SEEDS)
     out = tmp_path / "store"
     first = Stats()
     run(SEEDS, RunConfig(workers=2, batch=2), out=out, stats=first)
@@ -133,8 +131,7 @@ def test_service_writer_runs_the_engine_with_workers_from_threads(tmp_path: Path
     from wiretrace.ingest import IngestConfig, read_inputs
     from wiretrace.model import Document
 
-    if not SEEDS.is_dir():
-        pytest.skip(f"{SEEDS} is absent (../shared is not beside the repo)")
+    need(SEEDS)
     docs = [d for d in read_inputs([str(SEEDS)], IngestConfig()) if isinstance(d, Document)]
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, daemon=True)  # a second thread, as the service has

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 import pytest
 from tests.conftest import CORPUS
-
-import wiretrace
-from wiretrace.report import write_report
 
 README = CORPUS.parent / "README.md"
 ACCEPT = {
@@ -37,12 +32,8 @@ ROWS = _table()
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    out = tmp_path_factory.mktemp("demo")
-    rep = wiretrace.run([CORPUS], out=out)
-    path, html = write_report(rep, out, with_text=True)
-    assert html is not None
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+def report(demo_report: dict) -> dict:
+    return demo_report  # tests/conftest.py: one run, shared with the schema test
 
 
 def test_table_parsed() -> None:

@@ -6,14 +6,8 @@ report.json: one story, the relation of each page to the wire text, the removed 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
-from tests.conftest import SEEDS, need
-
-import wiretrace
-from wiretrace.report import write_report
+from tests.floors import floor
 
 
 def _id(prefix: str, ids: list[str]) -> str:
@@ -21,13 +15,8 @@ def _id(prefix: str, ids: list[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    need(SEEDS)
-    out = tmp_path_factory.mktemp("seeds")
-    rep = wiretrace.run([SEEDS], out=out)
-    json_path, html_path = write_report(rep, out, with_text=True)
-    assert html_path is not None and html_path.stat().st_size > 1000
-    return json.loads(Path(json_path).read_text(encoding="utf-8"))
+def report(seeds_report: dict) -> dict:
+    return seeds_report  # tests/conftest.py: one run, shared with the schema test
 
 
 def _pair(report: dict, x: str, y: str) -> dict:
@@ -56,8 +45,9 @@ def test_schema_and_all_in_one_story(report: dict) -> None:
 def test_wire_copies_are_duplicates(report: dict) -> None:
     ids = [d["id"] for d in report["documents"]]
     p = _pair(report, _id("001", ids), _id("003", ids))
-    assert p["relation"] in ("duplicate", "near_duplicate")
-    assert p["scores"]["a_covered"] > 0.9 and p["scores"]["b_covered"] > 0.9
+    assert p["relation"] == "near_duplicate"
+    least = floor("seeds", "wire_copy_covered")
+    assert p["scores"]["a_covered"] >= least and p["scores"]["b_covered"] >= least, p["scores"]
     assert any(q["kind"] == "verbatim" for q in p["passages"])
 
 
@@ -76,7 +66,7 @@ def test_spun_page_is_a_paraphrase(report: dict) -> None:
     ids = [d["id"] for d in report["documents"]]
     p = _pair(report, _id("002", ids), _id("003", ids))
     assert p["relation"] == "paraphrase"
-    assert sum(q["kind"] == "paraphrase" for q in p["passages"]) >= 5
+    assert sum(q["kind"] == "paraphrase" for q in p["passages"]) >= floor("seeds", "paraphrase_passages")
 
 
 def test_rewrite_with_new_material_is_derivative(report: dict) -> None:
@@ -106,7 +96,7 @@ def test_noise_is_removed(report: dict) -> None:
 def test_origin_carries_the_full_wire_text(report: dict) -> None:
     story = next(s for s in report["stories"] if len(s["documents"]) > 1)
     origin = story["origin"]
-    assert origin[:3] in ("001", "003", "000")
+    assert origin[:3] == "003"  # the AP text under its own dateline
     docs = {d["id"]: d for d in report["documents"]}
     body = _body_text(docs[origin])
     assert "Shanghai Cooperation Organization" in body and "Nikolai Patrushev" in body

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.requirements import need_path
 
 from wiretrace.align import (
     PARAPHRASE_FEATURES,
@@ -61,8 +62,7 @@ class _Reads(MutableMapping[int, np.ndarray]):
 def _bbc_texts(data_dir: Path, categories: tuple[str, ...], n: int) -> tuple[list[str], np.ndarray]:
     """The first ``n`` BBC articles of ``categories`` (from ../shared) and their static vectors."""
     path = data_dir / "bbc-news" / "bbc_docs.jsonl"
-    if not path.is_file():
-        pytest.skip(f"{path} not found: the cascade test reads real BBC articles from ../shared")
+    need_path(path, "the cascade test reads real BBC articles from ../shared")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     texts = [r["text"] for r in rows if r["category"] in categories][:n]
     return texts, StaticEmbedder().embed(texts)

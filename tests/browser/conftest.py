@@ -1,6 +1,6 @@
 """End-to-end browser fixtures: `wiretrace serve` on loopback and Debian's headless chromium driven by
 playwright. No browser is downloaded: without /usr/bin/chromium (``apt-get install chromium``) the
-tests skip and say so. Screenshots go to out/test-artefacts/ (git-ignored)."""
+tests skip and say so; with ``WIRETRACE_REQUIRE=browser`` (CI) they fail instead (tests/requirements.py). Screenshots go to out/test-artefacts/ (git-ignored)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from tests.conftest import REPO
+from tests.requirements import missing, need_module
 from tests.service.conftest import copy_store, corpus_store_dir
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,12 +26,15 @@ CHROMIUM_ARGS = [
 ]
 
 if not CHROMIUM.exists():
-    pytest.skip(
+    missing(
+        "browser",
         f"browser tests need Debian's chromium at {CHROMIUM}: apt-get update && apt-get install -y chromium "
-        "(.ci/run installs it)", allow_module_level=True,
+        "(.ci/run installs it)", module_level=True,
     )
-pytest.importorskip("playwright.sync_api", reason="browser tests need playwright (the dev extra; requirements.lock)")
-pytest.importorskip("uvicorn", reason="browser tests need the serve extra: pip install 'wiretrace[serve]'")
+need_module("browser", "playwright.sync_api", "browser tests need playwright (the dev extra; requirements.lock)",
+            module_level=True)
+need_module("browser", "uvicorn", "browser tests need the serve extra: pip install 'wiretrace[serve]'",
+            module_level=True)
 
 
 @dataclass

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.requirements import need_path
 
 from wiretrace.ingest import read_inputs
 from wiretrace.ingest.text import guess_published, guess_title
@@ -22,8 +23,7 @@ def _documents(items: list[Document | Skipped]) -> list[Document]:
 
 
 def test_seeds_become_five_text_documents_with_their_exact_text() -> None:
-    if not SEEDS.is_dir():
-        pytest.skip("../shared/seeds not found: real-data tests need the shared folder beside the repo")
+    need_path(SEEDS)
     files = sorted(SEEDS.glob("*.txt"))
     docs = _documents(list(read_inputs([SEEDS])))
     assert len(docs) == 5 == len(files)

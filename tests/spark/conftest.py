@@ -2,7 +2,8 @@
 
 The Spark tests skip, saying what to install, when pyspark or Java is missing: pyspark comes with the
 lock (`make venv`) or `pip install 'wiretrace[spark]'`; Java with `apt-get install openjdk-17-jre-headless`
-(.ci/run installs it on CI machines that lack it).
+(.ci/run installs it on CI machines that lack it). With ``WIRETRACE_REQUIRE=spark`` (CI) they fail
+instead (tests/requirements.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from tests.requirements import missing
 
 
 def spark_missing() -> str | None:
@@ -34,7 +36,7 @@ def spark_missing() -> str | None:
 def spark() -> Iterator[Any]:
     why = spark_missing()
     if why:
-        pytest.skip(why)
+        missing("spark", why)
     from wiretrace.engine.spark import SparkConfig, spark_session
 
     conf = (("spark.ui.enabled", "false"), ("spark.sql.shuffle.partitions", "4"), ("spark.driver.memory", "2g"))
