@@ -196,7 +196,7 @@ def semantic_pass(
         ta = set(wa.tokens[ka[0][2] : ka[-1][3]])
         tb = set(wb.tokens[kb[0][2] : kb[-1][3]])
         jac = len(ta & tb) / max(len(ta | tb), 1)
-        kind = PassageKind.NEAR_VERBATIM if jac >= config.near_verbatim_jaccard else PassageKind.PARAPHRASE
+        kind = (PassageKind.NEAR_VERBATIM if jac >= config.near_verbatim_jaccard else PassageKind.PARAPHRASE).value  # a plain str (verbatim.py)
         passages.append(Passage(a_rng, b_rng, kind, round(float(scores[x, used_a[x]]), 4)))
     return doc_cos
 

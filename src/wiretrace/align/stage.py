@@ -102,7 +102,7 @@ def identical_alignment(
     n = len(wa)
     if n != len(wb) or n < max(config.seed, config.min_passage) or wa.tokens != wb.tokens:
         return None
-    p = snap((0, n, 0, n, PassageKind.VERBATIM, 1.0), text_a, wa, text_b, wb, config.min_passage)
+    p = snap((0, n, 0, n, PassageKind.VERBATIM.value, 1.0), text_a, wa, text_b, wb, config.min_passage)
     q = char_passage(p, text_a, wa, text_b, wb)
     sides = []
     for text, ranges, w, (t0, t1), chars in ((text_a, ranges_a, wa, p[:2], q.a), (text_b, ranges_b, wb, p[2:4], q.b)):

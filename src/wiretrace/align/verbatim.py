@@ -21,6 +21,8 @@ from wiretrace.sketch import shingle_hashes
 from wiretrace.text.tokens import Words, sentences, words_in_ranges
 
 TokPassage = tuple[int, int, int, int, str, float]  # a0, a1, b0, b1 (tokens), kind, score
+# Passages carry a kind as the plain string (``PassageKind.X.value``): a StrEnum member equals it, but
+# Spark's JVM unpickler cannot rebuild the enum class where a passage goes into a DataFrame row.
 Sentence = tuple[int, int, int, int]  # char_start, char_end, tok_start, tok_end
 
 
@@ -77,7 +79,7 @@ def verbatim_passages(
         covered_a = len({x for i, _ in c for x in range(i, i + k)})
         gapless = all(i2 - i1 == 1 and j2 - j1 == 1 for (i1, j1), (i2, j2) in zip(c, c[1:], strict=False))
         score = covered_a / max(a1 - a0, b1 - b0)
-        out.append((a0, a1, b0, b1, PassageKind.VERBATIM if gapless else PassageKind.NEAR_VERBATIM, round(score, 4)))
+        out.append((a0, a1, b0, b1, (PassageKind.VERBATIM if gapless else PassageKind.NEAR_VERBATIM).value, round(score, 4)))
     # One passage per stretch of text on each side: the longest first; a shorter one that overlaps it
     # (a chain that ran a word or two into its neighbour's text) gives up the overlap, not its life.
     out.sort(key=lambda p: (-(p[1] - p[0]), p[0], p[2]))
@@ -220,7 +222,7 @@ def join(passages: list[Passage], chained: int, wa: Words, wb: Words, gap: int, 
             b = (min(p.b[0] for p in group), max(p.b[1] for p in group))
             inside = sum(p.a[1] - p.a[0] for p in group)
             score = sum((p.a[1] - p.a[0]) * p.score for p in group) / max(inside, 1) * min(1.0, inside / (a[1] - a[0]))
-            out.append(Passage(a, b, PassageKind.NEAR_VERBATIM, round(score, 4)))
+            out.append(Passage(a, b, PassageKind.NEAR_VERBATIM.value, round(score, 4)))
         i = j + 1
     return out
 
