@@ -2,7 +2,9 @@
 
 Part 1, ``AlignConfig`` (sentence paraphrase decision), on MRPC train (``bench/mrpc_eval.py`` loads it):
 the logistic model over ``wiretrace.align.PARAPHRASE_FEATURES`` is fitted on the whole split and its
-constants printed (they are pasted into ``align.py``); ``paraphrase_p`` is the accuracy-maximising
+constants printed (``--write`` writes them, rounded to 4 significant digits, with the training split's
+hash and the cross-validated scores, to ``src/wiretrace/align/data/paraphrase.json``, which the aligner
+reads); ``paraphrase_p`` is the accuracy-maximising
 probability threshold (its spread over 5 folds shown); ``paraphrase_cos``, the cosine floor below which
 the model is not asked, is the highest floor that costs no more than 0.2 points of cross-validated
 accuracy (it saves the model's lexical features on pairs that are plainly different).
@@ -30,12 +32,14 @@ the 5th) beside the hand-set thresholds.
 
     .venv/bin/python bench/calibrate.py --cache /tmp/emb        # both parts
     .venv/bin/python bench/calibrate.py --part align
+    .venv/bin/python bench/calibrate.py --part align --write   # and write the model file
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import random
 import re
@@ -45,6 +49,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +60,7 @@ from align_eval import APPEAL, COPYRIGHT, MENU, SHARE, Article, reuters_articles
 from corpora import DATA, require  # noqa: E402
 from mrpc_eval import (  # noqa: E402
     FOLDS,
+    MRPC,
     acc_f1,
     best_threshold,
     cv_logistic,
@@ -64,7 +70,8 @@ from mrpc_eval import (  # noqa: E402
     prepare,
     stratified_folds,
 )
-from wiretrace.align import PARAPHRASE_FEATURES, AlignConfig, Alignment  # noqa: E402
+from wiretrace.align import PARAPHRASE_FEATURES, AlignConfig, Alignment, paraphrase_model  # noqa: E402
+from wiretrace.align.features import PARAPHRASE_FILE, PARAPHRASE_FORMAT  # noqa: E402
 from wiretrace.clean import clean  # noqa: E402
 from wiretrace.embed.minilm import Embedder  # noqa: E402
 from wiretrace.engine.pipeline import Prepared, RunConfig, alignment, idf_from_sketches  # noqa: E402
@@ -77,9 +84,24 @@ from wiretrace.text.topic import cosine  # noqa: E402
 ECB = DATA / "ecbplus" / "ecbplus_dev.jsonl"
 SEED = 4242
 CLASSES = ("dup", "contains", "paraphrase", "derivative", "same_story", "none")
+REPO = Path(__file__).resolve().parents[1]
+PARAPHRASE_PATH = REPO / "src" / "wiretrace" / "align" / "data" / PARAPHRASE_FILE
 
 
-def calibrate_align(cache: str | None) -> None:
+def mrpc_split_hash(path: Path = MRPC) -> str:
+    """SHA-256 over the sorted pair ids (``"#1 ID-#2 ID"``, one a line) of an MRPC file: which pairs
+    the model was fitted on, without the text."""
+    lines = require(path).read_text(encoding="utf-8-sig").splitlines()[1:]
+    ids = sorted("-".join(line.split("\t")[1:3]) for line in lines if line.strip())
+    return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
+
+
+def sig4(x: float) -> float:
+    """``x`` to 4 significant digits (how the shipped model is written)."""
+    return float(f"{x:.4g}")
+
+
+def calibrate_align(cache: str | None, write: bool = False) -> None:
     data = prepare(cache)
     y, x, cos = data.y, data.features, data.cos
     folds = stratified_folds(y)
@@ -89,11 +111,10 @@ def calibrate_align(cache: str | None) -> None:
     t_all = best_threshold(p, y, "acc")
     cv = np.array(cv_logistic(x, y, folds, "acc"))
     print(f"logistic model on {len(PARAPHRASE_FEATURES)} features, L2 1.0 on standardised features, fitted on all pairs:")
-    print(f"PARAPHRASE_BIAS = {model.bias:.6g}")
-    print("PARAPHRASE_WEIGHTS = (")
+    print(f"bias = {model.bias:.6g}")
+    print("weights:")
     for name, w in zip(PARAPHRASE_FEATURES, model.weights, strict=True):
-        print(f"    {w:.6g},  # {name}")
-    print(")")
+        print(f"    {name:<16} {w:.6g}")
     print(
         f"paraphrase_p: accuracy-maximising threshold on all pairs {t_all:.3f}; chosen on 4 folds: "
         + " ".join(f"{t:.3f}" for t in cv[:, 2])
@@ -122,9 +143,32 @@ def calibrate_align(cache: str | None) -> None:
     print(f"  -> paraphrase_cos = {chosen}")
     shipped = AlignConfig()
     print(f"shipped AlignConfig: paraphrase_cos={shipped.paraphrase_cos} paraphrase_p={shipped.paraphrase_p} split_cos={shipped.split_cos}")
-    from wiretrace import align as align_module
-    drift = float(np.abs(np.array(align_module.PARAPHRASE_WEIGHTS) - model.weights).max())
-    print(f"shipped PARAPHRASE_WEIGHTS differ from these by at most {drift:.4f}")
+    drift = float(np.abs(np.array(paraphrase_model().weights) - model.weights).max())
+    print(f"shipped paraphrase model ({PARAPHRASE_FILE}) weights differ from these by at most {drift:.4f}")
+    if write:
+        doc = {
+            "meta": {
+                "format": PARAPHRASE_FORMAT,
+                "about": "The sentence paraphrase decision's logistic model (wiretrace.align.features), "
+                         "written by bench/calibrate.py --part align --write.",
+                "model": "logistic regression, L2 1.0 on standardised features, folded back to raw-feature "
+                         "weights; bias and weights rounded to 4 significant digits",
+                "features": list(PARAPHRASE_FEATURES),
+                "training": {"data": f"MRPC train ({MRPC.name})", "pairs": len(y), "paraphrases": int(y.sum()),
+                             "split_sha256": mrpc_split_hash()},
+                "scores": {
+                    "cv_folds": FOLDS, "cv_accuracy": round(float(cv[:, 0].mean()), 4),
+                    "cv_f1": round(float(cv[:, 1].mean()), 4),
+                    "cv_thresholds": [round(float(t), 3) for t in cv[:, 2]],
+                    "threshold_all_pairs": round(t_all, 3), "paraphrase_p": p_t, "paraphrase_cos": chosen,
+                },
+                "fitted": datetime.now(UTC).strftime("%Y-%m-%d"),
+            },
+            "bias": sig4(model.bias),
+            "weights": {name: sig4(float(w)) for name, w in zip(PARAPHRASE_FEATURES, model.weights, strict=True)},
+        }
+        PARAPHRASE_PATH.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {PARAPHRASE_PATH.relative_to(REPO)}")
 
 
 # --- Part 2: labelled document pairs ------------------------------------------------------------
@@ -323,7 +367,6 @@ def gather(pairs: Sequence[LabelledPair], config: RunConfig, embedder: Embedder)
     return out
 
 
-REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples" / "corpus"
 SEEDS = DATA.parent / "seeds"
 # The seed pages' relations the acceptance test asserts (tests/test_seeds_end_to_end.py), a first.
@@ -530,9 +573,10 @@ def main() -> None:
     ap.add_argument("--cache", help="folder of a wiretrace store to keep sentence vectors in between runs")
     ap.add_argument("--part", choices=("align", "relate", "all"), default="all")
     ap.add_argument("--pairs", type=int, default=80, help="labelled document pairs of each kind (part 2)")
+    ap.add_argument("--write", action="store_true", help=f"write the paraphrase model (part 1) to {PARAPHRASE_PATH.relative_to(REPO)}")
     args = ap.parse_args()
     if args.part in ("align", "all"):
-        calibrate_align(args.cache)
+        calibrate_align(args.cache, args.write)
     if args.part in ("relate", "all"):
         calibrate_relate(args.cache, args.pairs)
 

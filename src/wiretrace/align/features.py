@@ -1,0 +1,195 @@
+"""The sentence paraphrase decision: what it reads of a sentence, its features, and its model.
+
+A small logistic model over the MiniLM cosine and cheap lexical agreement (word n-gram overlap both
+ways, content words left unmatched, numbers and names that differ), fitted on the MRPC train split by
+``bench/calibrate.py``. The model is data: ``wiretrace/align/data/paraphrase.json`` holds its bias
+and weights under a meta block (format version, feature names in order, training data and the hash
+of its split, the cross-validated scores), written by ``bench/calibrate.py --part align --write`` and
+read here with ``importlib.resources``. A missing file, another format version, or feature names
+other than ``PARAPHRASE_FEATURES`` (what ``paraphrase_features`` computes) is a ConfigError, never a
+fallback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from functools import cache
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+
+from wiretrace.align.config import AlignConfig
+from wiretrace.errors import ConfigError
+from wiretrace.text.names import STOP
+from wiretrace.text.tokens import words
+
+_NUMBER = re.compile(r"\d")
+# The model's inputs, in the order ``paraphrase_features`` returns them; the data file must name
+# the same features in the same order.
+PARAPHRASE_FEATURES = (
+    "cos", "cos2", "cos_x_jaccard", "jaccard", "content_jaccard",
+    "p1", "p2", "p3", "p4", "m1", "m2", "m3", "m4",
+    "unmatched_max", "unmatched_min", "unmatched_log", "number_mismatch", "name_mismatch", "length_ratio",
+    "char3_jaccard", "stem_jaccard", "sequence_ratio",
+)
+PARAPHRASE_FILE = "paraphrase.json"  # in wiretrace/align/data/
+PARAPHRASE_FORMAT = 1  # the layout of that file this code reads
+_FIX = "reinstall wiretrace, or rerun `bench/calibrate.py --part align --write` to write the file"
+
+
+@dataclass(frozen=True, slots=True)
+class ParaphraseModel:
+    """``p = 1 / (1 + exp(-(bias + weights . features)))``, weights in ``PARAPHRASE_FEATURES`` order."""
+
+    bias: float
+    weights: tuple[float, ...]
+    meta: dict  # the file's meta block, as written (training data, split hash, scores)
+
+    def weight(self, feature: str) -> float:
+        return self.weights[PARAPHRASE_FEATURES.index(feature)]
+
+
+def paraphrase_data_file() -> Traversable:
+    """Where the shipped model lies (inside the installed package)."""
+    return resources.files("wiretrace.align").joinpath("data", PARAPHRASE_FILE)
+
+
+def load_paraphrase_model(path: Path | Traversable) -> ParaphraseModel:
+    """The model in ``path``, checked against this code: ConfigError naming the file and the fix when
+    it is missing or unreadable, of another format version, or for other features."""
+
+    def bad(expected: str) -> ConfigError:
+        return ConfigError("align", "paraphrase model file", str(path), f"{expected}; {_FIX}")
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise bad("the file to exist (it is missing)") from e
+    except (OSError, ValueError) as e:
+        raise bad(f"a readable JSON file ({e})") from e
+    meta = doc.get("meta") if isinstance(doc, dict) else None
+    if not isinstance(meta, dict):
+        raise bad("a JSON object with a 'meta' block")
+    if meta.get("format") != PARAPHRASE_FORMAT:
+        raise bad(f"format version {PARAPHRASE_FORMAT}, found {meta.get('format')!r}")
+    if meta.get("features") != list(PARAPHRASE_FEATURES):
+        raise bad(f"the features this code computes, in order {list(PARAPHRASE_FEATURES)}, found {meta.get('features')!r}")
+    weights = doc.get("weights")
+    if not isinstance(weights, dict) or list(weights) != list(PARAPHRASE_FEATURES):
+        raise bad("'weights' with one weight per feature, in the order of meta.features")
+    try:
+        return ParaphraseModel(
+            bias=float(doc["bias"]), weights=tuple(float(weights[f]) for f in PARAPHRASE_FEATURES), meta=meta,
+        )
+    except (KeyError, TypeError, ValueError) as e:
+        raise bad(f"a number for 'bias' and for every weight ({e!r})") from e
+
+
+@cache
+def paraphrase_model() -> ParaphraseModel:
+    """The model shipped with the package (read once)."""
+    return load_paraphrase_model(paraphrase_data_file())
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceProfile:
+    """What the paraphrase decision reads of one sentence besides its vector."""
+
+    tokens: tuple[str, ...]
+    grams: tuple[frozenset[tuple[str, ...]], ...]  # word 1- to 4-grams
+    content: frozenset[str]  # words other than stop words
+    numbers: frozenset[str]
+    names: frozenset[str]  # capitalised words after the first
+    n_words: int
+    chars: frozenset[str]  # character 3-grams of the normalised words
+    stems: frozenset[str]  # words cut to 5 letters ("closure" and "closed" differ, "protesters" and "protests" not)
+
+
+def sentence_profile(text: str, start: int = 0, end: int | None = None) -> SentenceProfile:
+    w = words(text, start, end)
+    toks = w.tokens
+    grams = tuple(frozenset(zip(*(toks[i:] for i in range(n)), strict=False)) for n in range(1, 5))
+    flat = " ".join(toks)
+    return SentenceProfile(
+        tokens=toks,
+        grams=grams,
+        content=frozenset(t for t in toks if t not in STOP),
+        numbers=frozenset(t for t in toks if _NUMBER.search(t)),
+        names=frozenset(t for i, (t, s) in enumerate(zip(toks, w.starts, strict=True)) if i and text[s].isupper()),
+        n_words=len(toks),
+        chars=frozenset(flat[i : i + 3] for i in range(len(flat) - 2)),
+        stems=frozenset(t[:5] for t in toks),
+    )
+
+
+def _share(x: frozenset, y: frozenset) -> float:
+    return len(x & y) / len(x) if x else 0.0
+
+
+def _mismatch(x: frozenset, y: frozenset) -> float:
+    """``len(x ^ y) / len(x | y)``, from one intersection."""
+    i = len(x & y)
+    u = len(x) + len(y) - i
+    return (u - i) / u if u else 0.0
+
+
+def _names_missing(pa: SentenceProfile, pb: SentenceProfile) -> float:
+    """Share of the names either side gives that the other never writes (capitalised or not)."""
+    both = pa.names | pb.names
+    return (len(pa.names - pb.content) + len(pb.names - pa.content)) / len(both) if both else 0.0
+
+
+def paraphrase_features(pa: SentenceProfile, pb: SentenceProfile, cos: float, sequence: float | None = None) -> tuple[float, ...]:
+    """The model's inputs for one sentence pair, in ``PARAPHRASE_FEATURES`` order (``sequence``: the
+    value to use for ``sequence_ratio`` instead of running the matcher)."""
+    ua, ub = pa.grams[0], pb.grams[0]
+    jac = len(ua & ub) / max(len(ua | ub), 1)
+    fwd = [_share(pa.grams[n], pb.grams[n]) for n in range(4)]
+    bwd = [_share(pb.grams[n], pa.grams[n]) for n in range(4)]
+    left_a, left_b = 1.0 - _share(pa.content, pb.content), 1.0 - _share(pb.content, pa.content)
+    return (
+        cos, cos * cos, cos * jac, jac, 1.0 - _mismatch(pa.content, pb.content),
+        *((f + b) / 2 for f, b in zip(fwd, bwd, strict=True)), *(min(f, b) for f, b in zip(fwd, bwd, strict=True)),
+        max(left_a, left_b), min(left_a, left_b), math.log1p(len(pa.content ^ pb.content)),
+        _mismatch(pa.numbers, pb.numbers), _names_missing(pa, pb),
+        min(pa.n_words, pb.n_words) / max(pa.n_words, pb.n_words, 1),
+        1.0 - _mismatch(pa.chars, pb.chars), 1.0 - _mismatch(pa.stems, pb.stems),
+        SequenceMatcher(None, pa.tokens, pb.tokens, autojunk=False).ratio() if sequence is None else sequence,
+    )
+
+
+def sequence_bound(pa: SentenceProfile, pb: SentenceProfile) -> float:
+    """An upper bound on the matcher's ratio ``2 M / (len a + len b)``: the matched tokens ``M`` are at
+    most the tokens of either side whose word the other side has."""
+    n = len(pa.tokens) + len(pb.tokens)
+    if not n:
+        return 0.0
+    ua, ub = pa.grams[0], pb.grams[0]
+    in_b = sum(1 for t in pa.tokens if (t,) in ub)
+    in_a = sum(1 for t in pb.tokens if (t,) in ua)
+    return 2.0 * min(in_a, in_b) / n
+
+
+def paraphrase_probability(pa: SentenceProfile, pb: SentenceProfile, cos: float, sequence: float | None = None) -> float:
+    """The model's probability that two sentences say the same thing (``sequence``: see
+    ``paraphrase_features``)."""
+    model = paraphrase_model()
+    z = model.bias + sum(w * x for w, x in zip(model.weights, paraphrase_features(pa, pb, cos, sequence), strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def paraphrase_decision(pa: SentenceProfile, pb: SentenceProfile, cos: float, config: AlignConfig) -> float | None:
+    """The semantic pass's verdict on one sentence pair: its match score, or None for no match.
+
+    A pair needs the cosine floor ``paraphrase_cos``; then the model's probability must reach
+    ``paraphrase_p`` (the score is that probability), or, with the model off, the cosine decides."""
+    if cos < config.paraphrase_cos:
+        return None
+    if config.paraphrase_p <= 0.0:
+        return cos
+    p = paraphrase_probability(pa, pb, cos)
+    return p if p >= config.paraphrase_p else None

@@ -1,0 +1,107 @@
+"""The aligner's data files: the paraphrase model and the cascade bounds ship in the package and are
+checked on load; a missing or mismatched file is a ConfigError naming the file and the fix."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from wiretrace.align import (
+    PARAPHRASE_FEATURES,
+    AlignConfig,
+    load_paraphrase_model,
+    load_semantic_bounds,
+    paraphrase_decision,
+    paraphrase_model,
+    paraphrase_probability,
+    semantic_bounds,
+    sentence_profile,
+)
+from wiretrace.align.features import PARAPHRASE_FORMAT, paraphrase_data_file
+from wiretrace.errors import ConfigError
+
+SHIPPED = Path(str(paraphrase_data_file()))
+
+
+def _copy(tmp_path: Path, edit: object = None) -> Path:
+    """A tmp copy of the shipped model file, its JSON changed by ``edit(doc)`` where given."""
+    path = tmp_path / "paraphrase.json"
+    shutil.copyfile(SHIPPED, path)
+    if callable(edit):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        edit(doc)
+        path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_shipped_model_loads_with_its_meta(tmp_path: Path) -> None:
+    model = paraphrase_model()
+    meta = model.meta
+    assert meta["format"] == PARAPHRASE_FORMAT and meta["features"] == list(PARAPHRASE_FEATURES)
+    assert len(model.weights) == len(PARAPHRASE_FEATURES)
+    assert len(meta["training"]["split_sha256"]) == 64 and meta["training"]["pairs"] > 1000
+    assert 0.5 < meta["scores"]["cv_accuracy"] < 1.0
+    assert meta["scores"]["paraphrase_p"] == AlignConfig().paraphrase_p  # the threshold shipped is the one fitted
+    assert load_paraphrase_model(_copy(tmp_path)) == model  # a copy reads the same
+
+
+def test_the_model_file_decides() -> None:
+    """The probability is the logistic of the file's bias and weights over the features."""
+    a = sentence_profile("The ferry strike ended on Monday after the union accepted the wage offer.")
+    b = sentence_profile("The union accepted the wage offer on Monday, ending the ferry strike.")
+    p = paraphrase_probability(a, b, 0.9)
+    assert p > AlignConfig().paraphrase_p and paraphrase_decision(a, b, 0.9, AlignConfig()) == p
+    assert paraphrase_probability(a, b, 0.2) < p
+
+
+def test_missing_file_names_it_and_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "gone" / "paraphrase.json"
+    with pytest.raises(ConfigError, match=r"gone/paraphrase\.json.*missing.*calibrate\.py --part align --write"):
+        load_paraphrase_model(path)
+
+
+def test_other_format_version_is_refused(tmp_path: Path) -> None:
+    path = _copy(tmp_path, lambda d: d["meta"].update(format=PARAPHRASE_FORMAT + 1))
+    with pytest.raises(ConfigError, match=rf"paraphrase\.json.*format version {PARAPHRASE_FORMAT}, found {PARAPHRASE_FORMAT + 1}"):
+        load_paraphrase_model(path)
+
+
+def test_other_features_are_refused(tmp_path: Path) -> None:
+    def swap(doc: dict) -> None:  # the same names, two of them in another order
+        f = doc["meta"]["features"]
+        f[0], f[1] = f[1], f[0]
+
+    with pytest.raises(ConfigError, match=r"paraphrase\.json.*the features this code computes"):
+        load_paraphrase_model(_copy(tmp_path, swap))
+
+    def drop(doc: dict) -> None:
+        doc["meta"]["features"].pop()
+        doc["weights"].pop(PARAPHRASE_FEATURES[-1])
+
+    with pytest.raises(ConfigError, match="the features this code computes"):
+        load_paraphrase_model(_copy(tmp_path, drop))
+
+
+def test_weights_must_follow_the_features(tmp_path: Path) -> None:
+    path = _copy(tmp_path, lambda d: d["weights"].pop("cos2"))
+    with pytest.raises(ConfigError, match="one weight per feature"):
+        load_paraphrase_model(path)
+    path = _copy(tmp_path, lambda d: d.update(bias="high"))
+    with pytest.raises(ConfigError, match="a number for 'bias'"):
+        load_paraphrase_model(path)
+
+
+def test_bounds_file_ships_in_the_package_and_a_broken_one_is_named(tmp_path: Path) -> None:
+    shipped = Path(str(paraphrase_data_file())).with_name("semantic_bounds.json")
+    assert load_semantic_bounds(shipped) == semantic_bounds()
+    with pytest.raises(ConfigError, match=r"nowhere\.json.*semantic_calibrate\.py --write"):
+        load_semantic_bounds(tmp_path / "nowhere.json")
+    broken = tmp_path / "semantic_bounds.json"
+    doc = json.loads(shipped.read_text(encoding="utf-8"))
+    del doc["bounds"]["doc"]
+    broken.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ConfigError, match="cascade=False"):
+        load_semantic_bounds(broken)
