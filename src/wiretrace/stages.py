@@ -59,9 +59,6 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         check_types("run", self)
-        # The stages whose configs (align, clean) check ranges only: their types are checked here.
-        check_types("align", self.align)
-        check_types("clean", self.clean)
         if self.batch < 1:
             raise ConfigError("run", "batch", self.batch, "a positive number of documents or pairs")
         if self.workers < 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wiretrace.config import check_types
 from wiretrace.errors import ConfigError
 from wiretrace.model import Passage
 
@@ -28,6 +29,7 @@ class AlignConfig:
     cascade: bool = True
 
     def __post_init__(self) -> None:
+        check_types("align", self)
         if not 2 <= self.seed <= 12:
             raise ConfigError("align", "seed", self.seed, "2 to 12 words")
         if not 0.0 < self.paraphrase_cos <= 1.0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wiretrace.config import check_types
 from wiretrace.errors import ConfigError
 
 
@@ -17,6 +18,7 @@ class CleanConfig:
     coherence_floor: float = 0.08  # below this, a block between noise blocks takes their kind
 
     def __post_init__(self) -> None:
+        check_types("clean", self)
         if self.boilerplate_min_docs < 2:
             raise ConfigError("clean", "boilerplate_min_docs", self.boilerplate_min_docs, "an integer >= 2")
         if self.syndication_shared_blocks < 1:
