@@ -75,8 +75,9 @@ def test_any_input_order_and_partitioning(spark: Any, corpus_local: dict[str, An
     assert got == corpus_local, _diff(corpus_local, got)
 
 
-def test_spark_submit_runs_the_entry_script(spark: Any, corpus_local: dict[str, Any], tmp_path: Path) -> None:
-    """The README's cluster command, on local[2]: ``spark-submit`` of ``wiretrace.app.submit``'s file."""
+def test_spark_submit_runs_the_entry_script(spark: Any, tmp_path: Path) -> None:
+    """The README's cluster command on local[1]: ``spark-submit`` of ``wiretrace.app.submit``'s file, on
+    two small texts (a new JVM starts: the input is kept small), giving the local engine's report."""
     import os
     import shutil
     import subprocess
@@ -84,15 +85,22 @@ def test_spark_submit_runs_the_entry_script(spark: Any, corpus_local: dict[str, 
 
     import wiretrace.app.submit as entry
 
+    inp = tmp_path / "in"
+    inp.mkdir()
+    story = ("The harbour board of Calvport voted on Tuesday to close the old ferry pier for repairs. "
+             "Engineers found cracks in three of its pillars during an inspection last month. ") * 3
+    (inp / "board.txt").write_text("Calvport pier to close\n\n" + story, encoding="utf-8")
+    (inp / "copy.txt").write_text("Pier closes for repairs\n\n" + story + "\n\nSubscribe to our newsletter.", encoding="utf-8")
     submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or shutil.which("spark-submit")
     assert submit, "pyspark ships spark-submit beside the venv's python"
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
     res = subprocess.run(
-        [submit, "--master", "local[2]", "--conf", "spark.ui.enabled=false", entry.__file__,
-         str(CORPUS), "--out", str(tmp_path), "--with-text", "--no-html", "-q"],
+        [submit, "--master", "local[1]", "--conf", "spark.ui.enabled=false", entry.__file__,
+         str(inp), "--out", str(tmp_path / "out"), "--with-text", "--no-html", "-q"],
         capture_output=True, text=True, env=env, timeout=600,
     )
     assert res.returncode == 0, res.stderr[-3000:]
-    got = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    want = json.loads(json.dumps(corpus_local))
+    got = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    want = json.loads(json.dumps(_local([inp])))
     assert got == want, _diff(want, got)
+    assert len(got["pairs"]) == 1 and [len(s["documents"]) for s in got["stories"]] == [2], got
