@@ -1,19 +1,22 @@
 """The Spark engine against the local engine: the same report on the seeds and the sample corpus,
-in any input order and partitioning, written by `wiretrace run --engine spark` with its Parquet tables."""
+in any input order and partitioning; on the seeds through the README's `spark-submit` command (the entry script runs
+`wiretrace run --engine spark`), with its Parquet tables."""
 
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tests.conftest import CORPUS, SEEDS, need
-from typer.testing import CliRunner
 
 import wiretrace
-from wiretrace.app.cli import app
 from wiretrace.engine.spark import SparkConfig, run_spark
 from wiretrace.report import report_to_json
 
@@ -35,10 +38,22 @@ def _diff(local: dict[str, Any], spark: dict[str, Any]) -> str:
     return ""
 
 
-def test_cli_engine_spark_on_the_seeds(spark: Any, tmp_path: Path) -> None:
+def _spark_submit(*args: str) -> subprocess.CompletedProcess[str]:
+    """The README's cluster command, on local[2]: ``spark-submit`` of ``wiretrace.app.submit``'s file
+    (which runs ``wiretrace run --engine spark ARGS``) in a JVM of its own."""
+    import wiretrace.app.submit as entry
+
+    submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or shutil.which("spark-submit")
+    assert submit, "pyspark ships spark-submit beside the venv's python"
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    cmd = [submit, "--master", "local[2]", "--conf", "spark.ui.enabled=false", entry.__file__, *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_spark_submit_on_the_seeds(spark: Any, tmp_path: Path) -> None:
     seeds = need(SEEDS)
-    res = CliRunner().invoke(app, ["run", str(seeds), "--out", str(tmp_path), "--engine", "spark", "--with-text", "-q"])
-    assert res.exit_code == 0, res.output
+    res = _spark_submit(str(seeds), "--out", str(tmp_path), "--with-text", "-q")
+    assert res.returncode == 0, res.stderr[-3000:]
     got = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     want = json.loads(json.dumps(_local([seeds])))  # the same JSON round trip (tuples to lists)
     assert got == want, _diff(want, got)
@@ -74,33 +89,3 @@ def test_any_input_order_and_partitioning(spark: Any, corpus_local: dict[str, An
     got = report_to_json(run_spark(files, spark=spark, spark_config=SparkConfig(partitions=5)), with_text=True)
     assert got == corpus_local, _diff(corpus_local, got)
 
-
-def test_spark_submit_runs_the_entry_script(spark: Any, tmp_path: Path) -> None:
-    """The README's cluster command on local[1]: ``spark-submit`` of ``wiretrace.app.submit``'s file, on
-    two small texts (a new JVM starts: the input is kept small), giving the local engine's report."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    import wiretrace.app.submit as entry
-
-    inp = tmp_path / "in"
-    inp.mkdir()
-    story = ("The harbour board of Calvport voted on Tuesday to close the old ferry pier for repairs. "
-             "Engineers found cracks in three of its pillars during an inspection last month. ") * 3
-    (inp / "board.txt").write_text("Calvport pier to close\n\n" + story, encoding="utf-8")
-    (inp / "copy.txt").write_text("Pier closes for repairs\n\n" + story + "\n\nSubscribe to our newsletter.", encoding="utf-8")
-    submit = shutil.which("spark-submit", path=str(Path(sys.executable).parent)) or shutil.which("spark-submit")
-    assert submit, "pyspark ships spark-submit beside the venv's python"
-    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
-    res = subprocess.run(
-        [submit, "--master", "local[1]", "--conf", "spark.ui.enabled=false", entry.__file__,
-         str(inp), "--out", str(tmp_path / "out"), "--with-text", "--no-html", "-q"],
-        capture_output=True, text=True, env=env, timeout=600,
-    )
-    assert res.returncode == 0, res.stderr[-3000:]
-    got = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
-    want = json.loads(json.dumps(_local([inp])))
-    assert got == want, _diff(want, got)
-    assert len(got["pairs"]) == 1 and [len(s["documents"]) for s in got["stories"]] == [2], got
