@@ -22,6 +22,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     res = runner.invoke(app, ["run", str(CORPUS), "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert "stories" in res.output and (out / "report.json").exists() and (out / "index.html").exists()
+    # relations are told by their names, never as enum reprs ("<Relation.DUPLICATE: ...>")
+    assert "'duplicate': 3" in res.output and "Relation." not in res.output, res.output
     return out
 
 

@@ -46,7 +46,7 @@ def report_to_json(report: Report, with_text: bool = False) -> dict[str, Any]:
             line["text"] = holder.text[line["span"][0] : line["span"][1]] if holder else None
         stories.append(j)
     pairs = [pair_to_json(p) for p in sorted(report.pairs, key=lambda p: (p.a, p.b))]
-    relations = Counter(p.relation for p in report.pairs)
+    relations = Counter(str(p.relation) for p in report.pairs)  # plain names, for JSON and for print
     return {
         "schema": SCHEMA,
         "summary": {
