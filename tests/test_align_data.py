@@ -1,5 +1,5 @@
 """The aligner's data files: the paraphrase model and the cascade bounds ship in the package and are
-checked on load; a missing or mismatched file is a ConfigError naming the file and the fix."""
+checked on load; a missing or mismatched file is a DataFileError naming the file and the fix."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from wiretrace.align import (
     sentence_profile,
 )
 from wiretrace.align.features import PARAPHRASE_FORMAT, paraphrase_data_file
-from wiretrace.errors import ConfigError
+from wiretrace.errors import DataFileError
 
 SHIPPED = Path(str(paraphrase_data_file()))
 
@@ -59,13 +59,13 @@ def test_the_model_file_decides() -> None:
 
 def test_missing_file_names_it_and_the_fix(tmp_path: Path) -> None:
     path = tmp_path / "gone" / "paraphrase.json"
-    with pytest.raises(ConfigError, match=r"gone/paraphrase\.json.*missing.*calibrate\.py --part align --write"):
+    with pytest.raises(DataFileError, match=r"gone/paraphrase\.json.*missing.*calibrate\.py --part align --write"):
         load_paraphrase_model(path)
 
 
 def test_other_format_version_is_refused(tmp_path: Path) -> None:
     path = _copy(tmp_path, lambda d: d["meta"].update(format=PARAPHRASE_FORMAT + 1))
-    with pytest.raises(ConfigError, match=rf"paraphrase\.json.*format version {PARAPHRASE_FORMAT}, found {PARAPHRASE_FORMAT + 1}"):
+    with pytest.raises(DataFileError, match=rf"paraphrase\.json.*format version {PARAPHRASE_FORMAT}, found {PARAPHRASE_FORMAT + 1}"):
         load_paraphrase_model(path)
 
 
@@ -74,34 +74,34 @@ def test_other_features_are_refused(tmp_path: Path) -> None:
         f = doc["meta"]["features"]
         f[0], f[1] = f[1], f[0]
 
-    with pytest.raises(ConfigError, match=r"paraphrase\.json.*the features this code computes"):
+    with pytest.raises(DataFileError, match=r"paraphrase\.json.*the features this code computes"):
         load_paraphrase_model(_copy(tmp_path, swap))
 
     def drop(doc: dict) -> None:
         doc["meta"]["features"].pop()
         doc["weights"].pop(PARAPHRASE_FEATURES[-1])
 
-    with pytest.raises(ConfigError, match="the features this code computes"):
+    with pytest.raises(DataFileError, match="the features this code computes"):
         load_paraphrase_model(_copy(tmp_path, drop))
 
 
 def test_weights_must_follow_the_features(tmp_path: Path) -> None:
     path = _copy(tmp_path, lambda d: d["weights"].pop("cos2"))
-    with pytest.raises(ConfigError, match="one weight per feature"):
+    with pytest.raises(DataFileError, match="one weight per feature"):
         load_paraphrase_model(path)
     path = _copy(tmp_path, lambda d: d.update(bias="high"))
-    with pytest.raises(ConfigError, match="a number for 'bias'"):
+    with pytest.raises(DataFileError, match="a number for 'bias'"):
         load_paraphrase_model(path)
 
 
 def test_bounds_file_ships_in_the_package_and_a_broken_one_is_named(tmp_path: Path) -> None:
     shipped = Path(str(paraphrase_data_file())).with_name("semantic_bounds.json")
     assert load_semantic_bounds(shipped) == semantic_bounds()
-    with pytest.raises(ConfigError, match=r"nowhere\.json.*semantic_calibrate\.py --write"):
+    with pytest.raises(DataFileError, match=r"nowhere\.json.*semantic_calibrate\.py --write"):
         load_semantic_bounds(tmp_path / "nowhere.json")
     broken = tmp_path / "semantic_bounds.json"
     doc = json.loads(shipped.read_text(encoding="utf-8"))
     del doc["bounds"]["doc"]
     broken.write_text(json.dumps(doc), encoding="utf-8")
-    with pytest.raises(ConfigError, match="cascade=False"):
+    with pytest.raises(DataFileError, match="cascade=False"):
         load_semantic_bounds(broken)

@@ -36,8 +36,9 @@ class ConfigError(WiretraceError, ValueError):
 
 
 class DataFileError(WiretraceError):
-    """A data file shipped inside wiretrace (the cleaner's learned weights) is missing, unreadable or
-    made for other code. The message names the file, what is wrong with it and the fix."""
+    """A data file shipped inside wiretrace (the cleaner's weights and lexicon, the paraphrase model, the
+    semantic bounds) is missing, unreadable or made for other code. The message names the file, what is
+    wrong with it and the fix."""
 
     def __init__(self, path: str, problem: str, fix: str) -> None:
         super().__init__(f"{path}: {problem}; {fix}")

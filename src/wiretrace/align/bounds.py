@@ -14,7 +14,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 from wiretrace.align.config import AlignConfig
-from wiretrace.errors import ConfigError
+from wiretrace.errors import DataFileError
 
 BOUNDS_FILE = "semantic_bounds.json"  # in wiretrace/align/data/
 
@@ -86,7 +86,7 @@ class SemanticBounds:
 
 
 def load_semantic_bounds(path: Path | Traversable) -> SemanticBounds:
-    """The bounds in ``path``: ConfigError naming the file and the fix where it is missing or not the
+    """The bounds in ``path``: DataFileError naming the file and the fix where it is missing or not the
     layout ``bench/semantic_calibrate.py --write`` writes."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
@@ -103,10 +103,9 @@ def load_semantic_bounds(path: Path | Traversable) -> SemanticBounds:
             fitted=str(doc["fitted"]),
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
-        raise ConfigError(
-            "align", "cascade", True,
-            f"a readable {path} ({e!r}); reinstall wiretrace, rerun bench/semantic_calibrate.py --write, "
-            "or set cascade=False",
+        raise DataFileError(
+            str(path), f"the semantic bounds cannot be read ({e!r})",
+            "reinstall wiretrace, rerun bench/semantic_calibrate.py --write, or set cascade=False",
         ) from e
 
 

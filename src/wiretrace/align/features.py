@@ -6,7 +6,7 @@ ways, content words left unmatched, numbers and names that differ), fitted on th
 and weights under a meta block (format version, feature names in order, training data and the hash
 of its split, the cross-validated scores), written by ``bench/calibrate.py --part align --write`` and
 read here with ``importlib.resources``. A missing file, another format version, or feature names
-other than ``PARAPHRASE_FEATURES`` (what ``paraphrase_features`` computes) is a ConfigError, never a
+other than ``PARAPHRASE_FEATURES`` (what ``paraphrase_features`` computes) is a DataFileError, never a
 fallback.
 """
 
@@ -23,7 +23,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 from wiretrace.align.config import AlignConfig
-from wiretrace.errors import ConfigError
+from wiretrace.errors import DataFileError
 from wiretrace.text.names import STOP
 from wiretrace.text.tokens import words
 
@@ -59,11 +59,11 @@ def paraphrase_data_file() -> Traversable:
 
 
 def load_paraphrase_model(path: Path | Traversable) -> ParaphraseModel:
-    """The model in ``path``, checked against this code: ConfigError naming the file and the fix when
+    """The model in ``path``, checked against this code: DataFileError naming the file and the fix when
     it is missing or unreadable, of another format version, or for other features."""
 
-    def bad(expected: str) -> ConfigError:
-        return ConfigError("align", "paraphrase model file", str(path), f"{expected}; {_FIX}")
+    def bad(expected: str) -> DataFileError:
+        return DataFileError(str(path), f"the paraphrase model file must be {expected}", _FIX)
 
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))

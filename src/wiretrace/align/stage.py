@@ -21,6 +21,8 @@ from wiretrace.embed.minilm import Embedder
 from wiretrace.model import Passage, PassageKind
 from wiretrace.text.tokens import words_in_ranges
 
+_DEFAULT = AlignConfig()  # built (and checked) once, not for every pair
+
 
 def align(
     text_a: str,
@@ -40,7 +42,7 @@ def align(
     ``cosine_decides``: False where the caller knows the document cosine cannot change the relation
     (names in common already make the pair ``same_story``): the cascade does not measure it then
     (``Alignment.semantic`` None) unless the static vectors settle it; passages are the same."""
-    config = config or AlignConfig()
+    config = config or _DEFAULT
     wa, wb = words_in_ranges(text_a, ranges_a), words_in_ranges(text_b, ranges_b)
     hashes = (seed_hashes(text_a, ranges_a, config.seed), seed_hashes(text_b, ranges_b, config.seed))
     vp = [snap(p, text_a, wa, text_b, wb, config.min_passage) for p in verbatim_passages(wa, wb, config, hashes)]
@@ -97,7 +99,7 @@ def identical_alignment(
     to the sentences it mostly covers. The semantic pass has nothing left to embed there (its cosine
     is None). None where the words differ or are too few for a passage: those are aligned as usual.
     """
-    config = config or AlignConfig()
+    config = config or _DEFAULT
     wa, wb = words_in_ranges(text_a, ranges_a), words_in_ranges(text_b, ranges_b)
     n = len(wa)
     if n != len(wb) or n < max(config.seed, config.min_passage) or wa.tokens != wb.tokens:

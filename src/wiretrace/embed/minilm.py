@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from wiretrace.embed.static import StaticEmbedder
 
 DIM = 384
+
+
 def cuda_available() -> bool:
     """Whether onnxruntime offers the CUDA provider (``onnxruntime-gpu`` installed, the optional extra
     ``gpu``) and a GPU answers; nothing requires it."""

@@ -41,6 +41,7 @@ from wiretrace.text.tokens import Words, words, words_in_ranges
 from wiretrace.text.topic import corpus_size, doc_frequency
 
 _MASK = "\x00slot"
+_ALIGN_DEFAULT = AlignConfig()
 _OPENERS = ".!?:;\"'“‘(—–-•*"
 _DIGIT = re.compile(r"\d")
 # Figures written in words are fillers too ("two billion dlrs", "record April six").
@@ -69,6 +70,9 @@ class TemplateConfig:
         share("template", self, "rare_share")
         at_least("template", self, 1, "min_differing", "max_words")
         at_least("template", self, 0, "recurring_days", "rare_df", "brief_words")
+
+
+_DEFAULT = TemplateConfig()  # built (and checked) once, not for every pair
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,8 +209,8 @@ def template(
     the aligner matched by meaning, not word for word: their figures are compared too (a rewrite
     carries its figures; the same notice of another day, reworded, brings others: read only where
     ``days`` says the two were published on other days)."""
-    c = config or TemplateConfig()
-    ac = align_config or AlignConfig()
+    c = config or _DEFAULT
+    ac = align_config or _ALIGN_DEFAULT
     wa, wb = words_in_ranges(a.text, a.ranges), words_in_ranges(b.text, b.ranges)
     if not len(wa) or not len(wb) or len(wa) > c.max_words or len(wb) > c.max_words:
         return None

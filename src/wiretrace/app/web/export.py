@@ -39,6 +39,7 @@ import xxhash
 from wiretrace.app.web import views
 from wiretrace.engine.store import Store
 from wiretrace.model import DocMeta, Document, Pair, Report, Story
+from wiretrace.report import links, marks
 from wiretrace.report.codecs import pair_to_json, story_to_json
 from wiretrace.report.links import StaticLinks
 from wiretrace.report.marks import STATIC as MARKS_STATIC
@@ -116,9 +117,11 @@ class _Writer:
 
 
 def _code_version() -> str:
-    """Changes when the templates, the views or this module change: story pages are then redrawn."""
+    """Changes when the templates, the views, the shared marks or this module change: story pages are then
+    redrawn."""
     h = xxhash.xxh64()
-    for path in sorted([*TEMPLATES.glob("*.j2"), HERE / "views.py", HERE / "graph.py", Path(__file__)]):
+    shared = [Path(marks.__file__), Path(links.__file__)]  # the marks and links every page is drawn with
+    for path in sorted([*TEMPLATES.glob("*.j2"), HERE / "views.py", HERE / "graph.py", Path(__file__), *shared]):
         h.update(path.read_bytes())
     return h.hexdigest()
 
