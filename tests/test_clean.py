@@ -333,6 +333,53 @@ def test_copies_of_a_document_keep_lines_that_recur_with_them() -> None:
     assert kinds["Pay April 1"] == kinds["Record March 15"] == "body"
 
 
+def test_near_copies_of_a_short_report_keep_their_rows() -> None:
+    """A short results table published three times, twice with a note added: the rows recur because
+    the report does (near copies), not because they are boilerplate; a footer beside unrelated
+    stories still is."""
+    from wiretrace.clean.blocks import block_key
+
+    cfg = CleanConfig()
+    table = "Shr 21 cts vs 17 cts\n    Net 402,000 vs 311,000\n    Nine mths\n    Shr 64 cts vs 58 cts\n"
+    note = "    NOTE: the harbour board gave no figures for its loans.\n"
+    others = [
+        f"The {t} committee met on Monday and agreed a plan that will be put to members next month for a vote.\nGull Wire\n"
+        for t in ("ferry", "school", "tram", "museum")
+    ]
+    texts = [table + "Gull Wire\n", table + note + "Gull Wire\n", table + note + "Gull Wire\n"]
+    docs = [_doc(t, f"r{i}") for i, t in enumerate(texts)] + [_doc(t, f"o{i}") for i, t in enumerate(others)]
+    boiler = learn_boilerplate(BlockIndex.of_documents(docs, cfg), cfg)
+    rows = ("Shr 21 cts vs 17 cts", "Net 402,000 vs 311,000", "Nine mths", "Shr 64 cts vs 58 cts")
+    assert not {block_key(r) for r in rows} & boiler
+    assert block_key("Gull Wire") in boiler
+    # without the near-copy rule, the copy without the note makes every row look like boilerplate
+    strict = CleanConfig(near_copy_share=1.0, near_copy_blocks=99)
+    assert {block_key(r) for r in rows} <= learn_boilerplate(BlockIndex.of_documents(docs, strict), strict)
+
+
+def test_short_wrapped_story_with_a_cut_first_line_is_one_paragraph() -> None:
+    """A two-paragraph wire story whose first line is short (its dateline was cut off): two of its
+    lines fit one column and none is longer, so it is hard-wrapped, and each paragraph is one block
+    (one line apiece, short lines of prose read as noise)."""
+    from wiretrace.clean import text_blocks
+    from wiretrace.text.tokens import wrap_width
+
+    story = (
+        "A ferry strike that began a\n"
+        "week ago went on today with most of the harbour's 9,000\n"
+        "crew still out, union officials said.\n"
+        "    The island's two main ports were shut for the fifth\n"
+        "working day running.\n"
+        " Gull Wire\n"
+    )
+    assert wrap_width(story) > 0
+    blocks = [story[s:e] for s, e in text_blocks(story)]
+    assert blocks[0].startswith("A ferry strike") and blocks[0].endswith("union officials said.")
+    assert blocks[1].startswith("The island's") and blocks[1].endswith("running.")
+    body = " ".join(story[s:e] for s, e in clean(_doc(story)).body)
+    assert "ferry strike" in body and "fifth\nworking day" in body
+
+
 def test_plain_prose_stays_whole() -> None:
     """An encyclopedia-style text has no noise: an appeal word in prose ("contribution") is not an
     appeal, and a one-paragraph text is its own body."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -159,3 +160,30 @@ def test_identical_bodies_take_the_fast_path_with_the_aligners_result(tmp_path: 
     first = a.text[s:e].split()[0]
     changed = a.text[:s] + a.text[s:e].replace(first, first + "x", 1) + a.text[e:]
     assert identical_alignment(a.text, cl[a.id].body, changed, cl[a.id].body, cfg) is None
+
+
+def test_one_short_notice_twice_is_a_duplicate_whatever_cleaning_left(tmp_path: Path) -> None:
+    """A one-line-per-fact notice whose lines recur across the corpus (other companies' notices of one
+    mould): corpus boilerplate cuts the body of each copy to a few words, too few to align. Two copies
+    of one text are still duplicates, aligned whole; notices of one mould with other figures are not."""
+    from wiretrace.align import AlignConfig
+    from wiretrace.engine.pipeline import run
+
+    amounts = ["five", "six", "seven", "eight", "nine", "ten"]
+    pays = ["Pay Dec 1", "Pay Dec 8", "Pay Dec 15"]
+    records = []
+    for i in range(18):
+        text = (f"Qtly div {amounts[i % 6]} cts vs {amounts[i % 6]} cts prior\n    {pays[i % 3]}\n"
+                f"    Record Nov {i + 2}, the board said.\n Gull Wire\n")
+        records.append({"id": f"n{i:02d}", "title": f"HARBOUR COMPANY {i} SETS QUARTERLY", "text": text})
+    copy = dict(records[0], id="n00-copy")
+    path = tmp_path / "notices.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records + [copy]), encoding="utf-8")
+    report = run(path, RunConfig(align=AlignConfig(semantic=False), workers=1), out=tmp_path / "out")
+    assert len(report.cleaned["n00"].body) <= 1, report.cleaned["n00"]  # cleaning left at most its last line
+    rel = {frozenset((p.a, p.b)): p for p in report.pairs}
+    pair = rel[frozenset(("n00", "n00-copy"))]
+    assert pair.relation == "duplicate" and any("identical texts" in r for r in pair.reasons), pair
+    assert pair.passages and pair.passages[0].a[1] - pair.passages[0].a[0] >= 40  # the whole notice aligned
+    others = [p for k, p in rel.items() if "n00-copy" not in k and p.relation in ("duplicate", "near_duplicate")]
+    assert not others, others

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from wiretrace.align import AlignConfig, Alignment, align, identical_alignment
+from wiretrace.align import AlignConfig, Alignment, align, identical_alignment, whole_text_alignment
 from wiretrace.candidates.lexical import CandidateConfig, CandidateIndex
 from wiretrace.clean import CleanConfig, clean
 from wiretrace.config import check_types
@@ -161,8 +161,15 @@ def relate_pair(
             al = alignment(a, b, config, embedder, semantic=semantic, topic=topic)
     else:
         al = alignment(a, b, config, embedder, semantic=semantic, topic=topic)
-    nj = names_jaccard(a, b)
     same = a.sketch.n_words > 0 and a.sketch.body_hash == b.sketch.body_hash
+    if not al.passages:
+        # One text twice, whose body cleaning cut to too few words to align (a short notice whose lines
+        # recur in the corpus): the copies are aligned whole, raw text against raw text.
+        whole = whole_text_alignment(a.doc.text, b.doc.text)
+        if whole is not None:
+            al, same = whole, True
+            reasons = tuple(reasons) + ("identical texts (the body cleaning kept is too short to align)",)
+    nj = names_jaccard(a, b)
     spec = specific(a.doc.text, b.doc.text, al, common) if common is not None and common.anchors and al.passages else None
     pair = relate(
         a.doc, b.doc, al, config.relate, same_body=same, cues_a=a.cues, cues_b=b.cues,

@@ -35,7 +35,7 @@ from wiretrace.align.features import (
     sentence_profile,
 )
 from wiretrace.align.semantic import mean_cos, sentence_settled
-from wiretrace.align.stage import align, identical_alignment
+from wiretrace.align.stage import align, identical_alignment, whole_text_alignment
 from wiretrace.align.verbatim import sentence_spans, verbatim_passages
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "align",
     "cascade_bounds",
     "identical_alignment",
+    "whole_text_alignment",
     "load_paraphrase_model",
     "load_semantic_bounds",
     "mean_cos",

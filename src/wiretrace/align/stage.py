@@ -123,3 +123,19 @@ def identical_alignment(
         lexical=1.0, semantic=None, a_words=n, b_words=n,  # the same shingles on both sides
     )
 
+
+
+def whole_text_alignment(text_a: str, text_b: str) -> Alignment | None:
+    """Two texts the same but for white space, aligned whole: one verbatim passage from the first
+    word to the last of each, every word covered. None where they differ or hold no word. (For
+    copies whose body cleaning cut too short to align: the raw texts are the evidence.)"""
+    if text_a.split() != text_b.split() or not text_a.split():
+        return None
+    n = len(words_in_ranges(text_a, ((0, len(text_a)),)))
+    if not n:
+        return None
+    ends = [(len(t) - len(t.lstrip()), len(t.rstrip())) for t in (text_a, text_b)]
+    return Alignment(
+        passages=(Passage(ends[0], ends[1], PassageKind.VERBATIM, 1.0),), a_covered=1.0, b_covered=1.0,
+        a_verbatim=1.0, b_verbatim=1.0, lexical=1.0, semantic=None, a_words=n, b_words=n,
+    )

@@ -78,21 +78,44 @@ def learn_boilerplate(index: BlockIndex, config: CleanConfig) -> frozenset[str]:
     for key, docs in index.docs_of.items():
         if len(docs) < config.boilerplate_min_docs or key.startswith(WHOLE):
             continue
-        if unexplained_repeat(key, sorted(docs)[:12], lambda d: index.blocks_of[d] & index.long_blocks, config):
+        if unexplained_repeat(
+            key, sorted(docs)[:12], lambda d: index.blocks_of[d] & index.long_blocks, config, index.blocks_of.__getitem__
+        ):
             out.add(key)
     return frozenset(out)
 
 
-def unexplained_repeat(key: str, ids: Sequence[str], long_blocks_of: Callable[[str], frozenset[str]], config: CleanConfig) -> bool:
+def near_copies(a: frozenset[str], b: frozenset[str], config: CleanConfig) -> bool:
+    """Whether two documents' block sets make them near copies of one document: they share at least
+    ``near_copy_blocks`` blocks, and at least ``near_copy_share`` of the blocks of the one with fewer
+    (the same short brief republished with a line added or dropped). Blocks of any length count,
+    since a short report's rows are short. A template footer, or one stock line of a brief's mould,
+    is a small share of either document."""
+    a = frozenset(k for k in a if not k.startswith(WHOLE))
+    b = frozenset(k for k in b if not k.startswith(WHOLE))
+    common = len(a & b)
+    return common >= config.near_copy_blocks and common >= config.near_copy_share * min(len(a), len(b))
+
+
+def unexplained_repeat(
+    key: str,
+    ids: Sequence[str],
+    long_blocks_of: Callable[[str], frozenset[str]],
+    config: CleanConfig,
+    blocks_of: Callable[[str], frozenset[str]] | None = None,
+) -> bool:
     """Whether block ``key``, held by the documents ``ids`` (the first 12 by id), is boilerplate: the
     median pair of them shares fewer than ``syndication_shared_blocks`` other long blocks (copies of one
-    document, which share its ``WHOLE`` key, count as sharing enough). The rule of ``learn_boilerplate``,
-    also asked by the store's kept boilerplate (``corpus_state.boilerplate``)."""
+    document, which share its ``WHOLE`` key, and near copies by ``blocks_of``, every block key of a
+    document, count as sharing enough). The rule of ``learn_boilerplate``, also asked by the store's
+    kept boilerplate (``corpus_state.boilerplate``)."""
     shared = []
     for i, a in enumerate(ids):
         for b in ids[i + 1 :]:
             common = (long_blocks_of(a) & long_blocks_of(b)) - {key}
-            copies = any(k.startswith(WHOLE) for k in common)
+            copies = any(k.startswith(WHOLE) for k in common) or (
+                blocks_of is not None and near_copies(blocks_of(a), blocks_of(b), config)
+            )
             shared.append(config.syndication_shared_blocks if copies else len(common))
     shared.sort()
     return shared[len(shared) // 2] < config.syndication_shared_blocks

@@ -231,7 +231,7 @@ def boilerplate(db: sqlite3.Connection, config: CleanConfig, before: frozenset[s
     the block keys whose holders changed since ``before`` was learned (and the keys of the documents
     holding a key whose 'long' status changed); from every row when nothing was learned with these
     settings yet. Call ``boilerplate_learned`` once ``before`` is replaced by the answer."""
-    settings = json.dumps([config.boilerplate_min_docs, config.syndication_shared_blocks])
+    settings = json.dumps([config.boilerplate_min_docs, config.syndication_shared_blocks, config.near_copy_blocks, config.near_copy_share])
     dirty = db.execute("SELECT key, long_changed FROM blocks_dirty").fetchall()
     learned = db.execute("SELECT value FROM meta WHERE key = 'boilerplate_settings'").fetchone()
     if learned is None or learned[0] != settings or len(dirty) > FULL_RELEARN:
@@ -265,14 +265,14 @@ def boilerplate(db: sqlite3.Connection, config: CleanConfig, before: frozenset[s
         if n < config.boilerplate_min_docs:
             continue
         ids = [r[0] for r in db.execute("SELECT doc_id FROM blocks WHERE key = ? ORDER BY doc_id LIMIT 12", (key,))]
-        if unexplained_repeat(key, ids, lambda d: frozenset(k for k in blocks(d) if is_long_key(k)), config):
+        if unexplained_repeat(key, ids, lambda d: frozenset(k for k in blocks(d) if is_long_key(k)), config, blocks):
             out.add(key)
     return frozenset(out)
 
 
 def boilerplate_learned(db: sqlite3.Connection, config: CleanConfig, boiler: frozenset[str]) -> None:
     """Record ``boiler`` as learned over the blocks stored now (in one transaction with the clean slate)."""
-    settings = json.dumps([config.boilerplate_min_docs, config.syndication_shared_blocks])
+    settings = json.dumps([config.boilerplate_min_docs, config.syndication_shared_blocks, config.near_copy_blocks, config.near_copy_share])
     with db:
         db.execute("INSERT OR REPLACE INTO meta VALUES ('boilerplate', ?)", (json.dumps(sorted(boiler)),))
         db.execute("INSERT OR REPLACE INTO meta VALUES ('boilerplate_settings', ?)", (settings,))

@@ -202,16 +202,16 @@ def wrap_width(
     min_width: int = 40,
     max_width: int = 100,
     min_share: float = 0.3,
-    min_lines: int = 3,
+    min_lines: int = 2,
     min_chars: float = 0.6,
 ) -> int:
     """The column at which ``text`` was hard-wrapped (newswire feeds, e-mail, fixed-width dumps), or 0.
 
     Greedy wrapping leaves a tell-tale: a line wrapped at column W is one the next line's first word
     would not have fitted on (``len(line) + 1 + len(word) > W >= len(line)``). The width is the W
-    between 40 and 100 that most lines followed by another line fit that way; the text is
-    hard-wrapped when at least 3 lines and 30% of them do (a wire story's table rows and short last
-    lines do not). Scraped text with one paragraph per line does not, nor do lists of short lines
+    between 40 and 100 that most lines followed by another line fit that way, less the lines longer
+    than W; the text is hard-wrapped when at least 2 lines and 30% of them do (a wire story's table
+    rows and short last lines do not). Scraped text with one paragraph per line does not, nor do lists of short lines
     (menus, headlines): their line ends fall anywhere, ~10% of them within a word of any column.
     Two more tells guard a page's visible text (menus of short lines between long paragraphs, blank
     lines between blocks): most non-blank lines run on into the next line, and most of the text
@@ -236,11 +236,18 @@ def wrap_width(
         if lo <= hi:
             diff[lo] += 1
             diff[hi + 1] -= 1
-    best, best_n, run = 0, 0, 0
+    # the width most pairs fit, less the lines longer than it (a wrapped text has none): a short
+    # first line (a dateline cut off) or a paragraph's last line must not pull the width down
+    longer = [0] * (max_width + 2)
+    for n in lens:
+        longer[min(n, max_width + 1)] += 1
+    over = len(lens)
+    best, best_n, best_score, run = 0, 0, 0, 0
     for width in range(max_width + 1):
         run += diff[width]
-        if run > best_n:
-            best, best_n = width, run
+        over -= longer[width]
+        if run - over > best_score:
+            best, best_n, best_score = width, run, run - over
     if best_n < min_lines or best_n < min_share * len(pairs):
         return 0
     return best if sum(n for n in lens if n <= best) >= min_chars * sum(lens) else 0

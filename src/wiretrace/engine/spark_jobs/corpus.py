@@ -1,9 +1,9 @@
 """Corpus-wide statistics on Spark: the learned boilerplate blocks and the topic-word idf.
 
-Boilerplate: ``learn_boilerplate`` looks, for each block held by enough documents, at the long blocks
-that the first 12 of those documents (by id) share pairwise. Here the per-block statistics are an
-aggregation over ``(block key, document)`` rows that keeps only the count and the smallest ids, the
-long blocks of each sampled document arrive by a join, and ``learn_boilerplate`` itself judges each
+Boilerplate: ``learn_boilerplate`` looks, for each block held by enough documents, at the blocks
+(long ones, and all of them for near copies) that the first 12 of those documents (by id) share
+pairwise. Here the per-block statistics are an aggregation over ``(block key, document)`` rows that
+keeps only the count and the smallest ids, the blocks of each sampled document arrive by a join, and ``learn_boilerplate`` itself judges each
 block on that small index, so both engines apply one rule.
 """
 
@@ -54,17 +54,22 @@ def _stat_merge(a: BlockStat, b: BlockStat, keep: int) -> BlockStat:
     return [a[0] + b[0], sorted(a[1] + b[1])[:keep], a[2] or b[2], a[3] or b[3]]
 
 
-def _long_set(kv: tuple[str, tuple[frozenset[str], frozenset[str]]], mixed: Any) -> tuple[str, frozenset[str]]:
-    # A key is long if any document holds it as a long block: the document's own long keys, plus
-    # the (practically never seen) keys that are long elsewhere though short here.
+def _sampled_blocks(
+    kv: tuple[str, tuple[frozenset[str], frozenset[str]]], mixed: Any
+) -> tuple[str, tuple[frozenset[str], frozenset[str]]]:
+    # Every key of the document (near copies are judged on all of them) and its long keys: the
+    # document's own long keys, plus the (practically never seen) keys that are long elsewhere though
+    # short here.
     doc_id, (keys, long_keys) = kv
-    return doc_id, long_keys | (keys & mixed.value)
+    return doc_id, (keys, long_keys | (keys & mixed.value))
 
 
-def _judge(kv: tuple[str, tuple[Iterable[tuple[str, frozenset[str]]], frozenset[str]]], config: CleanConfig) -> bool:
+def _judge(
+    kv: tuple[str, tuple[Iterable[tuple[str, tuple[frozenset[str], frozenset[str]]]], frozenset[str]]], config: CleanConfig
+) -> bool:
     key, (sampled, ids) = kv
-    blocks_of = dict(sampled)
-    index = BlockIndex({key: ids}, blocks_of, frozenset().union(*blocks_of.values()))
+    blocks = dict(sampled)
+    index = BlockIndex({key: ids}, {d: keys for d, (keys, _) in blocks.items()}, frozenset().union(*(lg for _, lg in blocks.values())))
     return bool(learn_boilerplate(index, config))
 
 
@@ -81,7 +86,7 @@ def boilerplate(docs: RDD[tuple[str, Document]], config: CleanConfig, partitions
     # Only the ids learn_boilerplate looks at are kept, so a block held by millions of pages costs little.
     frequent = stats.filter(lambda kv: kv[1][0] >= config.boilerplate_min_docs).mapValues(lambda s: s[1])
     wanted = frequent.flatMap(lambda kv: [(d, kv[0]) for d in kv[1][:SAMPLE]])
-    sampled = wanted.join(blocks.map(partial(_long_set, mixed=mixed)), partitions)
+    sampled = wanted.join(blocks.map(partial(_sampled_blocks, mixed=mixed)), partitions)
     by_key = sampled.map(lambda x: (x[1][0], (x[0], x[1][1]))).groupByKey(partitions)
     judged = by_key.join(frequent.mapValues(frozenset), partitions).filter(partial(_judge, config=config))
     found = judged.keys().collect()
