@@ -34,6 +34,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -289,15 +290,14 @@ def _signed_int(a: int) -> int:
     return a - (1 << 64) if a >= 1 << 63 else a
 
 
-def pairs_to_redecide(db: sqlite3.Connection, common: Common, new: Iterable[str]) -> set[tuple[str, str]]:
+def pairs_to_redecide(db: sqlite3.Connection, common: Common, new: Iterable[str]) -> tuple[set[tuple[str, str]], CommonChange]:
     """Stored pairs (of documents other than ``new``) to decide again because an anchor they both hold
-    became common since they were decided, or stopped being common (the cut grows with the corpus).
-    Records ``common`` as the set the pairs are now decided with (``common_decided``). A store whose
-    pairs predate this record starts it now, without deciding again."""
+    became common since they were decided, or stopped being common (the cut grows with the corpus);
+    and the change to record once they are (``common_decided``). A store whose pairs predate the
+    record starts it now, without deciding again."""
     now = {_signed_int(a) for a in common.anchors}
-    started = db.execute("SELECT value FROM meta WHERE key = 'common_seen'").fetchone() is not None
-    if not started:
-        return set()
+    if db.execute("SELECT value FROM meta WHERE key = 'common_seen'").fetchone() is None:
+        return set(), CommonChange(frozenset(now), frozenset(), start=True)
     seen = {r[0] for r in db.execute("SELECT anchor FROM common_seen")}
     fresh = set(new)
     out: set[tuple[str, str]] = set()
@@ -305,14 +305,25 @@ def pairs_to_redecide(db: sqlite3.Connection, common: Common, new: Iterable[str]
         holders = {r[0] for r in db.execute("SELECT doc_id FROM cand_keys WHERE kind = ? AND key = ?", (ANCHOR, anchor))} - fresh
         for h in sorted(holders):
             out.update((h, b) for (b,) in db.execute("SELECT b FROM pairs WHERE a = ?", (h,)) if b in holders)
-    return out
+    return out, CommonChange(frozenset(now - seen), frozenset(seen - now))
 
 
-def common_decided(db: sqlite3.Connection, common: Common) -> None:
-    """Record the anchors every stored pair is now decided with (after a relate stage)."""
+@dataclass(frozen=True, slots=True)
+class CommonChange:
+    """Anchors that became common and stopped being since the stored pairs were decided."""
+
+    added: frozenset[int]
+    removed: frozenset[int]
+    start: bool = False  # the record starts now (``added`` is every common anchor)
+
+
+def common_decided(db: sqlite3.Connection, change: CommonChange) -> None:
+    """Record that every stored pair is now decided with the common anchors of the moment."""
     with db:
-        db.execute("DELETE FROM common_seen")
-        db.executemany("INSERT INTO common_seen VALUES (?)", [(_signed_int(a),) for a in sorted(common.anchors)])
+        if change.start:
+            db.execute("DELETE FROM common_seen")
+        db.executemany("DELETE FROM common_seen WHERE anchor = ?", [(a,) for a in sorted(change.removed)])
+        db.executemany("INSERT OR IGNORE INTO common_seen VALUES (?)", [(a,) for a in sorted(change.added)])
         db.execute("INSERT OR REPLACE INTO meta VALUES ('common_seen', '1')")
 
 

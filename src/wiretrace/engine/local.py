@@ -256,7 +256,7 @@ def relate_pending(
         stats.candidates = len(pairs)
         # Stored pairs whose common passages changed as the store grew are decided again.
         common = cs.common(store.db, config.relate, config.sketch.shingle, config.sketch.anchor_modulus)
-        again = redecide(store, common, todo, config, pairs)
+        again, change = redecide(store, common, todo, config, pairs)
     with _executor(executor, config, embedder) as ex, timed(stats, "relate", ex):
         n_docs = cs.n_sketched(store.db)
         ctx = RelateContext(config, cs.idf(store.db), common, n_docs)
@@ -271,38 +271,37 @@ def relate_pending(
                 yield [(k, tuple(sorted(pairs[k])), items[k[0]], items[k[1]]) for k in chunk]
 
         n = 0
-        moved: set[str] = set()
         for results, fast in ex.map(_relate_batch, batches(), ctx):
             stats.fast_duplicates += fast
-            moved.update(x for k, p in results if k in again and again[k] != (p.relation if p else None) for x in k)
+            moved = {x for k, p in results if k in again and again[k] != (p.relation if p else None) for x in k}
+            if moved:  # marked before the pairs are written: a run killed between the two places them again
+                cs.unplace(store.db, moved)
+                store.set_stage(sorted(moved), st.RELATED)  # their stories are traced again
             _flush_pairs(store, embedder, results)
             n += len(results)
             progress("relate", n, len(keys))
         stats.embedded = embedder.embedded + ex.embedded
     stats.aligned = len(keys) - stats.fast_duplicates
     stats.redecided = len(again)
-    if moved:  # their stories are placed and traced again
-        cs.unplace(store.db, moved)
-        store.set_stage(sorted(moved), st.RELATED)
-    cs.common_decided(store.db, common)
+    cs.common_decided(store.db, change)
     store.set_stage(todo, st.RELATED)
 
 
 def redecide(
     store: st.Store, common: Common, todo: Sequence[str], config: RunConfig, pairs: dict[PairKey, set[str]]
-) -> dict[PairKey, str | None]:
+) -> tuple[dict[PairKey, str | None], cs.CommonChange]:
     """Add to ``pairs`` the stored pairs to decide again (``corpus_state.pairs_to_redecide``), with their
-    candidate paths; returns their relation as stored (None: unrelated)."""
-    keys = cs.pairs_to_redecide(store.db, common, todo)
+    candidate paths; returns their relation as stored (None: unrelated), and the change to record."""
+    keys, change = cs.pairs_to_redecide(store.db, common, todo)
     if not keys:
-        return {}
+        return {}, change
     mine, _ = store.sketches(sorted({x for k in keys for x in k}))
     paths = cs.candidate_pairs(store.db, mine, config.candidates)
     out: dict[PairKey, str | None] = {}
     for k in sorted(keys):
         pairs[k] = paths.get(k) or {"stored"}
         out[k] = store.db.execute("SELECT relation FROM pairs WHERE a = ? AND b = ?", k).fetchone()[0]
-    return out
+    return out, change
 
 
 def _flush_pairs(store: st.Store, embedder: Embedder, results: list[tuple[PairKey, Pair | None]]) -> None:
