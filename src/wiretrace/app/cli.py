@@ -141,7 +141,7 @@ def run_cli(
     if as_json:
         print(json.dumps({**summary, "new": stats.new, "unchanged": stats.unchanged, "pruned": stats.pruned,
                           "skipped_now": len(stats.skipped), "workers": stats.workers, "embedded": stats.embedded,
-                          "report": str(json_path)}))
+                          "redecided": stats.redecided, "report": str(json_path)}))
         return
     if quiet:
         return
@@ -163,7 +163,8 @@ def run_cli(
     out.print(table)
     out.print(
         f"relations: {summary['relations'] or 'none'} | new {stats.new}, unchanged {stats.unchanged}, "
-        f"skipped {len(stats.skipped)}" + (f", pruned {stats.pruned}" if stats.pruned else "") + f" | wrote {json_path}" + (f", {html_path}" if html_path else "")
+        f"skipped {len(stats.skipped)}" + (f", pruned {stats.pruned}" if stats.pruned else "")
+        + (f", {stats.redecided} stored pairs decided again (passages became common)" if stats.redecided else "") + f" | wrote {json_path}" + (f", {html_path}" if html_path else "")
         + (f" and the story browser {site / 'index.html'}" if site else ""),
         highlight=False,
     )

@@ -15,6 +15,11 @@ the sketches and blocks they derive from, so that a run killed at any point leav
   learned (``boilerplate``: the same as ``clean.learn_boilerplate`` over every stored block);
 * ``doc_vectors``: each document's static body vector (the embedding candidate path, semantic runs),
   kept until its document is cleaned or sketched again;
+* ``common_seen``: the anchors that were common when the stored pairs were last decided: where an
+  anchor has since become common (or stopped being), the stored pairs of documents holding it are
+  decided again (``pairs_to_redecide``), so a passage that became stock phrasing as the store grew
+  stops counting as reuse; ``unplaced``: documents whose pairs changed relation that way, placed in
+  stories again by the next placing (``unplace``, ``take_unplaced``);
 * ``summaries``: what level 2 of the stories reads of each sketched document (``stories.summarize``),
   kept until its document is cleaned or sketched again; ``summary_df``: how many summaries hold each
   word or name (``level2_counts``: the same as ``stories.level2_idf`` over them).
@@ -29,6 +34,7 @@ import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -279,6 +285,65 @@ def boilerplate_learned(db: sqlite3.Connection, config: CleanConfig, boiler: fro
         db.execute("DELETE FROM blocks_dirty")
 
 
+# --- pairs decided with other common passages --------------------------------------------------
+def _signed_int(a: int) -> int:
+    return a - (1 << 64) if a >= 1 << 63 else a
+
+
+def pairs_to_redecide(db: sqlite3.Connection, common: Common, new: Iterable[str]) -> tuple[set[tuple[str, str]], CommonChange]:
+    """Stored pairs (of documents other than ``new``) to decide again because an anchor they both hold
+    became common since they were decided, or stopped being common (the cut grows with the corpus);
+    and the change to record once they are (``common_decided``). A store whose pairs predate the
+    record starts it now, without deciding again."""
+    now = {_signed_int(a) for a in common.anchors}
+    if db.execute("SELECT value FROM meta WHERE key = 'common_seen'").fetchone() is None:
+        return set(), CommonChange(frozenset(now), frozenset(), start=True)
+    seen = {r[0] for r in db.execute("SELECT anchor FROM common_seen")}
+    fresh = set(new)
+    out: set[tuple[str, str]] = set()
+    for anchor in sorted(now ^ seen):
+        holders = {r[0] for r in db.execute("SELECT doc_id FROM cand_keys WHERE kind = ? AND key = ?", (ANCHOR, anchor))} - fresh
+        for h in sorted(holders):
+            out.update((h, b) for (b,) in db.execute("SELECT b FROM pairs WHERE a = ?", (h,)) if b in holders)
+    return out, CommonChange(frozenset(now - seen), frozenset(seen - now))
+
+
+@dataclass(frozen=True, slots=True)
+class CommonChange:
+    """Anchors that became common and stopped being since the stored pairs were decided."""
+
+    added: frozenset[int]
+    removed: frozenset[int]
+    start: bool = False  # the record starts now (``added`` is every common anchor)
+
+
+def common_decided(db: sqlite3.Connection, change: CommonChange) -> None:
+    """Record that every stored pair is now decided with the common anchors of the moment."""
+    with db:
+        if change.start:
+            db.execute("DELETE FROM common_seen")
+        db.executemany("DELETE FROM common_seen WHERE anchor = ?", [(a,) for a in sorted(change.removed)])
+        db.executemany("INSERT OR IGNORE INTO common_seen VALUES (?)", [(a,) for a in sorted(change.added)])
+        db.execute("INSERT OR REPLACE INTO meta VALUES ('common_seen', '1')")
+
+
+def unplace(db: sqlite3.Connection, ids: Iterable[str]) -> None:
+    """Documents to place in stories again (a pair of theirs changed relation)."""
+    with db:
+        db.executemany("INSERT OR IGNORE INTO unplaced VALUES (?)", [(i,) for i in sorted(set(ids))])
+
+
+def take_unplaced(db: sqlite3.Connection, prior: Mapping[str, str]) -> dict[str, str]:
+    """``prior`` less the documents to place again (cleared once the new assignment is written)."""
+    gone = {r[0] for r in db.execute("SELECT doc_id FROM unplaced")}
+    return {d: s for d, s in prior.items() if d not in gone}
+
+
+def placed(db: sqlite3.Connection) -> None:
+    """The documents to place again were placed (in the transaction that writes the assignment)."""
+    db.execute("DELETE FROM unplaced")
+
+
 # --- level 2's summaries ------------------------------------------------------------------------
 def summaries(db: sqlite3.Connection) -> dict[str, DocSummary]:
     """The kept summaries of every sketched document that has one."""
@@ -374,9 +439,11 @@ def upgrade(store: _Stored, ddl: str, version: str) -> None:
     with db:
         db.executescript(ddl)
     with db:
-        for t in ("cand_keys", "cand_names", "topic_df", "anchor_bodies", "summaries", "summary_df", "doc_vectors", "blocks_dirty"):
+        for t in ("cand_keys", "cand_names", "topic_df", "anchor_bodies", "summaries", "summary_df", "doc_vectors", "blocks_dirty",
+                  "common_seen", "unplaced"):
             db.execute(f"DELETE FROM {t}")
         db.execute("DELETE FROM meta WHERE key = 'summary_df'")  # counted from the summaries on first use
+        db.execute("DELETE FROM meta WHERE key = 'common_seen'")  # started by the next relate stage
         db.execute("INSERT OR REPLACE INTO meta VALUES ('cand_bands', ?)", (str(DEFAULT_BANDS),))
         ids = [r[0] for r in db.execute("SELECT doc_id FROM sketches ORDER BY doc_id")]
         for n in range(0, len(ids), 2000):

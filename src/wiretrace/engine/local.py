@@ -32,6 +32,7 @@ from wiretrace.engine import corpus_state as cs
 from wiretrace.engine import store as st
 from wiretrace.engine.executor import Env, LocalExecutor
 from wiretrace.model import Cues, Document, Pair, Relation, Skipped, Story
+from wiretrace.relate.pair import Common
 from wiretrace.sketch import Sketch
 from wiretrace.stages import (
     PairKey,
@@ -80,6 +81,7 @@ class Stats:
     aligned: int = 0
     embedded: int = 0  # sentences run through the transformer (cache misses), every worker
     fast_duplicates: int = 0  # candidate pairs with identical bodies, related without aligning
+    redecided: int = 0  # stored pairs decided again: an anchor they share became common, or stopped being
     pruned: int = 0  # stored documents forgotten because their input is gone (``run --prune``)
     workers: int = 1  # processes the per-document and per-pair stages ran in
     # CPU and wall seconds per stage of this run ("candidates" and "relate" split the relate stage),
@@ -252,9 +254,11 @@ def relate_pending(
         done = store.done_pairs(todo)
         pairs = {k: v for k, v in found.items() if k not in done}
         stats.candidates = len(pairs)
+        # Stored pairs whose common passages changed as the store grew are decided again.
+        common = cs.common(store.db, config.relate, config.sketch.shingle, config.sketch.anchor_modulus)
+        again, change = redecide(store, common, todo, config, pairs)
     with _executor(executor, config, embedder) as ex, timed(stats, "relate", ex):
         n_docs = cs.n_sketched(store.db)
-        common = cs.common(store.db, config.relate, config.sketch.shingle, config.sketch.anchor_modulus)
         ctx = RelateContext(config, cs.idf(store.db), common, n_docs)
         keys = sorted(pairs)
         sketches, cue_map = every if every is not None else store.sketches({x for k in keys for x in k})
@@ -269,12 +273,35 @@ def relate_pending(
         n = 0
         for results, fast in ex.map(_relate_batch, batches(), ctx):
             stats.fast_duplicates += fast
+            moved = {x for k, p in results if k in again and again[k] != (p.relation if p else None) for x in k}
+            if moved:  # marked before the pairs are written: a run killed between the two places them again
+                cs.unplace(store.db, moved)
+                store.set_stage(sorted(moved), st.RELATED)  # their stories are traced again
             _flush_pairs(store, embedder, results)
             n += len(results)
             progress("relate", n, len(keys))
         stats.embedded = embedder.embedded + ex.embedded
     stats.aligned = len(keys) - stats.fast_duplicates
+    stats.redecided = len(again)
+    cs.common_decided(store.db, change)
     store.set_stage(todo, st.RELATED)
+
+
+def redecide(
+    store: st.Store, common: Common, todo: Sequence[str], config: RunConfig, pairs: dict[PairKey, set[str]]
+) -> tuple[dict[PairKey, str | None], cs.CommonChange]:
+    """Add to ``pairs`` the stored pairs to decide again (``corpus_state.pairs_to_redecide``), with their
+    candidate paths; returns their relation as stored (None: unrelated), and the change to record."""
+    keys, change = cs.pairs_to_redecide(store.db, common, todo)
+    if not keys:
+        return {}, change
+    mine, _ = store.sketches(sorted({x for k in keys for x in k}))
+    paths = cs.candidate_pairs(store.db, mine, config.candidates)
+    out: dict[PairKey, str | None] = {}
+    for k in sorted(keys):
+        pairs[k] = paths.get(k) or {"stored"}
+        out[k] = store.db.execute("SELECT relation FROM pairs WHERE a = ? AND b = ?", k).fetchone()[0]
+    return out, change
 
 
 def _flush_pairs(store: st.Store, embedder: Embedder, results: list[tuple[PairKey, Pair | None]]) -> None:
@@ -305,7 +332,7 @@ def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str
     writes what changed."""
     links = cast(list[Pair], [_Link(a, b, Relation(r)) for a, b, r in store.pair_links()])  # what level 1 and 2 read of a pair
     summaries = story_summaries(store)
-    prior = store.assignments()
+    prior = cs.take_unplaced(store.db, store.assignments())  # less the documents whose pairs changed relation
     assignment = assign(summaries, reuse_components(summaries, links), same_story_links(links), cs.idf(store.db),
                         config.stories, prior, template_links(links), LazyStoryIndex, cs.level2_counts(store.db))
     store.update_assignments({d: s for d, s in assignment.items() if prior.get(d) != s}, [d for d in prior if d not in assignment])

@@ -83,6 +83,8 @@ CREATE TABLE IF NOT EXISTS summaries (doc_id TEXT PRIMARY KEY, body TEXT NOT NUL
 CREATE TABLE IF NOT EXISTS summary_df (word TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS doc_vectors (doc_id TEXT PRIMARY KEY, vec BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS blocks_dirty (key TEXT PRIMARY KEY, long_changed INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS common_seen (anchor INTEGER PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS unplaced (doc_id TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -329,10 +331,12 @@ class Store:
         return [r[0] for r in self.db.execute("SELECT id FROM stories ORDER BY id")]
 
     def update_assignments(self, changed: dict[str, str], gone: Iterable[str]) -> None:
-        """Place the documents of ``changed`` (id -> story id) and drop those ``gone``."""
+        """Place the documents of ``changed`` (id -> story id) and drop those ``gone``; the documents
+        to place again (``corpus_state.unplace``) were placed."""
         with self.db:
             self.db.executemany("DELETE FROM assignments WHERE doc_id = ?", [(g,) for g in gone])
             self.db.executemany("INSERT OR REPLACE INTO assignments VALUES (?, ?)", sorted(changed.items()))
+            cs.placed(self.db)
 
     def put_stories(self, stories: Iterable[Story]) -> None:
         with self.db:
