@@ -285,6 +285,22 @@ def summaries(db: sqlite3.Connection) -> dict[str, DocSummary]:
     return {i: _summary(i, body) for i, body in db.execute("SELECT doc_id, body FROM summaries ORDER BY doc_id")}
 
 
+def summaries_of(db: sqlite3.Connection, ids: Iterable[str]) -> dict[str, DocSummary]:
+    """The kept summaries of those of ``ids`` that have one."""
+    ids = sorted(set(ids))
+    out: dict[str, DocSummary] = {}
+    for n in range(0, len(ids), 500):
+        chunk = ids[n : n + 500]
+        rows = db.execute(f"SELECT doc_id, body FROM summaries WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk)
+        out.update((i, _summary(i, body)) for i, body in rows)
+    return out
+
+
+def unsummarised(db: sqlite3.Connection) -> list[str]:
+    """The sketched documents without a kept summary (sketched since the last story stage)."""
+    return [r[0] for r in db.execute("SELECT doc_id FROM sketches WHERE doc_id NOT IN (SELECT doc_id FROM summaries) ORDER BY doc_id")]
+
+
 def _summary(doc_id: str, body: str) -> DocSummary:
     d = json.loads(body)
     return DocSummary(doc_id, d["p"], d["h"], frozenset(d["n"]), d["t"])
