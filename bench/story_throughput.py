@@ -21,13 +21,19 @@ Figures: documents per second of wall time and per CPU-second (``time.process_ti
 functions run in this process, one worker), the CPU seconds of each stage of the incremental run, and
 a last line with the whole run's figure over every batch; the load average is printed, since the
 machine is shared. ``--pipeline-only`` times the incremental run alone (the goal's figure: flat in the
-number stored, so run it at ``--base 2000`` and at the default 20,000). Before / after: run it with the
-older engine first on ``PYTHONPATH`` (a kept base store of schema 3 is upgraded by a newer engine on
-opening; upgrade a copy once, outside the timed run).
+number stored, so run it at ``--base 2000`` and at the default 20,000). Before / after in one run:
+``--before SRC`` (``git archive COMMIT src``) times the same batches with that engine first, in a child
+process with SRC first on ``PYTHONPATH``, on its own base (``--before-keep``: an older engine does not
+open a newer store; a newer one upgrades a copy of an older one), then this code, and prints both. With
+an engine that keeps level 2's story index (``engine.story_state``) the index of a base that has none is
+built once, outside the timed batches; each batch line says whether level 2 placed the new documents
+from the kept index or placed every document again (a batch after an upgrade, or with kept settings
+changed). ``--profile N``: cProfile of each batch's stories stage (its N costliest functions).
 
     python bench/story_throughput.py --keep /tmp/story-base        # builds the base store once
     python bench/story_throughput.py --keep /tmp/story-base --limit 500 --pipeline-only
     python bench/story_throughput.py --keep /tmp/story-base2k --base 2000 --limit 500 --pipeline-only
+    python bench/story_throughput.py --keep /tmp/base-new --before /tmp/main/src --before-keep /tmp/base-old --limit 500 --pipeline-only
 """
 
 from __future__ import annotations
