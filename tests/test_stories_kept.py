@@ -118,9 +118,10 @@ def assert_kept_consistent(store: st.Store) -> None:
     assert set(store.story_ids()) == set(members)
 
 
-def test_kept_index_equals_a_long_lived_index_after_batches(tmp_path: Path) -> None:
-    recs = _bbc(60)
+def test_kept_index_equals_a_long_lived_index_after_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = _bbc(70)
     first, later = recs[:80], [recs[80:100], recs[100:120]]
+    monkeypatch.setattr(story_state, "GROWTH", 1.0)  # these batches grow the corpus by 25% and 20%: kept all the same
     wiretrace.run([_write(tmp_path / "in0" / "a.jsonl", first)], CONFIG, tmp_path / "store")
     store = st.Store(tmp_path / "store")
     try:
@@ -145,11 +146,17 @@ def test_kept_index_equals_a_long_lived_index_after_batches(tmp_path: Path) -> N
         for sid in store.assignments().values():
             sizes[sid] += 1
         assert max(sizes.values()) >= 3  # stories of several documents: joins happened
+        # Grown by more than GROWTH since the index was built, the whole path builds it again.
+        monkeypatch.setattr(story_state, "GROWTH", 0.1)
+        assert not _run_batch(store, _write(tmp_path / "in3" / "c.jsonl", recs[120:140]))[0]
+        assert_kept_consistent(store)
+        assert story_state.fresh(store.db, 140) and not story_state.fresh(store.db, 155)
     finally:
         store.close()
 
 
-def test_forgotten_documents_leave_a_consistent_index(tmp_path: Path) -> None:
+def test_forgotten_documents_leave_a_consistent_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(story_state, "GROWTH", 1.0)
     recs = _bbc(40)
     src = _write(tmp_path / "in" / "a.jsonl", recs[:60])
     wiretrace.run([src], CONFIG, tmp_path / "store")
@@ -176,7 +183,8 @@ def test_forgotten_documents_leave_a_consistent_index(tmp_path: Path) -> None:
         store.close()
 
 
-def test_a_schema_4_store_is_upgraded_and_its_index_built_on_the_next_run(tmp_path: Path) -> None:
+def test_a_schema_4_store_is_upgraded_and_its_index_built_on_the_next_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(story_state, "GROWTH", 1.0)
     recs = _bbc(25)
     wiretrace.run([_write(tmp_path / "in" / "a.jsonl", recs[:30])], CONFIG, tmp_path / "store")
     db = sqlite3.connect(tmp_path / "store" / st.STORE_FILE)

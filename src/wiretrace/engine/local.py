@@ -332,8 +332,10 @@ def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str
 def _kept_path(store: st.Store, config: RunConfig, new: Sequence[str]) -> bool:
     """Whether the kept story index can place ``new`` (the documents at the story stage): it describes the
     stored assignment, with these settings, and none of them is placed yet (a re-placed or killed run's
-    document takes the whole path)."""
-    return story_state.valid(store.db, config.stories) and not store.stories_of(new)
+    document takes the whole path), and the corpus has not grown by more than ``story_state.GROWTH`` since
+    the index was built (then the whole path builds it again with the idf of the moment)."""
+    db = store.db
+    return story_state.valid(db, config.stories) and story_state.fresh(db, cs.n_sketched(db)) and not store.stories_of(new)
 
 
 def _place_kept(store: st.Store, config: RunConfig, new: Sequence[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
