@@ -21,13 +21,19 @@ Figures: documents per second of wall time and per CPU-second (``time.process_ti
 functions run in this process, one worker), the CPU seconds of each stage of the incremental run, and
 a last line with the whole run's figure over every batch; the load average is printed, since the
 machine is shared. ``--pipeline-only`` times the incremental run alone (the goal's figure: flat in the
-number stored, so run it at ``--base 2000`` and at the default 20,000). Before / after: run it with the
-older engine first on ``PYTHONPATH`` (a kept base store of schema 3 is upgraded by a newer engine on
-opening; upgrade a copy once, outside the timed run).
+number stored, so run it at ``--base 2000`` and at the default 20,000). Before / after in one run:
+``--before SRC`` (``git archive COMMIT src``) times the same batches with that engine first, in a child
+process with SRC first on ``PYTHONPATH``, on its own base (``--before-keep``: an older engine does not
+open a newer store; a newer one upgrades a copy of an older one), then this code, and prints both. With
+an engine that keeps level 2's story index (``engine.story_state``) the index of a base that has none is
+built once, outside the timed batches; each batch line says whether level 2 placed the new documents
+from the kept index or placed every document again (a batch after an upgrade, or with kept settings
+changed). ``--profile N``: cProfile of each batch's stories stage (its N costliest functions).
 
     python bench/story_throughput.py --keep /tmp/story-base        # builds the base store once
     python bench/story_throughput.py --keep /tmp/story-base --limit 500 --pipeline-only
     python bench/story_throughput.py --keep /tmp/story-base2k --base 2000 --limit 500 --pipeline-only
+    python bench/story_throughput.py --keep /tmp/base-new --before /tmp/main/src --before-keep /tmp/base-old --limit 500 --pipeline-only
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -86,6 +93,30 @@ def load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def run_before(args: argparse.Namespace, argv: list[str]) -> tuple[float, float]:
+    """This script with ``args.before`` first on PYTHONPATH (its own base store): its pipeline figures
+    over every batch (docs/s wall, docs per CPU-second), its output printed as it goes."""
+    rest, skip = [], False
+    for a in argv:  # the same arguments, less --before / --before-keep / --keep / --out
+        if skip:
+            skip = False
+            continue
+        if a in ("--before", "--before-keep", "--keep", "--out"):
+            skip = True
+            continue
+        if a.startswith(("--before=", "--before-keep=", "--keep=", "--out=")):
+            continue
+        rest.append(a)
+    out = "before_" + args.out
+    cmd = [sys.executable, __file__, *rest, "--out", out] + (["--keep", args.before_keep] if args.before_keep else [])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(args.before).resolve()), os.environ.get("PYTHONPATH", "")]))
+    print(f"before: {' '.join(cmd[1:])} with {args.before} first on PYTHONPATH", flush=True)
+    subprocess.run(cmd, env=env, check=True)
+    rows = json.loads((RESULTS / out).read_text(encoding="utf-8"))
+    total = sum(r["docs"] for r in rows)
+    return total / sum(r["docs"] / r["pipeline_dps"] for r in rows), total / sum(r["docs"] / r["pipeline_dpcpu"] for r in rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--batch", type=int, default=250)
@@ -98,8 +129,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=1,
                     help="run each batch as `wiretrace run` does (engine.finish) with this many worker processes, "
                          "kept across batches as the service keeps them (0: every core; 1: the stages one by one here)")
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="cProfile the stories stage of each batch (one worker) and print its N costliest functions")
+    ap.add_argument("--before", metavar="SRC",
+                    help="an earlier commit's src (git archive COMMIT src): the same batches timed with it first, in a child "
+                         "process with SRC first on PYTHONPATH, on its own base (--before-keep), then this code; both printed")
+    ap.add_argument("--before-keep", metavar="DIR", help="the base store for --before (an older engine may not open a newer store)")
     ap.add_argument("--out", default="story_throughput.json", help="file name of the figures under bench/results")
     args = ap.parse_args(argv)
+    before = None
+    if args.before:
+        before = run_before(args, argv if argv is not None else sys.argv[1:])
     config = RunConfig(align=AlignConfig(semantic=False))
     bbc = list(bbc_records())
     reuters = list(reuters_records())
@@ -134,6 +174,15 @@ def main(argv: list[str] | None = None) -> None:
 
             config = dataclasses.replace(config, workers=args.workers)
             ex = executor_for(store, config, embedder)
+        try:  # an engine that keeps level 2's story index: build it once for the base, untimed (an older one has none)
+            from wiretrace.engine import local as _local
+            from wiretrace.engine import story_state as _story_state
+
+            if not _story_state.valid(store.db, config.stories) and not args.reassign:
+                _, w, c = timed(_local._place, store, config)
+                print(f"kept story index built for the base with this code: {w:.1f} s wall, {c:.1f} CPU s (not in the figures)")
+        except ImportError:
+            pass
         if args.reassign:  # the kept base was clustered by other code: place and trace it again, untimed
             with store.db:
                 store.db.execute("DELETE FROM assignments")
@@ -160,6 +209,7 @@ def main(argv: list[str] | None = None) -> None:
                 into[name] = (w, c)
                 return out
 
+            kept = None
             stage("ingest", ingest_into, store, [inbox], config, _quiet, stats)
             if ex is not None:
                 k0 = ex.worker_cpu
@@ -172,13 +222,22 @@ def main(argv: list[str] | None = None) -> None:
                 stage("clean", clean_pending, store, boiler, config, _quiet, stats)
                 stage("sketch", sketch_pending, store, config, _quiet, stats)
                 stage("relate", relate_pending, store, config, _quiet, stats, embedder)
-                _, sw, sc = timed(build_stories, store, config, _quiet, embedder)
+                if args.profile:
+                    import cProfile
+                    import pstats
+
+                    prof = cProfile.Profile()
+                    kept, sw, sc = timed(prof.runcall, build_stories, store, config, _quiet, embedder)
+                    pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
+                else:
+                    kept, sw, sc = timed(build_stories, store, config, _quiet, embedder)
                 stage_s["stories"] = (sw, sc)
                 pw, pc = time.perf_counter() - t0, time.process_time() - c0
             new = sorted(set(store.all_ids()) - ids_before)
             n = len(new)
             print(f"      batch {b // args.batch + 1}: {n} documents into {len(ids_before)}: pipeline {n / pw:.1f} docs/s wall, "
-                  f"{n / pc:.1f} docs/CPU-s; CPU s by stage: " + ", ".join(f"{k} {v[1]:.2f}" for k, v in stage_s.items()))
+                  f"{n / pc:.1f} docs/CPU-s; CPU s by stage: " + ", ".join(f"{k} {v[1]:.2f}" for k, v in stage_s.items())
+                  + f"; recleaned {stats.recleaned}" + ("" if kept is None else f"; level 2 {'from the kept index' if kept else 'placed every document again'}"))
             r: dict[str, object] = {
                 "batch": b // args.batch + 1, "docs": n, "stored": len(ids_before), "pipeline_dps": n / pw,
                 "pipeline_dpcpu": n / pc, "stories_dps": n / sw, "stories_dpcpu": n / sc,
@@ -233,6 +292,11 @@ def main(argv: list[str] | None = None) -> None:
         if not args.pipeline_only:
             print(f"stories in the index before the last batch: {rows[-1]['stories_in_index']}; "
                   f"'scored/add': stories the index scored per added component (of that many)")
+        if before is not None:
+            print(f"\nbefore ({args.before}) -> after (this code), the same {total} documents into {rows[0]['stored']} stored:")
+            bw, bc = before
+            print(f"  docs/s wall {bw:.1f} -> {total / wall:.1f} (x{total / wall / bw:.2f}); "
+                  f"docs per CPU-second {bc:.1f} -> {total / cpu:.1f} (x{total / cpu / bc:.2f})")
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / args.out).write_text(json.dumps(rows, indent=1), encoding="utf-8")
     finally:

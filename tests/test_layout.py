@@ -21,7 +21,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("clean", "sketch", "embed"),
     ("candidates", "align"),
     ("relate",),
-    ("stories", "trace"),
+    ("stories", "stories_kept", "trace"),
     ("stages",),
     ("report",),
     ("engine",),

@@ -299,8 +299,18 @@ class StoryIndex:
     def __init__(
         self, idf: Mapping[str, float], config: StoryConfig | None = None, counts: Mapping[str, float] | None = None
     ) -> None:
-        self.idf = idf
         self.config = config or StoryConfig()
+        self.rebind(idf, counts)
+        self.stories: dict[str, _Story] = {}
+        self.story_of: dict[str, str] = {}
+        self.postings: dict[str, set[str]] = defaultdict(set)
+        self.scored = 0  # stories scored so far (the index's work: compare with len(stories) per add)
+        self.merged: list[tuple[str, str]] = []  # (kept id, merged id), in order
+
+    def rebind(self, idf: Mapping[str, float], counts: Mapping[str, float] | None = None) -> None:
+        """Read ``idf`` (and ``counts``) from now on, keeping the stories, profiles and keys made so far:
+        what a long-lived index does as its corpus grows (``stories_kept`` keeps this index in a store)."""
+        self.idf = idf
         self.default_idf = max(idf.values(), default=1.0)  # a word never counted is as rare as the rarest
         # How many documents hold a key (banality, specificity) is read back from ``counts``, an idf
         # counted over the summaries level 2 compares (``level2_idf``); the weights come from ``idf``.
@@ -311,11 +321,6 @@ class StoryIndex:
         self.banal_cut = max(float(c.banal_df), c.banal_share * self.n_docs)
         self._weights: dict[str, float] = {}
         self._keys: dict[str, tuple[DocSummary, set[str]]] = {}  # keys_of, once per document
-        self.stories: dict[str, _Story] = {}
-        self.story_of: dict[str, str] = {}
-        self.postings: dict[str, set[str]] = defaultdict(set)
-        self.scored = 0  # stories scored so far (the index's work: compare with len(stories) per add)
-        self.merged: list[tuple[str, str]] = []  # (kept id, merged id), in order
 
     # --- profiles -----------------------------------------------------------------------------
     def _w(self, k: str) -> float:
@@ -600,6 +605,21 @@ def assign(
     ``counts``: an idf whose document counts decide which keys are banal or specific; the engines pass
     ``level2_idf`` of the summaries (headline words counted), and the corpus idf as ``idf``.
     """
+    return build_index(summaries, components, links, idf, config, prior, apart, index_type, counts).assignment()
+
+
+def build_index(
+    summaries: Mapping[str, DocSummary],
+    components: Iterable[Sequence[str]],
+    links: Iterable[tuple[str, str]],
+    idf: Mapping[str, float],
+    config: StoryConfig | None = None,
+    prior: Mapping[str, str] | None = None,
+    apart: Iterable[tuple[str, str]] = (),
+    index_type: type[StoryIndex] | None = None,
+    counts: Mapping[str, float] | None = None,
+) -> StoryIndex:
+    """``assign``'s index after placing every component (its stories, profiles and postings)."""
     index = (index_type or StoryIndex)(idf, config, counts)
     by_story: dict[str, list[DocSummary]] = defaultdict(list)
     for doc_id, sid in sorted((prior or {}).items()):
@@ -622,7 +642,7 @@ def assign(
         unlike[b].add(a)
     for docs in sorted(todo, key=lambda ds: ds[0].key):
         index.add(docs, set().union(*(linked.get(d.id, set()) for d in docs)), set().union(*(unlike.get(d.id, set()) for d in docs)))
-    return index.assignment()
+    return index
 
 
 class LazyStoryIndex(StoryIndex):
@@ -657,6 +677,11 @@ class LazyStoryIndex(StoryIndex):
         for sid in self.candidates(docs, linked):  # every story ``add`` may score or merge is among these
             self._ready(sid)
         return super().add(docs, linked, apart)
+
+    def ready_all(self) -> None:
+        """Profile every loaded story not profiled yet (to keep the whole index)."""
+        for sid in sorted(self._pending):
+            self._ready(sid)
 
 
 def groups(assignment: Mapping[str, str]) -> dict[str, list[str]]:

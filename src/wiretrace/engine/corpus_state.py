@@ -339,6 +339,10 @@ def take_unplaced(db: sqlite3.Connection, prior: Mapping[str, str]) -> dict[str,
     return {d: s for d, s in prior.items() if d not in gone}
 
 
+def has_unplaced(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM unplaced LIMIT 1").fetchone() is not None
+
+
 def placed(db: sqlite3.Connection) -> None:
     """The documents to place again were placed (in the transaction that writes the assignment)."""
     db.execute("DELETE FROM unplaced")
@@ -348,6 +352,22 @@ def placed(db: sqlite3.Connection) -> None:
 def summaries(db: sqlite3.Connection) -> dict[str, DocSummary]:
     """The kept summaries of every sketched document that has one."""
     return {i: _summary(i, body) for i, body in db.execute("SELECT doc_id, body FROM summaries ORDER BY doc_id")}
+
+
+def summaries_of(db: sqlite3.Connection, ids: Iterable[str]) -> dict[str, DocSummary]:
+    """The kept summaries of those of ``ids`` that have one."""
+    ids = sorted(set(ids))
+    out: dict[str, DocSummary] = {}
+    for n in range(0, len(ids), 500):
+        chunk = ids[n : n + 500]
+        rows = db.execute(f"SELECT doc_id, body FROM summaries WHERE doc_id IN ({','.join('?' * len(chunk))})", chunk)
+        out.update((i, _summary(i, body)) for i, body in rows)
+    return out
+
+
+def unsummarised(db: sqlite3.Connection) -> list[str]:
+    """The sketched documents without a kept summary (sketched since the last story stage)."""
+    return [r[0] for r in db.execute("SELECT doc_id FROM sketches WHERE doc_id NOT IN (SELECT doc_id FROM summaries) ORDER BY doc_id")]
 
 
 def _summary(doc_id: str, body: str) -> DocSummary:

@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import json
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from wiretrace.embed.minilm import Embedder
 from wiretrace.embed.static import StaticEmbedder
 from wiretrace.engine import corpus_state as cs
 from wiretrace.engine import store as st
+from wiretrace.engine import story_state
 from wiretrace.engine.executor import Env, LocalExecutor
 from wiretrace.model import Cues, Document, Pair, Relation, Skipped, Story
 from wiretrace.relate.pair import Common
@@ -49,15 +51,20 @@ from wiretrace.stages import (
     uses_embedding_path,
 )
 from wiretrace.stories import (
+    LINKS,
+    REUSE,
     DocSummary,
     LazyStoryIndex,
-    assign,
+    StoryIndex,
+    UnionFind,
+    build_index,
     groups,
     reuse_components,
     same_story_links,
     summarize,
     template_links,
 )
+from wiretrace.stories_kept import KeptStoryIndex, place
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -316,7 +323,13 @@ def story_summaries(store: st.Store, sketches: Mapping[str, Sketch] | None = Non
     """What level 2 reads of every sketched document (``stories.summarize``): kept in the store once
     made (``corpus_state.summaries``), made here for the documents sketched since, in chunks."""
     out = cs.summaries(store.db)
-    ids = sorted(set(cs.sketched_ids(store.db)) - set(out))
+    out.update(_summarise(store, sorted(set(cs.sketched_ids(store.db)) - set(out)), sketches))
+    return dict(sorted(out.items()))
+
+
+def _summarise(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch] | None = None) -> dict[str, DocSummary]:
+    """Make and keep the summaries of ``ids`` (sketched documents without one)."""
+    out: dict[str, DocSummary] = {}
     for n in range(0, len(ids), 2000):
         chunk = ids[n : n + 2000]
         docs, cl = store.documents(chunk), store.cleaned(chunk)
@@ -324,19 +337,76 @@ def story_summaries(store: st.Store, sketches: Mapping[str, Sketch] | None = Non
         made = [summarize(i, docs[i].published, sks[i], title_words(docs[i], cl[i])) for i in chunk]
         cs.put_summaries(store.db, made)
         out.update((s.id, s) for s in made)
-    return dict(sorted(out.items()))
+    return out
 
 
 def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str, str]]:
     """(the stored assignment before, the one after) of placing every sketched document in a story;
-    writes what changed."""
+    writes what changed, and keeps the index it built (``story_state.keep_all``) for the next run."""
     links = cast(list[Pair], [_Link(a, b, Relation(r)) for a, b, r in store.pair_links()])  # what level 1 and 2 read of a pair
     summaries = story_summaries(store)
     prior = cs.take_unplaced(store.db, store.assignments())  # less the documents whose pairs changed relation
-    assignment = assign(summaries, reuse_components(summaries, links), same_story_links(links), cs.idf(store.db),
+    index = build_index(summaries, reuse_components(summaries, links), same_story_links(links), cs.idf(store.db),
                         config.stories, prior, template_links(links), LazyStoryIndex, cs.level2_counts(store.db))
+    assignment = index.assignment()
     store.update_assignments({d: s for d, s in assignment.items() if prior.get(d) != s}, [d for d in prior if d not in assignment])
+    if isinstance(index, LazyStoryIndex):
+        index.ready_all()
+    story_state.keep_all(store.db, index, config.stories)
     return prior, assignment
+
+
+def _kept_path(store: st.Store, config: RunConfig, new: Sequence[str]) -> bool:
+    """Whether the kept story index can place ``new`` (the documents at the story stage): it describes the
+    stored assignment, with these settings, and none of them is placed yet (a re-placed or killed run's
+    document takes the whole path), and the corpus has not grown by more than ``story_state.GROWTH`` since
+    the index was built (then the whole path builds it again with the idf of the moment), and no stored
+    document is to be placed again (a pair of its changed relation: ``corpus_state.unplace``)."""
+    db = store.db
+    return (story_state.valid(db, config.stories) and story_state.fresh(db, cs.n_sketched(db)) and not store.stories_of(new)
+            and not cs.has_unplaced(db))
+
+
+def _place_kept(store: st.Store, config: RunConfig, new: Sequence[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """Place the new documents with the kept story index, reading only what they reach; writes the
+    changes. (the story before of each document placed or moved that had one, its story after, the
+    stories a document left since the last run: ``story_state.refresh``)."""
+    db = store.db
+    _summarise(store, cs.unsummarised(db))
+    uf = UnionFind()
+    for d in new:
+        uf.add(d)
+    linked: dict[str, set[str]] = defaultdict(set)
+    apart: dict[str, set[str]] = defaultdict(set)
+    # Level 1: the new documents' components over the reuse pairs, followed through the placed documents
+    # they reach (whole components, ordered by their earliest member as ``stories.assign`` orders them).
+    frontier, seen, first = list(new), set(new), True
+    while frontier:
+        reached = []
+        for a, b, r in store.pair_links_of(frontier):
+            rel = Relation(r)
+            if rel in REUSE:
+                uf.union(a, b)
+                reached += [x for x in (a, b) if x not in seen]
+                seen.update((a, b))
+            elif first and (rel in LINKS or rel == Relation.TEMPLATE):  # links of the new documents
+                into = linked if rel in LINKS else apart
+                into[a].add(b)
+                into[b].add(a)
+        frontier, first = reached, False
+    summaries = cs.summaries_of(db, uf.parent)
+    comps: dict[str, list[DocSummary]] = defaultdict(list)
+    for d in sorted(uf.parent):
+        if d in summaries:
+            comps[uf.find(d)].append(summaries[d])
+    backing = story_state.StoreBacking(db)
+    idf, counts = cs.idf(db), cs.level2_counts(db)
+    dirty = story_state.refresh(db, StoryIndex(idf, config.stories, counts), lambda ids: cs.summaries_of(db, ids))
+    index = KeptStoryIndex(idf, backing, config.stories, counts)
+    place(index, comps.values(), linked, apart)
+    before = backing.placed(index.moved())
+    moved = story_state.write_back(db, index)
+    return before, moved, dirty
 
 
 class _Link(NamedTuple):
@@ -359,26 +429,44 @@ def _trace_batch(config: RunConfig, batch: list[StoryTask], env: Env) -> list[St
     return trace_stories(batch, config, env.embedder)
 
 
+def _stories_to_trace(store: st.Store, config: RunConfig, changed: set[str]) -> tuple[dict[str, list[str]], list[str], bool]:
+    """Place the documents of the story stage; (story id -> members of each story to trace again, the
+    stored stories gone). With the kept index (``_place_kept``) only the stories the new documents
+    reached are read; otherwise every document is placed from the stored assignment (``_place``)."""
+    new = sorted(changed)
+    if _kept_path(store, config, new):
+        before, moved, dirty = _place_kept(store, config, new)
+        touched = set(moved.values()) | set(before.values()) | set(dirty)
+        members: dict[str, list[str]] = defaultdict(list)
+        for d, sid in store._select("SELECT doc_id, story FROM assignments", sorted(touched), col="story"):
+            members[sid].append(d)
+        old = {r[0] for r in store._select("SELECT id FROM stories", sorted(touched))}
+        return {sid: sorted(m) for sid, m in sorted(members.items())}, sorted(old - set(members)), True
+    prior, assignment = _place(store, config)
+    by_story = groups(assignment)
+    # A stored story is as its members were placed before (both written by the last run; a run killed
+    # between the two left the documents it placed at RELATED): only stories whose members moved, or
+    # that hold a new or changed document, are traced again.
+    moved_docs = {d for d in assignment.keys() | prior.keys() if assignment.get(d) != prior.get(d)}
+    touched = {assignment[d] for d in moved_docs if d in assignment} | {prior[d] for d in moved_docs if d in prior}
+    touched |= {assignment[d] for d in changed if d in assignment}
+    old_ids = set(store.story_ids())
+    redo = {sid: members for sid, members in by_story.items() if sid not in old_ids or sid in touched}
+    return redo, sorted(old_ids - set(by_story)), False
+
+
 def build_stories(
     store: st.Store, config: RunConfig, progress: Progress, embedder: Embedder, executor: LocalExecutor | None = None,
-) -> None:
-    """Place the documents in stories and trace the stories that changed.
+) -> bool:
+    """Place the documents in stories and trace the stories that changed; True where the kept story
+    index placed them (reading what they reach), False where every document was placed again.
 
     A stored story is kept as it is when its members are the same and none of them is new or changed
     since it was traced (stage ``STORIED``): its pairs are then the same too, since new pairs always
     involve a new or re-cleaned document.
     """
     changed = set(store.ids_at_stage(st.RELATED))
-    prior, assignment = _place(store, config)
-    by_story = groups(assignment)
-    # A stored story is as its members were placed before (both written by the last run; a run killed
-    # between the two left the documents it placed at RELATED): only stories whose members moved, or
-    # that hold a new or changed document, are traced again.
-    moved = {d for d in assignment.keys() | prior.keys() if assignment.get(d) != prior.get(d)}
-    touched = {assignment[d] for d in moved if d in assignment} | {prior[d] for d in moved if d in prior}
-    touched |= {assignment[d] for d in changed if d in assignment}
-    old = set(store.story_ids())
-    redo = {sid: members for sid, members in by_story.items() if sid not in old or sid in touched}
+    redo, gone, kept = _stories_to_trace(store, config, changed)
     need = {m for members in redo.values() for m in members}
     sketches, cue_map = store.sketches(need)
     by_doc: dict[str, list[Pair]] = {}
@@ -406,8 +494,9 @@ def build_stories(
         for traced in ex.map(_trace_batch, batches(batch_size(len(need), config, ex)), config):
             stories.extend(traced)
             progress("stories", len(stories), len(redo))
-    store.update_stories(sorted(stories, key=lambda s: s.id), sorted(old - set(by_story)))
+    store.update_stories(sorted(stories, key=lambda s: s.id), gone)
     store.set_stage(sorted(changed), st.STORIED)
+    return kept
 
 
 # --- the sequence ---------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import numpy as np
 
 from wiretrace import errors
 from wiretrace.engine import corpus_state as cs
+from wiretrace.engine import story_state
 from wiretrace.errors import StoreError
 from wiretrace.model import (
     Cleaned,
@@ -36,10 +37,11 @@ from wiretrace.model import (
 from wiretrace.report.codecs import pair_from_json, pair_to_json, story_from_json, story_to_json
 from wiretrace.sketch import Sketch
 
-SCHEMA_VERSION = "4"  # 3: story assignments, rensa signatures, story headline and summary; 4: corpus state
+SCHEMA_VERSION = "5"  # 3: story assignments, rensa signatures, story headline and summary; 4: corpus state;
+# 5: level 2's story index kept (``story_state``; an older engine would change assignments without it)
 # Versions this one opens by adding what it lacks (``corpus_state.upgrade``: the tables of the corpus
-# state, filled once from the rows the store already holds).
-UPGRADABLE = frozenset({"3"})
+# state, filled once from the rows the store already holds; the story index, built on the next run).
+UPGRADABLE = frozenset({"3", "4"})
 STORE_FILE = errors.STORE_FILE
 EMBED_MODEL = "embed_model"  # meta key: the model that made the sentence vectors (``EmbeddingCache.bind_model``)
 
@@ -85,7 +87,7 @@ CREATE TABLE IF NOT EXISTS doc_vectors (doc_id TEXT PRIMARY KEY, vec BLOB NOT NU
 CREATE TABLE IF NOT EXISTS blocks_dirty (key TEXT PRIMARY KEY, long_changed INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS common_seen (anchor INTEGER PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS unplaced (doc_id TEXT PRIMARY KEY) WITHOUT ROWID;
-"""
+""" + story_state.DDL
 
 
 class Store:
@@ -111,8 +113,13 @@ class Store:
             with self.db:
                 self.db.executescript(_STATE_DDL)
                 self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
-        elif row is not None and row[0] in UPGRADABLE and not readonly:
+        elif row is not None and row[0] == "3" and not readonly:
             cs.upgrade(self, _STATE_DDL, SCHEMA_VERSION)
+        elif row is not None and row[0] in UPGRADABLE and not readonly:  # 4: the story index's tables, filled on the next run
+            with self.db:
+                self.db.executescript(_STATE_DDL)
+                story_state.invalidate(self.db)
+                self.db.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
         elif row is not None and row[0] == SCHEMA_VERSION and not readonly:
             self.db.executescript(_STATE_DDL)  # a table this schema gained since the store was made
         elif row is None or row[0] != SCHEMA_VERSION and not (readonly and row[0] in UPGRADABLE):
@@ -166,6 +173,7 @@ class Store:
         go back to the story stage)."""
         ids, replace = list(ids), list(replace)
         with self.db:
+            story_state.mark_dirty(self.db, ids + replace)  # their stories are profiled again (or dropped) next time
             cs.unindex(self.db, ids)
             for i in ids:
                 keys = self.db.execute("SELECT key, long FROM blocks WHERE doc_id = ?", (i,)).fetchall()
@@ -217,6 +225,7 @@ class Store:
         """Send documents back to cleaning (their boilerplate changed): drop what depended on it."""
         ids = list(ids)
         with self.db:
+            story_state.mark_dirty(self.db, ids)
             cs.unindex(self.db, ids)
             for i in ids:
                 self.db.execute("UPDATE documents SET stage = ? WHERE id = ?", (INGESTED, i))
@@ -304,6 +313,17 @@ class Store:
         """(a, b, relation) of every related pair, in stored order, without reading the pairs' bodies."""
         return self.db.execute("SELECT a, b, relation FROM pairs WHERE relation IS NOT NULL ORDER BY a, b").fetchall()
 
+    def pair_links_of(self, ids: Iterable[str]) -> list[tuple[str, str, str]]:
+        """(a, b, relation) of the related pairs touching ``ids``, sorted, without the pairs' bodies."""
+        out: set[tuple[str, str, str]] = set()
+        ids = sorted(set(ids))
+        for n in range(0, len(ids), 500):
+            chunk = ids[n : n + 500]
+            marks = ",".join("?" * len(chunk))
+            for col in ("a", "b"):
+                out.update(self.db.execute(f"SELECT a, b, relation FROM pairs WHERE relation IS NOT NULL AND {col} IN ({marks})", chunk))
+        return sorted(out)
+
     def put_pairs(self, results: Iterable[tuple[tuple[str, str], Pair | None]]) -> None:
         """Store each evaluated candidate under its sorted key; None records 'unrelated'."""
         rows = [(k[0], k[1], p.relation if p else None, json.dumps(pair_to_json(p)) if p else None) for k, p in results]
@@ -334,6 +354,7 @@ class Store:
         """Place the documents of ``changed`` (id -> story id) and drop those ``gone``; the documents
         to place again (``corpus_state.unplace``) were placed."""
         with self.db:
+            story_state.invalidate(self.db)  # the whole path keeps its index again after (``story_state.keep_all``)
             self.db.executemany("DELETE FROM assignments WHERE doc_id = ?", [(g,) for g in gone])
             self.db.executemany("INSERT OR REPLACE INTO assignments VALUES (?, ?)", sorted(changed.items()))
             cs.placed(self.db)
@@ -351,6 +372,7 @@ class Store:
 
     def put_assignments(self, assignment: dict[str, str]) -> None:
         with self.db:
+            story_state.invalidate(self.db)
             self.db.execute("DELETE FROM assignments")
             self.db.executemany("INSERT INTO assignments VALUES (?, ?)", sorted(assignment.items()))
 

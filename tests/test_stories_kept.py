@@ -1,0 +1,216 @@
+"""Level 2's story index kept in the store (``stories_kept``, ``engine.story_state``).
+
+On real articles added in batches: the kept index (profiles, index keys, postings, assignment) equals
+the one a long-lived in-memory ``StoryIndex`` holds after the same placements (``StoryIndex.rebind`` to
+each run's idf); it stays consistent after documents are forgotten; a store of schema 4 (made by the
+engine before the index was kept) is upgraded, its index built by the next run; a newer one is named.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+from tests.conftest import DATA, need
+
+import wiretrace
+from wiretrace.align import AlignConfig
+from wiretrace.embed.minilm import Embedder
+from wiretrace.engine import corpus_state as cs
+from wiretrace.engine import pipeline as pl
+from wiretrace.engine import store as st
+from wiretrace.engine import story_state
+from wiretrace.engine.local import build_stories, clean_pending, learn, quiet, relate_pending, sketch_pending
+from wiretrace.engine.pipeline import RunConfig, Stats, ingest_into
+from wiretrace.errors import StoreError
+from wiretrace.model import Relation
+from wiretrace.stories import LINKS, StoryIndex, build_index, reuse_components
+
+BBC = DATA / "bbc-news" / "bbc_docs.jsonl"
+CONFIG = RunConfig(align=AlignConfig(semantic=False), workers=1)
+
+
+def _bbc(per_category: int) -> list[dict]:
+    """Articles of two categories, interleaved (same-topic articles: joins and merges to keep right)."""
+    out: dict[str, list[dict]] = {}
+    with need(BBC).open(encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            if r["category"] in ("business", "sport") and len(out.setdefault(r["category"], [])) < per_category:
+                out[r["category"]].append({"id": r["id"].replace("/", "-"), "title": r["title"], "text": r["text"]})
+    a, b = out["business"], out["sport"]
+    return [r for pair in zip(a, b, strict=True) for r in pair]
+
+
+def _write(path: Path, records: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def _run_batch(store: st.Store, inbox: Path) -> tuple[bool, int]:
+    """One incremental run of the stages over ``store`` (as ``engine.finish``); (kept path taken, recleaned)."""
+    stats = Stats()
+    embedder = Embedder(cache=store.embedding_cache())
+    ingest_into(store, [inbox], CONFIG, quiet, stats)
+    boiler = learn(store, CONFIG, stats)
+    clean_pending(store, boiler, CONFIG, quiet, stats)
+    sketch_pending(store, CONFIG, quiet, stats)
+    relate_pending(store, CONFIG, quiet, stats, embedder)
+    return build_stories(store, CONFIG, quiet, embedder), stats.recleaned
+
+
+def _inputs(store: st.Store) -> tuple[dict, list[list[str]], dict[str, set[str]], dict[str, set[str]]]:
+    """Summaries, reuse components, link and template neighbours of every stored document."""
+    summaries = cs.summaries(store.db)
+    links = store.pair_links()
+    comps = reuse_components(summaries, [_Pair(a, b, Relation(r)) for a, b, r in links])
+    linked: dict[str, set[str]] = defaultdict(set)
+    apart: dict[str, set[str]] = defaultdict(set)
+    for a, b, r in links:
+        if Relation(r) in LINKS or Relation(r) == Relation.TEMPLATE:
+            into = linked if Relation(r) in LINKS else apart
+            into[a].add(b)
+            into[b].add(a)
+    return summaries, comps, linked, apart
+
+
+class _Pair:
+    def __init__(self, a: str, b: str, relation: Relation) -> None:
+        self.a, self.b, self.relation = a, b, relation
+
+
+def assert_kept_matches(store: st.Store, index: StoryIndex) -> None:
+    """The store's kept index holds exactly ``index``'s stories, profiles, keys, postings and assignment."""
+    db = store.db
+    assert story_state.valid(db, CONFIG.stories)
+    assert store.assignments() == index.assignment()
+    kept = story_state.kept_stories(db)
+    assert set(kept) == set(index.stories)
+    for sid, (key, prof, keys) in kept.items():
+        s = index.stories[sid]
+        assert (key, keys) == (s.key, s.keys), sid
+        assert (prof.topic, prof.names, prof.first, prof.last, prof.n, prof.leads, prof.private) == (
+            s.profile.topic, s.profile.names, s.profile.first, s.profile.last, s.profile.n, s.profile.leads, s.profile.private), sid
+    assert story_state.kept_postings(db) == {k: v for k, v in index.postings.items() if v}
+    assert set(store.story_ids()) == set(index.stories)  # every story traced, none left over
+
+
+def assert_kept_consistent(store: st.Store) -> None:
+    """The kept index describes the stored assignment: one profile per story, of as many documents as
+    it holds, postings the inverse of the stories' keys, stories traced for each."""
+    db = store.db
+    assert story_state.valid(db, CONFIG.stories)
+    members: dict[str, int] = defaultdict(int)
+    for _, sid in store.assignments().items():
+        members[sid] += 1
+    kept = story_state.kept_stories(db)
+    assert {sid: prof.n for sid, (_, prof, _) in kept.items()} == dict(members)
+    inverse: dict[str, set[str]] = defaultdict(set)
+    for sid, (_, _, keys) in kept.items():
+        for k in keys:
+            inverse[k].add(sid)
+    assert story_state.kept_postings(db) == dict(inverse)
+    assert not db.execute("SELECT COUNT(*) FROM story_dirty").fetchone()[0]
+    assert set(store.story_ids()) == set(members)
+
+
+def test_kept_index_equals_a_long_lived_index_after_batches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    recs = _bbc(70)
+    first, later = recs[:80], [recs[80:100], recs[100:120]]
+    monkeypatch.setattr(story_state, "GROWTH", 1.0)  # these batches grow the corpus by 25% and 20%: kept all the same
+    wiretrace.run([_write(tmp_path / "in0" / "a.jsonl", first)], CONFIG, tmp_path / "store")
+    store = st.Store(tmp_path / "store")
+    try:
+        summaries, comps, linked, apart = _inputs(store)
+        # The first run placed every document (no index kept yet): the index it kept is assign's.
+        index = build_index(summaries, comps, [(a, b) for a in linked for b in linked[a] if a < b], cs.idf(store.db),
+                            CONFIG.stories, None, [(a, b) for a in apart for b in apart[a] if a < b], StoryIndex,
+                            cs.level2_counts(store.db))
+        assert_kept_matches(store, index)
+        for n, batch in enumerate(later, 1):
+            placed = set(store.assignments())
+            kept_path, recleaned = _run_batch(store, _write(tmp_path / f"in{n}" / "b.jsonl", batch))
+            assert kept_path and not recleaned
+            # The long-lived index: the new idf and counts, then the components holding a new document.
+            summaries, comps, linked, apart = _inputs(store)
+            index.rebind(cs.idf(store.db), cs.level2_counts(store.db))
+            todo = [sorted((summaries[m] for m in c), key=lambda d: d.key) for c in comps if set(c) - placed]
+            for docs in sorted(todo, key=lambda ds: ds[0].key):
+                index.add(docs, set().union(*(linked[d.id] for d in docs)), set().union(*(apart[d.id] for d in docs)))
+            assert_kept_matches(store, index)
+        sizes: dict[str, int] = defaultdict(int)
+        for sid in store.assignments().values():
+            sizes[sid] += 1
+        assert max(sizes.values()) >= 3  # stories of several documents: joins happened
+        # Grown by more than GROWTH since the index was built, the whole path builds it again.
+        monkeypatch.setattr(story_state, "GROWTH", 0.1)
+        assert not _run_batch(store, _write(tmp_path / "in3" / "c.jsonl", recs[120:140]))[0]
+        assert_kept_consistent(store)
+        assert story_state.fresh(store.db, 140) and not story_state.fresh(store.db, 155)
+    finally:
+        store.close()
+
+
+def test_forgotten_documents_leave_a_consistent_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(story_state, "GROWTH", 1.0)
+    recs = _bbc(40)
+    src = _write(tmp_path / "in" / "a.jsonl", recs[:60])
+    wiretrace.run([src], CONFIG, tmp_path / "store")
+    store = st.Store(tmp_path / "store")
+    try:
+        sizes: dict[str, list[str]] = defaultdict(list)
+        for d, sid in store.assignments().items():
+            sizes[sid].append(d)
+        big = max(sizes.values(), key=len)
+        assert len(big) >= 2
+        gone = [big[0]]
+    finally:
+        store.close()
+    pl.forget(gone, tmp_path / "store", CONFIG)  # its story's other members are placed again
+    store = st.Store(tmp_path / "store")
+    try:
+        assert story_state.valid(store.db, CONFIG.stories)
+        assert gone[0] not in store.assignments()
+        assert_kept_consistent(store)
+        kept_path, _ = _run_batch(store, _write(tmp_path / "in2" / "b.jsonl", recs[60:80]))
+        assert kept_path
+        assert_kept_consistent(store)
+    finally:
+        store.close()
+
+
+def test_a_schema_4_store_is_upgraded_and_its_index_built_on_the_next_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(story_state, "GROWTH", 1.0)
+    recs = _bbc(25)
+    wiretrace.run([_write(tmp_path / "in" / "a.jsonl", recs[:30])], CONFIG, tmp_path / "store")
+    db = sqlite3.connect(tmp_path / "store" / st.STORE_FILE)
+    with db:  # as the engine of schema 4 left it: no story index tables
+        for t in ("story_profiles", "story_postings", "story_dirty"):
+            db.execute(f"DROP TABLE {t}")
+        db.execute("DELETE FROM meta WHERE key = 'story_state'")
+        db.execute("UPDATE meta SET value = '4' WHERE key = 'schema'")
+    db.close()
+    before = None
+    store = st.Store(tmp_path / "store")
+    try:
+        assert store.get_meta("schema") == st.SCHEMA_VERSION
+        assert not story_state.valid(store.db, CONFIG.stories)
+        before = store.assignments()
+        kept_path, _ = _run_batch(store, _write(tmp_path / "in2" / "b.jsonl", recs[30:40]))
+        assert not kept_path  # the whole path, which keeps the index
+        assert {d: s for d, s in store.assignments().items() if d in before} == before
+        assert_kept_consistent(store)
+        assert _run_batch(store, _write(tmp_path / "in3" / "c.jsonl", recs[40:]))[0]
+        assert_kept_consistent(store)
+    finally:
+        store.close()
+    db = sqlite3.connect(tmp_path / "store" / st.STORE_FILE)
+    with db:
+        db.execute("UPDATE meta SET value = '6' WHERE key = 'schema'")
+    db.close()
+    with pytest.raises(StoreError, match="schema 6.*use a new --out folder"):
+        st.Store(tmp_path / "store")
