@@ -28,6 +28,9 @@ from wiretrace.model import Passage, PassageKind
 from wiretrace.text.tokens import Words
 
 
+DOC_SENTENCES = 8  # sentences of each side the transformer reads for a document cosine the cascade leaves open
+
+
 def mean_cos(va: np.ndarray, vb: np.ndarray) -> float:
     """The cosine of the two sets' mean vectors."""
     ma, mb = va.mean(axis=0), vb.mean(axis=0)
@@ -111,8 +114,12 @@ def semantic_pass(
             if lead_cos < config.lead_cos:
                 return round(lead_cos, 4)
     settled, doc_cos = bounds.doc(mean_cos(xa, xb), far) if bounds is not None and xa is not None and xb is not None else (False, None)
-    if bounds is not None and not settled and not cosine_decides:
-        settled, doc_cos = True, None
+    if bounds is not None and not settled:
+        # Left open by the static vectors: MiniLM measures it where it can change the relation, on the
+        # first DOC_SENTENCES sentences of each side only (the lead already read among them); the
+        # sentence pairs are then read as where it is settled (only those no bound rules out).
+        settled = True
+        doc_cos = round(mean_cos(embedder.embed(texts_a[:DOC_SENTENCES]), embedder.embed(texts_b[:DOC_SENTENCES])), 4) if cosine_decides else None
     if not settled or bounds is None or xa is None or xb is None:
         va, vb = embedder.embed(texts_a), embedder.embed(texts_b)
         doc_cos = round(mean_cos(va, vb), 4)
