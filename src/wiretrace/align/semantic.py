@@ -27,7 +27,6 @@ from wiretrace.embed.minilm import Embedder
 from wiretrace.model import Passage, PassageKind
 from wiretrace.text.tokens import Words
 
-
 DOC_SENTENCES = 8  # sentences of each side the transformer reads for a document cosine the cascade leaves open
 
 
