@@ -13,7 +13,12 @@ MiniLM embeds (a cache miss) is charged to:
 * the pair's **outcome**: its relation, and whether the semantic pass changed it (the relation the
   same pair gets with the semantic pass off).
 
+``--sample F`` relates only the candidate pairs of a random share F of the documents (the others are
+marked related: an incremental run of that share), for a corpus whose whole relate stage is too long
+to profile; ``--cprofile FILE`` also profiles the stage with cProfile and prints the top functions.
+
     .venv/bin/python bench/semantic_profile.py --corpus bbc --prepared /tmp/h4_prep
+    .venv/bin/python bench/semantic_profile.py --corpus both --prepared /tmp/s10-prep-both --sample 0.1 --cprofile /tmp/both.prof
 """
 
 from __future__ import annotations

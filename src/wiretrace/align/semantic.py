@@ -4,7 +4,8 @@ Sentences of four words or more are embedded (batched and cached by the ``Embedd
 greedily by the paraphrase decision (``features.paraphrase_decision``); a sentence may take in a
 neighbour of the other side (a rewrite that splits or merges sentences). With the cascade on, the
 static vectors settle first what they settle for certain (``bounds.SemanticBounds``), and MiniLM
-reads only the sentences an unsettled decision needs.
+reads only the sentences an unsettled decision needs; a document cosine they leave open is measured
+on the first ``DOC_SENTENCES`` sentences of each side (the lead and what follows it), not every one.
 """
 
 from __future__ import annotations
