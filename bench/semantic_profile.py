@@ -13,7 +13,12 @@ MiniLM embeds (a cache miss) is charged to:
 * the pair's **outcome**: its relation, and whether the semantic pass changed it (the relation the
   same pair gets with the semantic pass off).
 
+``--sample F`` relates only the candidate pairs of a random share F of the documents (the others are
+marked related: an incremental run of that share), for a corpus whose whole relate stage is too long
+to profile; ``--cprofile FILE`` also profiles the stage with cProfile and prints the top functions.
+
     .venv/bin/python bench/semantic_profile.py --corpus bbc --prepared /tmp/h4_prep
+    .venv/bin/python bench/semantic_profile.py --corpus both --prepared /tmp/s10-prep-both --sample 0.1 --cprofile /tmp/both.prof
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import semantic_eval  # noqa: E402
 _LABELS = (
     ("lead_cos = ", "lead"),
     ("va, vb = embedder.embed", "doc"),
+    ("texts_a[:DOC_SENTENCES]", "doc"),
     ("sentence_vec.fill(sims, need)", "sentence"),
     ("sentence_vec.fill(sims, [", "split"),
 )
@@ -55,7 +61,7 @@ def _label(frame: Any) -> str:
     return "other"
 
 
-def profile(folder: Path, corpus_docs: int) -> None:
+def profile(folder: Path, corpus_docs: int, sample: float | None = None, cprofile: Path | None = None) -> None:
     from wiretrace import stages
     from wiretrace.align import AlignConfig
     from wiretrace.embed.minilm import Embedder, sentence_key
@@ -103,14 +109,41 @@ def profile(folder: Path, corpus_docs: int) -> None:
     static = StaticEmbedder()
     _ = static.table
     embedder = Tracing(cache=store.embedding_cache(), static=static)
+    if sample is not None:
+        # Relate the candidate pairs of a random share of the documents only (the others are marked
+        # related already): an incremental run of that share into the rest. Each outside document's
+        # sentences serve fewer pairs than in a whole run, so sentences per pair read a little high.
+        import random
+
+        ids = store.all_ids()
+        keep = set(random.Random(7).sample(ids, max(1, round(len(ids) * sample))))
+        store.set_stage([i for i in ids if i not in keep], st.RELATED)
+        corpus_docs = len(keep)
+        print(f"sample: the candidate pairs of {len(keep):,} of {len(ids):,} documents")
+    prof = None
+    if cprofile is not None:
+        import cProfile
+
+        prof = cProfile.Profile()
     try:
         c0, w0 = time.process_time(), time.perf_counter()
+        if prof is not None:
+            prof.enable()
         engine.relate_pending(store, config, pl._quiet, stats, embedder, static)
+        if prof is not None:
+            prof.disable()
         cpu, wall = time.process_time() - c0, time.perf_counter() - w0
         pairs = {(min(a, b), max(a, b)): r for a, b, r in store.db.execute("SELECT a, b, relation FROM pairs")}
     finally:
         store.close()
     stages.relate_pair = original
+    if prof is not None and cprofile is not None:
+        import pstats
+
+        prof.dump_stats(str(cprofile))
+        print(f"\ncProfile of the relate stage (written to {cprofile}), by cumulative time:")
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
     total = sum(charged.values())
     print(f"\nrelate stage: {cpu:.1f} CPU s, {wall:.1f} wall s; {stats.candidates:,} candidate pairs, "
           f"{len(pairs):,} stored; {embedder.embedded:,} sentences embedded ({embedder.embedded / max(corpus_docs, 1):.2f} per doc)")
@@ -152,6 +185,8 @@ def main() -> None:
     ap.add_argument("--corpus", choices=["reuters", "bbc", "both"], default="bbc")
     ap.add_argument("--limit", type=int)
     ap.add_argument("--prepared", type=Path, help="keep (or reuse) the store prepared up to sketch here")
+    ap.add_argument("--sample", type=float, help="relate only the candidate pairs of this share of the documents (e.g. 0.1)")
+    ap.add_argument("--cprofile", type=Path, help="profile the relate stage with cProfile: write the stats here and print the top")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="wiretrace-semprof-", dir="/tmp") as tmp:
         prep = args.prepared / "prepared" if args.prepared else Path(tmp) / "prepared"
@@ -162,7 +197,7 @@ def main() -> None:
         n = int((prep.parent / "n_docs").read_text())
         work = Path(tmp) / "run"
         shutil.copytree(prep, work)
-        profile(work, n)
+        profile(work, n, args.sample, args.cprofile)
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 

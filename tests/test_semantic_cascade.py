@@ -244,3 +244,37 @@ def test_cosine_decides_only_where_same_story_reads_it() -> None:
     assert cosine_decides(a, b, 0.9, True, rc)  # dated apart: only far_same_story_cos decides
     assert cosine_decides(a, c, 0.9, False, rc)  # no names in common: the cosine decides
     assert not cosine_decides(a, c, rc.same_story_topic / 2, False, rc)  # too far in topic for same_story
+
+
+def test_an_open_document_cosine_reads_the_first_sentences_only(
+    bbc_pairs: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where the static vectors leave the document cosine open, the transformer reads the first
+    ``DOC_SENTENCES`` sentences of each side for it (and the sentence pairs no bound rules out), not
+    every sentence: on real BBC neighbours, the same relations and passages as reading them all, the
+    cosine on the same side of ``same_story_cos``, and fewer sentences read."""
+    from wiretrace.align import semantic
+
+    rc = RelateConfig()
+    config = RunConfig()
+    vectors: dict[int, np.ndarray] = {}
+    capped_pairs, read_all, read_capped = 0, 0, 0
+    for text_a, text_b in bbc_pairs:
+        monkeypatch.setattr(semantic, "DOC_SENTENCES", 10**6)  # the whole texts, as before the cap
+        reads_all = _Reads(vectors)
+        want = compare(text_a, text_b, config, Embedder(cache=reads_all))
+        monkeypatch.setattr(semantic, "DOC_SENTENCES", 8)
+        reads = _Reads(vectors)
+        got = compare(text_a, text_b, config, Embedder(cache=reads))
+        assert got.relation == want.relation
+        assert got.passages == want.passages
+        if got.scores.semantic != want.scores.semantic:
+            capped_pairs += 1
+            assert got.scores.semantic is not None and want.scores.semantic is not None
+            assert (got.scores.semantic >= rc.same_story_cos) == (want.scores.semantic >= rc.same_story_cos)
+            assert abs(got.scores.semantic - want.scores.semantic) < 0.15
+        assert reads.read <= reads_all.read
+        read_all += len(reads_all.read)
+        read_capped += len(reads.read)
+    assert capped_pairs >= 1, "no BBC neighbour left its document cosine open past the cap: the data changed"
+    assert read_capped < read_all, (read_capped, read_all)
