@@ -1,13 +1,14 @@
 """The sentence paraphrase decision: what it reads of a sentence, its features, and its model.
 
 A small logistic model over the MiniLM cosine and cheap lexical agreement (word n-gram overlap both
-ways, content words left unmatched, numbers and names that differ), fitted on the MRPC train split by
-``bench/calibrate.py``. The model is data: ``wiretrace/align/data/paraphrase.json`` holds its bias
-and weights under a meta block (format version, feature names in order, training data and the hash
-of its split, the cross-validated scores), written by ``bench/calibrate.py --part align --write`` and
-read here with ``importlib.resources``. A missing file, another format version, or feature names
-other than ``PARAPHRASE_FEATURES`` (what ``paraphrase_features`` computes) is a DataFileError, never a
-fallback.
+ways, content words left unmatched on each side, numbers shared and differing, names, negation on one
+side only, the first and last words), fitted on the MRPC train split by ``bench/calibrate.py``. The
+model is data: ``wiretrace/align/data/paraphrase.json`` holds its bias and weights under a meta block
+(format version, feature names in order, training data and the hash of its split, the cross-validated
+scores, and ``short_p``, the threshold ``compare`` uses on short texts), written by
+``bench/calibrate.py --part align --write`` and read here with ``importlib.resources``. A missing
+file, another format version, or feature names other than ``PARAPHRASE_FEATURES`` (what
+``paraphrase_features`` computes) is a DataFileError, never a fallback.
 """
 
 from __future__ import annotations
