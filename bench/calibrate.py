@@ -60,6 +60,7 @@ from align_eval import APPEAL, COPYRIGHT, MENU, SHARE, Article, reuters_articles
 from corpora import DATA, require  # noqa: E402
 from mrpc_eval import (  # noqa: E402
     FOLDS,
+    L2,
     MRPC,
     acc_f1,
     best_threshold,
@@ -76,6 +77,7 @@ from wiretrace.clean import clean  # noqa: E402
 from wiretrace.embed.minilm import Embedder  # noqa: E402
 from wiretrace.engine.pipeline import Prepared, RunConfig, alignment, idf_from_sketches  # noqa: E402
 from wiretrace.engine.pipeline import prepare as prepare_doc  # noqa: E402
+from wiretrace.errors import DataFileError  # noqa: E402
 from wiretrace.model import Document, Pair  # noqa: E402
 from wiretrace.relate.pair import RelateConfig, relate  # noqa: E402
 from wiretrace.text.tokens import sentences  # noqa: E402
@@ -110,7 +112,7 @@ def calibrate_align(cache: str | None, write: bool = False) -> None:
     p = model.prob(x)
     t_all = best_threshold(p, y, "acc")
     cv = np.array(cv_logistic(x, y, folds, "acc"))
-    print(f"logistic model on {len(PARAPHRASE_FEATURES)} features, L2 1.0 on standardised features, fitted on all pairs:")
+    print(f"logistic model on {len(PARAPHRASE_FEATURES)} features, L2 {L2} on standardised features, fitted on all pairs:")
     print(f"bias = {model.bias:.6g}")
     print("weights:")
     for name, w in zip(PARAPHRASE_FEATURES, model.weights, strict=True):
@@ -122,6 +124,15 @@ def calibrate_align(cache: str | None, write: bool = False) -> None:
     )
     p_t = round(float(np.median(np.r_[cv[:, 2], t_all])), 2)
     print(f"  -> paraphrase_p = {p_t} (median of those, rounded)")
+    f_all = best_threshold(p, y, "f1")
+    cv_f = np.array(cv_logistic(x, y, folds, "f1"))
+    short_p = round(float(np.median(np.r_[cv_f[:, 2], f_all])), 2)
+    print(
+        f"short_p (compare() on short texts): F1-maximising threshold on all pairs {f_all:.3f}; chosen on 4 folds: "
+        + " ".join(f"{t:.3f}" for t in cv_f[:, 2])
+        + f" (held-out accuracy {cv_f[:, 0].mean():.4f}, F1 {cv_f[:, 1].mean():.4f})"
+    )
+    print(f"  -> short_p = {short_p} (median of those, rounded)")
     print("paraphrase_cos (cosine floor; the model is not asked below it), held-out accuracy with each floor:")
     base = None
     chosen = 0.0
@@ -143,15 +154,18 @@ def calibrate_align(cache: str | None, write: bool = False) -> None:
     print(f"  -> paraphrase_cos = {chosen}")
     shipped = AlignConfig()
     print(f"shipped AlignConfig: paraphrase_cos={shipped.paraphrase_cos} paraphrase_p={shipped.paraphrase_p} split_cos={shipped.split_cos}")
-    drift = float(np.abs(np.array(paraphrase_model().weights) - model.weights).max())
-    print(f"shipped paraphrase model ({PARAPHRASE_FILE}) weights differ from these by at most {drift:.4f}")
+    try:
+        drift = float(np.abs(np.array(paraphrase_model().weights) - model.weights).max())
+        print(f"shipped paraphrase model ({PARAPHRASE_FILE}) weights differ from these by at most {drift:.4f}")
+    except DataFileError as e:
+        print(f"shipped paraphrase model unreadable by this code (rewrite it with --write): {e}")
     if write:
         doc = {
             "meta": {
                 "format": PARAPHRASE_FORMAT,
                 "about": "The sentence paraphrase decision's logistic model (wiretrace.align.features), "
                          "written by bench/calibrate.py --part align --write.",
-                "model": "logistic regression, L2 1.0 on standardised features, folded back to raw-feature "
+                "model": f"logistic regression, L2 {L2} on standardised features, folded back to raw-feature "
                          "weights; bias and weights rounded to 4 significant digits",
                 "features": list(PARAPHRASE_FEATURES),
                 "training": {"data": f"MRPC train ({MRPC.name})", "pairs": len(y), "paraphrases": int(y.sum()),
@@ -161,6 +175,10 @@ def calibrate_align(cache: str | None, write: bool = False) -> None:
                     "cv_f1": round(float(cv[:, 1].mean()), 4),
                     "cv_thresholds": [round(float(t), 3) for t in cv[:, 2]],
                     "threshold_all_pairs": round(t_all, 3), "paraphrase_p": p_t, "paraphrase_cos": chosen,
+                    "cv_f1_threshold_accuracy": round(float(cv_f[:, 0].mean()), 4),
+                    "cv_f1_threshold_f1": round(float(cv_f[:, 1].mean()), 4),
+                    "cv_f1_thresholds": [round(float(t), 3) for t in cv_f[:, 2]],
+                    "short_p": short_p,
                 },
                 "fitted": datetime.now(UTC).strftime("%Y-%m-%d"),
             },

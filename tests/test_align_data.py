@@ -15,6 +15,7 @@ from wiretrace.align import (
     load_paraphrase_model,
     load_semantic_bounds,
     paraphrase_decision,
+    paraphrase_features,
     paraphrase_model,
     paraphrase_probability,
     semantic_bounds,
@@ -105,3 +106,61 @@ def test_bounds_file_ships_in_the_package_and_a_broken_one_is_named(tmp_path: Pa
     broken.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(DataFileError, match="cascade=False"):
         load_semantic_bounds(broken)
+
+
+def test_short_text_threshold_is_read_and_checked(tmp_path: Path) -> None:
+    """``meta.scores.short_p`` (compare()'s threshold for short texts) is part of the file: below the
+    accuracy threshold (F1 on MRPC favours saying paraphrase), and refused when missing or no probability."""
+    model = paraphrase_model()
+    assert model.short_p == model.meta["scores"]["short_p"]
+    assert 0.0 < model.short_p < AlignConfig().paraphrase_p
+    for bad in (None, 1.5, "0.4", True):
+
+        def edit(doc: dict, bad: object = bad) -> None:
+            if bad is None:
+                del doc["meta"]["scores"]["short_p"]
+            else:
+                doc["meta"]["scores"]["short_p"] = bad
+
+        with pytest.raises(DataFileError, match=r"paraphrase\.json.*'meta\.scores\.short_p' probability"):
+            load_paraphrase_model(_copy(tmp_path, edit))
+
+
+def test_a_model_file_named_by_the_environment_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``$WIRETRACE_PARAPHRASE_MODEL`` (how bench/mrpc_eval.py scores compare() with fold models) is
+    read and checked as the shipped file is; without it the shipped model comes back."""
+    from wiretrace.align.features import MODEL_ENV
+
+    a = sentence_profile("The ferry strike ended on Monday after the union accepted the wage offer.")
+    b = sentence_profile("The union accepted the wage offer on Monday, ending the ferry strike.")
+    shipped = paraphrase_probability(a, b, 0.9)
+    flipped = _copy(tmp_path, lambda d: d.update(bias=d["bias"] - 20.0))
+    monkeypatch.setenv(MODEL_ENV, str(flipped))
+    paraphrase_model.cache_clear()
+    try:
+        assert paraphrase_model().bias == pytest.approx(json.loads(SHIPPED.read_text(encoding="utf-8"))["bias"] - 20.0)
+        assert paraphrase_probability(a, b, 0.9) < 0.01 < shipped
+        monkeypatch.setenv(MODEL_ENV, str(tmp_path / "none.json"))
+        paraphrase_model.cache_clear()
+        with pytest.raises(DataFileError, match=r"none\.json.*missing"):
+            paraphrase_model()
+    finally:
+        monkeypatch.delenv(MODEL_ENV)
+        paraphrase_model.cache_clear()
+    assert paraphrase_probability(a, b, 0.9) == shipped
+
+
+def test_number_and_negation_features_read_the_sentences() -> None:
+    """The agreement features after sequence_ratio: numbers shared vs differing, negation on one side."""
+    names = list(PARAPHRASE_FEATURES)
+
+    def feats(x: str, y: str) -> dict[str, float]:
+        return dict(zip(names, paraphrase_features(sentence_profile(x), sentence_profile(y), 0.8), strict=True))
+
+    same = feats("Shares rose 5 percent to 120 pence on Friday.", "On Friday the shares gained 5 percent to 120 pence.")
+    assert same["numbers_shared"] == 1.0 and same["numbers_differ"] == 0.0 and same["negation_mismatch"] == 0.0
+    other = feats("Shares rose 5 percent to 120 pence on Friday.", "Shares rose 7 percent to 131 pence on Friday.")
+    assert other["numbers_shared"] == 0.0 and other["numbers_disjoint"] == 1.0 and other["numbers_unmatched_log"] > 1.0
+    neg = feats("The union accepted the offer.", "The union did not accept the offer.")
+    assert neg["negation_mismatch"] == 1.0 and neg["first_token_same"] == 1.0 and neg["last_token_same"] == 1.0
+    assert feats("The union didn't accept the offer.", "The union never accepted the offer.")["negation_mismatch"] == 0.0

@@ -17,7 +17,7 @@ class AlignConfig:
     join_gap: int = 20  # words between word-for-word passages that still make one passage (-1: never join)
     explained: float = 0.6  # a sentence this much covered by verbatim passages needs no embedding
     paraphrase_cos: float = 0.55  # sentence cosine below which a pair is never a paraphrase
-    paraphrase_p: float = 0.54  # the paraphrase model's probability that decides (0: the cosine alone)
+    paraphrase_p: float = 0.53  # the paraphrase model's probability that decides (0: the cosine alone)
     split_cos: float = 0.55  # cosine for the second sentence of a one-to-two match
     near_verbatim_jaccard: float = 0.5  # a semantic match this lexically close is near_verbatim
     topic_cos: float = 0.3  # idf-weighted content-word cosine below which no embedding is spent

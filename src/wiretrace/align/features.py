@@ -1,19 +1,21 @@
 """The sentence paraphrase decision: what it reads of a sentence, its features, and its model.
 
 A small logistic model over the MiniLM cosine and cheap lexical agreement (word n-gram overlap both
-ways, content words left unmatched, numbers and names that differ), fitted on the MRPC train split by
-``bench/calibrate.py``. The model is data: ``wiretrace/align/data/paraphrase.json`` holds its bias
-and weights under a meta block (format version, feature names in order, training data and the hash
-of its split, the cross-validated scores), written by ``bench/calibrate.py --part align --write`` and
-read here with ``importlib.resources``. A missing file, another format version, or feature names
-other than ``PARAPHRASE_FEATURES`` (what ``paraphrase_features`` computes) is a DataFileError, never a
-fallback.
+ways, content words left unmatched on each side, numbers shared and differing, names, negation on one
+side only, the first and last words), fitted on the MRPC train split by ``bench/calibrate.py``. The
+model is data: ``wiretrace/align/data/paraphrase.json`` holds its bias and weights under a meta block
+(format version, feature names in order, training data and the hash of its split, the cross-validated
+scores, and ``short_p``, the threshold ``compare`` uses on short texts), written by
+``bench/calibrate.py --part align --write`` and read here with ``importlib.resources``. A missing
+file, another format version, or feature names other than ``PARAPHRASE_FEATURES`` (what
+``paraphrase_features`` computes) is a DataFileError, never a fallback.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -28,6 +30,7 @@ from wiretrace.text.names import STOP
 from wiretrace.text.tokens import words
 
 _NUMBER = re.compile(r"\d")
+_NEGATION = frozenset(("not", "no", "never", "nor", "neither", "without", "none", "nothing", "cannot", "nobody"))
 # The model's inputs, in the order ``paraphrase_features`` returns them; the data file must name
 # the same features in the same order.
 PARAPHRASE_FEATURES = (
@@ -35,9 +38,13 @@ PARAPHRASE_FEATURES = (
     "p1", "p2", "p3", "p4", "m1", "m2", "m3", "m4",
     "unmatched_max", "unmatched_min", "unmatched_log", "number_mismatch", "name_mismatch", "length_ratio",
     "char3_jaccard", "stem_jaccard", "sequence_ratio",
+    # numbers (figures, dates) agreeing and differing, as separate signals
+    "numbers_shared", "numbers_differ", "numbers_disjoint", "numbers_unmatched_log", "numbers_one_side",
+    "negation_mismatch", "first_token_same", "last_token_same", "length_gap_log",
+    "unmatched_more_log", "unmatched_fewer_log", "names_shared_log",
 )
 PARAPHRASE_FILE = "paraphrase.json"  # in wiretrace/align/data/
-PARAPHRASE_FORMAT = 1  # the layout of that file this code reads
+PARAPHRASE_FORMAT = 2  # the layout of that file this code reads (2: meta.scores.short_p added)
 _FIX = "reinstall wiretrace, or rerun `bench/calibrate.py --part align --write` to write the file"
 
 
@@ -48,13 +55,22 @@ class ParaphraseModel:
     bias: float
     weights: tuple[float, ...]
     meta: dict  # the file's meta block, as written (training data, split hash, scores)
+    short_p: float  # the probability that decides two short texts in ``compare`` (meta.scores.short_p)
 
     def weight(self, feature: str) -> float:
         return self.weights[PARAPHRASE_FEATURES.index(feature)]
 
 
-def paraphrase_data_file() -> Traversable:
-    """Where the shipped model lies (inside the installed package)."""
+MODEL_ENV = "WIRETRACE_PARAPHRASE_MODEL"
+
+
+def paraphrase_data_file() -> Path | Traversable:
+    """Where the model lies: inside the installed package, or the file ``$WIRETRACE_PARAPHRASE_MODEL``
+    names (a model refitted elsewhere, e.g. on four folds by ``bench/mrpc_eval.py``, which scores
+    ``compare()`` on the fifth); it is checked as the shipped one is."""
+    env = os.environ.get(MODEL_ENV)
+    if env:
+        return Path(env)
     return resources.files("wiretrace.align").joinpath("data", PARAPHRASE_FILE)
 
 
@@ -78,12 +94,17 @@ def load_paraphrase_model(path: Path | Traversable) -> ParaphraseModel:
         raise bad(f"format version {PARAPHRASE_FORMAT}, found {meta.get('format')!r}")
     if meta.get("features") != list(PARAPHRASE_FEATURES):
         raise bad(f"the features this code computes, in order {list(PARAPHRASE_FEATURES)}, found {meta.get('features')!r}")
+    scores = meta.get("scores")
+    short_p = scores.get("short_p") if isinstance(scores, dict) else None
+    if not isinstance(short_p, (int, float)) or isinstance(short_p, bool) or not 0.0 < short_p < 1.0:
+        raise bad(f"a 'meta.scores.short_p' probability in (0, 1) (the short-text threshold), found {short_p!r}")
     weights = doc.get("weights")
     if not isinstance(weights, dict) or list(weights) != list(PARAPHRASE_FEATURES):
         raise bad("'weights' with one weight per feature, in the order of meta.features")
     try:
         return ParaphraseModel(
             bias=float(doc["bias"]), weights=tuple(float(weights[f]) for f in PARAPHRASE_FEATURES), meta=meta,
+            short_p=float(short_p),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise bad(f"a number for 'bias' and for every weight ({e!r})") from e
@@ -91,7 +112,8 @@ def load_paraphrase_model(path: Path | Traversable) -> ParaphraseModel:
 
 @cache
 def paraphrase_model() -> ParaphraseModel:
-    """The model shipped with the package (read once)."""
+    """The model shipped with the package, or the one ``$WIRETRACE_PARAPHRASE_MODEL`` names (read
+    once: ``paraphrase_model.cache_clear()`` after changing the variable)."""
     return load_paraphrase_model(paraphrase_data_file())
 
 
@@ -107,6 +129,7 @@ class SentenceProfile:
     n_words: int
     chars: frozenset[str]  # character 3-grams of the normalised words
     stems: frozenset[str]  # words cut to 5 letters ("closure" and "closed" differ, "protesters" and "protests" not)
+    negated: bool  # writes a negation ("not", "never", "n't", ...)
 
 
 def sentence_profile(text: str, start: int = 0, end: int | None = None) -> SentenceProfile:
@@ -123,6 +146,7 @@ def sentence_profile(text: str, start: int = 0, end: int | None = None) -> Sente
         n_words=len(toks),
         chars=frozenset(flat[i : i + 3] for i in range(len(flat) - 2)),
         stems=frozenset(t[:5] for t in toks),
+        negated=any(t in _NEGATION or t.endswith("n't") for t in toks),
     )
 
 
@@ -159,6 +183,22 @@ def paraphrase_features(pa: SentenceProfile, pb: SentenceProfile, cos: float, se
         min(pa.n_words, pb.n_words) / max(pa.n_words, pb.n_words, 1),
         1.0 - _mismatch(pa.chars, pb.chars), 1.0 - _mismatch(pa.stems, pb.stems),
         SequenceMatcher(None, pa.tokens, pb.tokens, autojunk=False).ratio() if sequence is None else sequence,
+        *_agreement(pa, pb),
+    )
+
+
+def _agreement(pa: SentenceProfile, pb: SentenceProfile) -> tuple[float, ...]:
+    """The features after ``sequence_ratio``: numbers agreeing and differing, negation, the ends, the
+    length gap, content words left unmatched on each side, names shared."""
+    na, nb = pa.numbers, pb.numbers
+    shared, unmatched = len(na & nb), len(na ^ nb)
+    left_a, left_b = len(pa.content - pb.content), len(pb.content - pa.content)
+    return (
+        float(shared > 0), float(unmatched > 0), float(bool(na) and bool(nb) and not shared), math.log1p(unmatched),
+        float(bool(na) != bool(nb)),
+        float(pa.negated != pb.negated), float(pa.tokens[:1] == pb.tokens[:1]), float(pa.tokens[-1:] == pb.tokens[-1:]),
+        math.log1p(abs(pa.n_words - pb.n_words)),
+        math.log1p(max(left_a, left_b)), math.log1p(min(left_a, left_b)), math.log1p(len(pa.names & pb.names)),
     )
 
 

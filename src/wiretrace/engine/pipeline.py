@@ -24,7 +24,7 @@ import numpy as np
 import xxhash
 
 from wiretrace import errors
-from wiretrace.align import paraphrase_probability, sentence_profile
+from wiretrace.align import paraphrase_model, paraphrase_probability, sentence_profile
 from wiretrace.clean import clean
 from wiretrace.embed.minilm import Embedder
 from wiretrace.engine import store as st
@@ -269,7 +269,7 @@ def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder:
 
     Short texts (at most ``SHORT_SENTENCES`` sentences and ``SHORT_WORDS`` words on each side) are
     decided by the aligner's sentence model (``align.paraphrase_probability``: the MiniLM cosine and
-    the lexical agreement model fitted on MRPC, its cosine floor, and ``SHORT_P``): coverage shares
+    the lexical agreement model fitted on MRPC, its cosine floor, and the model's ``short_p``): coverage shares
     mean little over a sentence or two."""
     config = config or RunConfig()
     embedder = embedder or Embedder()
@@ -293,10 +293,10 @@ def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder:
 
 SHORT_SENTENCES = 3
 SHORT_WORDS = 80
-# The paraphrase model's probability that decides two short texts: the threshold that maximises F1 on
-# the held-out folds of MRPC train (``bench/mrpc_eval.py`` prints it per fold: 0.437-0.449), where the
-# aligner's own 0.54 maximises accuracy (a sentence wrongly aligned costs more inside a document).
-SHORT_P = 0.45
+# The paraphrase model's probability that decides two short texts is the model file's ``short_p``: the
+# threshold that maximises F1 on MRPC train (``bench/calibrate.py --part align`` prints it per fold),
+# where the aligner's own ``paraphrase_p`` maximises accuracy (a sentence wrongly aligned costs more
+# inside a document).
 
 
 def _short_span(text: str, cleaned: Cleaned) -> tuple[int, int] | None:
@@ -320,7 +320,7 @@ def _short_pair(
     cos = float(va @ vb / max(float(np.linalg.norm(va) * np.linalg.norm(vb)), 1e-9))
     pa, pb = sentence_profile(text_a, *ra), sentence_profile(text_b, *rb)
     prob = paraphrase_probability(pa, pb, cos)
-    score = prob if cos >= config.align.paraphrase_cos and prob >= SHORT_P else None
+    score = prob if cos >= config.align.paraphrase_cos and prob >= paraphrase_model().short_p else None
     why = f"short texts: the sentence decision (cosine {cos:.2f}, paraphrase probability {prob:.2f})"
     if lexical is not None and lexical.relation in (Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.TEMPLATE):
         return Comparison.of(replace(lexical, reasons=lexical.reasons + (why,)))
