@@ -44,6 +44,9 @@ class RelateConfig:
     contains_outer: float = 0.86  # the container, covered at most this much
     paraphrase: float = 0.58  # coverage of both sides by any passage kind
     paraphrase_verbatim: float = 0.74  # ...with less of it word for word than this (else near_duplicate)
+    # ...and near_duplicate only where the passages cover this much of both sides: a copy has at most
+    # a line added or dropped; one side holding a third of its own is a share of it reused (derivative).
+    near_duplicate_cover: float = 0.85
     derivative: float = 0.08  # coverage of the better-covered side
     same_story_cos: float = 0.48  # mean-vector cosine for independent coverage of one event
     same_story_names: float = 0.22  # or share of names in common (Jaccard)
@@ -65,7 +68,7 @@ class RelateConfig:
         share("relate", self, "same_story_names", "same_story_topic", "derivative_verbatim", "common_share")
         at_least("relate", self, 0, "same_story_days", "min_derivative_passages")
         at_least("relate", self, 1, "common_df")
-        for name in ("near_duplicate", "contains_inner", "contains_outer", "paraphrase", "paraphrase_verbatim", "derivative"):
+        for name in ("near_duplicate", "contains_inner", "contains_outer", "paraphrase", "paraphrase_verbatim", "near_duplicate_cover", "derivative"):
             v = getattr(self, name)
             if not 0.0 < v <= 1.0:
                 raise ConfigError("relate", name, v, "a share in (0, 1]")
@@ -199,9 +202,17 @@ def relate(
     elif va >= c.contains_inner and vb <= c.contains_outer:
         relation, swap = Relation.CONTAINS, True
         why.append(f"{a.id}'s text is {va:.0%} inside {b.id}, which has {1 - vb:.0%} more")
-    elif ca >= c.paraphrase and cb >= c.paraphrase:
+    elif ca >= c.paraphrase and cb >= c.paraphrase and (max(va, vb) < c.paraphrase_verbatim or min(ca, cb) >= c.near_duplicate_cover):
         relation = Relation.PARAPHRASE if max(va, vb) < c.paraphrase_verbatim else Relation.NEAR_DUPLICATE
         why.append(f"aligned passages cover {ca:.0%} / {cb:.0%} ({max(va, vb):.0%} verbatim)")
+    elif ca >= c.paraphrase and cb >= c.paraphrase:
+        # Mostly word for word, but one side keeps too much of its own for a copy with small edits.
+        relation = Relation.DERIVATIVE
+        swap, side_why = _derivative_is_b(a, b, al, cues_a, cues_b)
+        why.append(
+            f"aligned passages cover {ca:.0%} / {cb:.0%} ({max(va, vb):.0%} verbatim): below {c.near_duplicate_cover:.0%} "
+            f"of both, a share reused, not a near-duplicate; {side_why}"
+        )
     elif (
         _derivative(ca, cb, va, vb, c, len(al.passages))
         and (spec is None or _derivative(spec.a_covered, spec.b_covered, spec.a_verbatim, spec.b_verbatim, c, len(al.passages)))
