@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -91,6 +91,8 @@ class TemplateVerdict:
 
     def reason(self) -> str:
         ex = "; ".join(f"{x} / {y}" for x, y in self.examples[:3])
+        if self.reworded and self.what == ("mould figures",):
+            return "template: every shared passage is one mould with other figures (another day's notice)" + (f" ({ex})" if ex else "")
         if self.reworded and self.what == ("day figures",):
             return "template: the same notice on another day, other figures around the same words" + (f" ({ex})" if ex else "")
         if self.reworded:
@@ -311,28 +313,33 @@ _FIGURE = re.compile(r"\d(?:[\d,.]*\d)?")  # a figure as written: "1,535,000", "
 
 
 def _rewritten_verdict(
-    a: Side, b: Side, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...], c: TemplateConfig
+    a: Side, b: Side, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...], c: TemplateConfig,
+    cover: float | None = None, least: int | None = None, every: bool = False,
 ) -> TemplateVerdict | None:
     """The same notice reworded with other figures: passages matched by meaning cover most of both
     texts (``rewritten_cover``: the notice as a whole, not a passage of a longer report), and in
     every one holding figures most of each side's figures (``rewritten_figures``) are absent from
     the other side's, at least ``min_differing`` in all. A rewrite carries its figures along; the
     same notice of another day brings others."""
+    cover = c.rewritten_cover if cover is None else cover
+    least = c.min_differing if least is None else least
     if not rewritten or min(_char_share(a.ranges, [r[0] for r in rewritten]),
-                            _char_share(b.ranges, [r[1] for r in rewritten])) < c.rewritten_cover:
+                            _char_share(b.ranges, [r[1] for r in rewritten])) < cover:
         return None
     ta, tb = a.text, b.text
     fa: list[re.Match[str]] = []
     fb: list[re.Match[str]] = []
     for (a0, a1), (b0, b1) in rewritten:
         xa, xb = list(_FIGURE.finditer(ta, a0, a1)), list(_FIGURE.finditer(tb, b0, b1))
+        if every and (not xa or not xb):
+            return None  # a passage holding no figure: text shared, not only a mould's words
         held_a, held_b = {m.group() for m in xa}, {m.group() for m in xb}
         da, db = [m for m in xa if m.group() not in held_b], [m for m in xb if m.group() not in held_a]
         if len(da) < c.rewritten_figures * len(xa) or len(db) < c.rewritten_figures * len(xb):
             return None  # a passage that keeps its figures: a rewrite, not another notice
         fa += da
         fb += db
-    if len(fa) < c.min_differing or len(fb) < c.min_differing:
+    if len(fa) < least or len(fb) < least:
         return None
     pairs = list(zip(fa, fb, strict=False))
     slots = tuple(((x.start(), x.end()), (y.start(), y.end())) for x, y in pairs)
@@ -396,6 +403,12 @@ def _form_open(
     a stock sentence or part of a mould under headlines that each name a subject the other document
     never writes: two notices, not a reuse."""
     verdict = _rewritten_verdict(a, b, rewritten, c) or _day_figures(a, b, matched, c)
+    if verdict is None and matched:
+        # Every passage the two share is of one mould filled with that day's figures (the central
+        # bank's help "worth 90 mln stg" / "with 1.143 billion stg"): the form, not the facts, is shared.
+        verdict = _rewritten_verdict(a, b, matched, c, cover=0.0, least=1, every=True)
+        if verdict is not None:
+            verdict = replace(verdict, what=("mould figures",))
     if verdict is None and max(len(wa), len(wb)) <= c.brief_words:
         verdict = _headline_verdict(a, b, wa, wb, idf, n, c)
     return verdict
@@ -420,7 +433,8 @@ def _headline_subjects(
         return None
     known_a = set(ta.tokens) | set(wa.tokens)
     known_b = set(tb.tokens) | set(wb.tokens)
-    name_a, name_b = _title_names(a.title, ta, idf, n, c), _title_names(b.title, tb, idf, n, c)
+    name_a = _title_names(a.title, ta, idf, n, c, _body_names(a.text))
+    name_b = _title_names(b.title, tb, idf, n, c, _body_names(b.text))
     # Each headline names something the other document never writes: two subjects. (A rewritten
     # headline over one story names what the story itself says.)
     own_a = list(dict.fromkeys(t for k, t in enumerate(ta.tokens) if t not in known_b and name_a[k]))
@@ -433,7 +447,18 @@ def _headline_subjects(
     return [(" ".join(own_a), " ".join(own_b))] if own_a and own_b else None
 
 
-def _title_names(title: str, w: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig) -> list[bool]:
+@lru_cache(maxsize=64)
+def _body_names(text: str) -> frozenset[str]:
+    """The words a document's own text writes as names (capitalised, not opening a sentence, in a
+    line not all in capitals: ``_slots``), read whole (the opening a cleaner set aside included)."""
+    w = words(text)
+    w = Words(tuple(t.removesuffix("'s").removesuffix("’s") for t in w.tokens), w.starts, w.ends)  # "Brazil's" names Brazil
+    return frozenset(t for t, s in zip(w.tokens, _slots(text, w), strict=True) if s and t.isalpha() and t not in NUMBER_WORDS)
+
+
+def _title_names(
+    title: str, w: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig, named: frozenset[str] = frozenset(),
+) -> list[bool]:
     """Which headline words name a subject: in a headline in sentence case, the capitalised
     words after the first; in one in capitals or title case (where case tells nothing), the words
     few documents of the corpus hold (a corpus of ``MIN_CORPUS`` documents or more: in a smaller one
@@ -447,7 +472,8 @@ def _title_names(title: str, w: Words, idf: Mapping[str, float] | None, n: float
         elif cased:
             out.append(k > 0 and caps[k])
         else:
-            out.append(n >= MIN_CORPUS and _rare(tok, idf, n, c))
+            # or a word the document's own text writes as a name ("HARRIS BANK ...": "The Harris Trust")
+            out.append((n >= MIN_CORPUS and _rare(tok, idf, n, c)) or tok in named)
     return out
 
 
