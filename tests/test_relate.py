@@ -80,6 +80,20 @@ def test_aligned_throughout_but_reworded_is_paraphrase() -> None:
     assert q is not None and q.relation == "near_duplicate"
 
 
+def test_mostly_word_for_word_but_one_side_keeps_much_of_its_own_is_derivative_not_near_duplicate() -> None:
+    # A copy has at most a line added or dropped: both sides covered near_duplicate_cover (85%) or more.
+    q = relate(doc("copy"), doc("wire"), alignment(0.86, 0.8, 0.97, 0.86, a_words=240, b_words=285))
+    assert q is not None and q.relation == "near_duplicate"
+    # Here the longer side holds two paragraphs of its own (38% of it): a share reused, not a copy.
+    p = relate(doc("wire"), doc("longer"), alignment(0.85, 0.51, 1.0, 0.62, a_words=48, b_words=81))
+    assert p is not None and p.relation == "derivative"
+    assert (p.a, p.b) == ("wire", "longer")  # the shorter, more covered side is the derivative
+    assert any("not a near-duplicate" in r for r in p.reasons)
+    # the threshold decides
+    p2 = relate(doc("wire"), doc("longer"), alignment(0.85, 0.51, 1.0, 0.62), RelateConfig(near_duplicate_cover=0.6))
+    assert p2 is not None and p2.relation == "near_duplicate"
+
+
 def test_partial_reuse_with_some_verbatim_text_is_derivative() -> None:
     al = alignment(0.15, 0.1, 0.35, 0.3, semantic=0.85, passages=3, a_words=250, b_words=400)
     p = relate(doc("rewrite"), doc("wire"), al)
