@@ -216,3 +216,24 @@ def test_paraphrase_decision_has_a_cosine_floor_and_a_model() -> None:
     assert paraphrase_decision(x, z, 0.6, cfg) is None  # little in common beyond the cosine floor
     cosine_only = AlignConfig(paraphrase_p=0.0)
     assert paraphrase_decision(x, z, 0.6, cosine_only) == 0.6
+
+
+def test_a_derivative_needs_shared_text_carrying_facts_not_a_short_stock_phrase() -> None:
+    stock = "Non-callable for seven years, the issue is rated"
+    text = f"Ardmore Toolworks is raising 100 mln dlrs via notes due 1997. {stock} single-A by the agencies."
+    s = text.index(stock)
+
+    def shared(start: int, end: int) -> Alignment:
+        ps = (Passage((start, end), (start, end), PassageKind.VERBATIM, 1.0),)
+        return Alignment(passages=ps, a_covered=0.3, b_covered=0.1, a_verbatim=0.3, b_verbatim=0.1, lexical=0.1,
+                         semantic=None, a_words=20, b_words=80)
+
+    # nine words of a brief's mould, no name, no figure in digits: not reuse
+    p = relate(doc("a", text), doc("b", text), shared(s, s + len(stock)))
+    assert p is None or p.relation != "derivative"
+    # a passage naming its subject and its figures carries facts: a derivative
+    q = relate(doc("a", text), doc("b", text), shared(0, s - 1))
+    assert q is not None and q.relation == "derivative"
+    # the length that makes any passage count is RelateConfig.fact_words
+    r = relate(doc("a", text), doc("b", text), shared(s, s + len(stock)), RelateConfig(fact_words=8))
+    assert r is not None and r.relation == "derivative"

@@ -18,8 +18,9 @@ from wiretrace.align import Alignment
 from wiretrace.config import at_least, check_types, cosine, share
 from wiretrace.errors import ConfigError
 from wiretrace.model import NO_CUES, Cues, Direction, Document, Pair, Passage, PassageKind, Relation, Scores
+from wiretrace.relate.template import NUMBER_WORDS, slot_mask
 from wiretrace.sketch import shingle_hashes
-from wiretrace.text.tokens import word_tokens
+from wiretrace.text.tokens import word_tokens, words_in_ranges
 
 # "HARBORVILLE (Meridian Wire) — ", "MOSCOW (AP) -": the dateline an agency's own copy opens with.
 AGENCY_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'/&-]{1,60}\s*\((?P<agency>[A-Z][\w .&'-]{0,40})\)\s*[—–-]")
@@ -54,6 +55,9 @@ class RelateConfig:
     same_story_days: int = 7  # reports further apart than this need the stronger evidence below
     far_same_story_cos: float = 0.8
     min_derivative_passages: int = 1
+    # A derivative's shared text must carry facts: a passage this long, or one holding a name or a
+    # figure (a short stock phrase, "non-callable for seven years, the issue is rated", is not reuse).
+    fact_words: int = 12
     derivative_verbatim: float = 0.04  # some text taken word for word: else similar sentences are same_story
     # A passage whose anchors most other documents share too (stock phrases, a house's standard
     # sentences, background paragraphs) is weak evidence of reuse: held by this many distinct bodies,
@@ -66,7 +70,7 @@ class RelateConfig:
         check_types("relate", self)
         cosine("relate", self, "same_story_cos", "far_same_story_cos")
         share("relate", self, "same_story_names", "same_story_topic", "derivative_verbatim", "common_share")
-        at_least("relate", self, 0, "same_story_days", "min_derivative_passages")
+        at_least("relate", self, 0, "same_story_days", "min_derivative_passages", "fact_words")
         at_least("relate", self, 1, "common_df")
         for name in ("near_duplicate", "contains_inner", "contains_outer", "paraphrase", "paraphrase_verbatim", "near_duplicate_cover", "derivative"):
             v = getattr(self, name)
@@ -216,6 +220,7 @@ def relate(
     elif (
         _derivative(ca, cb, va, vb, c, len(al.passages))
         and (spec is None or _derivative(spec.a_covered, spec.b_covered, spec.a_verbatim, spec.b_verbatim, c, len(al.passages)))
+        and carries_facts(a.text, al.passages, c.fact_words)
     ):
         relation = Relation.DERIVATIVE
         swap, side_why = _derivative_is_b(a, b, al, cues_a, cues_b)
@@ -243,6 +248,16 @@ def relate(
         passages=tuple(sorted(passages, key=lambda p: (p.a, p.b))),
         reasons=tuple(reasons) + tuple(why) + tuple(dir_why),
     )
+
+
+def carries_facts(text: str, passages: Iterable[Passage], long: int) -> bool:
+    """Some passage (side a's text) is ``long`` words or more, or holds a name or a figure written
+    in digits: shared text that says something, not a stock phrase of a brief's mould."""
+    for p in passages:
+        w = words_in_ranges(text, (p.a,))
+        if len(w) >= long or any(s and t not in NUMBER_WORDS for t, s in zip(w.tokens, slot_mask(text, w), strict=True)):
+            return True
+    return False
 
 
 def _derivative(ca: float, cb: float, va: float, vb: float, c: RelateConfig, passages: int) -> bool:

@@ -108,7 +108,7 @@ _WHAT = {"date": "date (another day's notice)", "subject": "subject (another nam
          "day figures": "figures around the same words (another day's notice)"}
 
 
-def _slots(text: str, w: Words) -> list[bool]:
+def slot_mask(text: str, w: Words) -> list[bool]:
     """Which words are slots: numbers, and names (capitalised, not opening a sentence, in a line not
     written all in capitals)."""
     out = []
@@ -157,7 +157,7 @@ def _side(text: str, ranges: tuple[tuple[int, int], ...]) -> tuple[list[bool], W
     """The slots of a document's compared words and the words with them masked, kept for the last
     few dozen documents (one is in many pairs). Read only: the lists are shared."""
     w = words_in_ranges(text, ranges)
-    slots = _slots(text, w)
+    slots = slot_mask(text, w)
     return slots, _masked(w, slots)
 
 
@@ -450,10 +450,10 @@ def _headline_subjects(
 @lru_cache(maxsize=64)
 def _body_names(text: str) -> frozenset[str]:
     """The words a document's own text writes as names (capitalised, not opening a sentence, in a
-    line not all in capitals: ``_slots``), read whole (the opening a cleaner set aside included)."""
+    line not all in capitals: ``slot_mask``), read whole (the opening a cleaner set aside included)."""
     w = words(text)
     w = Words(tuple(t.removesuffix("'s").removesuffix("’s") for t in w.tokens), w.starts, w.ends)  # "Brazil's" names Brazil
-    return frozenset(t for t, s in zip(w.tokens, _slots(text, w), strict=True) if s and t.isalpha() and t not in NUMBER_WORDS)
+    return frozenset(t for t, s in zip(w.tokens, slot_mask(text, w), strict=True) if s and t.isalpha() and t not in NUMBER_WORDS)
 
 
 def _title_names(
