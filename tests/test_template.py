@@ -293,12 +293,15 @@ LOAN = (
 
 def test_one_brief_about_another_subject_named_in_its_opening_is_a_template() -> None:
     a = _whole(LOAN.format(name="Ardmore Investeringsbank", amount="3.1"))
-    b = _whole(LOAN.format(name="Pellworth Gasunie", amount="3.1"))
+    b = _whole(LOAN.format(name="Pellworth Gasunie", amount="3.28"))
     v = template(a, b)
     assert v is not None and v.what == ("subject",) and "other subject" in v.reason()
     # a misspelt name in a copy is not another subject
-    c = _whole(LOAN.format(name="Ardmore Investeringbank", amount="3.1"))
+    c = _whole(LOAN.format(name="Ardmore Investeringbank", amount="3.28"))
     assert template(a, c) is None
+    # one name reworded in the opening, nothing else there differing: an edit ("US" / "America")
+    d = _whole(LOAN.format(name="Pellworth Gasunie", amount="3.1"))
+    assert template(a, d) is None
 
 
 def test_a_notice_of_another_day_with_other_figures_around_the_same_words_is_a_template() -> None:

@@ -143,6 +143,8 @@ MONTHS = frozenset(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"]
 )
 
+WEEKDAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
+
 _NUMBER_VALUE = {w: str(i) for i, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 )}
@@ -296,11 +298,14 @@ def _telling(a: Side, b: Side, wa: Words, wb: Words, differ: list[tuple[int, int
         return out  # a longer text names many things in its opening: its subject is not one slot
     head_a = set(words(a.title).tokens) if a.title else set()
     head_b = set(words(b.title).tokens) if b.title else set()
+    # In the opening, a name and a second filler must differ: one name reworded ("US" / "United
+    # States", "Tony Blair" / "the Prime Minister") is an edit, not another subject.
+    opening = [(x, y) for x, y in differ if x < c.opening_words and y < c.opening_words]
     for x, y in differ:
         tx, ty = wa.tokens[x], wb.tokens[y]
-        if not (tx.isalpha() and ty.isalpha()) or {tx, ty} & (MONTHS | NUMBER_WORDS) or _variant(tx, ty):
+        if not (tx.isalpha() and ty.isalpha()) or {tx, ty} & (MONTHS | WEEKDAYS | NUMBER_WORDS) or _variant(tx, ty):
             continue
-        if (x < c.opening_words and y < c.opening_words) or (tx in head_a and ty in head_b):
+        if ((x, y) in opening and len(opening) >= 2) or (tx in head_a and ty in head_b):
             out.append("subject")
             break
     return out
