@@ -102,6 +102,16 @@ def load_labels(path: Path = LABELS) -> dict[tuple[str, str], str]:
     return out
 
 
+def wrong_pairs(name: str, report: dict, labels: dict[tuple[str, str], str]) -> None:
+    """The labelled pairs a reuse relation or template got wrong: ids, relation, label, the last reason
+    (to read them: bench/corpora.py loads the texts by id)."""
+    print(f"\n{name}: labelled pairs related wrongly (reuse relations and template)")
+    for p in sorted(report["pairs"], key=lambda p: (p["relation"], p["a"], p["b"])):
+        k = (min(p["a"], p["b"]), max(p["a"], p["b"]))
+        if p["relation"] in RIGHT and p["relation"] != "same_story" and k in labels and labels[k] not in RIGHT[p["relation"]]:
+            print(f"  {p['relation']:<15} {labels[k]:<10} {p['a']} {p['b']}: {p['reasons'][-1][:150]}")
+
+
 def summarise(name: str, report: dict, labels: dict[tuple[str, str], str], cost: dict[str, float] | None) -> dict:
     docs = {d["id"]: d for d in report["documents"]}
     n = len(docs)
@@ -172,6 +182,7 @@ def main() -> None:
     ap.add_argument("--before", help="an earlier commit's src folder, run first in the same process tree")
     ap.add_argument("--reports", nargs="*", default=(), help="NAME=report.json: score kept reports, no runs")
     ap.add_argument("--keep", help="folder to keep the runs' outputs in (default: a temporary one)")
+    ap.add_argument("--wrong", action="store_true", help="list the labelled pairs each run relates wrongly (ids and reasons)")
     ap.add_argument("--sample", type=int, default=0, help="write this many related pairs to label")
     ap.add_argument("--sample-out", default="/tmp/pile_sample.jsonl")
     args = ap.parse_args()
@@ -198,6 +209,9 @@ def main() -> None:
                 costs[name] = run(src, jsonl, out, args.mode, args.html)
                 reports[name] = json.loads((out / "report.json").read_text(encoding="utf-8"))
     results = {name: summarise(name, rep, labels, costs.get(name)) for name, rep in reports.items()}
+    if args.wrong:
+        for name, rep in reports.items():
+            wrong_pairs(name, rep, labels)
     if "before" in results and "after" in results and results["before"]["cost"] and results["after"]["cost"]:
         b, a = results["before"]["cost"], results["after"]["cost"]
         print(f"\nafter / before: wall x{a['wall_s'] / b['wall_s']:.2f}, CPU x{a['cpu_s'] / b['cpu_s']:.2f}")

@@ -80,6 +80,20 @@ def test_aligned_throughout_but_reworded_is_paraphrase() -> None:
     assert q is not None and q.relation == "near_duplicate"
 
 
+def test_mostly_word_for_word_but_one_side_keeps_much_of_its_own_is_derivative_not_near_duplicate() -> None:
+    # A copy has at most a line added or dropped: both sides covered near_duplicate_cover (85%) or more.
+    q = relate(doc("copy"), doc("wire"), alignment(0.86, 0.8, 0.97, 0.86, a_words=240, b_words=285))
+    assert q is not None and q.relation == "near_duplicate"
+    # Here the longer side holds two paragraphs of its own (38% of it): a share reused, not a copy.
+    p = relate(doc("wire"), doc("longer"), alignment(0.85, 0.51, 1.0, 0.62, a_words=48, b_words=81))
+    assert p is not None and p.relation == "derivative"
+    assert (p.a, p.b) == ("wire", "longer")  # the shorter, more covered side is the derivative
+    assert any("not a near-duplicate" in r for r in p.reasons)
+    # the threshold decides
+    p2 = relate(doc("wire"), doc("longer"), alignment(0.85, 0.51, 1.0, 0.62), RelateConfig(near_duplicate_cover=0.6))
+    assert p2 is not None and p2.relation == "near_duplicate"
+
+
 def test_partial_reuse_with_some_verbatim_text_is_derivative() -> None:
     al = alignment(0.15, 0.1, 0.35, 0.3, semantic=0.85, passages=3, a_words=250, b_words=400)
     p = relate(doc("rewrite"), doc("wire"), al)
@@ -202,3 +216,24 @@ def test_paraphrase_decision_has_a_cosine_floor_and_a_model() -> None:
     assert paraphrase_decision(x, z, 0.6, cfg) is None  # little in common beyond the cosine floor
     cosine_only = AlignConfig(paraphrase_p=0.0)
     assert paraphrase_decision(x, z, 0.6, cosine_only) == 0.6
+
+
+def test_a_derivative_needs_shared_text_carrying_facts_not_a_short_stock_phrase() -> None:
+    stock = "Non-callable for seven years, the issue is rated"
+    text = f"Ardmore Toolworks is raising 100 mln dlrs via notes due 1997. {stock} single-A by the agencies."
+    s = text.index(stock)
+
+    def shared(start: int, end: int) -> Alignment:
+        ps = (Passage((start, end), (start, end), PassageKind.VERBATIM, 1.0),)
+        return Alignment(passages=ps, a_covered=0.3, b_covered=0.1, a_verbatim=0.3, b_verbatim=0.1, lexical=0.1,
+                         semantic=None, a_words=20, b_words=80)
+
+    # nine words of a brief's mould, no name, no figure in digits: not reuse
+    p = relate(doc("a", text), doc("b", text), shared(s, s + len(stock)))
+    assert p is None or p.relation != "derivative"
+    # a passage naming its subject and its figures carries facts: a derivative
+    q = relate(doc("a", text), doc("b", text), shared(0, s - 1))
+    assert q is not None and q.relation == "derivative"
+    # the length that makes any passage count is RelateConfig.fact_words
+    r = relate(doc("a", text), doc("b", text), shared(s, s + len(stock)), RelateConfig(fact_words=8))
+    assert r is not None and r.relation == "derivative"

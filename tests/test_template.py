@@ -251,3 +251,96 @@ def test_template_pair_is_stored_and_its_fillers_highlighted_in_the_pair_view(tm
             assert not ("slot" in seg.cls.split() and at >= fixed)
             at += len(seg.text)
         assert "".join(seg.text for seg in side["segs"]) == text  # the column is the raw text, cut into pieces
+
+
+# --- telling fillers, another day's figures, one mould's passages (issue 14, items 1 and 6) --------
+TABLE = (
+    "The farm agency reported the national five-day average price through {month} {day} as follows.\n"
+    "    Wheat {w} dlrs, loan rate 2.40, release price 4.65, call price 4.65.\n"
+    "    Corn {c} dlrs, loan rate 1.92, release price 3.15, call price 3.15.\n"
+    "    Oats 1.57 dlrs, loan rate 0.99, release price 1.65.\n"
+    "    Barley 1.49 dlrs, loan rate 1.56, release price 2.55, call price 2.55.\n"
+    "    Sorghum 3.10 dlrs, loan rate 3.25, release price 5.36, call price 5.36.\n"
+)
+
+
+def _whole(text: str, title: str | None = None) -> Side:
+    return Side(text, ((0, len(text)),), title)
+
+
+def test_a_table_of_another_day_with_few_figures_changed_among_many_is_a_template_by_its_date() -> None:
+    a = _whole(TABLE.format(month="April", day=6, w="2.64", c="1.40"))
+    b = _whole(TABLE.format(month="April", day=7, w="2.63", c="1.38"))
+    v = template(a, b)  # undated pair: the date the text writes tells
+    assert v is not None and "date" in v.what and "other date" in v.reason()
+    assert v.examples[0] == ("6", "7")  # the telling filler first
+    # the same day's table with one figure corrected: a copy
+    c = _whole(TABLE.format(month="April", day=6, w="2.64", c="1.41"))
+    assert template(a, c) is None
+    # a month named in passing that differs, no day: not a notice's date
+    d = _whole(a.text.replace("through April 6", "through the sixth").replace("Oats", "Oats (April)"))
+    e = _whole(a.text.replace("through April 6", "through the sixth").replace("Oats", "Oats (August)"))
+    assert template(d, e) is None
+
+
+LOAN = (
+    "{name} of the Netherlands has signed a {amount} billion yen bullet loan agreement, arranger Kelso Bank "
+    "(Europe) said. The five-year term loan carries an interest rate of the long term prime rate flat. It "
+    "features a swap agreement but a Kelso Bank spokesman declined to give further details. The lenders are "
+    "Kelso Bank and one other financial institution which the spokesman declined to name."
+)
+
+
+def test_one_brief_about_another_subject_named_in_its_opening_is_a_template() -> None:
+    a = _whole(LOAN.format(name="Ardmore Investeringsbank", amount="3.1"))
+    b = _whole(LOAN.format(name="Pellworth Gasunie", amount="3.28"))
+    v = template(a, b)
+    assert v is not None and v.what == ("subject",) and "other subject" in v.reason()
+    # a misspelt name in a copy is not another subject
+    c = _whole(LOAN.format(name="Ardmore Investeringbank", amount="3.28"))
+    assert template(a, c) is None
+    # one name reworded in the opening, nothing else there differing: an edit ("US" / "America")
+    d = _whole(LOAN.format(name="Pellworth Gasunie", amount="3.1"))
+    assert template(a, d) is None
+
+
+def test_a_notice_of_another_day_with_other_figures_around_the_same_words_is_a_template() -> None:
+    a = ("Harbour Refining said it raised the price it charges contract barge customers for heating oil by "
+         "0.50 cent a gallon, effective today. The 0.50 cent rise brings its heating oil price to 50.75 cts a gallon.")
+    b = ("Harbour Refining said it raised the price it charges contract barge customers for heating oil by "
+         "0.50 cent a gallon, effective today. The increase brings the contract barge price to 50.50 cts a gallon.")
+    cut = a.index(" The 0.50")
+    matched = (((0, cut), (0, cut)),)
+    v = template(_whole(a), _whole(b), days=5, matched=matched)
+    assert v is not None and v.reworded and v.examples[0] == ("50.75", "50.50")
+    assert "another day, other figures" in v.reason()
+    assert template(_whole(a), _whole(b), days=0, matched=matched) is None  # the same day: an update
+    # published on another day with a line added on one side only: a copy carries its figures along
+    c = a + " Dealers expect more rises."
+    assert template(_whole(a), _whole(c), days=5, matched=(((0, len(a)), (0, len(a))),)) is None
+
+
+def test_shared_passages_that_are_one_mould_with_other_figures_are_a_template() -> None:
+    # the aligner matched the two openings (by meaning: their masked words do not align word for word)
+    pa = "The central bank said it provided the money market with help worth 90 mln crowns in response to early offers."
+    pb = "The central bank had supplied the market with 1,143 mln crowns of assistance, responding to the early bill offers."
+    a = pa + " Earlier it had forecast a shortage of 1,050 mln. " + " ".join(["Dealers saw rates steady."] * 6)
+    b = pb + " The bank bought bills in three maturity bands. " + " ".join(["Rates eased a little."] * 6)
+    matched = (((0, len(pa)), (0, len(pb))),)
+    v = template(_whole(a), _whole(b), days=15, matched=matched)
+    assert v is not None and "one mould with other figures" in v.reason() and v.examples[0] == ("90", "1,143")
+    assert template(_whole(a), _whole(b), matched=matched) is None  # undated: left to the other tests
+    # the passage carries its figures along: a reuse, left to the other tests
+    c = pa + " The bank bought bills in three maturity bands. " + " ".join(["Rates eased a little."] * 6)
+    assert template(_whole(a), _whole(c), days=15, matched=(((0, len(pa)), (0, len(pa))),)) is None
+
+
+def test_a_capitals_headline_word_its_own_text_writes_as_a_name_names_a_subject() -> None:
+    a = "Officials said The Harris Trust has raised its prime rate to 7-3/4 pct from 7-1/2 pct, effective immediately."
+    b = "Officials said Continental Illinois has raised its prime rate to 7-3/4 pct from 7-1/2 pct, effective immediately."
+    idf = {"harris": 1.0, "continental": 1.0, "illinois": 1.0, "prime": 1.0, "rate": 0.5}  # common words: not rare
+    sa, sb = _whole(a, "HARRIS RAISES PRIME RATE"), _whole(b, "CONTINENTAL ILLINOIS RAISES PRIME RATE")
+    v = template(sa, sb, idf, n_docs=5000, copies=True)
+    assert v is not None and v.what == ("headline names",)
+    # a headline word its text writes only in lower case ("rate") names nothing
+    assert template(_whole(a, "HARRIS RAISES PRIME RATE"), _whole(a, "PRIME RATE RAISED"), idf, n_docs=5000, copies=True) is None

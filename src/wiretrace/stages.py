@@ -182,6 +182,7 @@ def relate_pair(
         Side(a.doc.text, a.cleaned.content, headline(a)), Side(b.doc.text, b.cleaned.content, headline(b)),
         idf, align_config=config.align, copies=copies, n_docs=n_docs, days=days_apart(a.doc, b.doc),
         rewritten=tuple((p.a, p.b) for p in al.passages if p.kind != PassageKind.VERBATIM),
+        matched=tuple((p.a, p.b) for p in al.passages),
     )
     if verdict is None:
         return pair

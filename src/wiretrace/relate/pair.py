@@ -18,8 +18,9 @@ from wiretrace.align import Alignment
 from wiretrace.config import at_least, check_types, cosine, share
 from wiretrace.errors import ConfigError
 from wiretrace.model import NO_CUES, Cues, Direction, Document, Pair, Passage, PassageKind, Relation, Scores
+from wiretrace.relate.template import NUMBER_WORDS, slot_mask
 from wiretrace.sketch import shingle_hashes
-from wiretrace.text.tokens import word_tokens
+from wiretrace.text.tokens import word_tokens, words_in_ranges
 
 # "HARBORVILLE (Meridian Wire) — ", "MOSCOW (AP) -": the dateline an agency's own copy opens with.
 AGENCY_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'/&-]{1,60}\s*\((?P<agency>[A-Z][\w .&'-]{0,40})\)\s*[—–-]")
@@ -44,6 +45,9 @@ class RelateConfig:
     contains_outer: float = 0.86  # the container, covered at most this much
     paraphrase: float = 0.58  # coverage of both sides by any passage kind
     paraphrase_verbatim: float = 0.74  # ...with less of it word for word than this (else near_duplicate)
+    # ...and near_duplicate only where the passages cover this much of both sides: a copy has at most
+    # a line added or dropped; one side holding a third of its own is a share of it reused (derivative).
+    near_duplicate_cover: float = 0.85
     derivative: float = 0.08  # coverage of the better-covered side
     same_story_cos: float = 0.48  # mean-vector cosine for independent coverage of one event
     same_story_names: float = 0.22  # or share of names in common (Jaccard)
@@ -51,6 +55,9 @@ class RelateConfig:
     same_story_days: int = 7  # reports further apart than this need the stronger evidence below
     far_same_story_cos: float = 0.8
     min_derivative_passages: int = 1
+    # A derivative's shared text must carry facts: a passage this long, or one holding a name or a
+    # figure (a short stock phrase, "non-callable for seven years, the issue is rated", is not reuse).
+    fact_words: int = 12
     derivative_verbatim: float = 0.04  # some text taken word for word: else similar sentences are same_story
     # A passage whose anchors most other documents share too (stock phrases, a house's standard
     # sentences, background paragraphs) is weak evidence of reuse: held by this many distinct bodies,
@@ -63,9 +70,9 @@ class RelateConfig:
         check_types("relate", self)
         cosine("relate", self, "same_story_cos", "far_same_story_cos")
         share("relate", self, "same_story_names", "same_story_topic", "derivative_verbatim", "common_share")
-        at_least("relate", self, 0, "same_story_days", "min_derivative_passages")
+        at_least("relate", self, 0, "same_story_days", "min_derivative_passages", "fact_words")
         at_least("relate", self, 1, "common_df")
-        for name in ("near_duplicate", "contains_inner", "contains_outer", "paraphrase", "paraphrase_verbatim", "derivative"):
+        for name in ("near_duplicate", "contains_inner", "contains_outer", "paraphrase", "paraphrase_verbatim", "near_duplicate_cover", "derivative"):
             v = getattr(self, name)
             if not 0.0 < v <= 1.0:
                 raise ConfigError("relate", name, v, "a share in (0, 1]")
@@ -199,12 +206,21 @@ def relate(
     elif va >= c.contains_inner and vb <= c.contains_outer:
         relation, swap = Relation.CONTAINS, True
         why.append(f"{a.id}'s text is {va:.0%} inside {b.id}, which has {1 - vb:.0%} more")
-    elif ca >= c.paraphrase and cb >= c.paraphrase:
+    elif ca >= c.paraphrase and cb >= c.paraphrase and (max(va, vb) < c.paraphrase_verbatim or min(ca, cb) >= c.near_duplicate_cover):
         relation = Relation.PARAPHRASE if max(va, vb) < c.paraphrase_verbatim else Relation.NEAR_DUPLICATE
         why.append(f"aligned passages cover {ca:.0%} / {cb:.0%} ({max(va, vb):.0%} verbatim)")
+    elif ca >= c.paraphrase and cb >= c.paraphrase:
+        # Mostly word for word, but one side keeps too much of its own for a copy with small edits.
+        relation = Relation.DERIVATIVE
+        swap, side_why = _derivative_is_b(a, b, al, cues_a, cues_b)
+        why.append(
+            f"aligned passages cover {ca:.0%} / {cb:.0%} ({max(va, vb):.0%} verbatim): below {c.near_duplicate_cover:.0%} "
+            f"of both, a share reused, not a near-duplicate; {side_why}"
+        )
     elif (
         _derivative(ca, cb, va, vb, c, len(al.passages))
         and (spec is None or _derivative(spec.a_covered, spec.b_covered, spec.a_verbatim, spec.b_verbatim, c, len(al.passages)))
+        and carries_facts(a.text, al.passages, c.fact_words)
     ):
         relation = Relation.DERIVATIVE
         swap, side_why = _derivative_is_b(a, b, al, cues_a, cues_b)
@@ -232,6 +248,16 @@ def relate(
         passages=tuple(sorted(passages, key=lambda p: (p.a, p.b))),
         reasons=tuple(reasons) + tuple(why) + tuple(dir_why),
     )
+
+
+def carries_facts(text: str, passages: Iterable[Passage], long: int) -> bool:
+    """Some passage (side a's text) is ``long`` words or more, or holds a name or a figure written
+    in digits: shared text that says something, not a stock phrase of a brief's mould."""
+    for p in passages:
+        w = words_in_ranges(text, (p.a,))
+        if len(w) >= long or any(s and t not in NUMBER_WORDS for t, s in zip(w.tokens, slot_mask(text, w), strict=True)):
+            return True
+    return False
 
 
 def _derivative(ca: float, cb: float, va: float, vb: float, c: RelateConfig, passages: int) -> bool:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache
 
@@ -63,13 +63,14 @@ class TemplateConfig:
     max_words: int = 5000  # longer texts are not briefs: not tested
     copy_form: float = 0.7  # bodies this alike in form (and filler for filler) leave the headlines to tell
     brief_words: int = 150  # texts this short (both) are briefs: headlines naming two subjects tell, whatever the bodies share
+    opening_words: int = 25  # a brief's subject stands in its first words: another name there is another subject
 
     def __post_init__(self) -> None:
         check_types("template", self)
         share("template", self, "form", "fillers", "rewritten_figures", "rewritten_cover", "copy_form", zero=False)
         share("template", self, "rare_share")
         at_least("template", self, 1, "min_differing", "max_words")
-        at_least("template", self, 0, "recurring_days", "rare_df", "brief_words")
+        at_least("template", self, 0, "recurring_days", "rare_df", "brief_words", "opening_words")
 
 
 _DEFAULT = TemplateConfig()  # built (and checked) once, not for every pair
@@ -90,15 +91,24 @@ class TemplateVerdict:
 
     def reason(self) -> str:
         ex = "; ".join(f"{x} / {y}" for x, y in self.examples[:3])
+        if self.reworded and self.what == ("mould figures",):
+            return "template: every shared passage is one mould with other figures (another day's notice)" + (f" ({ex})" if ex else "")
+        if self.reworded and self.what == ("day figures",):
+            return "template: the same notice on another day, other figures around the same words" + (f" ({ex})" if ex else "")
         if self.reworded:
             return "template: the same notice reworded, other figures" + (f" ({ex})" if ex else "")
+        what = [_WHAT.get(w, w) for w in self.what]
         return (
             f"template: same form ({self.form_a:.0%} / {self.form_b:.0%} of the words once names and figures are masked), "
-            f"other {' and '.join(self.what)}" + (f" ({ex})" if ex else "")
+            f"other {' and '.join(what)}" + (f" ({ex})" if ex else "")
         )
 
 
-def _slots(text: str, w: Words) -> list[bool]:
+_WHAT = {"date": "date (another day's notice)", "subject": "subject (another name in the opening or headline)",
+         "day figures": "figures around the same words (another day's notice)"}
+
+
+def slot_mask(text: str, w: Words) -> list[bool]:
     """Which words are slots: numbers, and names (capitalised, not opening a sentence, in a line not
     written all in capitals)."""
     out = []
@@ -127,6 +137,14 @@ def _slots(text: str, w: Words) -> list[bool]:
     return out
 
 
+# A date written in the text ("through April 6", "the week starting March 23"): a copy carries it
+# along; the same notice of another day writes another.
+MONTHS = frozenset(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"]
+)
+
+WEEKDAYS = frozenset(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
+
 _NUMBER_VALUE = {w: str(i) for i, w in enumerate(
     ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
 )}
@@ -141,7 +159,7 @@ def _side(text: str, ranges: tuple[tuple[int, int], ...]) -> tuple[list[bool], W
     """The slots of a document's compared words and the words with them masked, kept for the last
     few dozen documents (one is in many pairs). Read only: the lists are shared."""
     w = words_in_ranges(text, ranges)
-    slots = _slots(text, w)
+    slots = slot_mask(text, w)
     return slots, _masked(w, slots)
 
 
@@ -197,6 +215,7 @@ def template(
     a: Side, b: Side, idf: Mapping[str, float] | None = None, config: TemplateConfig | None = None,
     align_config: AlignConfig | None = None, *, copies: bool = False, n_docs: float | None = None,
     days: int | None = None, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
+    matched: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
 ) -> TemplateVerdict | None:
     """The verdict when ``a`` and ``b`` share a form filled with other facts; None when they do not
     (a copy, an edit, a rewrite: whatever the other tests say).
@@ -208,7 +227,10 @@ def template(
     published on another day carries its figures along. ``rewritten``: the (a, b) character ranges
     the aligner matched by meaning, not word for word: their figures are compared too (a rewrite
     carries its figures; the same notice of another day, reworded, brings others: read only where
-    ``days`` says the two were published on other days)."""
+    ``days`` says the two were published on other days). ``matched``: the (a, b) character ranges of
+    every passage the aligner matched: where they cover most of both texts published on other days,
+    and what each side writes besides holds figures the other never writes, the two are one notice
+    of two days (a refiner's price, a central bank's forecast), not a copy."""
     c = config or _DEFAULT
     ac = align_config or _ALIGN_DEFAULT
     wa, wb = words_in_ranges(a.text, a.ranges), words_in_ranges(b.text, b.ranges)
@@ -223,7 +245,7 @@ def template(
     form_a = _coverage(len(wa), [(p[0], p[1]) for p in masked])
     form_b = _coverage(len(wb), [(p[2], p[3]) for p in masked])
     if form_a < c.form or form_b < c.form:
-        return _form_open(a, b, wa, wb, rewritten if recurring else (), idf, n, c)
+        return _form_open(a, b, wa, wb, rewritten if recurring else (), matched if recurring else (), idf, n, c)
     compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb))
     need = 1 if recurring else c.min_differing
     # Figures and names apart: a brief's recurring names (the agency, the market) would drown a
@@ -237,14 +259,56 @@ def template(
     if not what and len(differ) >= need and len(differ) >= c.fillers * len(compared):
         what = sorted({_kind(wa.tokens[x]) for x, _ in differ})
     if not what:
+        # Few fillers differ among many, but they are the ones that say which notice it is: the
+        # date it writes, or its subject (a name in the opening words or in its headline).
+        what = _telling(a, b, wa, wb, differ, c)
+    if not what:
         # The bodies agree filler for filler: where they are one body, the headlines may still name two subjects.
         if min(form_a, form_b) >= c.copy_form:
             return _headline_verdict(a, b, wa, wb, idf, n, c)
-        return _form_open(a, b, wa, wb, rewritten if recurring else (), idf, n, c)
+        return _form_open(a, b, wa, wb, rewritten if recurring else (), matched if recurring else (), idf, n, c)
     pairs = list(differ)
+    if "date" in what or "subject" in what:
+        pairs.sort(key=lambda xy: not _telling(a, b, wa, wb, [xy], c))  # the telling fillers first
     examples = tuple(dict.fromkeys((a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs))
     slots = tuple(((wa.starts[x], wa.ends[x]), (wb.starts[y], wb.ends[y])) for x, y in pairs)
     return TemplateVerdict(round(form_a, 4), round(form_b, 4), len(differ), len(compared), tuple(what), examples[:5], slots)
+
+
+def _is_day(w: Words, i: int) -> bool:
+    """The word is a day's number written right after a month's name."""
+    tok = w.tokens[i]
+    return tok.isdigit() and len(tok) <= 2 and i > 0 and w.tokens[i - 1] in MONTHS
+
+
+def _variant(x: str, y: str) -> bool:
+    """Two spellings of one name: a misspelling ("Braodcasting"), a plural, an abbreviation ("U" / "United")."""
+    return x.startswith(y) or y.startswith(x) or SequenceMatcher(None, x, y, autojunk=False).ratio() >= 0.75
+
+
+def _telling(a: Side, b: Side, wa: Words, wb: Words, differ: list[tuple[int, int]], c: TemplateConfig) -> list[str]:
+    """Which differing fillers tell another notice however few they are among the aligned ones:
+    ``date`` (a date written at the same place, another on each side: the same notice of another
+    day) and ``subject`` (a name neither document writes elsewhere, standing in both openings or
+    written in each headline: the same form about another company, fund, place)."""
+    out = []
+    if any(_is_day(wa, x) and _is_day(wb, y) for x, y in differ):
+        out.append("date")
+    if max(len(wa), len(wb)) > c.brief_words:
+        return out  # a longer text names many things in its opening: its subject is not one slot
+    head_a = set(words(a.title).tokens) if a.title else set()
+    head_b = set(words(b.title).tokens) if b.title else set()
+    # In the opening, a name and a second filler must differ: one name reworded ("US" / "United
+    # States", "Tony Blair" / "the Prime Minister") is an edit, not another subject.
+    opening = [(x, y) for x, y in differ if x < c.opening_words and y < c.opening_words]
+    for x, y in differ:
+        tx, ty = wa.tokens[x], wb.tokens[y]
+        if not (tx.isalpha() and ty.isalpha()) or {tx, ty} & (MONTHS | WEEKDAYS | NUMBER_WORDS) or _variant(tx, ty):
+            continue
+        if ((x, y) in opening and len(opening) >= 2) or (tx in head_a and ty in head_b):
+            out.append("subject")
+            break
+    return out
 
 
 SHORT_FORM = 0.8  # share of two short texts' masked words matched in order (difflib's ratio)
@@ -254,33 +318,60 @@ _FIGURE = re.compile(r"\d(?:[\d,.]*\d)?")  # a figure as written: "1,535,000", "
 
 
 def _rewritten_verdict(
-    a: Side, b: Side, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...], c: TemplateConfig
+    a: Side, b: Side, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...], c: TemplateConfig,
+    cover: float | None = None, least: int | None = None, every: bool = False,
 ) -> TemplateVerdict | None:
     """The same notice reworded with other figures: passages matched by meaning cover most of both
     texts (``rewritten_cover``: the notice as a whole, not a passage of a longer report), and in
     every one holding figures most of each side's figures (``rewritten_figures``) are absent from
     the other side's, at least ``min_differing`` in all. A rewrite carries its figures along; the
     same notice of another day brings others."""
+    cover = c.rewritten_cover if cover is None else cover
+    least = c.min_differing if least is None else least
     if not rewritten or min(_char_share(a.ranges, [r[0] for r in rewritten]),
-                            _char_share(b.ranges, [r[1] for r in rewritten])) < c.rewritten_cover:
+                            _char_share(b.ranges, [r[1] for r in rewritten])) < cover:
         return None
     ta, tb = a.text, b.text
     fa: list[re.Match[str]] = []
     fb: list[re.Match[str]] = []
     for (a0, a1), (b0, b1) in rewritten:
         xa, xb = list(_FIGURE.finditer(ta, a0, a1)), list(_FIGURE.finditer(tb, b0, b1))
+        if every and (not xa or not xb):
+            return None  # a passage holding no figure: text shared, not only a mould's words
         held_a, held_b = {m.group() for m in xa}, {m.group() for m in xb}
         da, db = [m for m in xa if m.group() not in held_b], [m for m in xb if m.group() not in held_a]
         if len(da) < c.rewritten_figures * len(xa) or len(db) < c.rewritten_figures * len(xb):
             return None  # a passage that keeps its figures: a rewrite, not another notice
         fa += da
         fb += db
-    if len(fa) < c.min_differing or len(fb) < c.min_differing:
+    if len(fa) < least or len(fb) < least:
         return None
     pairs = list(zip(fa, fb, strict=False))
     slots = tuple(((x.start(), x.end()), (y.start(), y.end())) for x, y in pairs)
     examples = tuple(dict.fromkeys((x.group(), y.group()) for x, y in pairs))
     return TemplateVerdict(0.0, 0.0, len(pairs), len(pairs), ("figures",), examples[:5], slots, reworded=True)
+
+
+def _day_figures(
+    a: Side, b: Side, matched: tuple[tuple[tuple[int, int], tuple[int, int]], ...], c: TemplateConfig
+) -> TemplateVerdict | None:
+    """The same notice on two days (``matched``: read only for pairs published on other days): the
+    matched passages cover most of both texts (``rewritten_cover``), and each side writes a figure
+    the other document never writes (the day's price, the day's amount). A copy carries its figures
+    along; one updated on another day adds figures on one side, not other figures on both."""
+    if not matched or min(_char_share(a.ranges, [r[0] for r in matched]),
+                          _char_share(b.ranges, [r[1] for r in matched])) < c.rewritten_cover:
+        return None
+    fa = [m for s, e in a.ranges for m in _FIGURE.finditer(a.text, s, e)]
+    fb = [m for s, e in b.ranges for m in _FIGURE.finditer(b.text, s, e)]
+    held_a, held_b = set(_FIGURE.findall(a.text)), set(_FIGURE.findall(b.text))
+    own_a, own_b = [m for m in fa if m.group() not in held_b], [m for m in fb if m.group() not in held_a]
+    if not own_a or not own_b:
+        return None
+    pairs = list(zip(own_a, own_b, strict=False))
+    slots = tuple(((x.start(), x.end()), (y.start(), y.end())) for x, y in pairs)
+    examples = tuple(dict.fromkeys((x.group(), y.group()) for x, y in pairs))
+    return TemplateVerdict(0.0, 0.0, len(pairs), len(fa), ("day figures",), examples[:5], slots, reworded=True)
 
 
 def _char_share(ranges: tuple[tuple[int, int], ...], parts: list[tuple[int, int]]) -> float:
@@ -310,13 +401,19 @@ def _short_form(mwa: Words, mwb: Words, ac: AlignConfig) -> list[tuple[int, int,
 
 def _form_open(
     a: Side, b: Side, wa: Words, wb: Words, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...],
-    idf: Mapping[str, float] | None, n: float, c: TemplateConfig,
+    matched: tuple[tuple[tuple[int, int], tuple[int, int]], ...], idf: Mapping[str, float] | None, n: float, c: TemplateConfig,
 ) -> TemplateVerdict | None:
     """Where the masked form does not settle it: the same notice of another day reworded with other
     figures (``rewritten``, dated pairs only), or two briefs (``brief_words`` or fewer a side) sharing
     a stock sentence or part of a mould under headlines that each name a subject the other document
     never writes: two notices, not a reuse."""
-    verdict = _rewritten_verdict(a, b, rewritten, c)
+    verdict = _rewritten_verdict(a, b, rewritten, c) or _day_figures(a, b, matched, c)
+    if verdict is None and matched:
+        # Every passage the two share is of one mould filled with that day's figures (the central
+        # bank's help "worth 90 mln stg" / "with 1.143 billion stg"): the form, not the facts, is shared.
+        verdict = _rewritten_verdict(a, b, matched, c, cover=0.0, least=1, every=True)
+        if verdict is not None:
+            verdict = replace(verdict, what=("mould figures",))
     if verdict is None and max(len(wa), len(wb)) <= c.brief_words:
         verdict = _headline_verdict(a, b, wa, wb, idf, n, c)
     return verdict
@@ -341,7 +438,8 @@ def _headline_subjects(
         return None
     known_a = set(ta.tokens) | set(wa.tokens)
     known_b = set(tb.tokens) | set(wb.tokens)
-    name_a, name_b = _title_names(a.title, ta, idf, n, c), _title_names(b.title, tb, idf, n, c)
+    name_a = _title_names(a.title, ta, idf, n, c, _body_names(a.text))
+    name_b = _title_names(b.title, tb, idf, n, c, _body_names(b.text))
     # Each headline names something the other document never writes: two subjects. (A rewritten
     # headline over one story names what the story itself says.)
     own_a = list(dict.fromkeys(t for k, t in enumerate(ta.tokens) if t not in known_b and name_a[k]))
@@ -354,7 +452,18 @@ def _headline_subjects(
     return [(" ".join(own_a), " ".join(own_b))] if own_a and own_b else None
 
 
-def _title_names(title: str, w: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig) -> list[bool]:
+@lru_cache(maxsize=64)
+def _body_names(text: str) -> frozenset[str]:
+    """The words a document's own text writes as names (capitalised, not opening a sentence, in a
+    line not all in capitals: ``slot_mask``), read whole (the opening a cleaner set aside included)."""
+    w = words(text)
+    w = Words(tuple(t.removesuffix("'s").removesuffix("’s") for t in w.tokens), w.starts, w.ends)  # "Brazil's" names Brazil
+    return frozenset(t for t, s in zip(w.tokens, slot_mask(text, w), strict=True) if s and t.isalpha() and t not in NUMBER_WORDS)
+
+
+def _title_names(
+    title: str, w: Words, idf: Mapping[str, float] | None, n: float, c: TemplateConfig, named: frozenset[str] = frozenset(),
+) -> list[bool]:
     """Which headline words name a subject: in a headline in sentence case, the capitalised
     words after the first; in one in capitals or title case (where case tells nothing), the words
     few documents of the corpus hold (a corpus of ``MIN_CORPUS`` documents or more: in a smaller one
@@ -368,7 +477,8 @@ def _title_names(title: str, w: Words, idf: Mapping[str, float] | None, n: float
         elif cased:
             out.append(k > 0 and caps[k])
         else:
-            out.append(n >= MIN_CORPUS and _rare(tok, idf, n, c))
+            # or a word the document's own text writes as a name ("HARRIS BANK ...": "The Harris Trust")
+            out.append((n >= MIN_CORPUS and _rare(tok, idf, n, c)) or tok in named)
     return out
 
 
