@@ -13,6 +13,7 @@ are the same body to it (legitimate); the count of those is printed apart.
 
     .venv/bin/python bench/dedup_eval.py                       # all corpora, both modes
     .venv/bin/python bench/dedup_eval.py --corpus bbc --mode lexical
+    .venv/bin/python bench/dedup_eval.py --corpus both --report before=K/before/report.json after=K/after/report.json
 """
 
 from __future__ import annotations
@@ -305,7 +306,17 @@ def main() -> None:
         metavar="KEPT",
         help="score again the reports kept under KEPT by an earlier --keep run (timings from its results JSON)",
     )
+    ap.add_argument(
+        "--report",
+        nargs="+",
+        metavar="NAME=REPORT",
+        help="score kept report.json files of another script's runs of --corpus (e.g. pile_eval.py --keep's "
+        "before/ and after/ on both), side by side, without running wiretrace",
+    )
     args = ap.parse_args()
+    if args.report:
+        score_reports(args.corpus[0] if len(args.corpus) == 1 else "both", args.report)
+        return
     if args.rescore:
         rescore(args.rescore)
         return
@@ -335,6 +346,19 @@ def main() -> None:
                     )
                 rows.append(row)
     render(rows, machine(), datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def score_reports(corpus: str, named: list[str]) -> None:
+    """Recall and misses of reports written by other runs over ``corpus`` (``NAME=path/report.json``)."""
+    records = corpora.corpus(corpus)
+    for item in named:
+        name, _, path = item.partition("=")
+        s = score(records, json.loads(Path(path).read_text(encoding="utf-8")))
+        print(f"{name}: {corpus}, {s['true_pairs']} true pairs: recall duplicate {s['recall_duplicate']:.4f} "
+              f"({s['true_in_duplicate']}), duplicate or near {s['recall_dup_or_near']:.4f} ({s['true_in_dup_or_near']}); "
+              f"false duplicates {s['false_positive_duplicates']} ({s['legitimate_fp']} legitimate)")
+        for m in s["missed"]:
+            print(f"  missed {m['a']} ~ {m['b']}: related as {m['related_as']}, body words after cleaning {m['body_words']}")
 
 
 def rescore(kept: Path) -> None:
