@@ -41,7 +41,7 @@ import semantic_eval  # noqa: E402
 _LABELS = (
     ("lead_cos = ", "lead"),
     ("va, vb = embedder.embed", "doc"),
-    ("texts_a[:DOC_SENTENCES]", "doc"),
+    ("texts_a[: config.doc_sentences]", "doc"),
     ("sentence_vec.fill(sims, need)", "sentence"),
     ("sentence_vec.fill(sims, [", "split"),
 )

@@ -22,6 +22,18 @@ def need(path: Path) -> Path:
     return need_path(path)
 
 
+def bbc_by_category(categories: tuple[str, ...], n: int) -> dict[str, list[dict]]:
+    """The first ``n`` BBC News articles of each category (id, title, text), in file order; skips the test
+    with a clear message where ../shared is absent."""
+    out: dict[str, list[dict]] = {c: [] for c in categories}
+    with need(DATA / "bbc-news" / "bbc_docs.jsonl").open(encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            if r["category"] in out and len(out[r["category"]]) < n:
+                out[r["category"]].append({"id": r["id"].replace("/", "-"), "title": r["title"], "text": r["text"]})
+    return out
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return need(SEEDS)

@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.conftest import DATA, need
+from tests.conftest import bbc_by_category
 
 import wiretrace
 from wiretrace.align import AlignConfig
@@ -26,19 +26,12 @@ from wiretrace.errors import StoreError
 from wiretrace.stages import common_anchors, idf_from_sketches, title_words
 from wiretrace.stories import level2_idf, summarize
 
-BBC = DATA / "bbc-news" / "bbc_docs.jsonl"
 CONFIG = RunConfig(align=AlignConfig(semantic=False), workers=1)
 
 
 def _bbc(n: int) -> list[dict]:
     """The first ``n`` BBC articles of each of two categories (same-topic articles: shared names, anchors)."""
-    out: dict[str, list[dict]] = {}
-    with need(BBC).open(encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            if r["category"] in ("business", "tech") and len(out.setdefault(r["category"], [])) < n:
-                out[r["category"]].append({"id": r["id"].replace("/", "-"), "title": r["title"], "text": r["text"]})
-    return [r for rs in out.values() for r in rs]
+    return [r for rs in bbc_by_category(("business", "tech"), n).values() for r in rs]
 
 
 def _write(path: Path, records: list[dict]) -> Path:

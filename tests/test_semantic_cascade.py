@@ -246,24 +246,20 @@ def test_cosine_decides_only_where_same_story_reads_it() -> None:
     assert not cosine_decides(a, c, rc.same_story_topic / 2, False, rc)  # too far in topic for same_story
 
 
-def test_an_open_document_cosine_reads_the_first_sentences_only(
-    bbc_pairs: list[tuple[str, str]], monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_an_open_document_cosine_reads_the_first_sentences_only(bbc_pairs: list[tuple[str, str]]) -> None:
     """Where the static vectors leave the document cosine open, the transformer reads the first
-    ``DOC_SENTENCES`` sentences of each side for it (and the sentence pairs no bound rules out), not
+    ``AlignConfig.doc_sentences`` sentences of each side for it (and the sentence pairs no bound rules out), not
     every sentence: on real BBC neighbours, the same relations and passages as reading them all, the
     cosine on the same side of ``same_story_cos``, and fewer sentences read."""
-    from wiretrace.align import semantic
-
     rc = RelateConfig()
     config = RunConfig()
+    assert config.align.doc_sentences == 8
+    whole = RunConfig(align=AlignConfig(doc_sentences=10**6))
     vectors: dict[int, np.ndarray] = {}
     capped_pairs, read_all, read_capped = 0, 0, 0
     for text_a, text_b in bbc_pairs:
-        monkeypatch.setattr(semantic, "DOC_SENTENCES", 10**6)  # the whole texts, as before the cap
         reads_all = _Reads(vectors)
-        want = compare(text_a, text_b, config, Embedder(cache=reads_all))
-        monkeypatch.setattr(semantic, "DOC_SENTENCES", 8)
+        want = compare(text_a, text_b, whole, Embedder(cache=reads_all))  # the whole texts, as before the cap
         reads = _Reads(vectors)
         got = compare(text_a, text_b, config, Embedder(cache=reads))
         assert got.relation == want.relation

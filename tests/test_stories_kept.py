@@ -14,7 +14,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from tests.conftest import DATA, need
+from tests.conftest import bbc_by_category
 
 import wiretrace
 from wiretrace.align import AlignConfig
@@ -29,20 +29,13 @@ from wiretrace.errors import StoreError
 from wiretrace.model import Relation
 from wiretrace.stories import LINKS, StoryIndex, build_index, reuse_components
 
-BBC = DATA / "bbc-news" / "bbc_docs.jsonl"
 CONFIG = RunConfig(align=AlignConfig(semantic=False), workers=1)
 
 
 def _bbc(per_category: int) -> list[dict]:
     """Articles of two categories, interleaved (same-topic articles: joins and merges to keep right)."""
-    out: dict[str, list[dict]] = {}
-    with need(BBC).open(encoding="utf-8") as f:
-        for line in f:
-            r = json.loads(line)
-            if r["category"] in ("business", "sport") and len(out.setdefault(r["category"], [])) < per_category:
-                out[r["category"]].append({"id": r["id"].replace("/", "-"), "title": r["title"], "text": r["text"]})
-    a, b = out["business"], out["sport"]
-    return [r for pair in zip(a, b, strict=True) for r in pair]
+    out = bbc_by_category(("business", "sport"), per_category)
+    return [r for pair in zip(out["business"], out["sport"], strict=True) for r in pair]
 
 
 def _write(path: Path, records: list[dict]) -> Path:

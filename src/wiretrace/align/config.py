@@ -23,6 +23,7 @@ class AlignConfig:
     topic_cos: float = 0.3  # idf-weighted content-word cosine below which no embedding is spent
     lead: int = 3  # sentences embedded first to decide whether the whole texts are worth embedding
     lead_cos: float = 0.5  # ...when no verbatim passage links the texts already
+    doc_sentences: int = 8  # sentences of each side MiniLM reads for a document cosine the cascade leaves open
     semantic: bool = True  # run the embedding pass
     # Settle the clear cases of the semantic pass with the static vectors (``SemanticBounds``, fitted
     # by ``bench/semantic_calibrate.py``); the transformer reads only the rest.
@@ -36,6 +37,8 @@ class AlignConfig:
             raise ConfigError("align", "paraphrase_cos", self.paraphrase_cos, "a cosine in (0, 1]")
         if not 0.0 <= self.paraphrase_p < 1.0:
             raise ConfigError("align", "paraphrase_p", self.paraphrase_p, "a probability in [0, 1) (0 turns the model off)")
+        if self.doc_sentences < self.lead:
+            raise ConfigError("align", "doc_sentences", self.doc_sentences, f"at least lead ({self.lead}) sentences")
         if self.split_cos > self.paraphrase_cos:
             raise ConfigError("align", "split_cos", self.split_cos, f"at most paraphrase_cos ({self.paraphrase_cos})")
 

@@ -5,7 +5,7 @@ greedily by the paraphrase decision (``features.paraphrase_decision``); a senten
 neighbour of the other side (a rewrite that splits or merges sentences). With the cascade on, the
 static vectors settle first what they settle for certain (``bounds.SemanticBounds``), and MiniLM
 reads only the sentences an unsettled decision needs; a document cosine they leave open is measured
-on the first ``DOC_SENTENCES`` sentences of each side (the lead and what follows it), not every one.
+on the first ``AlignConfig.doc_sentences`` sentences of each side (the lead and what follows it), not every one.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from wiretrace.align.verbatim import Sentence
 from wiretrace.embed.minilm import Embedder
 from wiretrace.model import Passage, PassageKind
 from wiretrace.text.tokens import Words
-
-DOC_SENTENCES = 8  # sentences of each side the transformer reads for a document cosine the cascade leaves open
 
 
 def mean_cos(va: np.ndarray, vb: np.ndarray) -> float:
@@ -116,10 +114,10 @@ def semantic_pass(
     settled, doc_cos = bounds.doc(mean_cos(xa, xb), far) if bounds is not None and xa is not None and xb is not None else (False, None)
     if bounds is not None and not settled:
         # Left open by the static vectors: MiniLM measures it where it can change the relation, on the
-        # first DOC_SENTENCES sentences of each side only (the lead already read among them); the
+        # first doc_sentences sentences of each side only (the lead already read among them); the
         # sentence pairs are then read as where it is settled (only those no bound rules out).
         settled = True
-        doc_cos = round(mean_cos(embedder.embed(texts_a[:DOC_SENTENCES]), embedder.embed(texts_b[:DOC_SENTENCES])), 4) if cosine_decides else None
+        doc_cos = round(mean_cos(embedder.embed(texts_a[: config.doc_sentences]), embedder.embed(texts_b[: config.doc_sentences])), 4) if cosine_decides else None
     if not settled or bounds is None or xa is None or xb is None:
         va, vb = embedder.embed(texts_a), embedder.embed(texts_b)
         doc_cos = round(mean_cos(va, vb), 4)
