@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,35 @@ def test_far_in_time_needs_stronger_evidence() -> None:
     # Nearly the same text is still enough across the gap.
     echo = _doc("c", "quake tsunami coast dead rescue", "sendai", "2026-03-20")
     assert index.add([echo]) == story_id(["a"])
+
+
+def test_a_saga_does_not_chain_day_after_day_past_its_first_days() -> None:
+    """Reports three days apart, each sharing two words with the rest: with the story's time its
+    whole span (``span_days=0``) every report is within the window of the last one and the saga
+    chains into one story; with the story's time its first ``span_days``, a month on, the same
+    moderate evidence starts another."""
+    days = [(date(2026, 3, 1) + timedelta(days=3 * n)).isoformat() for n in range(12)]
+    docs = [_doc(f"d{n}", f"quake coast x{n}a x{n}b x{n}c x{n}d", "", day) for n, day in enumerate(days)]
+    chained = StoryIndex(IDF, StoryConfig(span_days=0, size_step=0.0))
+    anchored = StoryIndex(IDF, StoryConfig(size_step=0.0))
+    for d in docs:
+        chained.add([d])
+        anchored.add([d])
+    assert len(set(chained.assignment().values())) == 1
+    got = anchored.assignment()
+    assert got["d0"] == got["d1"] == got["d2"]  # within the story's first days
+    assert got["d11"] != got["d0"]  # a month on, the same moderate evidence is not enough
+
+
+def test_a_bigger_story_needs_more_evidence() -> None:
+    index = StoryIndex(IDF)
+    one = index.profile([_doc("a", "quake coast")])
+    config = StoryConfig()
+    small = index.profile([_doc(f"s{n}", "quake coast") for n in range(config.size_free)])
+    big = index.profile([_doc(f"b{n}", "quake coast") for n in range(4 * config.size_free)])
+    assert index.needed(one, small, config.join) == pytest.approx(config.join)
+    assert index.needed(one, big, config.join) == pytest.approx(config.join + 2 * config.size_step)  # two doublings
+    assert index.needed(big, one, config.merge) == index.needed(one, big, config.merge)
 
 
 def test_bridging_document_merges_two_stories() -> None:
