@@ -46,6 +46,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -112,6 +113,31 @@ def wrong_pairs(name: str, report: dict, labels: dict[tuple[str, str], str]) -> 
             print(f"  {p['relation']:<15} {labels[k]:<10} {p['a']} {p['b']}: {p['reasons'][-1][:150]}")
 
 
+ONE_EVENT = {"copy", "reuse", "same_event"}
+
+
+def _day(published: str | None) -> int | None:
+    try:
+        return date.fromisoformat(published[:10]).toordinal() if published else None
+    except ValueError:
+        return None
+
+
+def story_pairs(report: dict, labels: dict[tuple[str, str], str]) -> dict[str, float]:
+    """The labelled pairs read as a clustering check: a pair of one event (copy, reuse, same_event)
+    should share a story, a pair of other matters (template, stock, unrelated) should not."""
+    story_of = {d: s["id"] for s in report["stories"] for d in s["documents"]}
+    c: Counter[str] = Counter()
+    for (a, b), lab in labels.items():
+        if a in story_of and b in story_of:
+            same = story_of[a] == story_of[b]
+            c[("right_" if lab in ONE_EVENT else "wrong_") + ("together" if same else "apart")] += 1
+    out: dict[str, float] = {k: c[k] for k in ("right_together", "right_apart", "wrong_together", "wrong_apart")}
+    out["recall"] = round(c["right_together"] / max(1, c["right_together"] + c["right_apart"]), 3)
+    out["precision"] = round(c["right_together"] / max(1, c["right_together"] + c["wrong_together"]), 3)
+    return out
+
+
 def summarise(name: str, report: dict, labels: dict[tuple[str, str], str], cost: dict[str, float] | None) -> dict:
     docs = {d["id"]: d for d in report["documents"]}
     n = len(docs)
@@ -134,15 +160,21 @@ def summarise(name: str, report: dict, labels: dict[tuple[str, str], str], cost:
     print("precision on the labelled sample:")
     for r, v in precision.items():
         print(f"  {r:<15} {v['right']}/{v['labelled']} = {v['precision']:.3f}   labels {v['labels']}")
-    print("15 largest stories (three member titles):")
+    together = story_pairs(report, labels)
+    print(f"labelled pairs by story: one event (copy, reuse, same_event) together {together['right_together']}, "
+          f"apart {together['right_apart']} (recall {together['recall']:.3f}); other matters (template, stock, "
+          f"unrelated) together {together['wrong_together']} (precision of 'together' {together['precision']:.3f})")
+    print("15 largest stories (days from first to last member dated, three member titles):")
     for s in stories[:15]:
         titles = " | ".join((docs[d].get("title") or d)[:48] for d in s["documents"][:3])
-        print(f"  {len(s['documents']):>5}  {titles}")
+        days = sorted(d for m in s["documents"] if (d := _day(docs[m].get("published"))) is not None)
+        span = f"{days[-1] - days[0]:>3} d" if days else "undated"
+        print(f"  {len(s['documents']):>5}  {span:>7}  {titles}")
     tmpl = [p for p in report["pairs"] if p["relation"] == "template"]
     for p in tmpl[:3]:
         print(f"  template: {docs[p['a']].get('title')} ~ {docs[p['b']].get('title')}: {p['reasons'][-1][:140]}")
     return {"documents": n, "stories": len(stories), "sizes": dist, "in_50_plus": in50, "share_50_plus": in50 / n,
-            "largest": sizes[:15], "relations": dict(rel), "precision": precision, "cost": cost}
+            "largest": sizes[:15], "relations": dict(rel), "precision": precision, "stories_on_labels": together, "cost": cost}
 
 
 def sample(reports: dict[str, dict], n: int, out: Path, texts: dict[str, dict], labels: dict, seed: int = 7) -> None:
