@@ -11,7 +11,7 @@ returns the results in the order of its input.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from wiretrace.align import AlignConfig, Alignment, align, identical_alignment, whole_text_alignment
@@ -35,7 +35,7 @@ from wiretrace.model import (
     Story,
 )
 from wiretrace.relate.pair import Common, RelateConfig, common_cut, cues, days_apart, relate, specific
-from wiretrace.relate.template import Side, template
+from wiretrace.relate.template import Side, TemplateVerdict, template
 from wiretrace.sketch import Sketch, SketchConfig, sketch, sketch_batch
 from wiretrace.stories import StoryConfig
 from wiretrace.text.topic import cosine, idf_from_counts, ranges_words
@@ -97,7 +97,7 @@ def idf_from_sketches(sketches: Iterable[Sketch]) -> dict[str, float]:
 
 def alignment(
     a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder | None, semantic: bool = True,
-    topic: float | None = None, passages_only: bool = False,
+    topic: float | None = None, passages_only: bool = False, veto: Callable[[], bool] | None = None,
 ) -> Alignment:
     """``align`` of two prepared documents. ``topic`` (their content-word cosine, where the caller
     relates them): with it, the cascade leaves unmeasured a document cosine that cannot change the
@@ -110,7 +110,7 @@ def alignment(
     decides = not passages_only and (topic is None or cosine_decides(a, b, topic, far, config.relate))
     return align(
         a.doc.text, a.cleaned.content, b.doc.text, b.cleaned.content, config.align, embedder, semantic=semantic, far=far,
-        cosine_decides=decides,
+        cosine_decides=decides, veto=veto,
     )
 
 
@@ -154,13 +154,33 @@ def relate_pair(
     # Cascade: the embedding pass only for pairs whose content words say they share a topic.
     topic = cosine(a.sketch.topic, b.sketch.topic, idf)
     semantic = topic >= config.align.topic_cos
+    side_a = Side(a.doc.text, a.cleaned.content, headline(a))
+    side_b = Side(b.doc.text, b.cleaned.content, headline(b))
+    mould: list[TemplateVerdict | None] = []
+
+    def one_form() -> bool:
+        # Asked just before the transformer would read the pair: two texts of one form filled with
+        # other facts end as ``template`` whatever it finds (a reuse or same_story verdict is tested
+        # for that form afterwards; without one, the shared form is still what there is to say).
+        mould.append(template(side_a, side_b, idf, align_config=config.align, n_docs=n_docs, days=days_apart(a.doc, b.doc)))
+        return mould[0] is not None
+
+    veto = one_form if config.relate.templates else None
     if identical_bodies(a, b):
         # Fast path: the same words on both sides align whole, word for word; no seeds, no chains.
         al = identical_alignment(a.doc.text, a.cleaned.body, b.doc.text, b.cleaned.body, config.align)
         if al is None:
-            al = alignment(a, b, config, embedder, semantic=semantic, topic=topic)
+            al = alignment(a, b, config, embedder, semantic=semantic, topic=topic, veto=veto)
     else:
-        al = alignment(a, b, config, embedder, semantic=semantic, topic=topic)
+        al = alignment(a, b, config, embedder, semantic=semantic, topic=topic, veto=veto)
+    if al.vetoed and mould and mould[0] is not None:
+        return Pair(
+            a.doc.id, b.doc.id, Relation.TEMPLATE, Direction.NONE,
+            Scores(al.lexical, None, round(al.a_covered, 4), round(al.b_covered, 4)),
+            tuple(sorted(al.passages, key=lambda p: (p.a, p.b))),
+            tuple(reasons) + ("one form found before the semantic pass: its sentences were not read", mould[0].reason()),
+            mould[0].slots,
+        )
     same = a.sketch.n_words > 0 and a.sketch.body_hash == b.sketch.body_hash
     if not al.passages:
         # One text twice, whose body cleaning cut to too few words to align (a short notice whose lines
@@ -179,8 +199,7 @@ def relate_pair(
         return pair
     copies = same and pair.relation == Relation.DUPLICATE  # the same words: only the headlines can tell
     verdict = template(
-        Side(a.doc.text, a.cleaned.content, headline(a)), Side(b.doc.text, b.cleaned.content, headline(b)),
-        idf, align_config=config.align, copies=copies, n_docs=n_docs, days=days_apart(a.doc, b.doc),
+        side_a, side_b, idf, align_config=config.align, copies=copies, n_docs=n_docs, days=days_apart(a.doc, b.doc),
         rewritten=tuple((p.a, p.b) for p in al.passages if p.kind != PassageKind.VERBATIM),
         matched=tuple((p.a, p.b) for p in al.passages),
     )

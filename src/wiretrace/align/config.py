@@ -23,7 +23,7 @@ class AlignConfig:
     topic_cos: float = 0.3  # idf-weighted content-word cosine below which no embedding is spent
     lead: int = 3  # sentences embedded first to decide whether the whole texts are worth embedding
     lead_cos: float = 0.5  # ...when no verbatim passage links the texts already
-    doc_sentences: int = 8  # sentences of each side MiniLM reads for a document cosine the cascade leaves open
+    doc_sentences: int = 3  # sentences of each side MiniLM reads for a document cosine the cascade leaves open (the lead)
     semantic: bool = True  # run the embedding pass
     # Settle the clear cases of the semantic pass with the static vectors (``SemanticBounds``, fitted
     # by ``bench/semantic_calibrate.py``); the transformer reads only the rest.
@@ -54,4 +54,5 @@ class Alignment:
     semantic: float | None  # cosine of mean sentence vectors, when the semantic pass ran
     a_words: int
     b_words: int
+    vetoed: bool = False  # the caller's veto stopped the semantic pass before the transformer (``align``)
 

@@ -5,7 +5,7 @@ greedily by the paraphrase decision (``features.paraphrase_decision``); a senten
 neighbour of the other side (a rewrite that splits or merges sentences). With the cascade on, the
 static vectors settle first what they settle for certain (``bounds.SemanticBounds``), and MiniLM
 reads only the sentences an unsettled decision needs; a document cosine they leave open is measured
-on the first ``AlignConfig.doc_sentences`` sentences of each side (the lead and what follows it), not every one.
+on the first ``AlignConfig.doc_sentences`` sentences of each side (the lead the lead test reads), not every one.
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def semantic_pass(
     settled, doc_cos = bounds.doc(mean_cos(xa, xb), far) if bounds is not None and xa is not None and xb is not None else (False, None)
     if bounds is not None and not settled:
         # Left open by the static vectors: MiniLM measures it where it can change the relation, on the
-        # first doc_sentences sentences of each side only (the lead already read among them); the
+        # first doc_sentences sentences of each side only (the lead, already read by the lead test); the
         # sentence pairs are then read as where it is settled (only those no bound rules out).
         settled = True
         doc_cos = round(mean_cos(embedder.embed(texts_a[: config.doc_sentences]), embedder.embed(texts_b[: config.doc_sentences])), 4) if cosine_decides else None

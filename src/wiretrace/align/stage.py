@@ -3,6 +3,10 @@ shortcut for two texts with the same words."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
 from wiretrace.align.config import AlignConfig, Alignment
 from wiretrace.align.semantic import semantic_pass
 from wiretrace.align.verbatim import (
@@ -24,6 +28,26 @@ from wiretrace.text.tokens import words_in_ranges
 _DEFAULT = AlignConfig()  # built (and checked) once, not for every pair
 
 
+class _Vetoed(Exception):
+    """The caller decided the pair before the transformer read a sentence (``align``'s ``veto``)."""
+
+
+class _VetoEmbedder:
+    """An embedder that asks ``veto`` once, before the transformer reads its first sentence for this
+    pair: the static first pass runs as it does, and a True answer stops the semantic pass there."""
+
+    def __init__(self, embedder: Embedder, veto: Callable[[], bool]) -> None:
+        self._embedder, self.static = embedder, embedder.static
+        self._veto: Callable[[], bool] | None = veto
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if self._veto is not None:
+            veto, self._veto = self._veto, None
+            if veto():
+                raise _Vetoed
+        return self._embedder.embed(texts)
+
+
 def align(
     text_a: str,
     ranges_a: tuple[tuple[int, int], ...],
@@ -34,6 +58,7 @@ def align(
     semantic: bool = True,
     far: bool | None = None,
     cosine_decides: bool = True,
+    veto: Callable[[], bool] | None = None,
 ) -> Alignment:
     """Align the ``ranges`` of two raw texts (usually their cleaned content spans).
 
@@ -41,7 +66,10 @@ def align(
     unknown); the semantic cascade settles the document cosine against the threshold that decides.
     ``cosine_decides``: False where the caller knows the document cosine cannot change the relation
     (names in common already make the pair ``same_story``): the cascade does not measure it then
-    (``Alignment.semantic`` None) unless the static vectors settle it; passages are the same."""
+    (``Alignment.semantic`` None) unless the static vectors settle it; passages are the same.
+    ``veto``: asked once, just before the transformer would read a sentence of the pair; True stops
+    the semantic pass there (the alignment is the verbatim one, its cosine None, ``Alignment.vetoed``
+    True): the caller has decided the pair without what meaning would add."""
     config = config or _DEFAULT
     wa, wb = words_in_ranges(text_a, ranges_a), words_in_ranges(text_b, ranges_b)
     hashes = (seed_hashes(text_a, ranges_a, config.seed), seed_hashes(text_b, ranges_b, config.seed))
@@ -64,11 +92,16 @@ def align(
     side_a.mark(mask_a)
     side_b.mark(mask_b)
     doc_cos = None
+    vetoed = False
     if run_semantic and embedder is not None:
-        doc_cos = semantic_pass(
-            text_a, [x for x in sa if x[3] - x[2] >= 4], wa, mask_a, text_b, [x for x in sb if x[3] - x[2] >= 4], wb, mask_b,
-            config, embedder, passages, far, cosine_decides,
-        )
+        reader = _VetoEmbedder(embedder, veto) if veto is not None else embedder
+        try:
+            doc_cos = semantic_pass(
+                text_a, [x for x in sa if x[3] - x[2] >= 4], wa, mask_a, text_b, [x for x in sb if x[3] - x[2] >= 4], wb, mask_b,
+                config, reader, passages, far, cosine_decides,  # type: ignore[arg-type]
+            )
+        except _Vetoed:
+            vetoed = True  # nothing was added before the transformer's first sentence: the verbatim alignment stands
     if config.join_gap >= 0:
         passages = join(passages, len(vp), wa, wb, config.join_gap, config.max_gap)
     lexical = lexical_share(*hashes)
@@ -82,6 +115,7 @@ def align(
         semantic=doc_cos,
         a_words=len(wa),
         b_words=len(wb),
+        vetoed=vetoed,
     )
 
 
