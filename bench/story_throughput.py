@@ -28,7 +28,7 @@ open a newer store; a newer one upgrades a copy of an older one), then this code
 an engine that keeps level 2's story index (``engine.story_state``) the index of a base that has none is
 built once, outside the timed batches; each batch line says whether level 2 placed the new documents
 from the kept index or placed every document again (a batch after an upgrade, or with kept settings
-changed). ``--profile N``: cProfile of each batch's stories stage (its N costliest functions).
+changed). ``--profile N``: cProfile of each batch's whole run, ingest to stories (its N costliest functions).
 
     python bench/story_throughput.py --keep /tmp/story-base        # builds the base store once
     python bench/story_throughput.py --keep /tmp/story-base --limit 500 --pipeline-only
@@ -130,7 +130,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="run each batch as `wiretrace run` does (engine.finish) with this many worker processes, "
                          "kept across batches as the service keeps them (0: every core; 1: the stages one by one here)")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
-                    help="cProfile the stories stage of each batch (one worker) and print its N costliest functions")
+                    help="cProfile each batch's whole run (ingest to stories, this process) and print its N costliest functions "
+                         "(cumulative, then own time)")
     ap.add_argument("--before", metavar="SRC",
                     help="an earlier commit's src (git archive COMMIT src): the same batches timed with it first, in a child "
                          "process with SRC first on PYTHONPATH, on its own base (--before-keep), then this code; both printed")
@@ -210,6 +211,12 @@ def main(argv: list[str] | None = None) -> None:
                 return out
 
             kept = None
+            prof = None
+            if args.profile:
+                import cProfile
+
+                prof = cProfile.Profile()
+                prof.enable()
             stage("ingest", ingest_into, store, [inbox], config, _quiet, stats)
             if ex is not None:
                 k0 = ex.worker_cpu
@@ -222,17 +229,15 @@ def main(argv: list[str] | None = None) -> None:
                 stage("clean", clean_pending, store, boiler, config, _quiet, stats)
                 stage("sketch", sketch_pending, store, config, _quiet, stats)
                 stage("relate", relate_pending, store, config, _quiet, stats, embedder)
-                if args.profile:
-                    import cProfile
-                    import pstats
-
-                    prof = cProfile.Profile()
-                    kept, sw, sc = timed(prof.runcall, build_stories, store, config, _quiet, embedder)
-                    pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
-                else:
-                    kept, sw, sc = timed(build_stories, store, config, _quiet, embedder)
+                kept, sw, sc = timed(build_stories, store, config, _quiet, embedder)
                 stage_s["stories"] = (sw, sc)
                 pw, pc = time.perf_counter() - t0, time.process_time() - c0
+            if prof is not None:
+                import pstats
+
+                prof.disable()
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
+                pstats.Stats(prof).sort_stats("tottime").print_stats(args.profile)
             new = sorted(set(store.all_ids()) - ids_before)
             n = len(new)
             print(f"      batch {b // args.batch + 1}: {n} documents into {len(ids_before)}: pipeline {n / pw:.1f} docs/s wall, "

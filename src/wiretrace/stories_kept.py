@@ -52,6 +52,14 @@ class Backing(Protocol):
         """Document -> story of those of ``ids`` placed in a kept story."""
         ...
 
+    def stories_of_ids(self, sids: Iterable[str]) -> dict[str, tuple[tuple[str, str, str], _Profile, set[str]]]:
+        """``story`` for many ids at once (those the backing has)."""
+        ...
+
+    def holders_of(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        """``holders`` for many keys at once (every key asked, an empty set where none holds it)."""
+        ...
+
 
 class _Stories(dict[str, _Story]):
     """Story id -> story: the kept ones read from the backing on first use (none twice)."""
@@ -74,6 +82,19 @@ class _Stories(dict[str, _Story]):
         s = _Story(sid, key, [], prof, keys)
         dict.__setitem__(self, sid, s)
         return s
+
+    def fetch(self, sids: Iterable[str]) -> None:
+        """Read the kept stories of ``sids`` not read yet in one go (what ``_load`` would read one by one)."""
+        todo = sorted({sid for sid in sids if not dict.__contains__(self, sid) and sid not in self.absent})
+        if not todo:
+            return
+        got = self.backing.stories_of_ids(todo)
+        for sid in todo:
+            if sid in got:
+                key, prof, keys = got[sid]
+                dict.__setitem__(self, sid, _Story(sid, key, [], prof, keys))
+            else:
+                self.absent.add(sid)
 
     def __getitem__(self, sid: str) -> _Story:
         s = self._load(sid)
@@ -149,6 +170,14 @@ class _Postings(dict[str, set[str]]):
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         return self[key]
 
+    def fetch(self, keys: Iterable[str]) -> None:
+        """Read the holders of the keys not read yet in one go (what ``__missing__`` reads one by one)."""
+        todo = sorted({k for k in keys if not dict.__contains__(self, k)})
+        if todo:
+            for key, got in self.backing.holders_of(todo).items():
+                self.before[key] = frozenset(got)
+                dict.__setitem__(self, key, got)
+
     def changes(self) -> Iterator[tuple[str, set[str], set[str]]]:
         """(key, stories added, stories removed) for each key whose holders changed."""
         for key in sorted(self):
@@ -196,9 +225,18 @@ class KeptStoryIndex(StoryIndex):
         self.changed_stories.add(out.id)
         return out
 
+    def candidates(self, docs: Any, linked: Iterable[str]) -> list[str]:
+        """As ``StoryIndex.candidates``, the postings of the keys and then the stories found read in one
+        go each (the backing does not change during a run: the same as reading them one by one)."""
+        self.kept_postings.fetch(set().union(*(self.keys_of(d) for d in docs)) if docs else ())
+        out = super().candidates(docs, linked)
+        self.stories.fetch(out)
+        return out
+
     def add(self, docs: Any, linked: Iterable[str] = (), apart: Iterable[str] = ()) -> str:
         linked, apart = set(linked), set(apart)
         self.placed.fetch([d.id for d in docs] + sorted(linked | apart))
+        self.stories.fetch(sorted({self.placed[d.id] for d in docs if d.id in self.placed} | {self.placed[x] for x in linked | apart if x in self.placed}))
         return super().add(docs, linked, apart)
 
     def gone_stories(self) -> list[str]:
@@ -213,5 +251,6 @@ def place(index: KeptStoryIndex, components: Iterable[list[DocSummary]], linked:
           apart: Mapping[str, set[str]]) -> None:
     """Place components (sorted by their earliest member, as ``stories.assign`` does) in the kept index."""
     todo = [sorted(c, key=lambda d: d.key) for c in components if c]
+    index.kept_postings.fetch({k for docs in todo for d in docs for k in index.keys_of(d)})  # every key the components hold, in one go
     for docs in sorted(todo, key=lambda ds: ds[0].key):
         index.add(docs, set().union(*(linked.get(d.id, set()) for d in docs)), set().union(*(apart.get(d.id, set()) for d in docs)))

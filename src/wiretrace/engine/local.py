@@ -116,9 +116,7 @@ def timed(stats: Stats, stage: str, executor: LocalExecutor | None = None) -> It
 def add_documents(store: st.Store, batch: Sequence[tuple[Document, str]], config: RunConfig) -> None:
     """Store new documents (with their text hash) and their block keys."""
     store.add_documents(batch)
-    for d, _ in batch:
-        keys, long_keys = document_blocks(d, config.clean)
-        store.add_blocks(d.id, keys, long_keys)
+    store.add_blocks_many((d.id, *document_blocks(d, config.clean)) for d, _ in batch)
 
 
 def batch_size(n: int, config: RunConfig, ex: LocalExecutor) -> int:

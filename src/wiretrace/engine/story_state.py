@@ -161,6 +161,25 @@ class StoreBacking:
                               (sid,)).fetchone()
         return None if row is None else _from_row(*row)
 
+    def stories_of_ids(self, sids: Iterable[str]) -> dict[str, tuple[tuple[str, str, str], _Profile, set[str]]]:
+        sids = list(sids)
+        out = {}
+        for n in range(0, len(sids), 500):
+            chunk = sids[n : n + 500]
+            for sid, *row in self.db.execute("SELECT id, head, keys, topic_keys, topic_vals, name_keys, name_vals FROM story_profiles "
+                                              f"WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                out[sid] = _from_row(*row)
+        return out
+
+    def holders_of(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        keys = list(keys)
+        out: dict[str, set[str]] = {k: set() for k in keys}
+        for n in range(0, len(keys), 500):
+            chunk = keys[n : n + 500]
+            for key, sid in self.db.execute(f"SELECT key, story FROM story_postings WHERE key IN ({','.join('?' * len(chunk))})", chunk):
+                out[key].add(sid)
+        return out
+
     def members(self, sid: str) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT doc_id FROM assignments WHERE story = ? ORDER BY doc_id", (sid,))]
 
