@@ -196,7 +196,8 @@ class KeptStoryIndex(StoryIndex):
     ) -> None:
         super().__init__(idf, config, counts)
         self.backing = backing
-        self.stories = _Stories(backing)
+        self.kept_stories = _Stories(backing)
+        self.stories = self.kept_stories
         self.placed = _Placed(backing)
         self.kept_postings = _Postings(backing)
         self.story_of = self.placed
@@ -230,13 +231,13 @@ class KeptStoryIndex(StoryIndex):
         go each (the backing does not change during a run: the same as reading them one by one)."""
         self.kept_postings.fetch(set().union(*(self.keys_of(d) for d in docs)) if docs else ())
         out = super().candidates(docs, linked)
-        self.stories.fetch(out)
+        self.kept_stories.fetch(out)
         return out
 
     def add(self, docs: Any, linked: Iterable[str] = (), apart: Iterable[str] = ()) -> str:
         linked, apart = set(linked), set(apart)
         self.placed.fetch([d.id for d in docs] + sorted(linked | apart))
-        self.stories.fetch(sorted({self.placed[d.id] for d in docs if d.id in self.placed} | {self.placed[x] for x in linked | apart if x in self.placed}))
+        self.kept_stories.fetch(sorted({self.placed[d.id] for d in docs if d.id in self.placed} | {self.placed[x] for x in linked | apart if x in self.placed}))
         return super().add(docs, linked, apart)
 
     def gone_stories(self) -> list[str]:
