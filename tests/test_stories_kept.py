@@ -90,6 +90,17 @@ def assert_kept_matches(store: st.Store, index: StoryIndex) -> None:
             s.profile.topic, s.profile.names, s.profile.first, s.profile.last, s.profile.n, s.profile.leads, s.profile.private), sid
     assert story_state.kept_postings(db) == {k: v for k, v in index.postings.items() if v}
     assert set(store.story_ids()) == set(index.stories)  # every story traced, none left over
+    # Read in bulk with the content words left unread (what placing reads): the same norms, to the
+    # last bit, and the same content words, in the same order, once read.
+    lazy = story_state.StoreBacking(db).stories_of_ids(sorted(kept))
+    assert set(lazy) == set(kept)
+    for sid, (key, prof, keys, topic) in lazy.items():
+        s = index.stories[sid]
+        assert (key, keys, prof.topic, prof.names, prof.n, prof.private) == (s.key, s.keys, {}, s.profile.names, s.profile.n, s.profile.private)
+        assert prof.norms() == s.profile.norms(), sid
+        assert list(topic().items()) == list(s.profile.topic.items()), sid
+    assert story_state.StoreBacking(db).holders_of(["no such key", *sorted(index.postings)[:50]]) == {
+        k: set(index.postings.get(k, ())) for k in ["no such key", *sorted(index.postings)[:50]]}
 
 
 def assert_kept_consistent(store: st.Store) -> None:

@@ -18,10 +18,12 @@ before; a run over an empty store (or a rebuilt index: ``engine.story_state``) g
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from wiretrace.stories import DocSummary, StoryConfig, StoryIndex, _Profile, _Story
+
+TopicLoader = Callable[[], dict[str, float]]  # a kept story's content words, read when needed
 
 
 def profile_to_json(p: _Profile) -> dict[str, Any]:
@@ -52,8 +54,10 @@ class Backing(Protocol):
         """Document -> story of those of ``ids`` placed in a kept story."""
         ...
 
-    def stories_of_ids(self, sids: Iterable[str]) -> dict[str, tuple[tuple[str, str, str], _Profile, set[str]]]:
-        """``story`` for many ids at once (those the backing has)."""
+    def stories_of_ids(self, sids: Iterable[str]) -> dict[str, tuple[tuple[str, str, str], _Profile, set[str], TopicLoader]]:
+        """``story`` for many ids at once (those the backing has), each profile's content words left
+        unread: its ``topic`` empty, its ``_norms`` set as the whole profile gives them, and a loader
+        that makes the topic."""
         ...
 
     def holders_of(self, keys: Iterable[str]) -> dict[str, set[str]]:
@@ -68,6 +72,7 @@ class _Stories(dict[str, _Story]):
         super().__init__()
         self.backing = backing
         self.absent: set[str] = set()  # ids the backing has no story for, or deleted in this run
+        self.unread: dict[int, tuple[_Profile, TopicLoader]] = {}  # id(profile) -> its topic's loader
 
     def _load(self, sid: str) -> _Story | None:
         if dict.__contains__(self, sid):
@@ -91,10 +96,19 @@ class _Stories(dict[str, _Story]):
         got = self.backing.stories_of_ids(todo)
         for sid in todo:
             if sid in got:
-                key, prof, keys = got[sid]
+                key, prof, keys, topic = got[sid]
+                self.unread[id(prof)] = (prof, topic)
                 dict.__setitem__(self, sid, _Story(sid, key, [], prof, keys))
             else:
                 self.absent.add(sid)
+
+    def ready(self, *profiles: _Profile) -> None:
+        """Read the content words of these profiles where they were left unread."""
+        for p in profiles:
+            got = self.unread.pop(id(p), None)
+            if got is not None:
+                p.topic = got[1]()
+                p._sorted = None  # sorted before with no content words (``upper`` reads the names only)
 
     def __getitem__(self, sid: str) -> _Story:
         s = self._load(sid)
@@ -215,11 +229,23 @@ class KeptStoryIndex(StoryIndex):
         self._full.add(s.id)
         return s
 
+    # A kept story's content words are read when something needs them: a score beyond the names
+    # (``shares_enough``, ``score``), or a change to its profile.
+    def shares_enough(self, a: _Profile, b: _Profile) -> bool:
+        self.kept_stories.ready(a, b)
+        return super().shares_enough(a, b)
+
+    def score(self, a: _Profile, b: _Profile) -> float:
+        self.kept_stories.ready(a, b)
+        return super().score(a, b)
+
     def _extend(self, s: _Story, docs: Any, prof: _Profile) -> None:
+        self.kept_stories.ready(s.profile, prof)
         super()._extend(s, docs, prof)
         self.changed_stories.add(s.id)
 
     def _merge(self, keep: _Story, gone: _Story) -> _Story:
+        self.kept_stories.ready(keep.profile, gone.profile)
         self._members(keep)
         self._members(gone)
         out = super()._merge(keep, gone)
