@@ -105,6 +105,7 @@ class TemplateVerdict:
 
 
 _WHAT = {"date": "date (another day's notice)", "subject": "subject (another name in the opening or headline)",
+         "headline subject": "subject or time in the headline (headlines of one mould, another word in one place that the other document never writes)",
          "day figures": "figures around the same words (another day's notice)"}
 
 
@@ -258,6 +259,7 @@ def template(
             what.append(kind)
     if not what and len(differ) >= need and len(differ) >= c.fillers * len(compared):
         what = sorted({_kind(wa.tokens[x]) for x, _ in differ})
+    head: tuple[str, str] | None = None
     if not what:
         # Few fillers differ among many, but they are the ones that say which notice it is: the
         # date it writes, or its subject (a name in the opening words or in its headline).
@@ -265,12 +267,23 @@ def template(
     if not what:
         # The bodies agree filler for filler: where they are one body, the headlines may still name two subjects.
         if min(form_a, form_b) >= c.copy_form:
-            return _headline_verdict(a, b, wa, wb, idf, n, c)
-        return _form_open(a, b, wa, wb, rewritten if recurring else (), matched if recurring else (), idf, n, c)
+            verdict = _headline_verdict(a, b, wa, wb, idf, n, c)
+        else:
+            verdict = _form_open(a, b, wa, wb, rewritten if recurring else (), matched if recurring else (), idf, n, c)
+        if verdict is not None or max(len(wa), len(wb)) > c.brief_words:
+            return verdict
+        # Two headlines of one mould with another word in one place, each side's written nowhere in
+        # the other document ("SIOUX FALLS HOGS ..." / "SIOUX CITY HOGS ...", "... 11:50" / "... 12:01"),
+        # over bodies that differ too: two notices of one series, not a copy retitled.
+        head = headline_mould(a, b, wa, wb, bool(differ))
+        if head is None:
+            return None
+        what = ["headline subject"]
     pairs = list(differ)
     if "date" in what or "subject" in what:
         pairs.sort(key=lambda xy: not _telling(a, b, wa, wb, [xy], c))  # the telling fillers first
-    examples = tuple(dict.fromkeys((a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs))
+    examples = tuple(dict.fromkeys(((head,) if head else ()) + tuple(
+        (a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs)))
     slots = tuple(((wa.starts[x], wa.ends[x]), (wb.starts[y], wb.ends[y])) for x, y in pairs)
     return TemplateVerdict(round(form_a, 4), round(form_b, 4), len(differ), len(compared), tuple(what), examples[:5], slots)
 
@@ -309,6 +322,55 @@ def _telling(a: Side, b: Side, wa: Words, wb: Words, differ: list[tuple[int, int
             out.append("subject")
             break
     return out
+
+
+HEADLINE_SWAP = 2  # words a headline of one mould may hold in its one other place
+
+
+def headline_mould(a: Side, b: Side, wa: Words, wb: Words, bodies_differ: bool) -> tuple[str, str] | None:
+    """Two briefs' headlines of one mould: the same words in the same order but in one place, where
+    each holds at most ``HEADLINE_SWAP`` words of its own, and the rest at least two words and most of
+    each headline. What each writes there is the notice's subject or its time: a word (not a stop
+    word, not a spelling of the other's) the other document never writes, or a figure neither body
+    writes (a copy retitled with a corrected figure carries that figure into its body). The bodies
+    must differ too: a filler at the same place (``bodies_differ``), or each side's own word written
+    in its own body. Returns (a's words, b's words) or None."""
+    if not a.title or not b.title:
+        return None
+    ta, tb = words(a.title).tokens, words(b.title).tokens
+    ops = SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes()
+    changed = [op for op in ops if op[0] != "equal"]
+    same = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")
+    if len(changed) != 1 or changed[0][0] != "replace" or same < 2 or same < 0.5 * max(len(ta), len(tb)):
+        return None
+    _, i1, i2, j1, j2 = changed[0]
+    own_a, own_b = ta[i1:i2], tb[j1:j2]
+    if len(own_a) > HEADLINE_SWAP or len(own_b) > HEADLINE_SWAP:
+        return None
+    def fold(toks: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(t.removesuffix("'s").removesuffix("’s") for t in toks)  # "Italy's" writes Italy
+
+    ta, tb = fold(ta), fold(tb)
+    own_a, own_b = fold(own_a), fold(own_b)
+    body_a, body_b = set(fold(words(a.text).tokens)), set(fold(words(b.text).tokens))
+    doc_a, doc_b = set(ta) | set(fold(wa.tokens)) | body_a, set(tb) | set(fold(wb.tokens)) | body_b
+
+    def telling(mine: tuple[str, ...], other_doc: set[str]) -> bool:
+        for t in mine:
+            if t.isalpha():
+                if t in STOP or t in other_doc:
+                    return False
+            elif t in body_a or t in body_b:
+                return False
+        return True
+
+    if not (telling(own_a, doc_b) and telling(own_b, doc_a)):
+        return None
+    if any(_variant(x, y) for x in own_a for y in own_b if x.isalpha() and y.isalpha()):
+        return None
+    if not bodies_differ and not (any(t in body_a for t in own_a if t.isalpha()) and any(t in body_b for t in own_b if t.isalpha())):
+        return None
+    return " ".join(own_a), " ".join(own_b)
 
 
 SHORT_FORM = 0.8  # share of two short texts' masked words matched in order (difflib's ratio)
