@@ -373,6 +373,32 @@ def headline_mould(a: Side, b: Side, wa: Words, wb: Words, bodies_differ: bool) 
     return " ".join(own_a), " ".join(own_b)
 
 
+def other_names(
+    text_a: str, text_b: str, passages: tuple[tuple[tuple[int, int], tuple[int, int]], ...], least: int = 2
+) -> list[tuple[str, str]]:
+    """Where every shared passage is a list of names with others in their places (two matches'
+    line-ups, two boards): in each, at least ``least`` names stand at the same place with another
+    name on the other side (not a spelling of it, not written elsewhere in the passage). Text reused
+    carries its names along; a corrected copy changes one. Returns those (a, b) names, or []."""
+    out: list[tuple[str, str]] = []
+    for (a0, a1), (b0, b1) in passages:
+        wa, wb = words_in_ranges(text_a, ((a0, a1),)), words_in_ranges(text_b, ((b0, b1),))
+        if not len(wa) or not len(wb):
+            return []
+        sa, sb = slot_mask(text_a, wa), slot_mask(text_b, wb)
+        _, differ = _fillers(wa, sa, wb, sb, [(0, len(wa), 0, len(wb), "verbatim", 1.0)])
+        names = [
+            (wa.tokens[x], wb.tokens[y]) for x, y in differ
+            if wa.tokens[x].isalpha() and wb.tokens[y].isalpha()
+            and not {wa.tokens[x], wb.tokens[y]} & (NUMBER_WORDS | MONTHS | WEEKDAYS)
+            and not _variant(wa.tokens[x], wb.tokens[y])
+        ]
+        if len(names) < least:
+            return []
+        out += names
+    return out
+
+
 SHORT_FORM = 0.8  # share of two short texts' masked words matched in order (difflib's ratio)
 
 
