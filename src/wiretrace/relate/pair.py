@@ -53,12 +53,6 @@ class RelateConfig:
     same_story_cos: float = 0.48  # mean-vector cosine for independent coverage of one event
     same_story_names: float = 0.22  # or share of names in common (Jaccard)
     same_story_topic: float = 0.12  # idf-weighted content-word cosine needed for same_story
-    # A same_story must report one event: the two reports' topic cosine times the share of each
-    # headline's words the other report writes (mean of both sides) at least this much. Two reports
-    # of one saga (other events, the same people) share names and vocabulary, but what one headline
-    # announces the other never says.
-    # Chosen on the labelled Reuters + BBC sample (bench/pile_eval.py): see bench/README.md.
-    same_story_headline: float = 0.22
     same_story_days: int = 7  # reports further apart than this need the stronger evidence below
     far_same_story_cos: float = 0.8
     min_derivative_passages: int = 1
@@ -76,7 +70,7 @@ class RelateConfig:
     def __post_init__(self) -> None:
         check_types("relate", self)
         cosine("relate", self, "same_story_cos", "far_same_story_cos")
-        share("relate", self, "same_story_names", "same_story_topic", "same_story_headline", "derivative_verbatim", "common_share")
+        share("relate", self, "same_story_names", "same_story_topic", "derivative_verbatim", "common_share")
         at_least("relate", self, 0, "same_story_days", "min_derivative_passages", "fact_words")
         at_least("relate", self, 1, "common_df")
         for name in ("near_duplicate", "contains_inner", "contains_outer", "paraphrase", "paraphrase_verbatim", "near_duplicate_cover", "derivative"):
@@ -198,7 +192,7 @@ def relate(
     c = config or RelateConfig()
     va, vb, ca, cb = al.a_verbatim, al.b_verbatim, al.a_covered, al.b_covered
     relation: Relation | None = None
-    swap = False
+    swap = line_up = False
     why: list[str] = []
     if same_body and va >= c.near_duplicate and vb >= c.near_duplicate:
         # Same body and nothing else compared (a second article on one page makes it "contains").
@@ -228,12 +222,13 @@ def relate(
         _derivative(ca, cb, va, vb, c, len(al.passages))
         and (spec is None or _derivative(spec.a_covered, spec.b_covered, spec.a_verbatim, spec.b_verbatim, c, len(al.passages)))
         and carries_facts(a.text, al.passages, c.fact_words)
-        and not _line_up(a, b, al, why)
+        and not (line_up := _line_up(a, b, al, why))
     ):
         relation = Relation.DERIVATIVE
         swap, side_why = _derivative_is_b(a, b, al, cues_a, cues_b)
         why.append(f"aligned passages cover {ca:.0%} of {a.id} and {cb:.0%} of {b.id}; {side_why}")
-    elif topic >= c.same_story_topic and _same_story(a, b, al, names_jaccard, c) and _one_event(a, b, topic, c, why):
+    elif topic >= c.same_story_topic and _same_story(a, b, al, names_jaccard, c) and not line_up:
+        # (not after a line-up of other names: the names the two share are the form's, not one event's)
         if spec is not None and spec.common and _derivative(ca, cb, va, vb, c, len(al.passages)):
             why.append(_common_note(spec))
         relation = Relation.SAME_STORY
@@ -327,32 +322,6 @@ def _same_story(a: Document, b: Document, al: Alignment, names_jaccard: float, c
     if gap is not None and gap > c.same_story_days:
         return al.semantic is not None and al.semantic >= c.far_same_story_cos
     return (al.semantic is not None and al.semantic >= c.same_story_cos) or names_jaccard >= c.same_story_names
-
-
-HEADLINE_STEM = 5  # headline words are compared by their first letters ("Venezuela" / "Venezuelan", "evicted" / "eviction")
-
-
-def headline_found(title: str, other_title: str | None, other_text: str) -> float:
-    """The share of a headline's content words that the other report writes (its headline or text)."""
-    mine = {w[:HEADLINE_STEM] for w in content_words(title)}
-    if not mine:
-        return 0.0
-    theirs = {w[:HEADLINE_STEM] for w in content_words(other_text)} | {w[:HEADLINE_STEM] for w in content_words(other_title or "")}
-    return len(mine & theirs) / len(mine)
-
-
-def _one_event(a: Document, b: Document, topic: float, c: RelateConfig, why: list[str]) -> bool:
-    """A same_story must report one event: topic cosine times the mean share of each headline's words
-    the other writes at least ``same_story_headline``. Without both headlines nothing more is asked.
-    The document cosine is not read here, so the semantic cascade's shortcut holds
-    (``stages.cosine_decides``: with names enough, the cosine cannot change the relation)."""
-    if not a.title or not b.title:
-        return True
-    fa, fb = headline_found(a.title, b.title, b.text), headline_found(b.title, a.title, a.text)
-    ok = topic * (fa + fb) / 2 >= c.same_story_headline
-    if ok:
-        why.append(f"headline words the other report writes {fa:.0%} / {fb:.0%}")
-    return ok
 
 
 def _direction(
