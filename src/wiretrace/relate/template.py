@@ -20,7 +20,12 @@ The test, on the texts' compared ranges (and on their headlines where the bodies
   that each name a subject the other document never writes ("X SETS QUARTERLY" and "Y SETS
   QUARTERLY": in capitals, a name is a word few documents of the corpus hold; in sentence case, a
   capitalised word after the first) are briefs about two subjects. Figures in headlines do not count
-  (over one body they are a time stamp or a correction), nor a misspelt name ("Sveeco" / "Veeco").
+  (over one body they are a time stamp or a correction), nor a misspelt name ("Sveeco" / "Veeco");
+* **one headline mould**: two briefs whose headlines are the same words but in one place, where each
+  writes what the other document never writes (another town's market, another time of an intraday
+  table, another kind of operation), over bodies that differ too, are two notices of one series;
+* **line-ups**: shared passages that are lists of names with other names in their places (two
+  matches' team sheets) are one form with other people (``other_names``, read by ``relate``).
 
 The verdict names what differs ("template: same form, other names / figures") and where (``slots``:
 pairs of character ranges, one on each side, for the pair view to highlight).
