@@ -6,8 +6,8 @@ here: pairs are named by id.
 
 * Headlines of one mould with another word in one place, a word the other document never writes,
   over bodies that differ: two notices of one series (``template``), not a copy retitled.
-* Shared text that is a list of names with others in their places (two matches' line-ups): not a
-  ``derivative``, nor one event; a passage naming the same people stays a derivative.
+* Shared text that is a list of names with others in their places (two matches' line-ups): one form
+  with other people (``template``), not a ``derivative``; a passage naming the same people stays one.
 """
 
 from __future__ import annotations
@@ -82,12 +82,15 @@ def _aligned(records: dict[str, dict], a: str, b: str) -> tuple[Prepared, Prepar
     return pa, pb, alignment(pa, pb, config, None, semantic=False)
 
 
-def test_a_line_up_of_other_names_is_not_a_derivative(records: dict[str, dict]) -> None:
+def test_a_line_up_of_other_names_is_a_template(records: dict[str, dict]) -> None:
     pa, pb, al = _aligned(records, *LINE_UP)
     assert al.passages, "the two team sheets align (else the test shows nothing)"
     names = other_names(pa.doc.text, pb.doc.text, tuple((p.a, p.b) for p in al.passages))
     assert ("stoica", "pozzebon") in names, names
-    assert _relate(records, *LINE_UP) is None  # not a derivative, nor same_story on the line-ups' names
+    p = _relate(records, *LINE_UP)
+    assert p is not None and p.relation == Relation.TEMPLATE, p  # one form with other people, not reuse
+    assert any("list of names with others in their places" in r and "stoica / pozzebon" in r for r in p.reasons), p.reasons
+    assert p.slots, "the differing names, for the pair view"
 
 
 @pytest.mark.parametrize(("a", "b"), KEPT_DERIVATIVE)

@@ -18,10 +18,9 @@ from wiretrace.align import Alignment
 from wiretrace.config import at_least, check_types, cosine, share
 from wiretrace.errors import ConfigError
 from wiretrace.model import NO_CUES, Cues, Direction, Document, Pair, Passage, PassageKind, Relation, Scores
-from wiretrace.relate.template import NUMBER_WORDS, other_names, slot_mask
+from wiretrace.relate.template import NUMBER_WORDS, slot_mask
 from wiretrace.sketch import shingle_hashes
 from wiretrace.text.tokens import word_tokens, words_in_ranges
-from wiretrace.text.topic import content_words
 
 # "HARBORVILLE (Meridian Wire) — ", "MOSCOW (AP) -": the dateline an agency's own copy opens with.
 AGENCY_DATELINE = re.compile(r"^[A-Z][A-Za-z .,'/&-]{1,60}\s*\((?P<agency>[A-Z][\w .&'-]{0,40})\)\s*[—–-]")
@@ -192,7 +191,7 @@ def relate(
     c = config or RelateConfig()
     va, vb, ca, cb = al.a_verbatim, al.b_verbatim, al.a_covered, al.b_covered
     relation: Relation | None = None
-    swap = line_up = False
+    swap = False
     why: list[str] = []
     if same_body and va >= c.near_duplicate and vb >= c.near_duplicate:
         # Same body and nothing else compared (a second article on one page makes it "contains").
@@ -222,13 +221,11 @@ def relate(
         _derivative(ca, cb, va, vb, c, len(al.passages))
         and (spec is None or _derivative(spec.a_covered, spec.b_covered, spec.a_verbatim, spec.b_verbatim, c, len(al.passages)))
         and carries_facts(a.text, al.passages, c.fact_words)
-        and not (line_up := _line_up(a, b, al, why))
     ):
         relation = Relation.DERIVATIVE
         swap, side_why = _derivative_is_b(a, b, al, cues_a, cues_b)
         why.append(f"aligned passages cover {ca:.0%} of {a.id} and {cb:.0%} of {b.id}; {side_why}")
-    elif topic >= c.same_story_topic and _same_story(a, b, al, names_jaccard, c) and not line_up:
-        # (not after a line-up of other names: the names the two share are the form's, not one event's)
+    elif topic >= c.same_story_topic and _same_story(a, b, al, names_jaccard, c):
         if spec is not None and spec.common and _derivative(ca, cb, va, vb, c, len(al.passages)):
             why.append(_common_note(spec))
         relation = Relation.SAME_STORY
@@ -261,20 +258,6 @@ def carries_facts(text: str, passages: Iterable[Passage], long: int) -> bool:
         if len(w) >= long or any(s and t not in NUMBER_WORDS for t, s in zip(w.tokens, slot_mask(text, w), strict=True)):
             return True
     return False
-
-
-def _line_up(a: Document, b: Document, al: Alignment, why: list[str]) -> bool:
-    """Every shared passage is a list of names with others in their places (``template.other_names``),
-    under headlines that share no word: one form (two matches' line-ups, two issuers' bond terms)
-    filled with other people, not text reused. Says so in ``why``. (Headlines sharing a word may
-    be one subject whose passage the aligner matched loosely.)"""
-    if a.title and b.title and set(content_words(a.title)) & set(content_words(b.title)):
-        return False
-    names = other_names(a.text, b.text, tuple((p.a, p.b) for p in al.passages))
-    if names:
-        ex = "; ".join(f"{x} / {y}" for x, y in names[:3])
-        why.append(f"shared text is a list of names with others in their places ({ex}): one form, not reuse")
-    return bool(names)
 
 
 def _derivative(ca: float, cb: float, va: float, vb: float, c: RelateConfig, passages: int) -> bool:

@@ -24,8 +24,9 @@ The test, on the texts' compared ranges (and on their headlines where the bodies
 * **one headline mould**: two briefs whose headlines are the same words but in one place, where each
   writes what the other document never writes (another town's market, another time of an intraday
   table, another kind of operation), over bodies that differ too, are two notices of one series;
-* **line-ups**: shared passages that are lists of names with other names in their places (two
-  matches' team sheets) are one form with other people (``other_names``, read by ``relate``).
+* **line-ups**: where no other test finds a template, every passage the aligner matched being a list of
+  names with other names in their places (two matches' team sheets, two issuers' bond terms), under
+  headlines that share no word, is one form with other people (``other_names``).
 
 The verdict names what differs ("template: same form, other names / figures") and where (``slots``:
 pairs of character ranges, one on each side, for the pair view to highlight).
@@ -43,7 +44,7 @@ from wiretrace.align import AlignConfig, verbatim_passages
 from wiretrace.config import at_least, check_types, share
 from wiretrace.text.names import STOP
 from wiretrace.text.tokens import Words, words, words_in_ranges
-from wiretrace.text.topic import corpus_size, doc_frequency
+from wiretrace.text.topic import content_words, corpus_size, doc_frequency
 
 _MASK = "\x00slot"
 _ALIGN_DEFAULT = AlignConfig()
@@ -96,6 +97,8 @@ class TemplateVerdict:
 
     def reason(self) -> str:
         ex = "; ".join(f"{x} / {y}" for x, y in self.examples[:3])
+        if self.what == ("line-up names",):
+            return f"template: every shared passage is a list of names with others in their places (a line-up of other people: {ex})"
         if self.reworded and self.what == ("mould figures",):
             return "template: every shared passage is one mould with other figures (another day's notice)" + (f" ({ex})" if ex else "")
         if self.reworded and self.what == ("day figures",):
@@ -218,6 +221,42 @@ class Side:
 
 
 def template(
+    a: Side, b: Side, idf: Mapping[str, float] | None = None, config: TemplateConfig | None = None,
+    align_config: AlignConfig | None = None, *, copies: bool = False, n_docs: float | None = None,
+    days: int | None = None, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
+    matched: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
+) -> TemplateVerdict | None:
+    """The verdict when ``a`` and ``b`` share a form filled with other facts; None when they do not
+    (``_template``), or where every passage the aligner matched (``matched``) is a list of names with
+    other names in their places under headlines that share no word (two matches' line-ups, two
+    issuers' bond terms: ``other_names``)."""
+    verdict = _template(a, b, idf, config, align_config, copies=copies, n_docs=n_docs, days=days, rewritten=rewritten, matched=matched)
+    if verdict is not None or copies or not matched:
+        return verdict
+    if a.title and b.title and set(content_words(a.title)) & set(content_words(b.title)):
+        return None  # one subject, whose passage the aligner may have matched loosely
+    names = other_names(a.text, b.text, matched)
+    if not names:
+        return None
+    slots = tuple((pa, pb) for pa, pb in _name_slots(a.text, b.text, matched, names))
+    return TemplateVerdict(0.0, 0.0, len(names), len(names), ("line-up names",), tuple(dict.fromkeys(names))[:5], slots, reworded=True)
+
+
+def _name_slots(
+    text_a: str, text_b: str, matched: tuple[tuple[tuple[int, int], tuple[int, int]], ...], names: list[tuple[str, str]]
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the differing names of a line-up stand (the first place of each in its passage)."""
+    out = []
+    for x, y in dict.fromkeys(names):
+        for (a0, a1), (b0, b1) in matched:
+            ia, ib = text_a.lower().find(x, a0, a1), text_b.lower().find(y, b0, b1)
+            if ia >= 0 and ib >= 0:
+                out.append(((ia, ia + len(x)), (ib, ib + len(y))))
+                break
+    return out
+
+
+def _template(
     a: Side, b: Side, idf: Mapping[str, float] | None = None, config: TemplateConfig | None = None,
     align_config: AlignConfig | None = None, *, copies: bool = False, n_docs: float | None = None,
     days: int | None = None, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
