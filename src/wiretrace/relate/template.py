@@ -227,12 +227,16 @@ def template(
     matched: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
 ) -> TemplateVerdict | None:
     """The verdict when ``a`` and ``b`` share a form filled with other facts; None when they do not
-    (``_template``), or where every passage the aligner matched (``matched``) is a list of names with
-    other names in their places under headlines that share no word (two matches' line-ups, two
-    issuers' bond terms: ``other_names``)."""
+    (``_template``), or where every passage the aligner matched (``matched``, less than
+    ``rewritten_cover`` of either text: a list inside a report) is a list of names with other names in
+    their places under headlines that share no word (two matches' line-ups, two issuers' bond terms:
+    ``other_names``)."""
     verdict = _template(a, b, idf, config, align_config, copies=copies, n_docs=n_docs, days=days, rewritten=rewritten, matched=matched)
     if verdict is not None or copies or not matched:
         return verdict
+    c = config or _DEFAULT
+    if max(_char_share(a.ranges, [m[0] for m in matched]), _char_share(b.ranges, [m[1] for m in matched])) >= c.rewritten_cover:
+        return None  # most of a text matched: the sentence itself, reworded or renamed, not a list inside a report
     if a.title and b.title and set(content_words(a.title)) & set(content_words(b.title)):
         return None  # one subject, whose passage the aligner may have matched loosely
     names = other_names(a.text, b.text, matched)
