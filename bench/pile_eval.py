@@ -106,10 +106,10 @@ def load_labels(path: Path = LABELS) -> dict[tuple[str, str], str]:
 def wrong_pairs(name: str, report: dict, labels: dict[tuple[str, str], str]) -> None:
     """The labelled pairs a reuse relation or template got wrong: ids, relation, label, the last reason
     (to read them: bench/corpora.py loads the texts by id)."""
-    print(f"\n{name}: labelled pairs related wrongly (reuse relations and template)")
+    print(f"\n{name}: labelled pairs related wrongly")
     for p in sorted(report["pairs"], key=lambda p: (p["relation"], p["a"], p["b"])):
         k = (min(p["a"], p["b"]), max(p["a"], p["b"]))
-        if p["relation"] in RIGHT and p["relation"] != "same_story" and k in labels and labels[k] not in RIGHT[p["relation"]]:
+        if p["relation"] in RIGHT and k in labels and labels[k] not in RIGHT[p["relation"]]:
             print(f"  {p['relation']:<15} {labels[k]:<10} {p['a']} {p['b']}: {p['reasons'][-1][:150]}")
 
 

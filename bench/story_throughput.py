@@ -23,17 +23,19 @@ a last line with the whole run's figure over every batch; the load average is pr
 machine is shared. ``--pipeline-only`` times the incremental run alone (the goal's figure: flat in the
 number stored, so run it at ``--base 2000`` and at the default 20,000). Before / after in one run:
 ``--before SRC`` (``git archive COMMIT src``) times the same batches with that engine first, in a child
-process with SRC first on ``PYTHONPATH``, on its own base (``--before-keep``: an older engine does not
-open a newer store; a newer one upgrades a copy of an older one), then this code, and prints both. With
+process with SRC first on ``PYTHONPATH``, then this code in another, each on a copy of the same base
+(``--keep``; an engine opens stores of its schema), and prints both; several ``--base`` sizes (with one
+``--keep`` each) run one after the other, and a last table gives docs/s wall and per CPU-second (the
+workers' CPU included) of each engine at each size, over every batch and the store's closing. With
 an engine that keeps level 2's story index (``engine.story_state``) the index of a base that has none is
 built once, outside the timed batches; each batch line says whether level 2 placed the new documents
 from the kept index or placed every document again (a batch after an upgrade, or with kept settings
-changed). ``--profile N``: cProfile of each batch's stories stage (its N costliest functions).
+changed). ``--profile N``: cProfile of each batch's whole run, ingest to stories (its N costliest functions).
 
     python bench/story_throughput.py --keep /tmp/story-base        # builds the base store once
     python bench/story_throughput.py --keep /tmp/story-base --limit 500 --pipeline-only
     python bench/story_throughput.py --keep /tmp/story-base2k --base 2000 --limit 500 --pipeline-only
-    python bench/story_throughput.py --keep /tmp/base-new --before /tmp/main/src --before-keep /tmp/base-old --limit 500 --pipeline-only
+    python bench/story_throughput.py --base 2000 20000 --keep /tmp/base2k /tmp/base20k --before /tmp/main/src --limit 500 --pipeline-only
 """
 
 from __future__ import annotations
@@ -93,35 +95,61 @@ def load() -> str:
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def run_before(args: argparse.Namespace, argv: list[str]) -> tuple[float, float]:
-    """This script with ``args.before`` first on PYTHONPATH (its own base store): its pipeline figures
-    over every batch (docs/s wall, docs per CPU-second), its output printed as it goes."""
-    rest, skip = [], False
-    for a in argv:  # the same arguments, less --before / --before-keep / --keep / --out
-        if skip:
-            skip = False
-            continue
-        if a in ("--before", "--before-keep", "--keep", "--out"):
-            skip = True
-            continue
-        if a.startswith(("--before=", "--before-keep=", "--keep=", "--out=")):
-            continue
-        rest.append(a)
-    out = "before_" + args.out
-    cmd = [sys.executable, __file__, *rest, "--out", out] + (["--keep", args.before_keep] if args.before_keep else [])
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(args.before).resolve()), os.environ.get("PYTHONPATH", "")]))
-    print(f"before: {' '.join(cmd[1:])} with {args.before} first on PYTHONPATH", flush=True)
+def run_child(args: argparse.Namespace, base: int, keep: str | None, src: str | None, out: str) -> list[dict]:
+    """This script for one base size in a child process (``src`` first on PYTHONPATH: an earlier engine),
+    its output printed as it goes; its per-batch rows."""
+    cmd = [sys.executable, __file__, "--base", str(base), "--batch", str(args.batch), "--limit", str(args.limit),
+           "--workers", str(args.workers), "--out", out] + (["--keep", keep] if keep else []) + (["--pipeline-only"] if args.pipeline_only else [])
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join([str(Path(src).resolve()), os.environ.get("PYTHONPATH", "")])
+    print(f"\n== {'before: ' + src if src else 'after: this code'}, {base} stored: {' '.join(cmd[1:])}", flush=True)
     subprocess.run(cmd, env=env, check=True)
-    rows = json.loads((RESULTS / out).read_text(encoding="utf-8"))
-    total = sum(r["docs"] for r in rows)
-    return total / sum(r["docs"] / r["pipeline_dps"] for r in rows), total / sum(r["docs"] / r["pipeline_dpcpu"] for r in rows)
+    return list(json.loads((RESULTS / out).read_text(encoding="utf-8")))
+
+
+def figures(rows: list[dict]) -> tuple[float, float]:
+    """(docs/s wall, docs per CPU-second) over every batch of a run, the store's closing included."""
+    docs = sum(int(r["docs"]) for r in rows)
+    wall = sum(float(r["wall_s"]) for r in rows)
+    cpu = sum(float(r["cpu_s"]) for r in rows)
+    return docs / wall, docs / cpu
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Each base size with ``--before`` (if given) then this code, each in its own process on a copy of
+    the same base; a last table of both."""
+    keeps = args.keep or [None] * len(args.base)
+    if len(keeps) != len(args.base):
+        raise SystemExit("give one --keep folder per --base size")
+    table = []
+    for base, keep in zip(args.base, keeps, strict=True):
+        for tag, src in ([("before", args.before)] if args.before else []) + [("after", None)]:
+            rows = run_child(args, base, keep, src, f"{tag}_{base}_{args.out}")
+            table.append((base, tag, rows))
+    print(f"\nstory_throughput: {args.limit or 'all the'} Reuters bodies in batches of {args.batch} into each store, "
+          f"workers {args.workers} (1: the stages one by one in this process; CPU counts the workers), lexical-only; "
+          f"each figure over every batch and the store's closing (its last WAL checkpoint); load average now {load()}")
+    print(f"{'stored':>7} {'engine':<40} {'docs/s wall':>11} {'docs/CPU-s':>10}  stories CPU s per batch")
+    after = {}
+    for base, tag, rows in table:
+        dw, dc = figures(rows)
+        name = f"before ({args.before})" if tag == "before" else "after (this code)"
+        st_cpu = ", ".join(f"{float(r['stage_cpu_s'].get('stories', 0.0)):.2f}" for r in rows)
+        print(f"{rows[0]['stored']:>7} {name:<40} {dw:>11.1f} {dc:>10.1f}  {st_cpu}")
+        after.setdefault(base, {})[tag] = (dw, dc)
+    for base, got in after.items():
+        if "before" in got:
+            (bw, bc), (aw, ac) = got["before"], got["after"]
+            print(f"{base:>7} after / before: wall x{aw / bw:.2f}, CPU x{ac / bc:.2f}")
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--batch", type=int, default=250)
-    ap.add_argument("--keep", help="folder for the base store (built once, reused after)")
-    ap.add_argument("--base", type=int, default=BASE, help="documents in the base store (a smaller one for a smoke test)")
+    ap.add_argument("--keep", nargs="+", help="folder for the base store (built once, reused after); one per --base size")
+    ap.add_argument("--base", type=int, nargs="+", default=[BASE],
+                    help="documents in the base store; several sizes (2000 20000) run one after the other, each in a child process")
     ap.add_argument("--reassign", action="store_true", help="re-cluster the kept base store first (untimed)")
     ap.add_argument("--limit", type=int, default=0, help="add at most this many Reuters bodies (0: all the rest)")
     ap.add_argument("--pipeline-only", action="store_true",
@@ -130,16 +158,18 @@ def main(argv: list[str] | None = None) -> None:
                     help="run each batch as `wiretrace run` does (engine.finish) with this many worker processes, "
                          "kept across batches as the service keeps them (0: every core; 1: the stages one by one here)")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
-                    help="cProfile the stories stage of each batch (one worker) and print its N costliest functions")
+                    help="cProfile each batch's whole run (ingest to stories, this process) and print its N costliest functions "
+                         "(cumulative, then own time)")
     ap.add_argument("--before", metavar="SRC",
                     help="an earlier commit's src (git archive COMMIT src): the same batches timed with it first, in a child "
-                         "process with SRC first on PYTHONPATH, on its own base (--before-keep), then this code; both printed")
-    ap.add_argument("--before-keep", metavar="DIR", help="the base store for --before (an older engine may not open a newer store)")
+                         "process with SRC first on PYTHONPATH, on a copy of the same base, then this code; both printed")
     ap.add_argument("--out", default="story_throughput.json", help="file name of the figures under bench/results")
     args = ap.parse_args(argv)
-    before = None
-    if args.before:
-        before = run_before(args, argv if argv is not None else sys.argv[1:])
+    if args.before or len(args.base) > 1:
+        compare(args)
+        return
+    args.base = args.base[0]
+    args.keep = args.keep[0] if args.keep else None
     config = RunConfig(align=AlignConfig(semantic=False))
     bbc = list(bbc_records())
     reuters = list(reuters_records())
@@ -210,6 +240,12 @@ def main(argv: list[str] | None = None) -> None:
                 return out
 
             kept = None
+            prof = None
+            if args.profile:
+                import cProfile
+
+                prof = cProfile.Profile()
+                prof.enable()
             stage("ingest", ingest_into, store, [inbox], config, _quiet, stats)
             if ex is not None:
                 k0 = ex.worker_cpu
@@ -222,17 +258,15 @@ def main(argv: list[str] | None = None) -> None:
                 stage("clean", clean_pending, store, boiler, config, _quiet, stats)
                 stage("sketch", sketch_pending, store, config, _quiet, stats)
                 stage("relate", relate_pending, store, config, _quiet, stats, embedder)
-                if args.profile:
-                    import cProfile
-                    import pstats
-
-                    prof = cProfile.Profile()
-                    kept, sw, sc = timed(prof.runcall, build_stories, store, config, _quiet, embedder)
-                    pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
-                else:
-                    kept, sw, sc = timed(build_stories, store, config, _quiet, embedder)
+                kept, sw, sc = timed(build_stories, store, config, _quiet, embedder)
                 stage_s["stories"] = (sw, sc)
                 pw, pc = time.perf_counter() - t0, time.process_time() - c0
+            if prof is not None:
+                import pstats
+
+                prof.disable()
+                pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
+                pstats.Stats(prof).sort_stats("tottime").print_stats(args.profile)
             new = sorted(set(store.all_ids()) - ids_before)
             n = len(new)
             print(f"      batch {b // args.batch + 1}: {n} documents into {len(ids_before)}: pipeline {n / pw:.1f} docs/s wall, "
@@ -241,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
             r: dict[str, object] = {
                 "batch": b // args.batch + 1, "docs": n, "stored": len(ids_before), "pipeline_dps": n / pw,
                 "pipeline_dpcpu": n / pc, "stories_dps": n / sw, "stories_dpcpu": n / sc,
-                "stage_cpu_s": {k: round(v[1], 3) for k, v in stage_s.items()}, "load": load(),
+                "stage_cpu_s": {k: round(v[1], 3) for k, v in stage_s.items()}, "load": load(), "wall_s": pw, "cpu_s": pc,
             }
             rows.append(r)
             if args.pipeline_only:
@@ -281,22 +315,23 @@ def main(argv: list[str] | None = None) -> None:
                   f"{r['stories_dps']:>11.1f} {r['stories_dpcpu']:>8.1f} | {r['assign_dps']:>10.1f} {r['assign_dpcpu']:>8.1f} | "
                   f"{r['index_dps']:>13.0f} {r['index_dpcpu']:>8.0f} {scored:>10.1f} | {r['recompute_dps']:>13.1f} "
                   f"{r['recompute_dpcpu']:>8.1f} | {r['load']}")
+        # Closing counts: the workers' end, and the store's last WAL checkpoint (pages the batches wrote).
+        k0 = ex.worker_cpu if ex is not None else 0.0
+        t0, c0 = time.perf_counter(), time.process_time()
         if ex is not None:
             ex.close()
         store.close()
+        cw, cc = time.perf_counter() - t0, time.process_time() - c0 + (ex.worker_cpu - k0 if ex is not None else 0.0)
+        rows[-1].update({"close_wall_s": cw, "wall_s": float(rows[-1]["wall_s"]) + cw, "cpu_s": float(rows[-1]["cpu_s"]) + cc})  # type: ignore[arg-type]
         total = sum(int(r["docs"]) for r in rows)  # type: ignore[call-overload]
-        wall = sum(int(r["docs"]) / float(r["pipeline_dps"]) for r in rows)  # type: ignore[arg-type,call-overload]
-        cpu = sum(int(r["docs"]) / float(r["pipeline_dpcpu"]) for r in rows)  # type: ignore[arg-type,call-overload]
+        wall = sum(float(r["wall_s"]) for r in rows)  # type: ignore[arg-type]
+        cpu = sum(float(r["cpu_s"]) for r in rows)  # type: ignore[arg-type]
         print(f"\npipeline (ingest to stories), {total} documents in batches of {args.batch} into a store of "
-              f"{rows[0]['stored']}: {total / wall:.1f} documents/s wall, {total / cpu:.1f} documents per CPU-second")
+              f"{rows[0]['stored']}, the store's closing ({cw:.2f} s wall) included: {total / wall:.1f} documents/s wall, "
+              f"{total / cpu:.1f} documents per CPU-second")
         if not args.pipeline_only:
             print(f"stories in the index before the last batch: {rows[-1]['stories_in_index']}; "
                   f"'scored/add': stories the index scored per added component (of that many)")
-        if before is not None:
-            print(f"\nbefore ({args.before}) -> after (this code), the same {total} documents into {rows[0]['stored']} stored:")
-            bw, bc = before
-            print(f"  docs/s wall {bw:.1f} -> {total / wall:.1f} (x{total / wall / bw:.2f}); "
-                  f"docs per CPU-second {bc:.1f} -> {total / cpu:.1f} (x{total / cpu / bc:.2f})")
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / args.out).write_text(json.dumps(rows, indent=1), encoding="utf-8")
     finally:

@@ -90,6 +90,17 @@ def assert_kept_matches(store: st.Store, index: StoryIndex) -> None:
             s.profile.topic, s.profile.names, s.profile.first, s.profile.last, s.profile.n, s.profile.leads, s.profile.private), sid
     assert story_state.kept_postings(db) == {k: v for k, v in index.postings.items() if v}
     assert set(store.story_ids()) == set(index.stories)  # every story traced, none left over
+    # Read in bulk with the content words left unread (what placing reads): the same norms, to the
+    # last bit, and the same content words, in the same order, once read.
+    lazy = story_state.StoreBacking(db).stories_of_ids(sorted(kept))
+    assert set(lazy) == set(kept)
+    for sid, (key, prof, keys, topic) in lazy.items():
+        s = index.stories[sid]
+        assert (key, keys, prof.topic, prof.names, prof.n, prof.private) == (s.key, s.keys, {}, s.profile.names, s.profile.n, s.profile.private)
+        assert prof.norms() == s.profile.norms(), sid
+        assert list(topic().items()) == list(s.profile.topic.items()), sid
+    assert story_state.StoreBacking(db).holders_of(["no such key", *sorted(index.postings)[:50]]) == {
+        k: set(index.postings.get(k, ())) for k in ["no such key", *sorted(index.postings)[:50]]}
 
 
 def assert_kept_consistent(store: st.Store) -> None:
@@ -171,6 +182,36 @@ def test_forgotten_documents_leave_a_consistent_index(tmp_path: Path, monkeypatc
         assert_kept_consistent(store)
         kept_path, _ = _run_batch(store, _write(tmp_path / "in2" / "b.jsonl", recs[60:80]))
         assert kept_path
+        assert_kept_consistent(store)
+    finally:
+        store.close()
+
+
+def test_documents_whose_pairs_changed_are_placed_again_by_the_kept_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pair decided again with another relation (``corpus_state.unplace``, as the relate stage marks it)
+    no longer sends the next story stage down the whole path: its documents leave their stories (profiled
+    again from the other members) and are placed with the new documents."""
+    monkeypatch.setattr(story_state, "GROWTH", 1.0)
+    recs = _bbc(40)
+    wiretrace.run([_write(tmp_path / "in" / "a.jsonl", recs[:60])], CONFIG, tmp_path / "store")
+    store = st.Store(tmp_path / "store")
+    try:
+        members: dict[str, list[str]] = defaultdict(list)
+        for d, sid in store.assignments().items():
+            members[sid].append(d)
+        big = max(members.values(), key=len)
+        single = next(m[0] for m in members.values() if len(m) == 1)
+        assert len(big) >= 3
+        again = [big[-1], single]
+        cs.unplace(store.db, again)
+        store.set_stage([big[-1]], st.RELATED)  # the other as a run killed between the two steps leaves it
+        kept_path, _ = _run_batch(store, _write(tmp_path / "in2" / "b.jsonl", recs[60:80]))
+        assert kept_path
+        assignment = store.assignments()
+        assert set(again) <= set(assignment)
+        assert assignment[big[-1]] == assignment[big[0]]  # its story still fits it: placed back with the others
+        assert not cs.unplaced_ids(store.db)
+        assert not store.ids_at_stage(st.RELATED)
         assert_kept_consistent(store)
     finally:
         store.close()

@@ -18,10 +18,12 @@ before; a run over an empty store (or a rebuilt index: ``engine.story_state``) g
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 from wiretrace.stories import DocSummary, StoryConfig, StoryIndex, _Profile, _Story
+
+TopicLoader = Callable[[], dict[str, float]]  # a kept story's content words, read when needed
 
 
 def profile_to_json(p: _Profile) -> dict[str, Any]:
@@ -52,6 +54,16 @@ class Backing(Protocol):
         """Document -> story of those of ``ids`` placed in a kept story."""
         ...
 
+    def stories_of_ids(self, sids: Iterable[str]) -> dict[str, tuple[tuple[str, str, str], _Profile, set[str], TopicLoader]]:
+        """``story`` for many ids at once (those the backing has), each profile's content words left
+        unread: its ``topic`` empty, its ``_norms`` set as the whole profile gives them, and a loader
+        that makes the topic."""
+        ...
+
+    def holders_of(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        """``holders`` for many keys at once (every key asked, an empty set where none holds it)."""
+        ...
+
 
 class _Stories(dict[str, _Story]):
     """Story id -> story: the kept ones read from the backing on first use (none twice)."""
@@ -60,6 +72,7 @@ class _Stories(dict[str, _Story]):
         super().__init__()
         self.backing = backing
         self.absent: set[str] = set()  # ids the backing has no story for, or deleted in this run
+        self.unread: dict[int, tuple[_Profile, TopicLoader]] = {}  # id(profile) -> its topic's loader
 
     def _load(self, sid: str) -> _Story | None:
         if dict.__contains__(self, sid):
@@ -74,6 +87,28 @@ class _Stories(dict[str, _Story]):
         s = _Story(sid, key, [], prof, keys)
         dict.__setitem__(self, sid, s)
         return s
+
+    def fetch(self, sids: Iterable[str]) -> None:
+        """Read the kept stories of ``sids`` not read yet in one go (what ``_load`` would read one by one)."""
+        todo = sorted({sid for sid in sids if not dict.__contains__(self, sid) and sid not in self.absent})
+        if not todo:
+            return
+        got = self.backing.stories_of_ids(todo)
+        for sid in todo:
+            if sid in got:
+                key, prof, keys, topic = got[sid]
+                self.unread[id(prof)] = (prof, topic)
+                dict.__setitem__(self, sid, _Story(sid, key, [], prof, keys))
+            else:
+                self.absent.add(sid)
+
+    def ready(self, *profiles: _Profile) -> None:
+        """Read the content words of these profiles where they were left unread."""
+        for p in profiles:
+            got = self.unread.pop(id(p), None)
+            if got is not None:
+                p.topic = got[1]()
+                p._sorted = None  # sorted before with no content words (``upper`` reads the names only)
 
     def __getitem__(self, sid: str) -> _Story:
         s = self._load(sid)
@@ -149,6 +184,14 @@ class _Postings(dict[str, set[str]]):
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         return self[key]
 
+    def fetch(self, keys: Iterable[str]) -> None:
+        """Read the holders of the keys not read yet in one go (what ``__missing__`` reads one by one)."""
+        todo = sorted({k for k in keys if not dict.__contains__(self, k)})
+        if todo:
+            for key, got in self.backing.holders_of(todo).items():
+                self.before[key] = frozenset(got)
+                dict.__setitem__(self, key, got)
+
     def changes(self) -> Iterator[tuple[str, set[str], set[str]]]:
         """(key, stories added, stories removed) for each key whose holders changed."""
         for key in sorted(self):
@@ -167,7 +210,8 @@ class KeptStoryIndex(StoryIndex):
     ) -> None:
         super().__init__(idf, config, counts)
         self.backing = backing
-        self.stories = _Stories(backing)
+        self.kept_stories = _Stories(backing)
+        self.stories = self.kept_stories
         self.placed = _Placed(backing)
         self.kept_postings = _Postings(backing)
         self.story_of = self.placed
@@ -185,20 +229,41 @@ class KeptStoryIndex(StoryIndex):
         self._full.add(s.id)
         return s
 
+    # A kept story's content words are read when something needs them: a score beyond the names
+    # (``shares_enough``, ``score``), or a change to its profile.
+    def shares_enough(self, a: _Profile, b: _Profile) -> bool:
+        self.kept_stories.ready(a, b)
+        return super().shares_enough(a, b)
+
+    def score(self, a: _Profile, b: _Profile) -> float:
+        self.kept_stories.ready(a, b)
+        return super().score(a, b)
+
     def _extend(self, s: _Story, docs: Any, prof: _Profile) -> None:
+        self.kept_stories.ready(s.profile, prof)
         super()._extend(s, docs, prof)
         self.changed_stories.add(s.id)
 
     def _merge(self, keep: _Story, gone: _Story) -> _Story:
+        self.kept_stories.ready(keep.profile, gone.profile)
         self._members(keep)
         self._members(gone)
         out = super()._merge(keep, gone)
         self.changed_stories.add(out.id)
         return out
 
+    def candidates(self, docs: Any, linked: Iterable[str]) -> list[str]:
+        """As ``StoryIndex.candidates``, the postings of the keys and then the stories found read in one
+        go each (the backing does not change during a run: the same as reading them one by one)."""
+        self.kept_postings.fetch(set().union(*(self.keys_of(d) for d in docs)) if docs else ())
+        out = super().candidates(docs, linked)
+        self.kept_stories.fetch(out)
+        return out
+
     def add(self, docs: Any, linked: Iterable[str] = (), apart: Iterable[str] = ()) -> str:
         linked, apart = set(linked), set(apart)
         self.placed.fetch([d.id for d in docs] + sorted(linked | apart))
+        self.kept_stories.fetch(sorted({self.placed[d.id] for d in docs if d.id in self.placed} | {self.placed[x] for x in linked | apart if x in self.placed}))
         return super().add(docs, linked, apart)
 
     def gone_stories(self) -> list[str]:
@@ -213,5 +278,6 @@ def place(index: KeptStoryIndex, components: Iterable[list[DocSummary]], linked:
           apart: Mapping[str, set[str]]) -> None:
     """Place components (sorted by their earliest member, as ``stories.assign`` does) in the kept index."""
     todo = [sorted(c, key=lambda d: d.key) for c in components if c]
+    index.kept_postings.fetch({k for docs in todo for d in docs for k in index.keys_of(d)})  # every key the components hold, in one go
     for docs in sorted(todo, key=lambda ds: ds[0].key):
         index.add(docs, set().union(*(linked.get(d.id, set()) for d in docs)), set().union(*(apart.get(d.id, set()) for d in docs)))

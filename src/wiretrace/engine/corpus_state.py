@@ -339,8 +339,9 @@ def take_unplaced(db: sqlite3.Connection, prior: Mapping[str, str]) -> dict[str,
     return {d: s for d, s in prior.items() if d not in gone}
 
 
-def has_unplaced(db: sqlite3.Connection) -> bool:
-    return db.execute("SELECT 1 FROM unplaced LIMIT 1").fetchone() is not None
+def unplaced_ids(db: sqlite3.Connection) -> list[str]:
+    """The documents to place again (``unplace``), sorted."""
+    return [r[0] for r in db.execute("SELECT doc_id FROM unplaced ORDER BY doc_id")]
 
 
 def placed(db: sqlite3.Connection) -> None:

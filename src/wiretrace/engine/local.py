@@ -116,9 +116,7 @@ def timed(stats: Stats, stage: str, executor: LocalExecutor | None = None) -> It
 def add_documents(store: st.Store, batch: Sequence[tuple[Document, str]], config: RunConfig) -> None:
     """Store new documents (with their text hash) and their block keys."""
     store.add_documents(batch)
-    for d, _ in batch:
-        keys, long_keys = document_blocks(d, config.clean)
-        store.add_blocks(d.id, keys, long_keys)
+    store.add_blocks_many((d.id, *document_blocks(d, config.clean)) for d, _ in batch)
 
 
 def batch_size(n: int, config: RunConfig, ex: LocalExecutor) -> int:
@@ -359,12 +357,29 @@ def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str
 def _kept_path(store: st.Store, config: RunConfig, new: Sequence[str]) -> bool:
     """Whether the kept story index can place ``new`` (the documents at the story stage): it describes the
     stored assignment, with these settings, and none of them is placed yet (a re-placed or killed run's
-    document takes the whole path), and the corpus has not grown by more than ``story_state.GROWTH`` since
-    the index was built (then the whole path builds it again with the idf of the moment), and no stored
-    document is to be placed again (a pair of its changed relation: ``corpus_state.unplace``)."""
+    document takes the whole path) but those to place again because a pair of theirs changed relation
+    (``corpus_state.unplace``: ``_unplace_kept`` takes them out of their stories first), and the corpus
+    has not grown by more than ``story_state.GROWTH`` since the index was built (then the whole path
+    builds it again with the idf of the moment)."""
     db = store.db
-    return (story_state.valid(db, config.stories) and story_state.fresh(db, cs.n_sketched(db)) and not store.stories_of(new)
-            and not cs.has_unplaced(db))
+    return (story_state.valid(db, config.stories) and story_state.fresh(db, cs.n_sketched(db))
+            and not set(store.stories_of(new)) - set(cs.unplaced_ids(db)))
+
+
+def _unplace_kept(store: st.Store) -> list[str]:
+    """The documents to place again (a pair of theirs changed relation), taken out of their stories as a
+    forgotten document is (``story_state.mark_dirty``: each story is profiled again from its other
+    members before the new documents are placed), in one transaction that also brings them back to the
+    story stage (a run killed after it places them next time); the documents, to place as new ones."""
+    db = store.db
+    ids = cs.unplaced_ids(db)
+    if ids:
+        with db:
+            story_state.mark_dirty(db, ids)
+            db.executemany("DELETE FROM assignments WHERE doc_id = ?", [(i,) for i in ids])
+            db.executemany("UPDATE documents SET stage = ? WHERE id = ? AND stage > ?", [(st.RELATED, i, st.RELATED) for i in ids])
+            cs.placed(db)
+    return ids
 
 
 def _place_kept(store: st.Store, config: RunConfig, new: Sequence[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
@@ -430,12 +445,15 @@ def _trace_batch(config: RunConfig, batch: list[StoryTask], env: Env) -> list[St
 
 
 def _stories_to_trace(store: st.Store, config: RunConfig, changed: set[str]) -> tuple[dict[str, list[str]], list[str], bool]:
-    """Place the documents of the story stage; (story id -> members of each story to trace again, the
-    stored stories gone). With the kept index (``_place_kept``) only the stories the new documents
-    reached are read; otherwise every document is placed from the stored assignment (``_place``)."""
+    """Place the documents of the story stage (``changed``, to which the documents placed again with the
+    kept index are added); (story id -> members of each story to trace again, the stored stories gone).
+    With the kept index (``_place_kept``) only the stories the new documents reached are read; otherwise
+    every document is placed from the stored assignment (``_place``)."""
     new = sorted(changed)
     if _kept_path(store, config, new):
-        before, moved, dirty = _place_kept(store, config, new)
+        again = _unplace_kept(store)
+        changed.update(again)  # placed, and then at the story's stage, with the new documents
+        before, moved, dirty = _place_kept(store, config, sorted(changed))
         touched = set(moved.values()) | set(before.values()) | set(dirty)
         members: dict[str, list[str]] = defaultdict(list)
         for d, sid in store._select("SELECT doc_id, story FROM assignments", sorted(touched), col="story"):

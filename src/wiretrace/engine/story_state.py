@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 
 from wiretrace.stories import DocSummary, StoryConfig, StoryIndex, _Profile
-from wiretrace.stories_kept import KeptStoryIndex, profile_from_json, profile_to_json
+from wiretrace.stories_kept import KeptStoryIndex, TopicLoader, profile_from_json, profile_to_json
 
 DDL = """
 CREATE TABLE IF NOT EXISTS story_profiles (id TEXT PRIMARY KEY, head TEXT NOT NULL, keys TEXT NOT NULL,
@@ -117,6 +118,26 @@ def _from_row(key: str, keys: str, tk: str, tv: bytes, nk: str, nv: bytes) -> tu
     return (k[0], k[1], k[2]), profile_from_json(head), set(keys.split(_SEP)) if keys else set()
 
 
+def _lazy_from_row(key: str, keys: str, tk: str, tv: bytes, nk: str, nv: bytes) -> tuple[tuple[str, str, str], _Profile, set[str], TopicLoader]:
+    """As ``_from_row``, the content words left unread: the profile's topic is empty, its norms set (as
+    ``_Profile.norms`` makes them), and the loader returned makes the topic when a score needs it
+    (``stories_kept.KeptStoryIndex``): most stories a component reaches are ruled out by their names."""
+    (k, head) = json.loads(key)
+    head["t"] = {}
+    head["n"] = dict(zip(nk.split(_SEP), np.frombuffer(nv, np.float64).tolist(), strict=True)) if nk else {}
+    prof = profile_from_json(head)
+    # The squared norm of the content words as ``_Profile.norms`` sums it (one after the other, in the
+    # stored order, which is the dict's): a cumulative sum adds in that order, where ``sum`` pairs.
+    tvec = np.frombuffer(tv, np.float64)
+    tn = float(np.cumsum(tvec * tvec)[-1]) if tvec.size else 0
+    prof._norms = (math.sqrt(tn + prof.private[0]), math.sqrt(sum(v * v for v in prof.names.values()) + prof.private[1]))
+
+    def topic() -> dict[str, float]:
+        return dict(zip(tk.split(_SEP), np.frombuffer(tv, np.float64).tolist(), strict=True)) if tk else {}
+
+    return (k[0], k[1], k[2]), prof, set(keys.split(_SEP)) if keys else set(), topic
+
+
 def keep_all(db: sqlite3.Connection, index: StoryIndex, config: StoryConfig) -> None:
     """Keep every story of ``index`` (each profiled) as the kept index: the tables written anew."""
     with db:
@@ -160,6 +181,25 @@ class StoreBacking:
         row = self.db.execute("SELECT head, keys, topic_keys, topic_vals, name_keys, name_vals FROM story_profiles WHERE id = ?",
                               (sid,)).fetchone()
         return None if row is None else _from_row(*row)
+
+    def stories_of_ids(self, sids: Iterable[str]) -> dict[str, tuple[tuple[str, str, str], _Profile, set[str], TopicLoader]]:
+        sids = list(sids)
+        out = {}
+        for n in range(0, len(sids), 500):
+            chunk = sids[n : n + 500]
+            for sid, *row in self.db.execute("SELECT id, head, keys, topic_keys, topic_vals, name_keys, name_vals FROM story_profiles "
+                                              f"WHERE id IN ({','.join('?' * len(chunk))})", chunk):
+                out[sid] = _lazy_from_row(*row)
+        return out
+
+    def holders_of(self, keys: Iterable[str]) -> dict[str, set[str]]:
+        keys = list(keys)
+        out: dict[str, set[str]] = {k: set() for k in keys}
+        for n in range(0, len(keys), 500):
+            chunk = keys[n : n + 500]
+            for key, sid in self.db.execute(f"SELECT key, story FROM story_postings WHERE key IN ({','.join('?' * len(chunk))})", chunk):
+                out[key].add(sid)
+        return out
 
     def members(self, sid: str) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT doc_id FROM assignments WHERE story = ? ORDER BY doc_id", (sid,))]

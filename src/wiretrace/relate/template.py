@@ -20,7 +20,13 @@ The test, on the texts' compared ranges (and on their headlines where the bodies
   that each name a subject the other document never writes ("X SETS QUARTERLY" and "Y SETS
   QUARTERLY": in capitals, a name is a word few documents of the corpus hold; in sentence case, a
   capitalised word after the first) are briefs about two subjects. Figures in headlines do not count
-  (over one body they are a time stamp or a correction), nor a misspelt name ("Sveeco" / "Veeco").
+  (over one body they are a time stamp or a correction), nor a misspelt name ("Sveeco" / "Veeco");
+* **one headline mould**: two briefs whose headlines are the same words but in one place, where each
+  writes what the other document never writes (another town's market, another time of an intraday
+  table, another kind of operation), over bodies that differ too, are two notices of one series;
+* **line-ups**: where no other test finds a template, every passage the aligner matched being a list of
+  names with other names in their places (two matches' team sheets, two issuers' bond terms), under
+  headlines that share no word, is one form with other people (``other_names``).
 
 The verdict names what differs ("template: same form, other names / figures") and where (``slots``:
 pairs of character ranges, one on each side, for the pair view to highlight).
@@ -38,7 +44,7 @@ from wiretrace.align import AlignConfig, verbatim_passages
 from wiretrace.config import at_least, check_types, share
 from wiretrace.text.names import STOP
 from wiretrace.text.tokens import Words, words, words_in_ranges
-from wiretrace.text.topic import corpus_size, doc_frequency
+from wiretrace.text.topic import content_words, corpus_size, doc_frequency
 
 _MASK = "\x00slot"
 _ALIGN_DEFAULT = AlignConfig()
@@ -91,6 +97,8 @@ class TemplateVerdict:
 
     def reason(self) -> str:
         ex = "; ".join(f"{x} / {y}" for x, y in self.examples[:3])
+        if self.what == ("line-up names",):
+            return f"template: every shared passage is a list of names with others in their places (a line-up of other people: {ex})"
         if self.reworded and self.what == ("mould figures",):
             return "template: every shared passage is one mould with other figures (another day's notice)" + (f" ({ex})" if ex else "")
         if self.reworded and self.what == ("day figures",):
@@ -105,6 +113,7 @@ class TemplateVerdict:
 
 
 _WHAT = {"date": "date (another day's notice)", "subject": "subject (another name in the opening or headline)",
+         "headline subject": "subject or time in the headline (headlines of one mould, another word in one place that the other document never writes)",
          "day figures": "figures around the same words (another day's notice)"}
 
 
@@ -218,6 +227,46 @@ def template(
     matched: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
 ) -> TemplateVerdict | None:
     """The verdict when ``a`` and ``b`` share a form filled with other facts; None when they do not
+    (``_template``), or where every passage the aligner matched (``matched``, less than
+    ``rewritten_cover`` of either text: a list inside a report) is a list of names with other names in
+    their places under headlines that share no word (two matches' line-ups, two issuers' bond terms:
+    ``other_names``)."""
+    verdict = _template(a, b, idf, config, align_config, copies=copies, n_docs=n_docs, days=days, rewritten=rewritten, matched=matched)
+    if verdict is not None or copies or not matched:
+        return verdict
+    c = config or _DEFAULT
+    if max(_char_share(a.ranges, [m[0] for m in matched]), _char_share(b.ranges, [m[1] for m in matched])) >= c.rewritten_cover:
+        return None  # most of a text matched: the sentence itself, reworded or renamed, not a list inside a report
+    if a.title and b.title and set(content_words(a.title)) & set(content_words(b.title)):
+        return None  # one subject, whose passage the aligner may have matched loosely
+    names = other_names(a.text, b.text, matched)
+    if not names:
+        return None
+    slots = tuple((pa, pb) for pa, pb in _name_slots(a.text, b.text, matched, names))
+    return TemplateVerdict(0.0, 0.0, len(names), len(names), ("line-up names",), tuple(dict.fromkeys(names))[:5], slots, reworded=True)
+
+
+def _name_slots(
+    text_a: str, text_b: str, matched: tuple[tuple[tuple[int, int], tuple[int, int]], ...], names: list[tuple[str, str]]
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Where the differing names of a line-up stand (the first place of each in its passage)."""
+    out = []
+    for x, y in dict.fromkeys(names):
+        for (a0, a1), (b0, b1) in matched:
+            ia, ib = text_a.lower().find(x, a0, a1), text_b.lower().find(y, b0, b1)
+            if ia >= 0 and ib >= 0:
+                out.append(((ia, ia + len(x)), (ib, ib + len(y))))
+                break
+    return out
+
+
+def _template(
+    a: Side, b: Side, idf: Mapping[str, float] | None = None, config: TemplateConfig | None = None,
+    align_config: AlignConfig | None = None, *, copies: bool = False, n_docs: float | None = None,
+    days: int | None = None, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
+    matched: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
+) -> TemplateVerdict | None:
+    """The verdict when ``a`` and ``b`` share a form filled with other facts; None when they do not
     (a copy, an edit, a rewrite: whatever the other tests say).
 
     ``copies``: the bodies are known to agree word for word (or all but a few words): only the
@@ -258,6 +307,7 @@ def template(
             what.append(kind)
     if not what and len(differ) >= need and len(differ) >= c.fillers * len(compared):
         what = sorted({_kind(wa.tokens[x]) for x, _ in differ})
+    head: tuple[str, str] | None = None
     if not what:
         # Few fillers differ among many, but they are the ones that say which notice it is: the
         # date it writes, or its subject (a name in the opening words or in its headline).
@@ -265,12 +315,23 @@ def template(
     if not what:
         # The bodies agree filler for filler: where they are one body, the headlines may still name two subjects.
         if min(form_a, form_b) >= c.copy_form:
-            return _headline_verdict(a, b, wa, wb, idf, n, c)
-        return _form_open(a, b, wa, wb, rewritten if recurring else (), matched if recurring else (), idf, n, c)
+            verdict = _headline_verdict(a, b, wa, wb, idf, n, c)
+        else:
+            verdict = _form_open(a, b, wa, wb, rewritten if recurring else (), matched if recurring else (), idf, n, c)
+        if verdict is not None or max(len(wa), len(wb)) > c.brief_words:
+            return verdict
+        # Two headlines of one mould with another word in one place, each side's written nowhere in
+        # the other document ("SIOUX FALLS HOGS ..." / "SIOUX CITY HOGS ...", "... 11:50" / "... 12:01"),
+        # over bodies that differ too: two notices of one series, not a copy retitled.
+        head = headline_mould(a, b, wa, wb, bool(differ))
+        if head is None:
+            return None
+        what = ["headline subject"]
     pairs = list(differ)
     if "date" in what or "subject" in what:
         pairs.sort(key=lambda xy: not _telling(a, b, wa, wb, [xy], c))  # the telling fillers first
-    examples = tuple(dict.fromkeys((a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs))
+    examples = tuple(dict.fromkeys(((head,) if head else ()) + tuple(
+        (a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs)))
     slots = tuple(((wa.starts[x], wa.ends[x]), (wb.starts[y], wb.ends[y])) for x, y in pairs)
     return TemplateVerdict(round(form_a, 4), round(form_b, 4), len(differ), len(compared), tuple(what), examples[:5], slots)
 
@@ -308,6 +369,81 @@ def _telling(a: Side, b: Side, wa: Words, wb: Words, differ: list[tuple[int, int
         if ((x, y) in opening and len(opening) >= 2) or (tx in head_a and ty in head_b):
             out.append("subject")
             break
+    return out
+
+
+HEADLINE_SWAP = 2  # words a headline of one mould may hold in its one other place
+
+
+def headline_mould(a: Side, b: Side, wa: Words, wb: Words, bodies_differ: bool) -> tuple[str, str] | None:
+    """Two briefs' headlines of one mould: the same words in the same order but in one place, where
+    each holds at most ``HEADLINE_SWAP`` words of its own, and the rest at least two words and most of
+    each headline. What each writes there is the notice's subject or its time: a word (not a stop
+    word, not a spelling of the other's) the other document never writes, or a figure neither body
+    writes (a copy retitled with a corrected figure carries that figure into its body). The bodies
+    must differ too: a filler at the same place (``bodies_differ``), or each side's own word written
+    in its own body. Returns (a's words, b's words) or None."""
+    if not a.title or not b.title:
+        return None
+    ta, tb = words(a.title).tokens, words(b.title).tokens
+    ops = SequenceMatcher(None, ta, tb, autojunk=False).get_opcodes()
+    changed = [op for op in ops if op[0] != "equal"]
+    same = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")
+    if len(changed) != 1 or changed[0][0] != "replace" or same < 2 or same < 0.5 * max(len(ta), len(tb)):
+        return None
+    _, i1, i2, j1, j2 = changed[0]
+    own_a, own_b = ta[i1:i2], tb[j1:j2]
+    if len(own_a) > HEADLINE_SWAP or len(own_b) > HEADLINE_SWAP:
+        return None
+    def fold(toks: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(t.removesuffix("'s").removesuffix("’s") for t in toks)  # "Italy's" writes Italy
+
+    ta, tb = fold(ta), fold(tb)
+    own_a, own_b = fold(own_a), fold(own_b)
+    body_a, body_b = set(fold(words(a.text).tokens)), set(fold(words(b.text).tokens))
+    doc_a, doc_b = set(ta) | set(fold(wa.tokens)) | body_a, set(tb) | set(fold(wb.tokens)) | body_b
+
+    def telling(mine: tuple[str, ...], other_doc: set[str]) -> bool:
+        for t in mine:
+            if t.isalpha():
+                if t in STOP or t in other_doc:
+                    return False
+            elif t in body_a or t in body_b:
+                return False
+        return True
+
+    if not (telling(own_a, doc_b) and telling(own_b, doc_a)):
+        return None
+    if any(_variant(x, y) for x in own_a for y in own_b if x.isalpha() and y.isalpha()):
+        return None
+    if not bodies_differ and not (any(t in body_a for t in own_a if t.isalpha()) and any(t in body_b for t in own_b if t.isalpha())):
+        return None
+    return " ".join(own_a), " ".join(own_b)
+
+
+def other_names(
+    text_a: str, text_b: str, passages: tuple[tuple[tuple[int, int], tuple[int, int]], ...], least: int = 2
+) -> list[tuple[str, str]]:
+    """Where every shared passage is a list of names with others in their places (two matches'
+    line-ups, two boards): in each, at least ``least`` names stand at the same place with another
+    name on the other side (not a spelling of it, not written elsewhere in the passage). Text reused
+    carries its names along; a corrected copy changes one. Returns those (a, b) names, or []."""
+    out: list[tuple[str, str]] = []
+    for (a0, a1), (b0, b1) in passages:
+        wa, wb = words_in_ranges(text_a, ((a0, a1),)), words_in_ranges(text_b, ((b0, b1),))
+        if not len(wa) or not len(wb):
+            return []
+        sa, sb = slot_mask(text_a, wa), slot_mask(text_b, wb)
+        _, differ = _fillers(wa, sa, wb, sb, [(0, len(wa), 0, len(wb), "verbatim", 1.0)])
+        names = [
+            (wa.tokens[x], wb.tokens[y]) for x, y in differ
+            if wa.tokens[x].isalpha() and wb.tokens[y].isalpha()
+            and not {wa.tokens[x], wb.tokens[y]} & (NUMBER_WORDS | MONTHS | WEEKDAYS)
+            and not _variant(wa.tokens[x], wb.tokens[y])
+        ]
+        if len(names) < least:
+            return []
+        out += names
     return out
 
 
