@@ -159,6 +159,14 @@ def test_kept_index_equals_a_long_lived_index_after_batches(tmp_path: Path, monk
         store.close()
 
 
+def _members(store: st.Store) -> dict[str, list[str]]:
+    """Story id -> its documents, from the stored assignment."""
+    out: dict[str, list[str]] = defaultdict(list)
+    for d, sid in store.assignments().items():
+        out[sid].append(d)
+    return out
+
+
 def test_forgotten_documents_leave_a_consistent_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(story_state, "GROWTH", 1.0)
     recs = _bbc(40)
@@ -166,10 +174,7 @@ def test_forgotten_documents_leave_a_consistent_index(tmp_path: Path, monkeypatc
     wiretrace.run([src], CONFIG, tmp_path / "store")
     store = st.Store(tmp_path / "store")
     try:
-        sizes: dict[str, list[str]] = defaultdict(list)
-        for d, sid in store.assignments().items():
-            sizes[sid].append(d)
-        big = max(sizes.values(), key=len)
+        big = max(_members(store).values(), key=len)
         assert len(big) >= 2
         gone = [big[0]]
     finally:
@@ -196,9 +201,7 @@ def test_documents_whose_pairs_changed_are_placed_again_by_the_kept_index(tmp_pa
     wiretrace.run([_write(tmp_path / "in" / "a.jsonl", recs[:60])], CONFIG, tmp_path / "store")
     store = st.Store(tmp_path / "store")
     try:
-        members: dict[str, list[str]] = defaultdict(list)
-        for d, sid in store.assignments().items():
-            members[sid].append(d)
+        members = _members(store)
         big = max(members.values(), key=len)
         single = next(m[0] for m in members.values() if len(m) == 1)
         assert len(big) >= 3

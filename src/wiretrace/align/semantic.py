@@ -24,7 +24,7 @@ from wiretrace.align.features import (
     sequence_bound,
 )
 from wiretrace.align.verbatim import Sentence
-from wiretrace.embed.minilm import Embedder
+from wiretrace.embed.minilm import SentenceReader
 from wiretrace.model import Passage, PassageKind
 from wiretrace.text.tokens import Words
 
@@ -56,7 +56,7 @@ def sentence_settled(pa: SentenceProfile, pb: SentenceProfile, static_cos: float
 def semantic_pass(
     text_a: str, sa: list[Sentence], wa: Words, mask_a: np.ndarray,
     text_b: str, sb: list[Sentence], wb: Words, mask_b: np.ndarray,
-    config: AlignConfig, embedder: Embedder, passages: list[Passage], far: bool | None = None,
+    config: AlignConfig, embedder: SentenceReader, passages: list[Passage], far: bool | None = None,
     cosine_decides: bool = True,
 ) -> float | None:
     """Embed the sentences (of four words or more) and align those the verbatim pass left open.
@@ -223,7 +223,7 @@ def _none_can_match(
 class _LazyVectors:
     """MiniLM vectors of the open sentences of one pair, embedded only when a cosine is asked for."""
 
-    def __init__(self, embedder: Embedder, texts_a: list[str], texts_b: list[str]) -> None:
+    def __init__(self, embedder: SentenceReader, texts_a: list[str], texts_b: list[str]) -> None:
         self.embedder, self.texts_a, self.texts_b = embedder, texts_a, texts_b
         self.va: dict[int, np.ndarray] = {}
         self.vb: dict[int, np.ndarray] = {}

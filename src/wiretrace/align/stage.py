@@ -4,6 +4,7 @@ shortcut for two texts with the same words."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,9 +22,12 @@ from wiretrace.align.verbatim import (
     snap,
     verbatim_passages,
 )
-from wiretrace.embed.minilm import Embedder
+from wiretrace.embed.minilm import Embedder, SentenceReader
 from wiretrace.model import Passage, PassageKind
 from wiretrace.text.tokens import words_in_ranges
+
+if TYPE_CHECKING:
+    from wiretrace.embed.static import StaticEmbedder
 
 _DEFAULT = AlignConfig()  # built (and checked) once, not for every pair
 
@@ -37,8 +41,12 @@ class _VetoEmbedder:
     pair: the static first pass runs as it does, and a True answer stops the semantic pass there."""
 
     def __init__(self, embedder: Embedder, veto: Callable[[], bool]) -> None:
-        self._embedder, self.static = embedder, embedder.static
+        self._embedder = embedder
         self._veto: Callable[[], bool] | None = veto
+
+    @property
+    def static(self) -> StaticEmbedder:
+        return self._embedder.static
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if self._veto is not None:
@@ -94,11 +102,11 @@ def align(
     doc_cos = None
     vetoed = False
     if run_semantic and embedder is not None:
-        reader = _VetoEmbedder(embedder, veto) if veto is not None else embedder
+        reader: SentenceReader = _VetoEmbedder(embedder, veto) if veto is not None else embedder
         try:
             doc_cos = semantic_pass(
                 text_a, [x for x in sa if x[3] - x[2] >= 4], wa, mask_a, text_b, [x for x in sb if x[3] - x[2] >= 4], wb, mask_b,
-                config, reader, passages, far, cosine_decides,  # type: ignore[arg-type]
+                config, reader, passages, far, cosine_decides,
             )
         except _Vetoed:
             vetoed = True  # nothing was added before the transformer's first sentence: the verbatim alignment stands

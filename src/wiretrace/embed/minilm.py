@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -35,6 +35,15 @@ def cuda_available() -> bool:
     if "CUDAExecutionProvider" not in ort.get_available_providers():
         return False
     return any(Path(f"/dev/nvidia{i}").exists() for i in range(16)) or bool(os.environ.get("CUDA_VISIBLE_DEVICES"))
+
+
+class SentenceReader(Protocol):
+    """What the aligner reads sentence vectors through: an ``Embedder``, or one that wraps it."""
+
+    @property
+    def static(self) -> StaticEmbedder: ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 class Embedder:
