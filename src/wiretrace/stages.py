@@ -173,13 +173,14 @@ def relate_pair(
             al = alignment(a, b, config, embedder, semantic=semantic, topic=topic, veto=veto)
     else:
         al = alignment(a, b, config, embedder, semantic=semantic, topic=topic, veto=veto)
-    if al.vetoed and mould and mould[0] is not None:
+    early = mould[0] if al.vetoed else None  # the veto said yes: the verdict it read
+    if early is not None:
         return Pair(
             a.doc.id, b.doc.id, Relation.TEMPLATE, Direction.NONE,
             Scores(al.lexical, None, round(al.a_covered, 4), round(al.b_covered, 4)),
             tuple(sorted(al.passages, key=lambda p: (p.a, p.b))),
-            tuple(reasons) + ("one form found before the semantic pass: its sentences were not read", mould[0].reason()),
-            mould[0].slots,
+            tuple(reasons) + ("one form found before the semantic pass: its sentences were not read", early.reason()),
+            early.slots,
         )
     same = a.sketch.n_words > 0 and a.sketch.body_hash == b.sketch.body_hash
     if not al.passages:
