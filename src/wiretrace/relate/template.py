@@ -195,11 +195,42 @@ def _fillers(
                     compared.append(x)
                     # Other fillers; a name the other side writes elsewhere was moved, not replaced
                     # (figures are compared where they stand: "1" and "15" recur in any brief).
-                    tx, ty = wa.tokens[x], wb.tokens[y]
-                    tx, ty = _NUMBER_VALUE.get(tx, tx), _NUMBER_VALUE.get(ty, ty)
+                    tx, ty = _filler_value(wa.tokens[x]), _filler_value(wb.tokens[y])
                     if tx != ty and (not tx.isalpha() or not ty.isalpha() or (tx not in in_b and ty not in in_a)):
                         differ.append((x, y))
-    return compared, differ
+    return compared, _rewritten_in_place(differ, wa, wb, in_a, in_b)
+
+
+_CURRENCY_PREFIX = re.compile(r"^[^\W\d_]{1,3}(?=\d)")  # "US3" of "$US3.95", "A5" of "A$5"
+
+
+def _filler_value(tok: str) -> str:
+    """What a filler says, written either way: a number word's figure ("two" / "2"), a figure without
+    the currency letters glued to it ("US3" of "$US3.95" / "3" of "$3.95")."""
+    tok = _NUMBER_VALUE.get(tok, tok)
+    return _CURRENCY_PREFIX.sub("", tok) if not tok.isalpha() else tok
+
+
+def _rewritten_in_place(differ: list[tuple[int, int]], wa: Words, wb: Words, in_a: set[str], in_b: set[str]) -> list[tuple[int, int]]:
+    """The differing fillers less those that are the same facts written in another order: two
+    neighbours swapped ("27 December" / "December 27", "11 September" / "September 11"), and a pair
+    each of whose words the other side writes elsewhere (a conversion dropped: "50 degrees (120
+    Fahrenheit)" / "120 Fahrenheit": a figure facing a name, where the slots slid), words of three
+    characters or more only ("1" and "15" recur in any brief), figures written in digits only."""
+    out = []
+    pairs = set(differ)
+    for x, y in differ:
+        tx, ty = wa.tokens[x], wb.tokens[y]
+        swapped = any(
+            (x + d, y + d) in pairs and wa.tokens[x + d] == ty and wb.tokens[y + d] == tx for d in (-1, 1)
+        )
+        moved = (
+            tx in in_b and ty in in_a and len(tx) >= 3 and len(ty) >= 3 and not {tx, ty} & NUMBER_WORDS
+            and tx.isalpha() != ty.isalpha()  # a figure facing a name: the slots slid, nothing was replaced
+        )
+        if not (swapped or moved):
+            out.append((x, y))
+    return out
 
 
 def _coverage(n: int, ranges: list[tuple[int, int]]) -> float:

@@ -1,0 +1,72 @@
+"""The same facts written another way are not other fillers (``relate.template._fillers``).
+
+A template changes the facts its mould carries; a rewrite of one report writes the same facts in
+another order or spelling: a date day-first on one side and month-first on the other, a figure with the
+currency letters glued to it on one side, a conversion kept on one side and dropped on the other. Real
+MRPC pairs labelled paraphrase (../shared/data/mrpc, named by their ids; skipped when absent) show each,
+through ``wiretrace.compare`` as a user calls it; generated sentences show the same at the unit level,
+and that a mould filled with other figures stays a template.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.conftest import DATA
+from tests.requirements import need_path
+
+import wiretrace
+from wiretrace.relate.template import Side, template
+
+MRPC = DATA / "mrpc" / "msr_paraphrase_train.txt"
+
+REWRITES = {
+    # (#1 ID, #2 ID): what the two write differently of the same facts
+    ("3424957", "3425063"): "a date day-first / month-first",
+    ("1638813", "1639087"): "a date day-first / month-first",
+    ("1805639", "1805436"): "dollar figures with and without the currency letters glued on",
+    ("1965766", "1965716"): "a temperature with its conversion / without",
+}
+
+
+@pytest.fixture(scope="module")
+def mrpc_pairs() -> dict[tuple[str, str], tuple[str, str, str]]:
+    need_path(MRPC)
+    out = {}
+    for line in MRPC.read_text(encoding="utf-8-sig").splitlines()[1:]:
+        label, id1, id2, a, b = line.split("\t")
+        if (id1, id2) in REWRITES:
+            out[(id1, id2)] = (label, a, b)
+    assert set(out) == set(REWRITES), "an MRPC pair named here is missing from the file"
+    return out
+
+
+@pytest.mark.parametrize("ids", sorted(REWRITES))
+def test_same_facts_rewritten_are_not_a_template(mrpc_pairs: dict, ids: tuple[str, str]) -> None:
+    label, a, b = mrpc_pairs[ids]
+    assert label == "1"  # MRPC calls them paraphrases
+    assert template(Side(a, ((0, len(a)),)), Side(b, ((0, len(b)),))) is None, REWRITES[ids]
+    pair = wiretrace.compare(a, b)
+    assert pair.relation != "template", (REWRITES[ids], pair.reasons)
+    assert pair.relation is not None and pair.relation.value in {"paraphrase", "near_duplicate", "duplicate"}, pair.reasons
+
+
+def _verdict(a: str, b: str):  # noqa: ANN202 - the verdict or None
+    return template(Side(a, ((0, len(a)),)), Side(b, ((0, len(b)),)))
+
+
+def test_swapped_date_is_the_same_date_and_another_date_is_not() -> None:
+    a = "Shop sales in the nine weeks to 14 March fell 3 percent, the chain told its lenders in Leeds on Tuesday."
+    swapped = "Shop sales in the nine weeks to March 14 fell 3 percent, the chain told its lenders in Leeds on Tuesday."
+    other = "Shop sales in the nine weeks to 21 April fell 5 percent, the chain told its lenders in Hull on Tuesday."
+    assert _verdict(a, swapped) is None
+    verdict = _verdict(a, other)
+    assert verdict is not None and verdict.differing >= 2
+
+
+def test_currency_letters_do_not_make_another_figure() -> None:
+    a = "The miner rose $1.25 to $48.60 in Sydney, recovering most of the $2.10 it shed on Monday."
+    b = "The miner rose $US1.25 to $US48.60 in Sydney, recovering most of the $US2.10 it shed on Monday."
+    c = "The miner rose $US0.85 to $US41.30 in Sydney, recovering most of the $US1.70 it shed on Monday."
+    assert _verdict(a, b) is None
+    verdict = _verdict(a, c)
+    assert verdict is not None and "figures" in verdict.what
