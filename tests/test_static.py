@@ -87,6 +87,25 @@ def test_hnsw_agrees_with_exact_search_on_separated_points() -> None:
     assert all({j // 3 for j, _ in r} == {i // 3} for i, r in enumerate(exact))
 
 
+def test_exact_search_is_the_sorted_definition_with_ties_by_row() -> None:
+    """The exact search gives, for each query, the ``k`` best other rows over the floor, ties by row
+    index, as sorting every cosine would: on points with exact duplicates (tied cosines, as templated
+    briefs' identical vectors are) and clusters larger than ``k`` (rows with many over the floor)."""
+    rng = np.random.default_rng(3)
+    centres = rng.normal(size=(30, 32))
+    pts = np.repeat(centres, rng.integers(1, 20, size=30), axis=0)
+    pts[::4] += rng.normal(scale=0.08, size=pts[::4].shape)  # three of four rows exact duplicates of their centre
+    pts = (pts / np.linalg.norm(pts, axis=1, keepdims=True)).astype(np.float32)
+    sims = pts @ pts.T
+    q = np.arange(0, len(pts), 3)
+    for k, floor in ((5, 0.9), (3, 0.0), (1, -1.0), (40, 0.5)):
+        want = []
+        for i in q.tolist():
+            row = sorted(((-float(sims[i, j]), j) for j in range(len(pts)) if j != i and sims[i, j] >= floor))
+            want.append([(j, -v) for v, j in row[:k]])
+        assert nearest(pts, q, k, floor, exact_max_docs=10_000) == want
+
+
 def test_heavy_rewrites_found_only_by_the_embedding_path(static: StaticEmbedder) -> None:
     """Clough & Stevenson: answers that rewrite their source heavily share few word 5-grams; the
     embedding path proposes some of those pairs that no lexical path does."""

@@ -34,30 +34,46 @@ def nearest(vecs: np.ndarray, queries: np.ndarray, k: int, floor: float, exact_m
         return [[] for _ in queries]
     kk = min(k + 1, n)  # the query itself is among its own nearest
     if n <= exact_max_docs:
-        sims_idx = []
+        out: list[list[tuple[int, float]]] = []
         for s in range(0, len(queries), _BLOCK):
             q = queries[s : s + _BLOCK]
             sims = vecs[q] @ vecs.T
             sims[np.arange(len(q)), q] = -np.inf
-            part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-            for row, cand in zip(sims, part, strict=True):
-                vals = row[cand]
-                order = np.lexsort((cand, -vals))  # best first, ties by row index
-                sims_idx.append([(int(cand[o]), float(vals[o])) for o in order])
-    else:
-        import faiss
+            out += _best_over_floor(sims, k, floor)
+        return out
+    import faiss
 
-        faiss.omp_set_num_threads(1)
-        index = faiss.IndexHNSWFlat(vecs.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = 80
-        index.hnsw.efSearch = max(64, 2 * kk)
-        index.add(np.ascontiguousarray(vecs, dtype=np.float32))
-        dist, idx = index.search(np.ascontiguousarray(vecs[queries], dtype=np.float32), kk)
-        sims_idx = [
-            sorted(((int(i), float(d)) for i, d in zip(ri, rd, strict=True) if i >= 0 and i != q), key=lambda x: (-x[1], x[0]))
-            for q, ri, rd in zip(queries.tolist(), idx, dist, strict=True)
-        ]
+    faiss.omp_set_num_threads(1)
+    index = faiss.IndexHNSWFlat(vecs.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = 80
+    index.hnsw.efSearch = max(64, 2 * kk)
+    index.add(np.ascontiguousarray(vecs, dtype=np.float32))
+    dist, idx = index.search(np.ascontiguousarray(vecs[queries], dtype=np.float32), kk)
+    sims_idx = [
+        sorted(((int(i), float(d)) for i, d in zip(ri, rd, strict=True) if i >= 0 and i != q), key=lambda x: (-x[1], x[0]))
+        for q, ri, rd in zip(queries.tolist(), idx, dist, strict=True)
+    ]
     return [[(j, c) for j, c in row if c >= floor][:k] for row in sims_idx]
+
+
+def _best_over_floor(sims: np.ndarray, k: int, floor: float) -> list[list[tuple[int, float]]]:
+    """For each row of ``sims``, up to ``k`` columns with a value >= ``floor``, best first, ties by
+    column: only the cells over the floor are sorted (a few per row), and a row with many over it is
+    first cut at its k-th best value (ties at that value kept, so the order decides them)."""
+    mask = sims >= floor
+    heavy = np.flatnonzero(mask.sum(axis=1) > 4 * k)
+    if len(heavy):
+        kth = -np.partition(-sims[heavy], k - 1, axis=1)[:, k - 1]
+        mask[heavy] &= sims[heavy] >= kth[:, None]
+    rows, cols = np.nonzero(mask)
+    vals = sims[rows, cols]
+    order = np.lexsort((cols, -vals, rows))  # by row, best first, ties by column
+    rows, cols, vals = rows[order], cols[order], vals[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
+    out: list[list[tuple[int, float]]] = [[] for _ in range(len(sims))]
+    for r, c, v in zip(rows[rank < k].tolist(), cols[rank < k].tolist(), vals[rank < k].tolist(), strict=True):
+        out[r].append((c, v))
+    return out
 
 
 def embedding_pairs(

@@ -424,13 +424,21 @@ def level2_counts(db: sqlite3.Connection) -> dict[str, float]:
 
 
 # --- static body vectors -----------------------------------------------------------------------
-def doc_vectors(db: sqlite3.Connection, settings: str) -> dict[str, np.ndarray]:
-    """The kept static body vectors, made with the embedder ``settings`` (none kept with other settings)."""
+def bind_doc_vectors(db: sqlite3.Connection, settings: str) -> bool:
+    """Keep only static body vectors made with the embedder ``settings``: where the kept ones were made
+    with others, drop them and record ``settings`` (False); True where they were made with these."""
     row = db.execute("SELECT value FROM meta WHERE key = 'doc_vector_settings'").fetchone()
     if row is None or row[0] != settings:
         with db:
             db.execute("DELETE FROM doc_vectors")
             db.execute("INSERT OR REPLACE INTO meta VALUES ('doc_vector_settings', ?)", (settings,))
+        return False
+    return True
+
+
+def doc_vectors(db: sqlite3.Connection, settings: str) -> dict[str, np.ndarray]:
+    """The kept static body vectors, made with the embedder ``settings`` (none kept with other settings)."""
+    if not bind_doc_vectors(db, settings):
         return {}
     return {i: np.frombuffer(v, dtype=np.float32) for i, v in db.execute("SELECT doc_id, vec FROM doc_vectors")}
 

@@ -167,9 +167,20 @@ def clean_pending(
 
 
 # --- sketch ---------------------------------------------------------------------------------------
-def _sketch_batch(config: RunConfig, batch: tuple[list[Document], dict], env: Env) -> list:
+def _sketch_batch(config: RunConfig, batch: tuple[list[Document], dict], env: Env) -> tuple[list, dict[str, np.ndarray]]:
+    """The sketches of a batch and, where the embedding candidate path runs, the static body vectors
+    it reads (per document like the sketches, so made here in the workers, not on the driver)."""
     docs, cleaned = batch
-    return sketch_docs(docs, cleaned, config)
+    vectors: dict[str, np.ndarray] = {}
+    if uses_embedding_path(config):
+        made = static_embedder().embed([body_text(d, cleaned[d.id]) for d in docs])
+        vectors = dict(zip((d.id for d in docs), made, strict=True))
+    return sketch_docs(docs, cleaned, config), vectors
+
+
+def _vector_settings(static: StaticEmbedder) -> str:
+    """What a kept static body vector depends on (``corpus_state.doc_vectors``)."""
+    return json.dumps([static.dims, static.limit])
 
 
 def sketch_pending(
@@ -182,9 +193,13 @@ def sketch_pending(
             ids = todo[i : i + size]
             yield list(store.documents(ids).values()), store.cleaned(ids)
 
+    if uses_embedding_path(config) and todo:
+        cs.bind_doc_vectors(store.db, _vector_settings(static_embedder()))
     with _executor(executor, config) as ex:
-        for done in ex.map(_sketch_batch, batches(batch_size(len(todo), config, ex)), config):
+        for done, vectors in ex.map(_sketch_batch, batches(batch_size(len(todo), config, ex)), config):
             store.put_sketches(done)
+            if vectors:
+                cs.put_doc_vectors(store.db, vectors)
             stats.sketched += len(done)
             progress("sketch", stats.sketched, len(todo))
 
@@ -196,9 +211,10 @@ def prepared(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketch]
 
 
 def doc_vectors(store: st.Store, config: RunConfig, static: StaticEmbedder) -> dict[str, np.ndarray]:
-    """Static body vectors of every stored document, in id order: kept in the store once made
-    (``corpus_state.doc_vectors``), made here (tokenising and one gather each) for the others."""
-    kept = cs.doc_vectors(store.db, json.dumps([static.dims, static.limit]))
+    """Static body vectors of every stored document, in id order: kept in the store once made (the
+    sketch stage makes them in semantic runs: ``corpus_state.doc_vectors``), made here (tokenising and
+    one gather each) for the others (documents sketched by a lexical run)."""
+    kept = cs.doc_vectors(store.db, _vector_settings(static))
     ids = store.all_ids()
     missing = [i for i in ids if i not in kept]
     for i in range(0, len(missing), config.batch * 8):
