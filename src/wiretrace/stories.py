@@ -62,7 +62,6 @@ inputs, so both engines give the same stories.
 
 from __future__ import annotations
 
-import heapq
 import math
 import sys
 from collections import Counter, defaultdict
@@ -557,7 +556,7 @@ class StoryIndex:
                 shared.update(ids)
         cap = self.config.max_candidates
         if len(shared) > cap:  # the cap sharing the most keys, ties by id: all above the cap-th count, then ids
-            cut = heapq.nlargest(cap, shared.values())[-1] if cap else max(shared.values()) + 1
+            cut = sorted(shared.values(), reverse=True)[cap - 1] if cap else max(shared.values()) + 1
             out = {sid for sid, n in shared.items() if n > cut}
             out.update(sorted(sid for sid, n in shared.items() if n == cut)[: cap - len(out)])
         else:
@@ -590,13 +589,15 @@ class StoryIndex:
         linked_members: Counter[str] = Counter(self.story_of[x] for x in linked if x in self.story_of)
         other_events = {self.story_of[x] for x in apart if x in self.story_of}
         scored: list[tuple[float, tuple[str, str, str], str]] = []
+        join, upper, needed, stories = self.config.join, self.upper, self.needed, self.stories  # the hot loop
         for sid in self._candidates(docs, linked):
             if sid in other_events:
                 continue
-            s = self.stories[sid]
+            s = stories[sid]
             self.scored += 1
-            bonus, need = self.bonus(linked_members.get(sid, 0), s.profile.n), self.needed(prof, s.profile, self.config.join)
-            if self.upper(prof, s.profile) + bonus < need:
+            lm = linked_members.get(sid, 0)
+            bonus, need = self.bonus(lm, s.profile.n) if lm else 0.0, needed(prof, s.profile, join)
+            if upper(prof, s.profile) + bonus < need:
                 continue  # cannot reach the score needed, whatever its content words
             if not bonus and not self.shares_enough(prof, s.profile):
                 continue  # no pair links them, and they share too little to be one event
