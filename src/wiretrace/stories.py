@@ -62,7 +62,6 @@ inputs, so both engines give the same stories.
 
 from __future__ import annotations
 
-import heapq
 import math
 import sys
 from collections import Counter, defaultdict
@@ -251,7 +250,8 @@ class _Profile:
     # banal words count as its own, so they lengthen a vector without ever matching another's.
     private: tuple[float, float] = (0.0, 0.0)
     _norms: tuple[float, float] | None = None
-    _sorted: tuple[tuple[list[str], list[float]], tuple[list[str], list[float]]] | None = None
+    _sorted_topic: tuple[list[str], list[float]] | None = None
+    _sorted_names: tuple[list[str], list[float]] | None = None
     _main: tuple[str, ...] | None = None
 
     def add(self, other: _Profile) -> None:
@@ -267,7 +267,8 @@ class _Profile:
         if other.last is not None:
             self.last = other.last if self.last is None else max(self.last, other.last)
         self._norms = None
-        self._sorted = None
+        self._sorted_topic = None
+        self._sorted_names = None
         self._main = None
 
     def norms(self) -> tuple[float, float]:
@@ -287,10 +288,21 @@ class _Profile:
     def sorted_items(self) -> tuple[tuple[list[str], list[float]], tuple[list[str], list[float]]]:
         """(keys, values) of the content words and of the names, in key order (a fixed summation
         order: the same floats on every engine), kept until the profile changes."""
-        if self._sorted is None:
-            t, n = sorted(self.topic.items()), sorted(self.names.items())
-            self._sorted = ([k for k, _ in t], [v for _, v in t]), ([k for k, _ in n], [v for _, v in n])
-        return self._sorted
+        return self.sorted_topic(), self.sorted_names()
+
+    def sorted_topic(self) -> tuple[list[str], list[float]]:
+        """``sorted_items``' content words (sorted apart from the names: ``upper`` reads the names alone)."""
+        if self._sorted_topic is None:
+            t = sorted(self.topic.items())
+            self._sorted_topic = [k for k, _ in t], [v for _, v in t]
+        return self._sorted_topic
+
+    def sorted_names(self) -> tuple[list[str], list[float]]:
+        """``sorted_items``' names."""
+        if self._sorted_names is None:
+            n = sorted(self.names.items())
+            self._sorted_names = [k for k, _ in n], [v for _, v in n]
+        return self._sorted_names
 
 
 @dataclass(slots=True)
@@ -404,12 +416,12 @@ class StoryIndex:
         n = 0.0
         if na and nb:  # the names first: a few dozen each, and no shared name means 0 whatever the words
             small, big = (a, b) if len(a.names) <= len(b.names) else (b, a)
-            keys, vals = small.sorted_items()[1]
+            keys, vals = small.sorted_names()
             n = sum(map(mul, vals, map(big.names.get, keys, repeat(0.0)))) / (na * nb)
             if n <= 0.0:
                 return 0.0
         small, big = (a, b) if len(a.topic) <= len(b.topic) else (b, a)
-        keys, vals = small.sorted_items()[0]
+        keys, vals = small.sorted_topic()
         t = sum(map(mul, vals, map(big.topic.get, keys, repeat(0.0)))) / (ta * tb)
         if not na or not nb:
             return round(t, 6)
@@ -444,12 +456,16 @@ class StoryIndex:
         the names' share ``n ** names_weight`` (with a margin for rounding). Where it falls short
         of what a story needs, the content words need not be read."""
         (ta, na), (tb, nb) = a.norms(), b.norms()
-        if not ta or not tb or self.config.strangers and self.strangers(a, b):
+        if not ta or not tb:
             return 0.0
+        if self.config.strangers:  # ``strangers``, inlined (the hot loop of ``add``)
+            la, lb = a.main_leads(), b.main_leads()
+            if la and lb and any(k not in b.names for k in la) and any(k not in a.names for k in lb):
+                return 0.0
         if not na or not nb:
             return 1.0 + 1e-6
         small, big = (a, b) if len(a.names) <= len(b.names) else (b, a)
-        keys, vals = small.sorted_items()[1]
+        keys, vals = small.sorted_names()
         n = sum(map(mul, vals, map(big.names.get, keys, repeat(0.0)))) / (na * nb)
         if n <= 0.0:
             return 0.0
@@ -540,13 +556,17 @@ class StoryIndex:
                 shared.update(ids)
         cap = self.config.max_candidates
         if len(shared) > cap:  # the cap sharing the most keys, ties by id: all above the cap-th count, then ids
-            cut = heapq.nlargest(cap, shared.values())[-1] if cap else max(shared.values()) + 1
+            cut = sorted(shared.values(), reverse=True)[cap - 1] if cap else max(shared.values()) + 1
             out = {sid for sid, n in shared.items() if n > cut}
             out.update(sorted(sid for sid, n in shared.items() if n == cut)[: cap - len(out)])
         else:
             out = set(shared)
         out.update(self.story_of[x] for x in linked if x in self.story_of)
         return sorted(out)
+
+    def _candidates(self, docs: Sequence[DocSummary], linked: set[str]) -> list[str]:
+        """``candidates`` of the component ``add`` places (a subclass may have found them already)."""
+        return self.candidates(docs, linked)
 
     def add(self, docs: Sequence[DocSummary], linked: Iterable[str] = (), apart: Iterable[str] = ()) -> str:
         """Place one level-1 component (documents known to share text); returns its story's id.
@@ -569,13 +589,15 @@ class StoryIndex:
         linked_members: Counter[str] = Counter(self.story_of[x] for x in linked if x in self.story_of)
         other_events = {self.story_of[x] for x in apart if x in self.story_of}
         scored: list[tuple[float, tuple[str, str, str], str]] = []
-        for sid in self.candidates(docs, linked):
+        join, upper, needed, stories = self.config.join, self.upper, self.needed, self.stories  # the hot loop
+        for sid in self._candidates(docs, linked):
             if sid in other_events:
                 continue
-            s = self.stories[sid]
+            s = stories[sid]
             self.scored += 1
-            bonus, need = self.bonus(linked_members.get(sid, 0), s.profile.n), self.needed(prof, s.profile, self.config.join)
-            if self.upper(prof, s.profile) + bonus < need:
+            lm = linked_members.get(sid, 0)
+            bonus, need = self.bonus(lm, s.profile.n) if lm else 0.0, needed(prof, s.profile, join)
+            if upper(prof, s.profile) + bonus < need:
                 continue  # cannot reach the score needed, whatever its content words
             if not bonus and not self.shares_enough(prof, s.profile):
                 continue  # no pair links them, and they share too little to be one event
@@ -672,6 +694,7 @@ class LazyStoryIndex(StoryIndex):
     ) -> None:
         super().__init__(idf, config, counts)
         self._pending: dict[str, list[DocSummary]] = {}
+        self._found: list[str] | None = None  # the candidates ``add`` found, for ``StoryIndex.add`` to read
 
     def load(self, sid: str, docs: Sequence[DocSummary]) -> None:
         if docs:
@@ -690,9 +713,19 @@ class LazyStoryIndex(StoryIndex):
         for d in docs:
             if d.id in self.story_of:
                 self._ready(self.story_of[d.id])
-        for sid in self.candidates(docs, linked):  # every story ``add`` may score or merge is among these
+        found = self.candidates(docs, linked)
+        for sid in found:  # every story ``add`` may score or merge is among these
             self._ready(sid)
-        return super().add(docs, linked, apart)
+        # Profiling changes no postings: the candidates are the same when ``StoryIndex.add`` asks.
+        self._found = found
+        try:
+            return super().add(docs, linked, apart)
+        finally:
+            self._found = None
+
+    def _candidates(self, docs: Sequence[DocSummary], linked: set[str]) -> list[str]:
+        found = self._found
+        return found if found is not None else self.candidates(docs, linked)
 
     def ready_all(self) -> None:
         """Profile every loaded story not profiled yet (to keep the whole index)."""

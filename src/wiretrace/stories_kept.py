@@ -108,7 +108,7 @@ class _Stories(dict[str, _Story]):
             got = self.unread.pop(id(p), None)
             if got is not None:
                 p.topic = got[1]()
-                p._sorted = None  # sorted before with no content words (``upper`` reads the names only)
+                p._sorted_topic = None  # sorted before with no content words (``upper`` reads the names only)
 
     def __getitem__(self, sid: str) -> _Story:
         s = self._load(sid)

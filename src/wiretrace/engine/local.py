@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, cast
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from wiretrace.candidates.lexical import CandidateIndex, candidate_pairs
 from wiretrace.candidates.neighbours import body_text, embedding_pairs
@@ -457,7 +458,24 @@ def assign_stories(store: st.Store, config: RunConfig, pairs: Sequence[Pair] | N
 
 
 def _trace_batch(config: RunConfig, batch: list[StoryTask], env: Env) -> list[Story]:
-    return trace_stories(batch, config, env.embedder)
+    # One BLAS thread: the trace's matrices are small, and a worker per core already keeps the cores
+    # busy; OpenBLAS's own threads would spin beside it, doubling the CPU for no wall time saved.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return trace_stories(batch, config, env.embedder)
+
+
+def _story_tasks(
+    store: st.Store, group: Sequence[tuple[str, list[str]]], sketches: Mapping[str, Sketch],
+    cue_map: Mapping[str, Cues], by_doc: Mapping[str, list[Pair]],
+) -> list[StoryTask]:
+    """The trace's task of each story of ``group`` (id, members), its members' documents and cleaning read at once."""
+    items = {k: _lean(v) for k, v in prepared(store, [m for _, ms in group for m in ms], sketches, cue_map).items()}
+    tasks = []
+    for sid, members in group:
+        member_set = set(members)
+        story_pairs = tuple(p for m in members for p in by_doc.get(m, ()) if p.b in member_set)
+        tasks.append(StoryTask(sid, tuple(members), {m: items[m] for m in members}, story_pairs))
+    return tasks
 
 
 def _stories_to_trace(store: st.Store, config: RunConfig, changed: set[str]) -> tuple[dict[str, list[str]], list[str], bool]:
@@ -509,19 +527,18 @@ def build_stories(
             by_doc.setdefault(p.a, []).append(p)
 
     def batches(limit: int) -> Iterator[list[StoryTask]]:
-        batch: list[StoryTask] = []
+        # Whole stories per batch, up to ``limit`` members; their documents and cleaning read in one
+        # query per batch (not one per story).
+        group: list[tuple[str, list[str]]] = []
         size = 0
         for sid, members in sorted(redo.items()):
-            member_set = set(members)
-            items = {k: _lean(v) for k, v in prepared(store, members, sketches, cue_map).items()}
-            story_pairs = tuple(p for m in members for p in by_doc.get(m, ()) if p.b in member_set)
-            batch.append(StoryTask(sid, tuple(members), items, story_pairs))
+            group.append((sid, members))
             size += len(members)
             if size >= limit:
-                yield batch
-                batch, size = [], 0
-        if batch:
-            yield batch
+                yield _story_tasks(store, group, sketches, cue_map, by_doc)
+                group, size = [], 0
+        if group:
+            yield _story_tasks(store, group, sketches, cue_map, by_doc)
 
     stories: list[Story] = []
     with _executor(executor, config, embedder) as ex:
