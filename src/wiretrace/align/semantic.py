@@ -196,20 +196,24 @@ def semantic_pass(
     return doc_cos
 
 
-def _ordered_cells(
-    static_sims: np.ndarray, profile_a: Callable[[int], SentenceProfile], profile_b: Callable[[int], SentenceProfile],
-    config: AlignConfig, bounds: SemanticBounds,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The open sentence pairs above the static floor, likeliest match first (``xs``, ``ys``), their static
-    cosines, and ``quick``: True where the screen (``screen.settled_cells``: the cosine envelope, then the
-    paraphrase model at ``sequence_bound`` over the whole matrix) settles them as ``sentence_settled``
-    would; the others are for ``sentence_settled`` to decide."""
+def _ordered_cells(static_sims: np.ndarray, bounds: SemanticBounds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The open sentence pairs above the static floor, likeliest match first (``xs``, ``ys``), and their
+    static cosines."""
     cells = np.flatnonzero(static_sims >= bounds.sentence_below)
     ordered = cells[np.argsort(-static_sims.ravel()[cells], kind="stable")]
     xs, ys = np.divmod(ordered, static_sims.shape[1])
-    static = static_sims.ravel()[ordered].astype(np.float64)
-    if config.paraphrase_p <= 0.0 or len(ordered) < _SCREEN_FROM:
-        return xs, ys, static, np.zeros(len(ordered), dtype=bool)
+    return xs, ys, static_sims.ravel()[ordered].astype(np.float64)
+
+
+def _screen(
+    xs: np.ndarray, ys: np.ndarray, static: np.ndarray, profile_a: Callable[[int], SentenceProfile],
+    profile_b: Callable[[int], SentenceProfile], config: AlignConfig, bounds: SemanticBounds,
+) -> np.ndarray:
+    """True where the screen (the cosine envelope, then ``screen.settled_cells``: the paraphrase model at
+    ``sequence_bound`` over the whole matrix) settles a pair as ``sentence_settled`` would; the others
+    are for ``sentence_settled`` to decide."""
+    if config.paraphrase_p <= 0.0 or len(xs) < _SCREEN_FROM:
+        return np.zeros(len(xs), dtype=bool)
     top = bounds.sentence_bounds(static)
     quick = top < config.paraphrase_cos
     rest = np.flatnonzero(~quick)
@@ -217,7 +221,7 @@ def _ordered_cells(
         pa = {int(x): profile_a(int(x)) for x in np.unique(xs[rest])}
         pb = {int(y): profile_b(int(y)) for y in np.unique(ys[rest])}
         quick[rest] = settled_cells(pa, pb, xs[rest], ys[rest], top[rest], config.paraphrase_p)
-    return xs, ys, static, quick
+    return quick
 
 
 # Fewer open sentence pairs above the static floor than this: each is screened by ``sentence_settled``
@@ -233,7 +237,8 @@ def _needed(
     ``sentence_settled`` leaves open, and each pair of two sentences MiniLM reads anyway (read before
     it in that order). A pair the screen settles adds no sentence, so which of them are read follows
     from the first position at which each sentence is needed."""
-    xs, ys, static, quick = _ordered_cells(static_sims, profile_a, profile_b, config, bounds)
+    xs, ys, static = _ordered_cells(static_sims, bounds)
+    quick = _screen(xs, ys, static, profile_a, profile_b, config, bounds)
     first_a: dict[int, int] = {}
     first_b: dict[int, int] = {}
     taken = np.zeros(len(xs), dtype=bool)
@@ -261,11 +266,20 @@ def _none_can_match(
 ) -> bool:
     """Whether every open sentence pair is settled as no match by its static cosine (``sentence_settled``):
     then the semantic pass aligns nothing, whatever MiniLM would say of the documents."""
-    xs, ys, static, quick = _ordered_cells(static_sims, profile_a, profile_b, config, bounds)
-    for k in np.flatnonzero(~quick):  # likeliest match first
+    xs, ys, static = _ordered_cells(static_sims, bounds)
+    # The likeliest few pair by pair first: where one of them is open, the answer needs no matrix.
+    for k in range(min(_PROBE, len(xs))):
         if not sentence_settled(profile_a(int(xs[k])), profile_b(int(ys[k])), float(static[k]), config, bounds):
             return False
+    xs, ys, static = xs[_PROBE:], ys[_PROBE:], static[_PROBE:]
+    quick = _screen(xs, ys, static, profile_a, profile_b, config, bounds)
+    for j in np.flatnonzero(~quick):  # likeliest match first
+        if not sentence_settled(profile_a(int(xs[j])), profile_b(int(ys[j])), float(static[j]), config, bounds):
+            return False
     return True
+
+
+_PROBE = 4  # open pairs ``_none_can_match`` asks ``sentence_settled`` about before the screen
 
 
 class _LazyVectors:
