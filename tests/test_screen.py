@@ -44,11 +44,23 @@ def bbc_sentences() -> list[str]:
     return out
 
 
+def _rewrite(text: str) -> str:
+    """Each sentence of ``text`` rewritten so that no run of words survives for the verbatim pass: every
+    fourth word dropped, "the" made "a" (the semantic pass then has sentence matches to find)."""
+    out = []
+    for s, e in sentences(text):
+        w = text[s:e].split()
+        out.append(" ".join("a" if t == "the" else t for k, t in enumerate(w) if k % 4 != 1))
+    return " ".join(out)
+
+
 @pytest.fixture(scope="module")
 def bbc_pairs() -> list[tuple[str, str]]:
     """Twelve BBC documents, each with its nearest other document by static vector (as the embedding
-    candidate path pairs them): pairs with many sentence pairs above the static floor."""
+    candidate path pairs them): pairs with many sentence pairs above the static floor; and four
+    documents with a rewrite of themselves (sentence by sentence: paraphrases)."""
     texts = _bbc(("business", "politics", "tech"), 360)
+    rewritten = [(texts[i], _rewrite(texts[i])) for i in (5, 95, 185, 275)]
     vecs = StaticEmbedder().embed(texts)
     pairs: list[tuple[int, int]] = []
     for i in range(0, 360, 30):
@@ -57,7 +69,7 @@ def bbc_pairs() -> list[tuple[str, str]]:
         j = int(np.argmax(sims))
         if (min(i, j), max(i, j)) not in pairs and texts[i] != texts[j]:
             pairs.append((min(i, j), max(i, j)))
-    return [(texts[i], texts[j]) for i, j in pairs]
+    return [(texts[i], texts[j]) for i, j in pairs] + rewritten
 
 
 def test_feature_matrix_is_the_models_features(bbc_sentences: list[str]) -> None:
@@ -143,7 +155,7 @@ def test_decisions_equal_the_pair_by_pair_path(bbc_pairs: list[tuple[str, str]],
     same sentences read by MiniLM."""
     config = RunConfig(align=AlignConfig())
     vectors: dict[int, np.ndarray] = {}
-    screened = 0
+    screened = paraphrased = 0
     for text_a, text_b in bbc_pairs:
         monkeypatch.setattr(sem, "_SCREEN_FROM", 10**9)
         slow_embedder = Embedder(cache=vectors)
@@ -156,5 +168,23 @@ def test_decisions_equal_the_pair_by_pair_path(bbc_pairs: list[tuple[str, str]],
         assert got.scores == want.scores
         assert fast_embedder.embedded == 0  # nothing beyond what the slow path read
         screened += 1
-    assert screened >= 8
+        paraphrased += sum(p.kind.value != "verbatim" for p in got.passages)
+    assert screened >= 12
+    assert paraphrased >= 8, paraphrased  # the rewrites: sentence matches (semantic passages) the screen left open
     assert paraphrase_model().weights  # the model the screen reads is the shipped one
+
+
+def test_renumbering_keeps_the_features(bbc_sentences: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its bound the item numbering starts again: the same features before and after."""
+    from wiretrace.align import screen
+
+    pa = [sentence_profile(s) for s in bbc_sentences[:12]]
+    pb = [sentence_profile(s) for s in bbc_sentences[6:20]]
+    cos = np.full((len(pa), len(pb)), 0.7)
+    before = feature_matrix(pa, pb, cos)
+    first = screen._IDS[id(pa[0])][1]
+    monkeypatch.setattr(screen, "_VOCAB_MOST", 10)
+    again = feature_matrix(pa, pb, cos)  # numbers dropped, the arrays made again
+    assert screen._IDS[id(pa[0])][1] is not first
+    np.testing.assert_array_equal(before, again)
+    np.testing.assert_array_equal(again, feature_matrix(pa, pb, cos))

@@ -36,7 +36,7 @@ from wiretrace.align.features import (
 Z_MARGIN = 1e-6
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=2048)
 def cached_profile(text: str, start: int, end: int) -> SentenceProfile:
     """``sentence_profile(text, start, end)``, kept across the pairs a worker relates (a document's
     sentences meet many other documents; the profile depends on nothing else)."""
@@ -48,9 +48,9 @@ def cached_profile(text: str, start: int, end: int) -> SentenceProfile:
 # of different kinds may share a number; only sets of one kind are ever intersected. Past
 # ``_VOCAB_MOST`` items the numbering starts again (with the arrays made from it).
 _VOCAB: dict[Hashable, int] = {}
-_VOCAB_MOST = 1_000_000
+_VOCAB_MOST = 300_000
 _IDS: OrderedDict[int, tuple[SentenceProfile, _Ids]] = OrderedDict()
-_IDS_MOST = 16_384
+_IDS_MOST = 2048
 
 
 class _Ids(NamedTuple):
