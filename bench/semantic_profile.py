@@ -115,6 +115,8 @@ def _clock_parts(clock: _Clock, embedder: Any) -> None:
     static = importlib.import_module("wiretrace.embed.static")
     clock.wrap(stages, "relate_pair", "relate_pair (every candidate pair, whole)")
     clock.wrap(stage, "semantic_pass", "semantic_pass (whole)")
+    clock.wrap(stages, "alignment", "alignment (verbatim and semantic passes)")
+    clock.wrap(stages, "template", "template test")
     for attr, name in (
         ("sentence_settled", "semantic.sentence_settled (pair by pair)"),
         ("_none_can_match", "semantic._none_can_match (lead-test skip)"),
@@ -129,6 +131,7 @@ def _clock_parts(clock: _Clock, embedder: Any) -> None:
     screen = importlib.import_module("wiretrace.align.screen") if importlib.util.find_spec("wiretrace.align.screen") else None
     if screen is not None:
         clock.wrap(screen, "sentence_profile", "sentence profiles (built)")
+    clock.wrap(sem._LazyVectors, "fill", "semantic._LazyVectors.fill (MiniLM cosines of the cells read)")
     clock.wrap(static.StaticEmbedder, "embed", "static sentence vectors")
     clock.wrap(type(embedder), "embed", "MiniLM embed (cache, tokenizer, onnxruntime)")
     load = embedder._load

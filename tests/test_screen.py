@@ -173,18 +173,3 @@ def test_decisions_equal_the_pair_by_pair_path(bbc_pairs: list[tuple[str, str]],
     assert paraphrased >= 8, paraphrased  # the rewrites: sentence matches (semantic passages) the screen left open
     assert paraphrase_model().weights  # the model the screen reads is the shipped one
 
-
-def test_renumbering_keeps_the_features(bbc_sentences: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """Past its bound the item numbering starts again: the same features before and after."""
-    from wiretrace.align import screen
-
-    pa = [sentence_profile(s) for s in bbc_sentences[:12]]
-    pb = [sentence_profile(s) for s in bbc_sentences[6:20]]
-    cos = np.full((len(pa), len(pb)), 0.7)
-    before = feature_matrix(pa, pb, cos)
-    first = screen._IDS[id(pa[0])][1]
-    monkeypatch.setattr(screen, "_VOCAB_MOST", 10)
-    again = feature_matrix(pa, pb, cos)  # numbers dropped, the arrays made again
-    assert screen._IDS[id(pa[0])][1] is not first
-    np.testing.assert_array_equal(before, again)
-    np.testing.assert_array_equal(again, feature_matrix(pa, pb, cos))

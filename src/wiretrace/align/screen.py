@@ -17,19 +17,12 @@ them; every other pair is left to ``sentence_settled`` itself, so no decision ch
 from __future__ import annotations
 
 import math
-from collections import Counter, OrderedDict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from functools import lru_cache
-from typing import NamedTuple
 
 import numpy as np
 
-from wiretrace.align.features import (
-    PARAPHRASE_FEATURES,
-    SentenceProfile,
-    paraphrase_model,
-    sentence_profile,
-)
+from wiretrace.align.features import PARAPHRASE_FEATURES, SentenceProfile, paraphrase_model, sentence_profile
 
 # Below the threshold's logit by more than this, the vectorised z settles a pair (numpy sums the 34
 # terms in another order than Python's ``sum``: their rounding differs by ~1e-14, not 1e-6).
@@ -39,102 +32,42 @@ Z_MARGIN = 1e-6
 @lru_cache(maxsize=2048)
 def cached_profile(text: str, start: int, end: int) -> SentenceProfile:
     """``sentence_profile(text, start, end)``, kept across the pairs a worker relates (a document's
-    sentences meet many other documents; the profile depends on nothing else)."""
+    sentences meet many other documents; the profile depends on nothing else). About 20 kB a profile:
+    2,048 of them, some 40 MB a worker."""
     return sentence_profile(text, start, end)
 
 
-# Every item a profile's sets hold (words, n-gram tuples, character 3-grams, stems), numbered once per
-# worker: a profile's sets become integer arrays once, and a pair's intersections are array work. Items
-# of different kinds may share a number; only sets of one kind are ever intersected. Past
-# ``_VOCAB_MOST`` items the numbering starts again (with the arrays made from it).
-_VOCAB: dict[Hashable, int] = {}
-_VOCAB_MOST = 300_000
-_IDS: OrderedDict[int, tuple[SentenceProfile, _Ids]] = OrderedDict()
-_IDS_MOST = 2048
-
-
-class _Ids(NamedTuple):
-    """A profile's sets as item numbers: distinct words (and how often each occurs), the content words,
-    numbers and names among them, word 2- to 4-grams, character 3-grams, stems."""
-
-    words: np.ndarray
-    counts: np.ndarray
-    content: np.ndarray
-    numbers: np.ndarray
-    names: np.ndarray
-    grams: tuple[np.ndarray, np.ndarray, np.ndarray]
-    chars: np.ndarray
-    stems: np.ndarray
-
-
-def _numbered(items: Iterable[Hashable]) -> np.ndarray:
-    v = _VOCAB
-    return np.fromiter((v.setdefault(t, len(v)) for t in items), dtype=np.int64)
-
-
-def _ids(p: SentenceProfile) -> _Ids:
-    got = _IDS.get(id(p))
-    if got is not None and got[0] is p:
-        _IDS.move_to_end(id(p))
-        return got[1]
-    tally = Counter(p.tokens)
-    ids = _Ids(
-        words=_numbered(tally), counts=np.fromiter(tally.values(), dtype=np.float64, count=len(tally)),
-        content=_numbered(p.content), numbers=_numbered(p.numbers), names=_numbered(p.names),
-        grams=(_numbered(p.grams[1]), _numbered(p.grams[2]), _numbered(p.grams[3])),
-        chars=_numbered(p.chars), stems=_numbered(p.stems),
-    )
-    _IDS[id(p)] = (p, ids)  # the profile is held: its id() is not reused while the entry lives
-    if len(_IDS) > _IDS_MOST:
-        _IDS.popitem(last=False)
-    return ids
-
-
-def _renumber_if_full() -> None:
-    if len(_VOCAB) > _VOCAB_MOST:
-        _VOCAB.clear()
-        _IDS.clear()
-
-
-def _dense(rows: Sequence[np.ndarray], shared: np.ndarray, weights: Sequence[np.ndarray] | None = None) -> np.ndarray:
-    """The matrix of ``rows`` (arrays of distinct item numbers) over the columns ``shared`` (sorted):
-    1, or the row's weight of the item, where the row holds it."""
-    m = np.zeros((len(rows), len(shared)))
-    if not len(shared) or not rows:
-        return m
-    ids = np.concatenate(rows)
-    at = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
-    pos = np.minimum(np.searchsorted(shared, ids), len(shared) - 1)
-    hit = shared[pos] == ids
-    m[at[hit], pos[hit]] = 1.0 if weights is None else np.concatenate(weights)[hit]
-    return m
-
-
-def _counts(rows_a: Sequence[np.ndarray], rows_b: Sequence[np.ndarray]) -> np.ndarray:
-    """``|a & b|`` for every pair of ``rows_a`` x ``rows_b`` (arrays of distinct item numbers): only the
-    items both sides hold are columns."""
-    if not rows_a or not rows_b:
-        return np.zeros((len(rows_a), len(rows_b)))
-    shared = np.intersect1d(np.concatenate(rows_a), np.concatenate(rows_b))
-    return _dense(rows_a, shared) @ _dense(rows_b, shared).T
-
-
-def _word_counts(ia: Sequence[_Ids], ib: Sequence[_Ids]) -> dict[str, np.ndarray]:
-    """The intersections of the word-level sets over the words both sides write (content words,
-    numbers and names are words), and ``sequence_bound``'s counts of each side's tokens whose word the
-    other side has."""
-    shared = np.intersect1d(np.concatenate([i.words for i in ia]), np.concatenate([i.words for i in ib]))
-    wa, wb = _dense([i.words for i in ia], shared), _dense([i.words for i in ib], shared)
-    ca, cb = _dense([i.content for i in ia], shared), _dense([i.content for i in ib], shared)
-    names_a, names_b = _dense([i.names for i in ia], shared), _dense([i.names for i in ib], shared)
-    # One small product per intersection: a single stacked one is big enough for OpenBLAS to start its
-    # threads, which costs more than the arithmetic at these sizes.
-    return {
-        "words": wa @ wb.T, "content": ca @ wb.T, "numbers": _dense([i.numbers for i in ia], shared) @ wb.T,
-        "names": names_a @ names_b.T, "names_content": names_a @ cb.T, "content_names": ca @ names_b.T,
-        "in_b": _dense([i.words for i in ia], shared, [i.counts for i in ia]) @ wb.T,
-        "in_a": wa @ _dense([i.words for i in ib], shared, [i.counts for i in ib]).T,
-    }
+def _counts(rows_a: Sequence[Iterable[Hashable]], rows_b: Sequence[Iterable[Hashable]], multiple: bool = False) -> np.ndarray:
+    """``|a & b|`` for every pair of ``rows_a`` x ``rows_b`` (``multiple``: ``rows_a`` are sequences and
+    an item counts as often as it occurs: ``sum(1 for t in a if t in b)``)."""
+    out = np.zeros((len(rows_a), len(rows_b)))
+    shared = frozenset().union(*rows_a) & frozenset().union(*rows_b)
+    if not shared:
+        return out
+    vocab = {t: i for i, t in enumerate(shared)}
+    ma = np.zeros((len(rows_a), len(vocab)))
+    mb = np.zeros((len(rows_b), len(vocab)))
+    r: list[int] = []
+    c: list[int] = []
+    if multiple:
+        for x, ra in enumerate(rows_a):
+            ids = [vocab[t] for t in ra if t in shared]
+            r += [x] * len(ids)
+            c += ids
+        np.add.at(ma, (r, c), 1.0)
+    else:
+        for x, ra in enumerate(rows_a):
+            ids = [vocab[t] for t in shared.intersection(ra)]
+            r += [x] * len(ids)
+            c += ids
+        ma[r, c] = 1.0
+    r, c = [], []
+    for y, rb in enumerate(rows_b):
+        ids = [vocab[t] for t in shared.intersection(rb)]
+        r += [y] * len(ids)
+        c += ids
+    mb[r, c] = 1.0
+    return ma @ mb.T
 
 
 def _share(i: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -157,10 +90,7 @@ def feature_matrix(pa: Sequence[SentenceProfile], pb: Sequence[SentenceProfile],
     """``paraphrase_features(pa[x], pb[y], cos[x, y], sequence_bound(pa[x], pb[y]))`` for every pair,
     shape ``(features, len(pa), len(pb))`` in ``PARAPHRASE_FEATURES`` order."""
     col = np.newaxis
-    _renumber_if_full()
-    ia, ib = [_ids(p) for p in pa], [_ids(p) for p in pb]
-    words = _word_counts(ia, ib)
-    grams = [words["words"]] + [_counts([i.grams[n - 1] for i in ia], [i.grams[n - 1] for i in ib]) for n in range(1, 4)]
+    grams = [_counts([p.grams[n] for p in pa], [p.grams[n] for p in pb]) for n in range(4)]
     size_a = [np.array([len(p.grams[n]) for p in pa], dtype=np.float64)[:, col] for n in range(4)]
     size_b = [np.array([len(p.grams[n]) for p in pb], dtype=np.float64)[col, :] for n in range(4)]
     i1 = grams[0]
@@ -168,21 +98,24 @@ def feature_matrix(pa: Sequence[SentenceProfile], pb: Sequence[SentenceProfile],
     fwd = [_share(grams[n], size_a[n]) for n in range(4)]
     bwd = [_share(grams[n], size_b[n]) for n in range(4)]
     ca, cb = _sizes(pa, "content")[:, col], _sizes(pb, "content")[col, :]
-    ic = words["content"]
+    ic = _counts([p.content for p in pa], [p.content for p in pb])
     left_a, left_b = 1.0 - _share(ic, ca), 1.0 - _share(ic, cb)
     na, nb = _sizes(pa, "numbers")[:, col], _sizes(pb, "numbers")[col, :]
-    inum = words["numbers"]
+    inum = _counts([p.numbers for p in pa], [p.numbers for p in pb])
     names_a, names_b = _sizes(pa, "names")[:, col], _sizes(pb, "names")[col, :]
-    inames = words["names"]
+    inames = _counts([p.names for p in pa], [p.names for p in pb])
     # |names_a - content_b| + |names_b - content_a|, over |names_a | names_b|
-    missing = (names_a - words["names_content"]) + (names_b - words["content_names"])
+    missing = (names_a - _counts([p.names for p in pa], [p.content for p in pb])) + (
+        names_b - _counts([p.content for p in pa], [p.names for p in pb])
+    )
     both = names_a + names_b - inames
     name_mismatch = np.divide(missing, both, out=np.zeros(missing.shape), where=both > 0)
     wa, wb = np.array([p.n_words for p in pa], dtype=np.float64)[:, col], np.array([p.n_words for p in pb], dtype=np.float64)[col, :]
-    ichars = _counts([i.chars for i in ia], [i.chars for i in ib])
-    istems = _counts([i.stems for i in ia], [i.stems for i in ib])
+    ichars = _counts([p.chars for p in pa], [p.chars for p in pb])
+    istems = _counts([p.stems for p in pa], [p.stems for p in pb])
     # sequence_bound: 2 min(in_a, in_b) / (len a + len b), the tokens of each side whose word the other has
-    in_b, in_a = words["in_b"], words["in_a"]
+    in_b = _counts([p.tokens for p in pa], [frozenset(p.tokens) for p in pb], multiple=True)
+    in_a = _counts([p.tokens for p in pb], [frozenset(p.tokens) for p in pa], multiple=True).T
     n_tok = wa + wb
     sequence = np.divide(2.0 * np.minimum(in_a, in_b), n_tok, out=np.zeros(in_a.shape), where=n_tok > 0)
     shared_n, unmatched_n = inum, na + nb - 2.0 * inum
