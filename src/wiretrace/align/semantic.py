@@ -6,6 +6,8 @@ neighbour of the other side (a rewrite that splits or merges sentences). With th
 static vectors settle first what they settle for certain (``bounds.SemanticBounds``), and MiniLM
 reads only the sentences an unsettled decision needs; a document cosine they leave open is measured
 on the first ``AlignConfig.doc_sentences`` sentences of each side (the lead the lead test reads), not every one.
+Which sentence pairs are settled is first asked of the whole matrix at once (``screen.settled_cells``),
+then pair by pair (``sentence_settled``) for those the screen leaves open: the same pairs either way.
 """
 
 from __future__ import annotations
