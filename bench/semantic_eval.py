@@ -6,7 +6,8 @@ copy in a subprocess: once with the code of the base (``--base``, a ``src`` fold
 PYTHONPATH; make it with ``git archive main src | tar -x -C /work/h1_base``) and once with this
 worktree's code, each with a cold embedding cache. Printed: CPU s and wall s of the relate stage,
 sentences run through MiniLM (total and per document), candidate pairs, and the agreement of the
-pair relations (same relation for the same pair key; a confusion table of the differences).
+pair relations (same relation for the same pair key; a confusion table of the differences) and of
+every related pair's stored record (its passages, offsets, kinds, scores and cosines: field by field).
 
     .venv/bin/python bench/semantic_eval.py --corpus bbc --base /work/h1_base/src [--workers 2] [--prepared DIR]
 
@@ -101,6 +102,35 @@ def relations(folder: Path) -> dict[tuple[str, str], str]:
     return {(min(a, b), max(a, b)): (r or "unrelated") for a, b, r in rows}
 
 
+def bodies(folder: Path) -> dict[tuple[str, str], dict]:
+    """Every related pair's stored record (relation, passages with their offsets and kinds, scores and
+    cosines), by pair key."""
+    con = sqlite3.connect(folder / "wiretrace.sqlite")
+    try:
+        rows = con.execute("SELECT a, b, body FROM pairs WHERE relation IS NOT NULL").fetchall()
+    finally:
+        con.close()
+    return {(min(a, b), max(a, b)): json.loads(body) for a, b, body in rows if body}
+
+
+def compare_bodies(bb: dict[tuple[str, str], dict], bn: dict[tuple[str, str], dict]) -> None:
+    """Print how many related pairs have the very same record in both runs, and in what the others differ."""
+    keys = sorted(set(bb) | set(bn))
+    same = sum(bb.get(k) == bn.get(k) for k in keys)
+    print(f"pair records identical (relation, passages and offsets, scores and cosines): {same:,} / {len(keys):,}")
+    parts: Counter[str] = Counter()
+    for k in keys:
+        x, y = bb.get(k), bn.get(k)
+        if x == y:
+            continue
+        if x is None or y is None:
+            parts["related on one side only"] += 1
+            continue
+        parts.update(f"differs in {f}" for f in sorted(set(x) | set(y)) if x.get(f) != y.get(f))
+    for what, c in parts.most_common():
+        print(f"  {what}: {c:,}")
+
+
 def sample_documents(folder: Path, share: float) -> int:
     """Leave a random ``share`` of the prepared documents to relate (seed 7) and mark the others related:
     the relate stage then runs as an incremental run of that share into the rest. Returns their number."""
@@ -156,6 +186,7 @@ def main() -> None:
         base = run_worker(Path(tmp) / "base", args.base.resolve(), args.workers)
         new = run_worker(Path(tmp) / "new", REPO / "src", args.workers)
         rb, rn = relations(Path(tmp) / "base"), relations(Path(tmp) / "new")
+        bb, bn = bodies(Path(tmp) / "base"), bodies(Path(tmp) / "new")
     sampled = f", the candidate pairs of a {args.sample:.0%} sample" if args.sample is not None else ""
     print(f"\nrelate stage on {args.corpus}{sampled} ({n} docs, default mode, {args.workers} worker(s)), "
           f"load average {os.getloadavg()[0]:.2f}")
@@ -173,6 +204,7 @@ def main() -> None:
         print("differences (base -> new):")
         for (x, y), c in diff.most_common():
             print(f"  {x:>15} -> {y:<15}{c:>6}")
+    compare_bodies(bb, bn)
     related = Counter(v for v in rb.values() if v != "unrelated"), Counter(v for v in rn.values() if v != "unrelated")
     print("related pairs by relation (base / new): " + ", ".join(
         f"{k} {related[0][k]}/{related[1][k]}" for k in sorted(set(related[0]) | set(related[1]))))

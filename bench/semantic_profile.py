@@ -15,7 +15,10 @@ MiniLM embeds (a cache miss) is charged to:
 
 ``--sample F`` relates only the candidate pairs of a random share F of the documents (the others are
 marked related: an incremental run of that share), for a corpus whose whole relate stage is too long
-to profile; ``--cprofile FILE`` also profiles the stage with cProfile and prints the top functions.
+to profile; ``--cprofile FILE`` also profiles the stage with cProfile and prints the top functions;
+``--parts`` prints the CPU seconds (``time.process_time``, no profiler) spent in the semantic pass's
+parts: the screen, sentence profiles, the paraphrase decision, static vectors, MiniLM (tokenizer and
+onnxruntime apart). It works with a base's code on PYTHONPATH too (parts that code lacks are skipped).
 
     .venv/bin/python bench/semantic_profile.py --corpus bbc --prepared /tmp/h4_prep
     .venv/bin/python bench/semantic_profile.py --corpus both --prepared /tmp/s10-prep-both --sample 0.1 --cprofile /tmp/both.prof
@@ -61,7 +64,103 @@ def _label(frame: Any) -> str:
     return "other"
 
 
-def profile(folder: Path, corpus_docs: int, sample: float | None = None, cprofile: Path | None = None) -> None:
+class _Clock:
+    """CPU seconds (``time.process_time``, this process) spent inside named functions, each counted once
+    however deep it recurses: functions are wrapped where their callers look them up."""
+
+    def __init__(self) -> None:
+        self.cpu: defaultdict[str, float] = defaultdict(float)
+        self.calls: Counter[str] = Counter()
+        self.depth: Counter[str] = Counter()
+        self.undo: list[tuple[Any, str, Any]] = []
+
+    def timed(self, name: str, fn: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            if self.depth[name]:
+                return fn(*args, **kwargs)
+            self.depth[name] += 1
+            c0 = time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.cpu[name] += time.process_time() - c0
+                self.depth[name] -= 1
+
+        return wrapper
+
+    def wrap(self, owner: Any, attr: str, name: str) -> None:
+        fn = getattr(owner, attr)
+        self.undo.append((owner, attr, fn))
+        setattr(owner, attr, self.timed(name, fn))
+
+    def restore(self) -> None:
+        for owner, attr, fn in reversed(self.undo):
+            setattr(owner, attr, fn)
+
+    def report(self, total: float) -> None:
+        print(f"\nCPU s of the relate stage's parts (process_time, one worker; a part includes those it calls; of {total:.1f} CPU s):")
+        for name, c in sorted(self.cpu.items(), key=lambda kv: -kv[1]):
+            print(f"{name:>58}{c:>9.1f}{c / max(total, 1e-9):>8.1%}{self.calls[name]:>11,} calls")
+
+
+def _clock_parts(clock: _Clock, embedder: Any) -> None:
+    """Wrap the parts of the relate stage that the semantic pass adds (and the pair as a whole)."""
+    import importlib
+    import importlib.util
+
+    stage = importlib.import_module("wiretrace.align.stage")
+    sem = importlib.import_module("wiretrace.align.semantic")
+    stages = importlib.import_module("wiretrace.stages")
+    static = importlib.import_module("wiretrace.embed.static")
+    clock.wrap(stages, "relate_pair", "relate_pair (every candidate pair, whole)")
+    clock.wrap(stage, "semantic_pass", "semantic_pass (whole)")
+    clock.wrap(stages, "alignment", "alignment (verbatim and semantic passes)")
+    clock.wrap(stages, "template", "template test")
+    for attr, name in (
+        ("sentence_settled", "semantic.sentence_settled (pair by pair)"),
+        ("_none_can_match", "semantic._none_can_match (lead-test skip)"),
+        ("_needed", "semantic._needed (which sentence pairs MiniLM reads)"),
+        ("settled_cells", "screen.settled_cells (the matrix screen)"),
+        ("cached_profile", "sentence profiles (cache lookups and misses)"),
+        ("sentence_profile", "sentence profiles (built)"),
+        ("paraphrase_decision", "semantic.paraphrase_decision (above the floor)"),
+    ):
+        if hasattr(sem, attr):
+            clock.wrap(sem, attr, name)
+    screen = importlib.import_module("wiretrace.align.screen") if importlib.util.find_spec("wiretrace.align.screen") else None
+    if screen is not None:
+        clock.wrap(screen, "sentence_profile", "sentence profiles (built)")
+    clock.wrap(sem._LazyVectors, "fill", "semantic._LazyVectors.fill (MiniLM cosines of the cells read)")
+    clock.wrap(static.StaticEmbedder, "embed", "static sentence vectors")
+    clock.wrap(type(embedder), "embed", "MiniLM embed (cache, tokenizer, onnxruntime)")
+    load = embedder._load
+
+    def load_timed() -> Any:
+        run = load()
+        # The closure's tokenizer and session, behind timing proxies.
+        for cell in run.__closure__ or ():
+            obj = cell.cell_contents
+            if hasattr(obj, "encode_batch"):
+                cell.cell_contents = _Proxy(obj, "encode_batch", clock.timed("tokenizer encode_batch", obj.encode_batch))
+            elif hasattr(obj, "run") and hasattr(obj, "get_providers"):
+                cell.cell_contents = _Proxy(obj, "run", clock.timed("onnxruntime session.run", obj.run))
+        return run
+
+    embedder._load = load_timed
+
+
+class _Proxy:
+    def __init__(self, inner: Any, attr: str, fn: Any) -> None:
+        self._inner, self._attr, self._fn = inner, attr, fn
+
+    def __getattr__(self, name: str) -> Any:
+        return self._fn if name == self._attr else getattr(self._inner, name)
+
+
+def profile(
+    folder: Path, corpus_docs: int, sample: float | None = None, cprofile: Path | None = None, parts: bool = False,
+) -> None:
     from wiretrace import stages
     from wiretrace.align import AlignConfig
     from wiretrace.embed.minilm import Embedder, sentence_key
@@ -120,6 +219,9 @@ def profile(folder: Path, corpus_docs: int, sample: float | None = None, cprofil
         store.set_stage([i for i in ids if i not in keep], st.RELATED)
         corpus_docs = len(keep)
         print(f"sample: the candidate pairs of {len(keep):,} of {len(ids):,} documents")
+    clock = _Clock()
+    if parts:
+        _clock_parts(clock, embedder)
     prof = None
     if cprofile is not None:
         import cProfile
@@ -137,6 +239,9 @@ def profile(folder: Path, corpus_docs: int, sample: float | None = None, cprofil
     finally:
         store.close()
     stages.relate_pair = original
+    clock.restore()
+    if parts:
+        clock.report(cpu)
     if prof is not None and cprofile is not None:
         import pstats
 
@@ -187,6 +292,7 @@ def main() -> None:
     ap.add_argument("--prepared", type=Path, help="keep (or reuse) the store prepared up to sketch here")
     ap.add_argument("--sample", type=float, help="relate only the candidate pairs of this share of the documents (e.g. 0.1)")
     ap.add_argument("--cprofile", type=Path, help="profile the relate stage with cProfile: write the stats here and print the top")
+    ap.add_argument("--parts", action="store_true", help="CPU seconds (process_time) of the semantic pass's parts, no cProfile")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="wiretrace-semprof-", dir="/tmp") as tmp:
         prep = args.prepared / "prepared" if args.prepared else Path(tmp) / "prepared"
@@ -197,7 +303,7 @@ def main() -> None:
         n = int((prep.parent / "n_docs").read_text())
         work = Path(tmp) / "run"
         shutil.copytree(prep, work)
-        profile(work, n, args.sample, args.cprofile)
+        profile(work, n, args.sample, args.cprofile, args.parts)
     print(f"load average {os.getloadavg()[0]:.2f}")
 
 

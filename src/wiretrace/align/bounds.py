@@ -13,6 +13,8 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
+import numpy as np
+
 from wiretrace.align.config import AlignConfig
 from wiretrace.errors import DataFileError
 
@@ -57,6 +59,16 @@ class SemanticBounds:
             if static_cos < edge:
                 return bound
         return 1.0
+
+    def sentence_bounds(self, static_cos: np.ndarray) -> np.ndarray:
+        """``sentence_bound`` of every cosine of an array (float64)."""
+        static = np.asarray(static_cos, dtype=np.float64)
+        edges = np.array([e for e, _ in self.envelope], dtype=np.float64)
+        if len(edges) and np.all(np.diff(edges) > 0):
+            # The first edge above the cosine, as the loop finds it; past the last one, 1.
+            tops = np.append(np.array([u for _, u in self.envelope], dtype=np.float64), 1.0)
+            return tops[np.searchsorted(edges, static, side="right")]
+        return np.array([self.sentence_bound(float(c)) for c in static.ravel()], dtype=np.float64).reshape(static.shape)
 
     def doc(self, static_cos: float, far: bool | None = None) -> tuple[bool, float | None]:
         """``(settled, cosine)`` for the document cosine. ``far``: whether the two reports are dated

@@ -6,6 +6,8 @@ neighbour of the other side (a rewrite that splits or merges sentences). With th
 static vectors settle first what they settle for certain (``bounds.SemanticBounds``), and MiniLM
 reads only the sentences an unsettled decision needs; a document cosine they leave open is measured
 on the first ``AlignConfig.doc_sentences`` sentences of each side (the lead the lead test reads), not every one.
+Which sentence pairs are settled is first asked of the whole matrix at once (``screen.settled_cells``),
+then pair by pair (``sentence_settled``) for those the screen leaves open: the same pairs either way.
 """
 
 from __future__ import annotations
@@ -20,9 +22,9 @@ from wiretrace.align.features import (
     SentenceProfile,
     paraphrase_decision,
     paraphrase_probability,
-    sentence_profile,
     sequence_bound,
 )
+from wiretrace.align.screen import cached_profile, settled_cells
 from wiretrace.align.verbatim import Sentence
 from wiretrace.embed.minilm import SentenceReader
 from wiretrace.model import Passage, PassageKind
@@ -83,12 +85,12 @@ def semantic_pass(
 
     def profile_a(x: int) -> SentenceProfile:
         if x not in prof_a:
-            prof_a[x] = sentence_profile(text_a, sa[open_a[x]][0], sa[open_a[x]][1])
+            prof_a[x] = cached_profile(text_a, sa[open_a[x]][0], sa[open_a[x]][1])
         return prof_a[x]
 
     def profile_b(y: int) -> SentenceProfile:
         if y not in prof_b:
-            prof_b[y] = sentence_profile(text_b, sb[open_b[y]][0], sb[open_b[y]][1])
+            prof_b[y] = cached_profile(text_b, sb[open_b[y]][0], sb[open_b[y]][1])
         return prof_b[y]
 
     xa = embedder.static.embed(texts_a) if bounds is not None else None
@@ -131,17 +133,7 @@ def semantic_pass(
         static_sims = xa[open_a] @ xb[open_b].T
         sims = np.full(static_sims.shape, np.nan, dtype=np.float32)
         sims[static_sims < bounds.sentence_below] = -1.0
-        need: list[tuple[int, int]] = []
-        need_a: set[int] = set()
-        need_b: set[int] = set()
-        cells = np.flatnonzero(static_sims >= bounds.sentence_below)
-        for flat in cells[np.argsort(-static_sims.ravel()[cells], kind="stable")]:  # likeliest first
-            x, y = divmod(int(flat), static_sims.shape[1])
-            # Two sentences MiniLM reads anyway: their cosine costs nothing more than the test.
-            if (x in need_a and y in need_b) or not sentence_settled(profile_a(x), profile_b(y), float(static_sims[x, y]), config, bounds):
-                need.append((x, y))
-                need_a.add(x)
-                need_b.add(y)
+        need = _needed(static_sims, profile_a, profile_b, config, bounds)
         sentence_vec = _LazyVectors(embedder, [texts_a[k] for k in open_a], [texts_b[k] for k in open_b])
         sentence_vec.fill(sims, need)
     # The decision on every pair above the cosine floor; the model's lexical features only there.
@@ -206,18 +198,90 @@ def semantic_pass(
     return doc_cos
 
 
+def _ordered_cells(static_sims: np.ndarray, bounds: SemanticBounds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The open sentence pairs above the static floor, likeliest match first (``xs``, ``ys``), and their
+    static cosines."""
+    cells = np.flatnonzero(static_sims >= bounds.sentence_below)
+    ordered = cells[np.argsort(-static_sims.ravel()[cells], kind="stable")]
+    xs, ys = np.divmod(ordered, static_sims.shape[1])
+    return xs, ys, static_sims.ravel()[ordered].astype(np.float64)
+
+
+def _screen(
+    xs: np.ndarray, ys: np.ndarray, static: np.ndarray, profile_a: Callable[[int], SentenceProfile],
+    profile_b: Callable[[int], SentenceProfile], config: AlignConfig, bounds: SemanticBounds,
+) -> np.ndarray:
+    """True where the screen (the cosine envelope, then ``screen.settled_cells``: the paraphrase model at
+    ``sequence_bound`` over the whole matrix) settles a pair as ``sentence_settled`` would; the others
+    are for ``sentence_settled`` to decide."""
+    if config.paraphrase_p <= 0.0 or len(xs) < _SCREEN_FROM:
+        return np.zeros(len(xs), dtype=bool)
+    top = bounds.sentence_bounds(static)
+    quick = top < config.paraphrase_cos
+    rest = np.flatnonzero(~quick)
+    if len(rest):
+        pa = {int(x): profile_a(int(x)) for x in np.unique(xs[rest])}
+        pb = {int(y): profile_b(int(y)) for y in np.unique(ys[rest])}
+        quick[rest] = settled_cells(pa, pb, xs[rest], ys[rest], top[rest], config.paraphrase_p)
+    return quick
+
+
+# Fewer open sentence pairs above the static floor than this: each is screened by ``sentence_settled``
+# alone (the matrix products cost more than they save).
+_SCREEN_FROM = 12
+
+
+def _needed(
+    static_sims: np.ndarray, profile_a: Callable[[int], SentenceProfile], profile_b: Callable[[int], SentenceProfile],
+    config: AlignConfig, bounds: SemanticBounds,
+) -> list[tuple[int, int]]:
+    """The sentence pairs whose MiniLM cosine the pass reads: likeliest first, each one that
+    ``sentence_settled`` leaves open, and each pair of two sentences MiniLM reads anyway (read before
+    it in that order). A pair the screen settles adds no sentence, so which of them are read follows
+    from the first position at which each sentence is needed."""
+    xs, ys, static = _ordered_cells(static_sims, bounds)
+    quick = _screen(xs, ys, static, profile_a, profile_b, config, bounds)
+    first_a: dict[int, int] = {}
+    first_b: dict[int, int] = {}
+    taken = np.zeros(len(xs), dtype=bool)
+    for k in np.flatnonzero(~quick):
+        x, y = int(xs[k]), int(ys[k])
+        # Two sentences MiniLM reads anyway: their cosine costs nothing more than the test.
+        if (x in first_a and y in first_b) or not sentence_settled(profile_a(x), profile_b(y), float(static[k]), config, bounds):
+            taken[k] = True
+            first_a.setdefault(x, int(k))
+            first_b.setdefault(y, int(k))
+    if first_a and quick.any():
+        big = len(xs)
+        fa = np.full(static_sims.shape[0], big)
+        fb = np.full(static_sims.shape[1], big)
+        fa[list(first_a)] = list(first_a.values())
+        fb[list(first_b)] = list(first_b.values())
+        pos = np.arange(len(xs))
+        taken |= quick & (fa[xs] < pos) & (fb[ys] < pos)
+    return [(int(xs[k]), int(ys[k])) for k in np.flatnonzero(taken)]
+
+
 def _none_can_match(
     static_sims: np.ndarray, profile_a: Callable[[int], SentenceProfile], profile_b: Callable[[int], SentenceProfile],
     config: AlignConfig, bounds: SemanticBounds,
 ) -> bool:
     """Whether every open sentence pair is settled as no match by its static cosine (``sentence_settled``):
     then the semantic pass aligns nothing, whatever MiniLM would say of the documents."""
-    cells = np.flatnonzero(static_sims >= bounds.sentence_below)
-    for flat in cells[np.argsort(-static_sims.ravel()[cells], kind="stable")]:  # likeliest match first
-        x, y = divmod(int(flat), static_sims.shape[1])
-        if not sentence_settled(profile_a(x), profile_b(y), float(static_sims[x, y]), config, bounds):
+    xs, ys, static = _ordered_cells(static_sims, bounds)
+    # The likeliest few pair by pair first: where one of them is open, the answer needs no matrix.
+    for k in range(min(_PROBE, len(xs))):
+        if not sentence_settled(profile_a(int(xs[k])), profile_b(int(ys[k])), float(static[k]), config, bounds):
+            return False
+    xs, ys, static = xs[_PROBE:], ys[_PROBE:], static[_PROBE:]
+    quick = _screen(xs, ys, static, profile_a, profile_b, config, bounds)
+    for j in np.flatnonzero(~quick):  # likeliest match first
+        if not sentence_settled(profile_a(int(xs[j])), profile_b(int(ys[j])), float(static[j]), config, bounds):
             return False
     return True
+
+
+_PROBE = 4  # open pairs ``_none_can_match`` asks ``sentence_settled`` about before the screen
 
 
 class _LazyVectors:

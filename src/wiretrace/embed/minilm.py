@@ -119,6 +119,10 @@ class Embedder:
         opts.intra_op_num_threads = self.threads or max(1, min(4, os.cpu_count() or 1))
         if self.threads == 1:
             opts.inter_op_num_threads = 1
+        # The aligner asks for a few sentences at a time: threads that spin between those small runs
+        # burn CPU for nothing (the vectors are the same either way).
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
         sess = ort.InferenceSession(str(model), sess_options=opts, providers=self._providers())
         self.providers = list(sess.get_providers())
         names = {i.name for i in sess.get_inputs()}
