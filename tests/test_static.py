@@ -101,7 +101,7 @@ def test_exact_search_is_the_sorted_definition_with_ties_by_row() -> None:
     for k, floor in ((5, 0.9), (3, 0.0), (1, -1.0), (40, 0.5)):
         want = []
         for i in q.tolist():
-            row = sorted(((-float(sims[i, j]), j) for j in range(len(pts)) if j != i and sims[i, j] >= floor))
+            row = sorted((-float(sims[i, j]), j) for j in range(len(pts)) if j != i and sims[i, j] >= floor)
             want.append([(j, -v) for v, j in row[:k]])
         assert nearest(pts, q, k, floor, exact_max_docs=10_000) == want
 
