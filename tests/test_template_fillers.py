@@ -44,7 +44,7 @@ def mrpc_pairs() -> dict[tuple[str, str], tuple[str, str, str]]:
 def test_same_facts_rewritten_are_not_a_template(mrpc_pairs: dict, ids: tuple[str, str]) -> None:
     label, a, b = mrpc_pairs[ids]
     assert label == "1"  # MRPC calls them paraphrases
-    assert template(Side(a, ((0, len(a)),)), Side(b, ((0, len(b)),))) is None, REWRITES[ids]
+    assert _verdict(a, b) is None, REWRITES[ids]
     pair = wiretrace.compare(a, b)
     assert pair.relation != "template", (REWRITES[ids], pair.reasons)
     assert pair.relation is not None and pair.relation.value in {"paraphrase", "near_duplicate", "duplicate"}, pair.reasons
@@ -54,19 +54,24 @@ def _verdict(a: str, b: str):  # noqa: ANN202 - the verdict or None
     return template(Side(a, ((0, len(a)),)), Side(b, ((0, len(b)),)))
 
 
-def test_swapped_date_is_the_same_date_and_another_date_is_not() -> None:
-    a = "Shop sales in the nine weeks to 14 March fell 3 percent, the chain told its lenders in Leeds on Tuesday."
-    swapped = "Shop sales in the nine weeks to March 14 fell 3 percent, the chain told its lenders in Leeds on Tuesday."
-    other = "Shop sales in the nine weeks to 21 April fell 5 percent, the chain told its lenders in Hull on Tuesday."
-    assert _verdict(a, swapped) is None
-    verdict = _verdict(a, other)
-    assert verdict is not None and verdict.differing >= 2
+GENERATED = {
+    # a report, the same facts written another way, the same mould with other facts
+    "a date swapped": (
+        "Shop sales in the nine weeks to 14 March fell 3 percent, the chain told its lenders in Leeds on Tuesday.",
+        "Shop sales in the nine weeks to March 14 fell 3 percent, the chain told its lenders in Leeds on Tuesday.",
+        "Shop sales in the nine weeks to 21 April fell 5 percent, the chain told its lenders in Hull on Tuesday.",
+    ),
+    "currency letters": (
+        "The miner rose $1.25 to $48.60 in Sydney, recovering most of the $2.10 it shed on Monday.",
+        "The miner rose $US1.25 to $US48.60 in Sydney, recovering most of the $US2.10 it shed on Monday.",
+        "The miner rose $US0.85 to $US41.30 in Sydney, recovering most of the $US1.70 it shed on Monday.",
+    ),
+}
 
 
-def test_currency_letters_do_not_make_another_figure() -> None:
-    a = "The miner rose $1.25 to $48.60 in Sydney, recovering most of the $2.10 it shed on Monday."
-    b = "The miner rose $US1.25 to $US48.60 in Sydney, recovering most of the $US2.10 it shed on Monday."
-    c = "The miner rose $US0.85 to $US41.30 in Sydney, recovering most of the $US1.70 it shed on Monday."
-    assert _verdict(a, b) is None
-    verdict = _verdict(a, c)
-    assert verdict is not None and "figures" in verdict.what
+@pytest.mark.parametrize("case", sorted(GENERATED))
+def test_same_facts_another_way_are_no_template_and_other_facts_are(case: str) -> None:
+    report, rewritten, other = GENERATED[case]
+    assert _verdict(report, rewritten) is None
+    verdict = _verdict(report, other)
+    assert verdict is not None and verdict.differing >= 2 and "figures" in verdict.what
