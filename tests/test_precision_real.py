@@ -22,7 +22,8 @@ from wiretrace.align import Alignment
 from wiretrace.clean import clean
 from wiretrace.engine.pipeline import Prepared, RunConfig, alignment, prepare, relate_pair
 from wiretrace.model import Document, Pair, Relation
-from wiretrace.relate.template import other_names
+from wiretrace.relate.template import Side, other_names, template
+from wiretrace.stages import headline
 
 HEADLINE_MOULD = {
     # (a, b): the words each headline holds in its one other place
@@ -91,6 +92,19 @@ def test_a_line_up_of_other_names_is_a_template(records: dict[str, dict]) -> Non
     assert p is not None and p.relation == Relation.TEMPLATE, p  # one form with other people, not reuse
     assert any("list of names with others in their places" in r and "stoica / pozzebon" in r for r in p.reasons), p.reasons
     assert p.slots, "the differing names, for the pair view"
+
+
+def test_no_line_up_where_a_passage_was_matched_by_meaning(records: dict[str, dict]) -> None:
+    """Two team sheets are a line-up; the same passages beside one matched by meaning alone (the
+    semantic pass: two reports saying one thing in other words, as ECB+'s reports of one event do) are
+    not, whatever names stand at the same places."""
+    pa, pb, al = _aligned(records, *LINE_UP)
+    side_a = Side(pa.doc.text, pa.cleaned.content, headline(pa))
+    side_b = Side(pb.doc.text, pb.cleaned.content, headline(pb))
+    matched = tuple((p.a, p.b) for p in al.passages)
+    lineup = template(side_a, side_b, matched=matched)
+    assert lineup is not None and lineup.what == ("line-up names",), lineup
+    assert template(side_a, side_b, matched=matched, paraphrased=True) is None
 
 
 @pytest.mark.parametrize(("a", "b"), KEPT_DERIVATIVE)

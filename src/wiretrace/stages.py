@@ -202,7 +202,7 @@ def relate_pair(
     verdict = template(
         side_a, side_b, idf, align_config=config.align, copies=copies, n_docs=n_docs, days=days_apart(a.doc, b.doc),
         rewritten=tuple((p.a, p.b) for p in al.passages if p.kind != PassageKind.VERBATIM),
-        matched=tuple((p.a, p.b) for p in al.passages),
+        matched=tuple((p.a, p.b) for p in al.passages), paraphrased=any(p.kind == PassageKind.PARAPHRASE for p in al.passages),
     )
     if verdict is None:
         return pair

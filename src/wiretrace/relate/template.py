@@ -255,15 +255,18 @@ def template(
     a: Side, b: Side, idf: Mapping[str, float] | None = None, config: TemplateConfig | None = None,
     align_config: AlignConfig | None = None, *, copies: bool = False, n_docs: float | None = None,
     days: int | None = None, rewritten: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
-    matched: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (),
+    matched: tuple[tuple[tuple[int, int], tuple[int, int]], ...] = (), paraphrased: bool = False,
 ) -> TemplateVerdict | None:
     """The verdict when ``a`` and ``b`` share a form filled with other facts; None when they do not
     (``_template``), or where every passage the aligner matched (``matched``, less than
     ``rewritten_cover`` of either text: a list inside a report) is a list of names with other names in
     their places under headlines that share no word (two matches' line-ups, two issuers' bond terms:
-    ``other_names``)."""
+    ``other_names``). ``paraphrased``: some passage was matched by meaning alone (the semantic pass):
+    the two say the same thing in other words somewhere, which no list does, and words compared place
+    by place in a reworded sentence say nothing of a line-up (ECB+ reports of one event, naming its
+    people in other places, read as line-ups): no line-up verdict then."""
     verdict = _template(a, b, idf, config, align_config, copies=copies, n_docs=n_docs, days=days, rewritten=rewritten, matched=matched)
-    if verdict is not None or copies or not matched:
+    if verdict is not None or copies or not matched or paraphrased:
         return verdict
     c = config or _DEFAULT
     if max(_char_share(a.ranges, [m[0] for m in matched]), _char_share(b.ranges, [m[1] for m in matched])) >= c.rewritten_cover:
