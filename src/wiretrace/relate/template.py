@@ -285,9 +285,10 @@ def _name_slots(
 ) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     """Where the differing names of a line-up stand (the first place of each in its passage)."""
     out = []
+    low_a, low_b = text_a.lower(), text_b.lower()
     for x, y in dict.fromkeys(names):
         for (a0, a1), (b0, b1) in matched:
-            ia, ib = text_a.lower().find(x, a0, a1), text_b.lower().find(y, b0, b1)
+            ia, ib = low_a.find(x, a0, a1), low_b.find(y, b0, b1)
             if ia >= 0 and ib >= 0:
                 out.append(((ia, ia + len(x)), (ib, ib + len(y))))
                 break
