@@ -41,6 +41,7 @@ changed). ``--profile N``: cProfile of each batch's whole run, ingest to stories
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -108,6 +109,20 @@ def run_child(args: argparse.Namespace, base: int, keep: str | None, src: str | 
     return list(json.loads((RESULTS / out).read_text(encoding="utf-8")))
 
 
+def outcome(store: st.Store) -> dict[str, object]:
+    """Hashes of what the runs left: the assignment, every stored story's JSON (members, origin, tree,
+    consolidated text) and every pair's relation, for the before / after comparison."""
+    db = store.db
+
+    def digest(sql: str) -> str:
+        return hashlib.sha256(json.dumps(db.execute(sql).fetchall()).encode()).hexdigest()
+
+    return {"assign_sha": digest("SELECT doc_id, story FROM assignments ORDER BY doc_id"),
+            "stories_sha": digest("SELECT id, body FROM stories ORDER BY id"),
+            "pairs_sha": digest("SELECT a, b, relation FROM pairs ORDER BY a, b"),
+            "n_stories": db.execute("SELECT COUNT(*) FROM stories").fetchone()[0]}
+
+
 def figures(rows: list[dict]) -> tuple[float, float]:
     """(docs/s wall, docs per CPU-second) over every batch of a run, the store's closing included."""
     docs = sum(int(r["docs"]) for r in rows)
@@ -138,10 +153,14 @@ def compare(args: argparse.Namespace) -> None:
         st_cpu = ", ".join(f"{float(r['stage_cpu_s'].get('stories', 0.0)):.2f}" for r in rows)
         print(f"{rows[0]['stored']:>7} {name:<40} {dw:>11.1f} {dc:>10.1f}  {st_cpu}")
         after.setdefault(base, {})[tag] = (dw, dc)
+    ends = {(base, tag): rows[-1] for base, tag, rows in table}
     for base, got in after.items():
         if "before" in got:
             (bw, bc), (aw, ac) = got["before"], got["after"]
-            print(f"{base:>7} after / before: wall x{aw / bw:.2f}, CPU x{ac / bc:.2f}")
+            b, a = ends[(base, "before")], ends[(base, "after")]
+            same = {k: b.get(k) == a.get(k) and b.get(k) is not None for k in ("assign_sha", "stories_sha", "pairs_sha")}
+            print(f"{base:>7} after / before: wall x{aw / bw:.2f}, CPU x{ac / bc:.2f}; stories {b.get('n_stories')} / "
+                  f"{a.get('n_stories')}; the same assignment {same['assign_sha']}, stories {same['stories_sha']}, pairs {same['pairs_sha']}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -315,6 +334,8 @@ def main(argv: list[str] | None = None) -> None:
                   f"{r['stories_dps']:>11.1f} {r['stories_dpcpu']:>8.1f} | {r['assign_dps']:>10.1f} {r['assign_dpcpu']:>8.1f} | "
                   f"{r['index_dps']:>13.0f} {r['index_dpcpu']:>8.0f} {scored:>10.1f} | {r['recompute_dps']:>13.1f} "
                   f"{r['recompute_dpcpu']:>8.1f} | {r['load']}")
+        # What the batches left (for --before: the same stories with both engines), read untimed.
+        same = outcome(store)
         # Closing counts: the workers' end, and the store's last WAL checkpoint (pages the batches wrote).
         k0 = ex.worker_cpu if ex is not None else 0.0
         t0, c0 = time.perf_counter(), time.process_time()
@@ -322,6 +343,7 @@ def main(argv: list[str] | None = None) -> None:
             ex.close()
         store.close()
         cw, cc = time.perf_counter() - t0, time.process_time() - c0 + (ex.worker_cpu - k0 if ex is not None else 0.0)
+        rows[-1].update(same)
         rows[-1].update({"close_wall_s": cw, "wall_s": float(rows[-1]["wall_s"]) + cw, "cpu_s": float(rows[-1]["cpu_s"]) + cc})  # type: ignore[arg-type]
         total = sum(int(r["docs"]) for r in rows)  # type: ignore[call-overload]
         wall = sum(float(r["wall_s"]) for r in rows)  # type: ignore[arg-type]

@@ -17,10 +17,12 @@ leaves placed documents at stage RELATED, and the next run takes the whole path.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -106,9 +108,20 @@ def _row(sid: str, key: tuple[str, str, str], keys: Iterable[str], profile: _Pro
     head = profile_to_json(profile)
     del head["t"], head["n"]
     t, n = profile.topic, profile.names
+    tvals = np.fromiter(t.values(), np.float64, len(t))
+    # The squared norms as a reader makes them from the stored vectors (``_squares``), kept in the head:
+    # a story read for its names (``stories_of_ids``) needs neither its content words nor their values.
+    head["z"], head["y"] = _squares(tvals, n.values())
     return (sid, json.dumps([list(key), head]), _SEP.join(sorted(keys)),
-            _SEP.join(t), np.fromiter(t.values(), np.float64, len(t)).tobytes(),
+            _SEP.join(t), tvals.tobytes(),
             _SEP.join(n), np.fromiter(n.values(), np.float64, len(n)).tobytes())
+
+
+def _squares(tvals: np.ndarray, names: Iterable[float]) -> tuple[float, float]:
+    """The squared norms of a profile's content words and names (less their private mass), summed as
+    ``_Profile.norms`` sums them (one after the other, in the stored order, which is the dict's): a
+    cumulative sum adds in that order, where numpy's ``sum`` pairs."""
+    return (float(np.cumsum(tvals * tvals)[-1]) if tvals.size else 0.0), sum(v * v for v in names)
 
 
 def _from_row(key: str, keys: str, tk: str, tv: bytes, nk: str, nv: bytes) -> tuple[tuple[str, str, str], _Profile, set[str]]:
@@ -118,23 +131,23 @@ def _from_row(key: str, keys: str, tk: str, tv: bytes, nk: str, nv: bytes) -> tu
     return (k[0], k[1], k[2]), profile_from_json(head), set(keys.split(_SEP)) if keys else set()
 
 
-def _lazy_from_row(key: str, keys: str, tk: str, tv: bytes, nk: str, nv: bytes) -> tuple[tuple[str, str, str], _Profile, set[str], TopicLoader]:
+def _lazy_from_row(
+    parsed: list[Any], keys: str, nk: str, nv: bytes, topic: TopicLoader, tvals: bytes | None = None,
+) -> tuple[tuple[str, str, str], _Profile, set[str], TopicLoader]:
     """As ``_from_row``, the content words left unread: the profile's topic is empty, its norms set (as
-    ``_Profile.norms`` makes them), and the loader returned makes the topic when a score needs it
-    (``stories_kept.KeptStoryIndex``): most stories a component reaches are ruled out by their names."""
-    (k, head) = json.loads(key)
+    ``_Profile.norms`` makes them: from the squares the head keeps, or from ``tvals``, the stored
+    content-word values, for a row written before they were kept), and ``topic`` makes the topic when a
+    score needs it (``stories_kept.KeptStoryIndex``): most stories a component reaches are ruled out by
+    their names."""
+    (k, head) = parsed  # the head's JSON, parsed
     head["t"] = {}
     head["n"] = dict(zip(nk.split(_SEP), np.frombuffer(nv, np.float64).tolist(), strict=True)) if nk else {}
     prof = profile_from_json(head)
-    # The squared norm of the content words as ``_Profile.norms`` sums it (one after the other, in the
-    # stored order, which is the dict's): a cumulative sum adds in that order, where ``sum`` pairs.
-    tvec = np.frombuffer(tv, np.float64)
-    tn = float(np.cumsum(tvec * tvec)[-1]) if tvec.size else 0
-    prof._norms = (math.sqrt(tn + prof.private[0]), math.sqrt(sum(v * v for v in prof.names.values()) + prof.private[1]))
-
-    def topic() -> dict[str, float]:
-        return dict(zip(tk.split(_SEP), np.frombuffer(tv, np.float64).tolist(), strict=True)) if tk else {}
-
+    if "z" in head:
+        tn, nn = head["z"], head["y"]
+    else:
+        tn, nn = _squares(np.frombuffer(tvals or b"", np.float64), prof.names.values())
+    prof._norms = (math.sqrt(tn + prof.private[0]), math.sqrt(nn + prof.private[1]))
     return (k[0], k[1], k[2]), prof, set(keys.split(_SEP)) if keys else set(), topic
 
 
@@ -165,9 +178,14 @@ def write_back(db: sqlite3.Connection, index: KeptStoryIndex, gone_docs: Iterabl
             if s is not None:
                 rows.append(_row(sid, s.key, s.keys, s.profile))
         db.executemany("INSERT OR REPLACE INTO story_profiles VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-        for key, added, removed in index.kept_postings.changes():
-            db.executemany("INSERT OR IGNORE INTO story_postings VALUES (?, ?)", [(key, s) for s in sorted(added)])
-            db.executemany("DELETE FROM story_postings WHERE key = ? AND story = ?", [(key, s) for s in sorted(removed)])
+        # Every key's change in two statements (a key's stories added and removed are apart, and keys
+        # are rows of their own: the same rows as a statement pair per key).
+        added, removed = [], []
+        for key, plus, minus in index.kept_postings.changes():
+            added += [(key, s) for s in sorted(plus)]
+            removed += [(key, s) for s in sorted(minus)]
+        db.executemany("INSERT OR IGNORE INTO story_postings VALUES (?, ?)", added)
+        db.executemany("DELETE FROM story_postings WHERE key = ? AND story = ?", removed)
     return moved
 
 
@@ -183,14 +201,26 @@ class StoreBacking:
         return None if row is None else _from_row(*row)
 
     def stories_of_ids(self, sids: Iterable[str]) -> dict[str, tuple[tuple[str, str, str], _Profile, set[str], TopicLoader]]:
+        # The content words are not read here (hundreds per story, and most stories read are ruled out
+        # by their names): each loader reads its story's when a score needs them.
         sids = list(sids)
         out = {}
         for n in range(0, len(sids), 500):
             chunk = sids[n : n + 500]
-            for sid, *row in self.db.execute("SELECT id, head, keys, topic_keys, topic_vals, name_keys, name_vals FROM story_profiles "
-                                              f"WHERE id IN ({','.join('?' * len(chunk))})", chunk):
-                out[sid] = _lazy_from_row(*row)
+            rows = [(sid, json.loads(head), *rest) for sid, head, *rest in self.db.execute(
+                "SELECT id, head, keys, name_keys, name_vals FROM story_profiles "
+                f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)]
+            old = [r[0] for r in rows if "z" not in r[1][1]]  # rows written before the squares were kept
+            tvals = dict(self.db.execute(f"SELECT id, topic_vals FROM story_profiles WHERE id IN ({','.join('?' * len(old))})",
+                                         old)) if old else {}
+            for sid, head, keys, nk, nv in rows:
+                out[sid] = _lazy_from_row(head, keys, nk, nv, functools.partial(self._topic, sid), tvals.get(sid))
         return out
+
+    def _topic(self, sid: str) -> dict[str, float]:
+        """A kept story's content words (the backing does not change while a run reads it)."""
+        tk, tv = self.db.execute("SELECT topic_keys, topic_vals FROM story_profiles WHERE id = ?", (sid,)).fetchone()
+        return dict(zip(tk.split(_SEP), np.frombuffer(tv, np.float64).tolist(), strict=True)) if tk else {}
 
     def holders_of(self, keys: Iterable[str]) -> dict[str, set[str]]:
         keys = list(keys)
