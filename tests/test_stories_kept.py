@@ -9,6 +9,7 @@ engine before the index was kept) is upgraded, its index built by the next run; 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -264,3 +265,37 @@ def test_a_schema_4_store_is_upgraded_and_its_index_built_on_the_next_run(tmp_pa
     db.close()
     with pytest.raises(StoreError, match="schema 6.*use a new --out folder"):
         st.Store(tmp_path / "store")
+
+
+def test_kept_rows_without_their_squares_place_a_batch_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept index written before its rows kept their squared norms (an older engine's store) places the
+    next batch as one whose rows keep them: the same assignment, stories and kept index."""
+    monkeypatch.setattr(story_state, "GROWTH", 1.0)
+    recs = _bbc(40)
+    wiretrace.run([_write(tmp_path / "in" / "a.jsonl", recs[:60])], CONFIG, tmp_path / "new")
+    (tmp_path / "old").mkdir()
+    shutil.copyfile(tmp_path / "new" / st.STORE_FILE, tmp_path / "old" / st.STORE_FILE)
+    db = sqlite3.connect(tmp_path / "old" / st.STORE_FILE)
+    with db:
+        rows = db.execute("SELECT id, head FROM story_profiles").fetchall()
+        assert rows and all("z" in json.loads(h)[1] for _, h in rows)
+        db.executemany("UPDATE story_profiles SET head = ? WHERE id = ?", [
+            (json.dumps([json.loads(h)[0], {k: v for k, v in json.loads(h)[1].items() if k not in ("z", "y")}]), sid)
+            for sid, h in rows])
+    db.close()
+    batch = _write(tmp_path / "in2" / "b.jsonl", recs[60:80])
+    seen = {}
+    for name in ("old", "new"):
+        store = st.Store(tmp_path / name)
+        try:
+            kept_path, _ = _run_batch(store, batch)
+            assert kept_path
+            assert_kept_consistent(store)
+            seen[name] = (store.assignments(), store.db.execute("SELECT id, body FROM stories ORDER BY id").fetchall(),
+                          story_state.kept_stories(store.db), story_state.kept_postings(store.db))
+        finally:
+            store.close()
+    assert len(set(seen["new"][0].values())) < len(seen["new"][0])  # stories of several documents
+    for a, b in zip(seen["old"][2].values(), seen["new"][2].values(), strict=True):
+        assert (a[0], a[1].topic, a[1].names, a[1].n, a[1].private, a[2]) == (b[0], b[1].topic, b[1].names, b[1].n, b[1].private, b[2])
+    assert seen["old"][:2] == seen["new"][:2] and seen["old"][3] == seen["new"][3]
