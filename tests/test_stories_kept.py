@@ -29,6 +29,7 @@ from wiretrace.engine.pipeline import RunConfig, Stats, ingest_into
 from wiretrace.errors import StoreError
 from wiretrace.model import Relation
 from wiretrace.stories import LINKS, StoryIndex, build_index, reuse_components
+from wiretrace.text.topic import corpus_size
 
 CONFIG = RunConfig(align=AlignConfig(semantic=False), workers=1)
 
@@ -299,3 +300,25 @@ def test_kept_rows_without_their_squares_place_a_batch_the_same(tmp_path: Path, 
     for a, b in zip(seen["old"][2].values(), seen["new"][2].values(), strict=True):
         assert (a[0], a[1].topic, a[1].names, a[1].n, a[1].private, a[2]) == (b[0], b[1].topic, b[1].names, b[1].n, b[1].private, b[2])
     assert seen["old"][:2] == seen["new"][:2] and seen["old"][3] == seen["new"][3]
+
+
+def test_the_idf_read_for_some_words_is_the_whole_idf_to_the_bit(tmp_path: Path) -> None:
+    """``corpus_state.KeptIdf`` (what placing with the kept index reads) gives each word the value the
+    whole idf and level-2 counts give it, the same largest value, and the default for a word never counted."""
+    wiretrace.run([_write(tmp_path / "in" / "a.jsonl", _bbc(15))], CONFIG, tmp_path / "store")
+    store = st.Store(tmp_path / "store")
+    try:
+        for whole, lazy in ((cs.idf(store.db), cs.kept_idf(store.db)), (cs.level2_counts(store.db), cs.kept_level2_counts(store.db))):
+            assert len(whole) > 1000 and len(lazy) == len(whole)
+            assert lazy.top == max(whole.values())
+            words = sorted(whole)
+            lazy.fetch(words[::2])  # half read at once, the rest one by one
+            assert {w: lazy.get(w) for w in words} == whole and all(lazy[w] == whole[w] for w in words[:50])
+            assert lazy.get("no-such-word", 7.5) == 7.5 and "no-such-word" not in lazy
+            assert set(lazy) == set(whole)
+            # A story index bound to either reads the same defaults and corpus size.
+            a, b = StoryIndex(whole, CONFIG.stories, whole), StoryIndex(lazy, CONFIG.stories, lazy)
+            assert (a.default_idf, a.default_count, a.n_docs, a.banal_cut) == (b.default_idf, b.default_count, b.n_docs, b.banal_cut)
+            assert a.n_docs == corpus_size(whole) and a.default_idf == max(whole.values())
+    finally:
+        store.close()

@@ -76,7 +76,7 @@ from wiretrace.config import at_least, check_types, share
 from wiretrace.errors import ConfigError
 from wiretrace.model import Pair, Relation, iso_day
 from wiretrace.sketch import Sketch
-from wiretrace.text.topic import corpus_size, doc_frequency, idf_from_counts
+from wiretrace.text.topic import doc_frequency, idf_from_counts
 
 REUSE = frozenset({Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.CONTAINS, Relation.PARAPHRASE})
 LINKS = frozenset({Relation.DERIVATIVE, Relation.SAME_STORY})
@@ -314,6 +314,13 @@ class _Story:
     keys: set[str]
 
 
+def _top(idf: Mapping[str, float]) -> float:
+    """The largest value of ``idf`` (1.0 if none): its ``top`` where it keeps one (an idf read lazily,
+    ``engine.corpus_state.KeptIdf``), else the max of its values."""
+    top = getattr(idf, "top", None)
+    return float(top) if top is not None else max(idf.values(), default=1.0)
+
+
 class StoryIndex:
     """Stories with their profiles and an inverted index from keys (top words, rare names) to stories."""
 
@@ -332,12 +339,13 @@ class StoryIndex:
         """Read ``idf`` (and ``counts``) from now on, keeping the stories, profiles and keys made so far:
         what a long-lived index does as its corpus grows (``stories_kept`` keeps this index in a store)."""
         self.idf = idf
-        self.default_idf = max(idf.values(), default=1.0)  # a word never counted is as rare as the rarest
+        self.default_idf = _top(idf)  # a word never counted is as rare as the rarest
         # How many documents hold a key (banality, specificity) is read back from ``counts``, an idf
         # counted over the summaries level 2 compares (``level2_idf``); the weights come from ``idf``.
         self.counts = counts if counts is not None else idf
-        self.default_count = max(self.counts.values(), default=1.0)
-        self.n_docs = corpus_size(self.counts)
+        self.default_count = _top(self.counts)
+        # ``corpus_size(self.counts)``, from the largest value (a mapping read lazily knows it: ``_top``)
+        self.n_docs = 2.0 * math.exp(self.default_count - 1.0) - 1.0 if self.counts else 0.0
         c = self.config
         self.banal_cut = max(float(c.banal_df), c.banal_share * self.n_docs)
         self._weights: dict[str, float] = {}

@@ -33,9 +33,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -152,6 +152,63 @@ def n_sketched(db: sqlite3.Connection) -> int:
 def idf(db: sqlite3.Connection) -> dict[str, float]:
     """The smoothed idf over every sketched document (``stages.idf_from_sketches``), from the kept counts."""
     return idf_from_counts(dict(db.execute("SELECT word, df FROM topic_df")), n_sketched(db))
+
+
+class KeptIdf(Mapping[str, float]):
+    """``idf`` (over ``topic_df``) or ``level2_counts`` (over ``summary_df``) read for the words asked
+    (``fetch`` many at once, else one by one), not the whole vocabulary: what placing a batch with the kept
+    story index reads, whose words are the batch's. Each value is ``idf_from_counts``' for that word, to the
+    bit; ``top`` is the largest value (the rarest word's), what ``max(values())`` gives."""
+
+    def __init__(self, db: sqlite3.Connection, table: str, n: int) -> None:
+        assert table in ("topic_df", "summary_df"), table
+        self.db, self.table, self.n = db, table, n
+        self.got: dict[str, float | None] = {}  # word -> its value (None: not counted)
+        self.size = int(db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        least = db.execute(f"SELECT MIN(df) FROM {table}").fetchone()[0]
+        # The smoothed idf falls as df grows: the largest value is the least df's, computed as
+        # ``idf_from_counts`` computes every value.
+        self.top: float | None = None if least is None else idf_from_counts({"": least}, n)[""]
+
+    def fetch(self, words: Iterable[str]) -> None:
+        todo = sorted({w for w in words if w not in self.got})
+        for i in range(0, len(todo), 500):
+            chunk = todo[i : i + 500]
+            self.got.update(dict.fromkeys(chunk))
+            self.got.update(idf_from_counts(dict(self.db.execute(
+                f"SELECT word, df FROM {self.table} WHERE word IN ({','.join('?' * len(chunk))})", chunk)), self.n))
+
+    def get(self, word: str, default: Any = None) -> Any:
+        if word not in self.got:
+            self.fetch([word])
+        v = self.got[word]
+        return default if v is None else v
+
+    def __getitem__(self, word: str) -> float:
+        v = self.get(word)
+        if v is None:
+            raise KeyError(word)
+        return float(v)
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self.get(word) is not None
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[str]:
+        return (r[0] for r in self.db.execute(f"SELECT word FROM {self.table} ORDER BY word").fetchall())
+
+
+def kept_idf(db: sqlite3.Connection) -> KeptIdf:
+    """``idf`` read lazily (``KeptIdf``)."""
+    return KeptIdf(db, "topic_df", n_sketched(db))
+
+
+def kept_level2_counts(db: sqlite3.Connection) -> KeptIdf:
+    """``level2_counts`` read lazily (``KeptIdf``; the counts kept already: ``level2_counts`` makes them)."""
+    level2_counts_ready(db)
+    return KeptIdf(db, "summary_df", int(db.execute("SELECT COUNT(*) FROM summaries").fetchone()[0]))
 
 
 def common(db: sqlite3.Connection, config: RelateConfig, shingle: int, modulus: int) -> Common:
@@ -414,13 +471,18 @@ def _uncount_summaries(db: sqlite3.Connection, ids: Sequence[str]) -> None:
 def level2_counts(db: sqlite3.Connection) -> dict[str, float]:
     """``stories.level2_idf`` of every kept summary, from the kept counts (counted once from the
     summaries in a store made before the counts were kept)."""
+    level2_counts_ready(db)
+    n = int(db.execute("SELECT COUNT(*) FROM summaries").fetchone()[0])
+    return idf_from_counts(dict(db.execute("SELECT word, df FROM summary_df")), n)
+
+
+def level2_counts_ready(db: sqlite3.Connection) -> None:
+    """Count ``summary_df`` once from the summaries in a store made before the counts were kept."""
     if db.execute("SELECT value FROM meta WHERE key = 'summary_df'").fetchone() is None:
         with db:
             db.execute("DELETE FROM summary_df")
             _add_counts(db, summaries(db).values(), +1)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('summary_df', 'kept')")
-    n = int(db.execute("SELECT COUNT(*) FROM summaries").fetchone()[0])
-    return idf_from_counts(dict(db.execute("SELECT word, df FROM summary_df")), n)
 
 
 # --- static body vectors -----------------------------------------------------------------------

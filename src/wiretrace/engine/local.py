@@ -432,7 +432,11 @@ def _place_kept(store: st.Store, config: RunConfig, new: Sequence[str]) -> tuple
         if d in summaries:
             comps[uf.find(d)].append(summaries[d])
     backing = story_state.StoreBacking(db)
-    idf, counts = cs.idf(db), cs.level2_counts(db)
+    # The idf and counts of the words placing reads (the components'), not of the whole vocabulary.
+    idf, counts = cs.kept_idf(db), cs.kept_level2_counts(db)
+    words = {w for docs in comps.values() for d in docs for w in (*d.topic, *d.names)}
+    idf.fetch(words)
+    counts.fetch(words)
     dirty = story_state.refresh(db, StoryIndex(idf, config.stories, counts), lambda ids: cs.summaries_of(db, ids))
     index = KeptStoryIndex(idf, backing, config.stories, counts)
     place(index, comps.values(), linked, apart)
