@@ -104,7 +104,8 @@ _SEP = "\x1f"  # joins keys: words, names and index keys are made of word charac
 
 def _row(sid: str, key: tuple[str, str, str], keys: Iterable[str], profile: _Profile) -> tuple[str, str, str, str, bytes, str, bytes]:
     """A story's row: its profile's vectors as keys joined by ``_SEP`` and their float64 values (read back
-    exactly, several times quicker than JSON), the rest of it as JSON."""
+    exactly, several times quicker than JSON), the rest of it as JSON, with the vectors' squared norms
+    (``z``, ``y``: what ``stories_of_ids`` reads instead of the content words)."""
     head = profile_to_json(profile)
     del head["t"], head["n"]
     t, n = profile.topic, profile.names
