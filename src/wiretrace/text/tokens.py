@@ -16,10 +16,17 @@ from itertools import islice
 import nupunkt
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+WORD = _WORD  # a word token, as every function here finds them
 # A sentence end glued to the next sentence with no space ("...difference.A top official").
 _GLUED = re.compile(r"(?<=[a-z\u00df-\u00ff]{2}[.!?])(?=[A-Z“\"‘])")
 _FIRST_WORD = re.compile(r"\S+")
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "—": "-", "–": "-"})
+
+
+def fold(token: str) -> str:
+    """One token as ``words`` normalises it (the same string whether its region is ASCII or not:
+    case-folded, curly quotes and dashes folded; an ASCII token is only lower-cased)."""
+    return token.lower() if token.isascii() else token.translate(_FOLD).casefold()
 
 
 @dataclass(frozen=True, slots=True)
