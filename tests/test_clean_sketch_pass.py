@@ -10,6 +10,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tests.conftest import bbc_by_category
 
@@ -82,3 +83,27 @@ def test_cleaning_and_sketching_in_one_pass_store_what_two_stages_store(
         assert a[name] == b[name], f"{name} differs between one pass and two stages ({workers} workers)"
     assert len(a["cand_keys"]) > 1000 and len(a["cand_names"]) > 100
     assert {s for _, s in b["stages"]} == {st.SKETCHED}
+
+
+def test_key_rows_sorted_by_numpy_are_the_rows_sorted_by_python(tmp_path: Path) -> None:
+    """``corpus_state._key_rows`` orders the kept index's rows as ``sorted`` over the tuples did."""
+    from wiretrace.candidates.lexical import band_matrix
+    from wiretrace.engine import corpus_state as cs
+
+    src = _input(tmp_path)
+    _through_sketch(src, tmp_path / "s", fused=True, workers=1)
+    store = st.Store(tmp_path / "s")
+    try:
+        sketches = list(store.sketches()[0].values())[::-1]  # not in id order
+    finally:
+        store.close()
+    bands = 32
+    keys = band_matrix(np.stack([sk.minhash for sk in sketches]), bands)
+    plain = sorted((cs.BAND, k, sk.doc_id) for sk, row in zip(sketches, keys, strict=True) for k in cs._signed(row))
+    plain += sorted((cs.ANCHOR, a, sk.doc_id) for sk in sketches for a in cs._signed(sk.anchors))
+    owner = np.repeat(np.arange(len(sketches)), bands)
+    rows = cs._key_rows(cs.BAND, keys.reshape(-1), owner, sketches)
+    rows += cs._key_rows(cs.ANCHOR, np.concatenate([sk.anchors for sk in sketches]),
+                         np.repeat(np.arange(len(sketches)), [len(sk.anchors) for sk in sketches]), sketches)
+    assert rows == plain and len(rows) > 5000
+    assert any(k < 0 for _, k, _ in rows)  # signed keys: the order SQLite's integers have
