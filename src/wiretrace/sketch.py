@@ -30,7 +30,7 @@ from wiretrace.errors import ConfigError
 from wiretrace.model import Cleaned, Document
 from wiretrace.text.names import doc_names
 from wiretrace.text.tokens import words_in_ranges
-from wiretrace.text.topic import ranges_words
+from wiretrace.text.topic import content_of, ranges_words
 
 
 class _WordHashes(dict[str, int]):
@@ -180,11 +180,15 @@ def sketch_batch(docs: list[Document], cleaned: dict[str, Cleaned], config: Sket
     for i, (doc, body, sig) in enumerate(zip(docs, bodies, sigs, strict=True)):
         cl = cleaned[doc.id]
         if cl.content == cl.body:
+            # The body's tokens, already made, are the content's: hashed and counted again, not
+            # tokenised again (``content_of`` over them is ``ranges_words`` over the same ranges).
             sh_content = flat[int(off[i]) : int(off[i + 1])]
+            words = content_of(body.tokens)
         else:
             sh_content = shingle_hashes(words_in_ranges(doc.text, cl.content).tokens, config.shingle)
+            words = ranges_words(doc.text, cl.content)
         anchors = np.unique(sh_content[sh_content % np.uint64(config.anchor_modulus) == 0])
         body_hash = xxhash.xxh64_hexdigest(" ".join(body.tokens).encode("utf-8"))
-        topic = dict(ranges_words(doc.text, cl.content).most_common(config.topic_words))
+        topic = dict(words.most_common(config.topic_words))
         out.append(Sketch(doc.id, body_hash, len(body), sig, anchors, doc_names(doc.text, cl.content), topic))
     return out

@@ -75,27 +75,45 @@ def index_sketches(db: sqlite3.Connection, sketches: Sequence[Sketch]) -> None:
     if not sketches:
         return
     bands = bands_of(db)
-    with_words = [sk for sk in sketches if sk.n_words]
-    keys = band_matrix(np.stack([sk.minhash for sk in with_words]), bands) if with_words else np.zeros((0, bands), np.uint64)
-    rows = [(BAND, k, sk.doc_id) for sk, row in zip(with_words, keys, strict=True) for k in _signed(row)]
+    with_words = [i for i, sk in enumerate(sketches) if sk.n_words]
+    keys = (band_matrix(np.stack([sketches[i].minhash for i in with_words]), bands) if with_words
+            else np.zeros((0, bands), np.uint64))
     names: list[tuple[str, str]] = []
-    bodies: list[tuple[int]] = []
+    fresh_all: list[np.ndarray] = []
     seen: dict[str, list[np.ndarray]] = defaultdict(list)  # body hash -> anchors of this batch's sketches
     df: dict[str, int] = defaultdict(int)
     for sk in sketches:
-        rows += [(ANCHOR, a, sk.doc_id) for a in _signed(sk.anchors)]
         names += [(n, sk.doc_id) for n in sk.names]
         for w in sk.topic:
             df[w] += 1
         # An anchor counts a body once: not again for a document whose body an indexed one has.
         held = _same_body_anchors(db, sk.body_hash, sk.doc_id) + seen[sk.body_hash]
-        fresh = np.setdiff1d(sk.anchors, np.concatenate(held)) if held else sk.anchors
-        bodies += [(a,) for a in _signed(fresh)]
+        fresh_all.append(np.setdiff1d(sk.anchors, np.concatenate(held)) if held else sk.anchors)
         seen[sk.body_hash].append(sk.anchors)
-    db.executemany("INSERT OR IGNORE INTO cand_keys VALUES (?, ?, ?)", sorted(rows))
+    anchors = [sk.anchors for sk in sketches]
+    rows = _key_rows(BAND, keys.reshape(-1), np.repeat(np.array(with_words, dtype=np.int64), bands), sketches)
+    rows += _key_rows(ANCHOR, np.concatenate(anchors) if anchors else np.zeros(0, np.uint64),
+                      np.repeat(np.arange(len(sketches)), [len(a) for a in anchors]), sketches)
+    bodies = np.sort(np.ascontiguousarray(np.concatenate(fresh_all), dtype=np.uint64).view(np.int64))
+    db.executemany("INSERT OR IGNORE INTO cand_keys VALUES (?, ?, ?)", rows)
     db.executemany("INSERT OR IGNORE INTO cand_names VALUES (?, ?)", sorted(names))
-    db.executemany("INSERT INTO anchor_bodies VALUES (?, 1) ON CONFLICT(anchor) DO UPDATE SET bodies = bodies + 1", sorted(bodies))
+    db.executemany("INSERT INTO anchor_bodies VALUES (?, 1) ON CONFLICT(anchor) DO UPDATE SET bodies = bodies + 1",
+                   [(a,) for a in bodies.tolist()])
     db.executemany("INSERT INTO topic_df VALUES (?, ?) ON CONFLICT(word) DO UPDATE SET df = df + excluded.df", sorted(df.items()))
+
+
+def _key_rows(kind: int, keys: np.ndarray, owner: np.ndarray, sketches: Sequence[Sketch]) -> list[tuple[int, int, str]]:
+    """``(kind, key, doc id)`` rows of uint64 ``keys`` held by ``sketches[owner[i]]``, in the order of
+    ``sorted`` over the tuples (key as SQLite's signed integer, then doc id), sorted by numpy: the
+    rows enter the table's B-tree in key order."""
+    if not len(keys):
+        return []
+    signed = np.ascontiguousarray(keys, dtype=np.uint64).view(np.int64)
+    ids = [sk.doc_id for sk in sketches]
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[sorted(range(len(ids)), key=ids.__getitem__)] = np.arange(len(ids))
+    order = np.lexsort((rank[owner], signed))
+    return list(zip([kind] * len(order), signed[order].tolist(), [ids[j] for j in owner[order].tolist()], strict=True))
 
 
 def _same_body_anchors(db: sqlite3.Connection, body_hash: str, doc_id: str) -> list[np.ndarray]:

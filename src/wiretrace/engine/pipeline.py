@@ -15,6 +15,7 @@ import fcntl
 import os
 import re
 import tempfile
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -25,18 +26,21 @@ import xxhash
 
 from wiretrace import errors
 from wiretrace.align import paraphrase_model, paraphrase_probability, sentence_profile
-from wiretrace.clean import clean
+from wiretrace.clean import clean, document_blocks
 from wiretrace.embed.minilm import Embedder
 from wiretrace.engine import store as st
+from wiretrace.engine.executor import Env, LocalExecutor
 from wiretrace.engine.local import (
     SEQUENCE,
     Progress,
     Stats,
+    _executor,
     add_documents,
     assign_stories,
     build_stories,
     clean_pending,
     doc_vectors,
+    executor_for,
     finish,
     learn,
     relate_pending,
@@ -95,31 +99,55 @@ def text_hash(text: str) -> str:
 
 def ingest_into(
     store: st.Store, paths: Sequence[str | Path], config: RunConfig, progress: Progress, stats: Stats, prune: bool = False,
+    executor: LocalExecutor | None = None,
 ) -> None:
     """Read ``paths`` into the store: new and changed documents go in, skips are recorded (a file read
     again loses the skips it had before), and with ``prune`` the stored documents whose input is gone
-    (a file deleted, a JSONL line or WARC record no longer in a file read again) are forgotten."""
+    (a file deleted, a JSONL line or WARC record no longer in a file read again) are forgotten.
+
+    The documents' block keys (``clean.document_blocks``, what learning boilerplate reads) are cut by
+    ``executor``'s workers, batch by batch, while this process reads on and stores the batches before
+    (in the order read: each batch as ``add_documents`` would store it)."""
     known = store.known_ids()
     seen = {i: p for i, (p, _) in known.items()}
     found = list_files(paths)
     read: dict[str, set[str]] = {}  # resolved file -> ids read from it this run
-    batch: list[tuple[Document, str]] = []
-    for item in read_found(found, config.ingest, seen_ids=seen):
-        if isinstance(item, Skipped):
-            stats.skipped.append(item)
-            continue
-        stats.read += 1
-        read.setdefault(os.path.realpath(item.path), set()).add(item.id)
-        h = text_hash(item.text)
-        if item.id in known and known[item.id][1] == h:
-            stats.unchanged += 1
-            continue
-        if item.id in known:
-            store.reset([item.id])
-        batch.append((item, h))
-        if len(batch) >= config.batch:
-            _add(store, batch, config, stats, progress)
-    _add(store, batch, config, stats, progress)
+    pending: deque[tuple[list[tuple[Document, str]], list[str]]] = deque()  # batches sent, with the ids to reset
+
+    def batches() -> Iterator[list[Document]]:
+        batch: list[tuple[Document, str]] = []
+        again: list[str] = []
+        for item in read_found(found, config.ingest, seen_ids=seen):
+            if isinstance(item, Skipped):
+                stats.skipped.append(item)
+                continue
+            stats.read += 1
+            read.setdefault(os.path.realpath(item.path), set()).add(item.id)
+            h = text_hash(item.text)
+            if item.id in known and known[item.id][1] == h:
+                stats.unchanged += 1
+                continue
+            if item.id in known:
+                again.append(item.id)
+            batch.append((item, h))
+            if len(batch) >= config.batch:
+                pending.append((batch, again))
+                yield [d for d, _ in batch]
+                batch, again = [], []
+        if batch:
+            pending.append((batch, again))
+            yield [d for d, _ in batch]
+
+    with _executor(executor, config) as ex:
+        for blocks in ex.map(_blocks_batch, batches(), config):
+            batch, again = pending.popleft()
+            if again:
+                store.reset(again)  # a changed document: its old version's rows go before the new one comes
+            if batch:
+                store.add_documents(batch)
+                store.add_blocks_many(blocks)
+                stats.new += len(batch)
+                progress("ingest", stats.new, 0)
     covered = {f.key for f in found} | {os.path.realpath(f.path) for f in found if f.path}
     store.remove_skipped([p for p in store.skipped_paths() if _skip_file(p) in covered])
     store.add_skipped(stats.skipped)
@@ -130,6 +158,11 @@ def ingest_into(
         if gone:
             forget_documents(store, gone)
             stats.pruned = len(gone)
+
+
+def _blocks_batch(config: RunConfig, docs: list[Document], env: Env) -> list[tuple[str, frozenset[str], frozenset[str]]]:
+    """The block keys (and long ones) of each document of a batch, for ``Store.add_blocks_many``."""
+    return [(d.id, *document_blocks(d, config.clean)) for d in docs]
 
 
 _WHERE = re.compile(r"(?::\d+|#\d+)$")
@@ -173,15 +206,6 @@ def forget_documents(store: st.Store, ids: Sequence[str]) -> None:
     store.forget(ids, sorted(affected))
 
 
-def _add(store: st.Store, batch: list[tuple[Document, str]], config: RunConfig, stats: Stats, progress: Progress) -> None:
-    if not batch:
-        return
-    add_documents(store, batch, config)
-    stats.new += len(batch)
-    progress("ingest", stats.new, 0)
-    batch.clear()
-
-
 def load_report(store: st.Store) -> Report:
     docs = store.documents()
     return Report(
@@ -206,9 +230,10 @@ def run(
     with tempfile.TemporaryDirectory(prefix="wiretrace-") as tmp, out_lock(out if out is not None else tmp):
         store = st.Store(out if out is not None else tmp)
         try:
-            with timed(stats, "ingest"):
-                ingest_into(store, list(paths), config, progress, stats, prune=prune)
-            finish(store, config, progress, stats)
+            with executor_for(store, config) as ex:  # one pool of workers for ingest and every stage after
+                with timed(stats, "ingest", ex):
+                    ingest_into(store, list(paths), config, progress, stats, prune=prune, executor=ex)
+                finish(store, config, progress, stats, executor=ex)
             return load_report(store)
         finally:
             store.close()

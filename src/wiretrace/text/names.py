@@ -6,7 +6,9 @@ Used by cleaning (does a block continue the first article or a second one?) and 
 
 from __future__ import annotations
 
-from wiretrace.text.tokens import words
+import re
+
+from wiretrace.text.tokens import WORD, fold
 
 STOP = frozenset(
     ["the", "a", "an", "and", "or", "but", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "is", "was", "were", "be", "been", "are", "it", "its", "this", "that", "these", "those", "he", "she", "they", "we", "you", "i", "his", "her", "their", "our", "your", "them", "him", "us", "said", "says", "say", "will", "would", "could", "should", "has", "have", "had", "not", "no", "than", "then", "so", "if", "into", "about", "after", "before", "over", "under", "up", "out", "more", "most", "also", "who", "whom", "which", "what", "when", "where", "while", "there", "here", "all", "any", "some", "one", "two", "new", "last", "first", "week", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "year", "years", "per", "cent", "percent", "mr", "ms", "mrs", "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec"]
@@ -14,19 +16,32 @@ STOP = frozenset(
 _OPENERS = ".!?“\"‘'(—-:"
 
 
+# A word token (``tokens.words``' pattern) that starts where ``words`` would start one (not inside a
+# run of letters, nor after an apostrophe glued to one) and whose first character may be a capital
+# (ASCII A-Z, or any non-ASCII character: ``str.isupper`` decides exactly): the only tokens
+# ``names_in`` can keep, found without walking every word of the text in Python.
+_CAPITALISED = re.compile(r"(?<![^\W_])(?<![^\W_]['’])(?=[A-Z]|[^\x00-\x7f])" + WORD.pattern, re.UNICODE)
+
+
 def lower_vocabulary(text: str) -> frozenset[str]:
     """Words the text writes in lower case somewhere (so a capitalised one is only sentence-initial)."""
-    w = words(text)
-    return frozenset(t for t, st in zip(w.tokens, w.starts, strict=True) if text[st].islower())
+    return frozenset(fold(t) for t in WORD.findall(text) if t[0].islower())
 
 
 def names_in(text: str, lower_vocab: frozenset[str], start: int = 0, end: int | None = None) -> set[str]:
     """Capitalised words that are names: not stop words, and (when sentence-initial) never written
-    in lower case elsewhere. Possessives are folded ("putin's" -> "putin")."""
-    w = words(text, start, end)
+    in lower case elsewhere. Possessives are folded ("putin's" -> "putin").
+
+    The tokens are those of ``tokens.words(text, start, end)`` (the same words, folded the same
+    way), but only the capitalised ones are visited."""
+    end = len(text) if end is None else end
     out = set()
-    for tok, st in zip(w.tokens, w.starts, strict=True):
-        if not text[st].isupper() or tok in STOP or len(tok) < 3:
+    for m in _CAPITALISED.finditer(text[start:end]):
+        st = start + m.start()
+        if not text[st].isupper():
+            continue
+        tok = fold(m.group())
+        if tok in STOP or len(tok) < 3:
             continue
         tok = tok.removesuffix("'s")
         before = text[max(start, st - 3) : st].rstrip()

@@ -6,20 +6,33 @@ Words are normalised (case-folded, curly quotes and dashes folded) only for comp
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
 from array import array
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
+from typing import Generic, TypeVar
 
 import nupunkt
 
+K = TypeVar("K")
+V = TypeVar("V")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
+WORD = _WORD  # a word token, as every function here finds them
 # A sentence end glued to the next sentence with no space ("...difference.A top official").
 _GLUED = re.compile(r"(?<=[a-z\u00df-\u00ff]{2}[.!?])(?=[A-Z“\"‘])")
 _FIRST_WORD = re.compile(r"\S+")
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "—": "-", "–": "-"})
+
+
+def fold(token: str) -> str:
+    """One token as ``words`` normalises it (the same string whether its region is ASCII or not:
+    case-folded, curly quotes and dashes folded; an ASCII token is only lower-cased)."""
+    return token.lower() if token.isascii() else token.translate(_FOLD).casefold()
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +89,51 @@ def word_tokens(text: str, start: int = 0, end: int | None = None) -> list[str]:
     return [t.translate(_FOLD).casefold() for t in _WORD.findall(region)]
 
 
-@lru_cache(maxsize=64)
-def words_in_ranges(text: str, ranges: tuple[tuple[int, int], ...]) -> Words:
-    """Words of several ranges, concatenated in order (e.g. a document's body spans). Kept for the
-    last few dozen (text, ranges): a document is read by every pair it is in, and by the stages
-    after alignment (a ``str`` keeps its hash, so a look-up costs no pass over the text)."""
+class Kept(Generic[K, V]):
+    """A function's results kept for its latest arguments, least recently used first out, up to
+    ``budget`` units of ``weight`` (words, hashes) in all: many documents of news length, few long
+    ones, and one over a quarter of the budget not kept at all. A worker relating a batch of pairs
+    meets each document in several of them (in pairs sorted by their first document, its second
+    documents come back batches apart): a count of entries would keep either too few short ones or
+    too many long ones."""
+
+    def __init__(self, fn: Callable[[str, K], V], weight: Callable[[V], int], budget: int) -> None:
+        self.fn, self.weight, self.budget = fn, weight, budget
+        self.held: OrderedDict[tuple[str, K], tuple[V, int]] = OrderedDict()
+        self.total = 0
+        self.lock = threading.Lock()  # the HTTP service's threads share one
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, text: str, key: K) -> V:
+        with self.lock:
+            got = self.held.get((text, key))
+            if got is not None:
+                self.held.move_to_end((text, key))
+                return got[0]
+        value = self.fn(text, key)
+        w = self.weight(value)
+        if w * 4 <= self.budget:
+            with self.lock:
+                if (text, key) not in self.held:
+                    self.held[(text, key)] = (value, w)
+                    self.total += w
+                while self.total > self.budget:
+                    _, (_, gone) = self.held.popitem(last=False)
+                    self.total -= gone
+        return value
+
+    def cache_clear(self) -> None:
+        with self.lock:
+            self.held.clear()
+            self.total = 0
+
+
+# Words kept for ``words_in_ranges``: about 40 MB (offsets, token strings) in all; a thousand news
+# articles (a relate batch of 256 pairs holds up to 512 documents).
+WORDS_KEPT = 400_000
+
+
+def _words_in_ranges(text: str, ranges: tuple[tuple[int, int], ...]) -> Words:
     toks: list[str] = []
     starts, ends = array("q"), array("q")
     for s, e in ranges:
@@ -89,6 +142,12 @@ def words_in_ranges(text: str, ranges: tuple[tuple[int, int], ...]) -> Words:
         starts.extend(w.starts)
         ends.extend(w.ends)
     return Words(tuple(toks), starts, ends)
+
+
+words_in_ranges = Kept(_words_in_ranges, len, WORDS_KEPT)
+"""Words of several ranges, concatenated in order (e.g. a document's body spans), kept for the latest
+(text, ranges) up to ``WORDS_KEPT`` words (``Kept``): a document is read by every pair it is in, and by
+the stages after alignment (a ``str`` keeps its hash, so a look-up costs no pass over the text)."""
 
 
 def count_words(text: str, start: int = 0, end: int | None = None, at_most: int | None = None) -> int:

@@ -1,0 +1,90 @@
+"""The lexical path's tokenising shortcuts give what tokenising every word again gives.
+
+``names.lower_vocabulary`` and ``names.names_in`` visit only the words they can keep (a regex for the
+capitalised tokens instead of every token with its offset), and ``sketch_batch`` counts a document's
+topic words from the body tokens it already made where the content is the body: each is checked
+against the plain computation (written out here as it was, over ``tokens.words``) on real BBC News and
+Reuters articles, and on generated text with apostrophes, underscores and non-ASCII capitals.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+from tests.conftest import CORPUS, DATA, bbc_by_category, need
+
+from wiretrace.clean import clean
+from wiretrace.model import Document, Format
+from wiretrace.sketch import sketch_batch
+from wiretrace.text import names
+from wiretrace.text.tokens import fold, words
+from wiretrace.text.topic import ranges_words
+
+
+def _plain_lower_vocabulary(text: str) -> frozenset[str]:
+    w = words(text)
+    return frozenset(t for t, st in zip(w.tokens, w.starts, strict=True) if text[st].islower())
+
+
+def _plain_names_in(text: str, lower_vocab: frozenset[str], start: int = 0, end: int | None = None) -> set[str]:
+    w = words(text, start, end)
+    out = set()
+    for tok, st in zip(w.tokens, w.starts, strict=True):
+        if not text[st].isupper() or tok in names.STOP or len(tok) < 3:
+            continue
+        tok = tok.removesuffix("'s")
+        before = text[max(start, st - 3) : st].rstrip()
+        if (st == start or not before or before[-1] in names._OPENERS) and tok in lower_vocab:
+            continue
+        out.add(tok)
+    return out
+
+
+_ODD = (
+    "l'Été Zoë's ÉCOLE Straße İstanbul ΑΘΗΝΑ d’Artagnan O'Neil x'Yves _Abc abc_Def a''Bcd Ünter naïve Naïve\n"
+    "“Quoted Names” — Dash-Joined (Parenthesised) Mr. Smith's 3Com IBM's iPhone ÉTÉ été Ölçü\n"
+)
+
+
+def _texts() -> list[str]:
+    bbc = [r["text"] for rs in bbc_by_category(("business", "politics", "sport", "tech"), 60).values() for r in rs]
+    sgm = need(DATA / "reuters21578" / "reut2-000.sgm").read_text(encoding="latin-1")
+    reuters = [html.unescape(b) for b in re.findall(r"<BODY>(.*?)</BODY>", sgm, re.S)[:200]]
+    return bbc + reuters + [p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt"))] + [_ODD, _ODD * 3]
+
+
+def test_names_visiting_capitals_only_equal_names_over_every_token() -> None:
+    texts = _texts()
+    assert len(texts) > 400
+    found = 0
+    for text in texts:
+        lv = names.lower_vocabulary(text)
+        assert lv == _plain_lower_vocabulary(text)
+        n = len(text)
+        for s, e in ((0, n), (n // 3, 2 * n // 3), (min(7, n), max(n - 5, min(7, n)))):
+            got = names.names_in(text, lv, s, e)
+            assert got == _plain_names_in(text, lv, s, e), (text[:60], s, e)
+            found += len(got)
+    assert found > 1000  # the comparison is about real names, not empty sets
+    assert {"zoë", "école", "strasse", "ünter"} <= names.names_in(_ODD, names.lower_vocabulary(_ODD))
+
+
+def test_fold_is_the_tokens_normalisation() -> None:
+    for text in (_ODD, "Plain ASCII Text, it's Here"):
+        w = words(text)
+        assert list(w.tokens) == [fold(text[s:e]) for s, e in zip(w.starts, w.ends, strict=True)]
+
+
+def test_sketch_topic_from_body_tokens_equals_topic_tokenised_again() -> None:
+    docs = [Document(r["id"], r["text"], f"{r['id']}.txt", Format.TEXT, title=r["title"]) for rs in bbc_by_category(("business", "sport"), 40).values() for r in rs]
+    cleaned = {d.id: clean(d) for d in docs}
+    same_content = [d for d in docs if cleaned[d.id].content == cleaned[d.id].body]
+    assert len(same_content) > 40
+    sketches = sketch_batch(docs, cleaned)
+    for d, sk in zip(docs, sketches, strict=True):
+        plain = dict(ranges_words(d.text, cleaned[d.id].content).most_common(300))
+        assert list(sk.topic.items()) == list(plain.items())  # same words, counts and order
+        assert sk.names == names.doc_names(d.text, cleaned[d.id].content)
+        assert sk.minhash.dtype == np.uint32 and len(sk.topic) > 10
