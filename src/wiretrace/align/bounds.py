@@ -7,7 +7,7 @@ The bounds are data, fitted by ``bench/semantic_calibrate.py`` and shipped as
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from importlib.abc import Traversable
@@ -46,6 +46,9 @@ class SemanticBounds:
     sentence_threshold: float  # fitted for min(paraphrase_cos, split_cos)
     envelope: tuple[tuple[float, float], ...]  # (static edge, MiniLM bound): static < edge -> MiniLM < bound
     fitted: str  # the date of the fit
+    # The MiniLM cosine the fit added above the largest one seen under each edge (``margin`` in the file):
+    # ``with_envelope_margin`` keeps another (``AlignConfig.envelope_margin``).
+    envelope_margin: float = 0.05
 
     def usable(self, config: AlignConfig) -> bool:
         return (
@@ -69,6 +72,17 @@ class SemanticBounds:
             tops = np.append(np.array([u for _, u in self.envelope], dtype=np.float64), 1.0)
             return tops[np.searchsorted(edges, static, side="right")]
         return np.array([self.sentence_bound(float(c)) for c in static.ravel()], dtype=np.float64).reshape(static.shape)
+
+    def with_envelope_margin(self, margin: float) -> SemanticBounds:
+        """These bounds with the sentence envelope ``margin`` above the largest MiniLM cosine the fit saw
+        under each edge instead of the fitted one; a bound of 1 (nothing settled) stays 1."""
+        shift = self.envelope_margin - margin
+        if shift == 0.0:
+            return self
+        return replace(
+            self, envelope=tuple((e, u if u >= 1.0 else round(min(1.0, u - shift), 4)) for e, u in self.envelope),
+            envelope_margin=margin,
+        )
 
     def doc(self, static_cos: float, far: bool | None = None) -> tuple[bool, float | None]:
         """``(settled, cosine)`` for the document cosine. ``far``: whether the two reports are dated
@@ -112,7 +126,7 @@ def load_semantic_bounds(path: Path | Traversable) -> SemanticBounds:
             doc_linear=(float(dc["linear"][0]), float(dc["linear"][1])),
             sentence_below=float(sent["static_below"]), sentence_threshold=float(sent["threshold"]),
             envelope=tuple((float(e), float(u)) for e, u in sent["envelope"]),
-            fitted=str(doc["fitted"]),
+            fitted=str(doc["fitted"]), envelope_margin=float(doc.get("margin", 0.05)),
         )
     except (OSError, ValueError, KeyError, TypeError, IndexError) as e:
         raise DataFileError(
@@ -131,6 +145,11 @@ def cascade_bounds(config: AlignConfig) -> SemanticBounds | None:
     """The bounds the semantic pass settles with, or None where the cascade is off or they do not fit."""
     if not config.cascade:
         return None
-    bounds = semantic_bounds()
+    bounds = _with_margin(config.envelope_margin)
     return bounds if bounds.usable(config) else None
+
+
+@cache
+def _with_margin(margin: float) -> SemanticBounds:
+    return semantic_bounds().with_envelope_margin(margin)
 

@@ -28,6 +28,10 @@ class AlignConfig:
     # Settle the clear cases of the semantic pass with the static vectors (``SemanticBounds``, fitted
     # by ``bench/semantic_calibrate.py``); the transformer reads only the rest.
     cascade: bool = True
+    # The MiniLM cosine the static envelope keeps above the largest one calibration saw under each edge
+    # (``SemanticBounds.envelope_margin``; the fit wrote 0.05): a sentence pair (or split neighbour) whose
+    # bound falls under the threshold is settled without the transformer. 0: the calibration's maxima.
+    envelope_margin: float = 0.0
 
     def __post_init__(self) -> None:
         check_types("align", self)
@@ -37,6 +41,8 @@ class AlignConfig:
             raise ConfigError("align", "paraphrase_cos", self.paraphrase_cos, "a cosine in (0, 1]")
         if not 0.0 <= self.paraphrase_p < 1.0:
             raise ConfigError("align", "paraphrase_p", self.paraphrase_p, "a probability in [0, 1) (0 turns the model off)")
+        if not 0.0 <= self.envelope_margin <= 0.2:
+            raise ConfigError("align", "envelope_margin", self.envelope_margin, "a cosine margin in [0, 0.2] (the fit wrote 0.05)")
         if self.doc_sentences < self.lead:
             raise ConfigError("align", "doc_sentences", self.doc_sentences, f"at least lead ({self.lead}) sentences")
         if self.split_cos > self.paraphrase_cos:
