@@ -191,9 +191,7 @@ def clean_pending(
                 stats.cleaned += len(cleaned)
                 progress("clean", stats.cleaned, len(todo))
             return sketch_cpu
-        if uses_embedding_path(config) and todo:
-            cs.bind_doc_vectors(store.db, _vector_settings(static_embedder()))
-        writer = _SketchWriter(store, stats, progress, len(todo))
+        writer = _SketchWriter(store, config, stats, progress, len(todo))
         for cleaned, (done, vectors), cpu in ex.map(_clean_sketch_batch, batches, (boilerplate, config)):
             store.put_cleaned(cleaned)
             stats.cleaned += len(cleaned)
@@ -215,8 +213,10 @@ class _SketchWriter:
     Each write is one transaction, as before; a run killed between two leaves documents cleaned, not
     sketched, which the next run sketches."""
 
-    def __init__(self, store: st.Store, stats: Stats, progress: Progress, total: int) -> None:
+    def __init__(self, store: st.Store, config: RunConfig, stats: Stats, progress: Progress, total: int) -> None:
         self.store, self.stats, self.progress, self.total = store, stats, progress, total
+        if uses_embedding_path(config) and total:  # the body vectors stored beside are of these settings
+            cs.bind_doc_vectors(store.db, _vector_settings(static_embedder()))
         self.sketches: list = []
         self.vectors: dict[str, np.ndarray] = {}
 
@@ -267,10 +267,8 @@ def sketch_pending(
             ids = todo[i : i + size]
             yield list(store.documents(ids).values()), store.cleaned(ids)
 
-    if uses_embedding_path(config) and todo:
-        cs.bind_doc_vectors(store.db, _vector_settings(static_embedder()))
     with _executor(executor, config) as ex:
-        writer = _SketchWriter(store, stats, progress, len(todo))
+        writer = _SketchWriter(store, config, stats, progress, len(todo))
         for done, vectors in ex.map(_sketch_batch, batches(batch_size(len(todo), config, ex)), config):
             writer.add(done, vectors)
         writer.flush()
