@@ -68,3 +68,34 @@ def test_story_score_never_exceeds_its_names_bound() -> None:
         assert index.score(a, b) <= index.upper(a, b)
         pairs += index.score(a, b) > 0
     assert pairs > 0  # some pairs score: the bound is tested where it matters
+
+
+def test_kept_words_hold_a_budget_of_words_least_recently_used_first_out() -> None:
+    """``tokens.Kept`` (what ``words_in_ranges`` is) keeps results up to its budget of words: a hit
+    is a use (the oldest unused result goes first), a result over a quarter of the budget is
+    computed each time and never kept, and every answer equals the function's."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt"))[:6]]
+    calls: list[str] = []
+
+    def read(text: str, ranges: tuple[tuple[int, int], ...]) -> tokens.Words:
+        calls.append(text)
+        return tokens._words_in_ranges(text, ranges)
+
+    # each text's first 100 words: a budget of 450 holds four of them, not five
+    heads = [((0, tokens.words(t).ends[99]),) for t in texts]
+    kept = tokens.Kept(read, len, 450)
+    for t, r in zip(texts[:4], heads[:4], strict=True):
+        got = kept(t, r)
+        assert len(got) == 100 and got == tokens._words_in_ranges(t, r)
+    kept(texts[0], heads[0])  # a hit: the first becomes the most recently used
+    assert len(calls) == 4
+    kept(texts[4], heads[4])  # the second (least recently used) makes room
+    assert kept.held.currsize == 400
+    kept(texts[0], heads[0])
+    assert len(calls) == 5, "the first stayed (it had been used again)"
+    assert kept(texts[1], heads[1]) == tokens._words_in_ranges(texts[1], heads[1])
+    assert len(calls) == 6, "the second was dropped for the fifth"
+    small = tokens.Kept(read, len, 399)  # 100 words are over a quarter of this budget
+    small(texts[0], heads[0])
+    small(texts[0], heads[0])
+    assert len(calls) == 8 and small.held.currsize == 0

@@ -201,7 +201,7 @@ def create_app(
     def get_story(request: Request, story_id: str, trace: str | None = None, page: int = 1) -> Response:
         store = state.reader()
         if _wants_html(request):
-            view = state.traces.get(trace) if trace else None
+            view = state.trace(trace) if trace else None
             html = pages.story_html(store, links, story_id, view, page)
             if html is None:
                 raise _not_found("story", story_id)

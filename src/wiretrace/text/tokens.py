@@ -10,7 +10,6 @@ import functools
 import re
 import threading
 from array import array
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +17,7 @@ from itertools import islice
 from typing import Generic, TypeVar
 
 import nupunkt
+from cachetools import LRUCache
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -95,37 +95,29 @@ class Kept(Generic[K, V]):
     ones, and one over a quarter of the budget not kept at all. A worker relating a batch of pairs
     meets each document in several of them (in pairs sorted by their first document, its second
     documents come back batches apart): a count of entries would keep either too few short ones or
-    too many long ones."""
+    too many long ones. The eviction is ``cachetools.LRUCache`` sized by ``weight``; the lock is for
+    the HTTP service's threads, which share one."""
 
     def __init__(self, fn: Callable[[str, K], V], weight: Callable[[V], int], budget: int) -> None:
         self.fn, self.weight, self.budget = fn, weight, budget
-        self.held: OrderedDict[tuple[str, K], tuple[V, int]] = OrderedDict()
-        self.total = 0
-        self.lock = threading.Lock()  # the HTTP service's threads share one
+        self.held: LRUCache[tuple[str, K], V] = LRUCache(maxsize=budget, getsizeof=weight)
+        self.lock = threading.Lock()
         functools.update_wrapper(self, fn)
 
     def __call__(self, text: str, key: K) -> V:
         with self.lock:
-            got = self.held.get((text, key))
-            if got is not None:
-                self.held.move_to_end((text, key))
-                return got[0]
+            got = self.held.get((text, key))  # a hit counts as a use (LRUCache moves it to the end)
+        if got is not None:
+            return got
         value = self.fn(text, key)
-        w = self.weight(value)
-        if w * 4 <= self.budget:
+        if self.weight(value) * 4 <= self.budget:
             with self.lock:
-                if (text, key) not in self.held:
-                    self.held[(text, key)] = (value, w)
-                    self.total += w
-                while self.total > self.budget:
-                    _, (_, gone) = self.held.popitem(last=False)
-                    self.total -= gone
+                self.held[(text, key)] = value
         return value
 
     def cache_clear(self) -> None:
         with self.lock:
             self.held.clear()
-            self.total = 0
 
 
 # Words kept for ``words_in_ranges``: about 40 MB (offsets, token strings) in all; a thousand news

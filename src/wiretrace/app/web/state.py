@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections import OrderedDict
-from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
+
+from cachetools import LRUCache
 
 from wiretrace.embed.minilm import Embedder
 from wiretrace.engine.pipeline import RunConfig
@@ -17,31 +17,7 @@ from wiretrace.engine.writer import Writer
 from wiretrace.report.links import Links
 
 TRACE_RESULTS_KEPT = 128  # trace answers kept for the story page they redirect to
-
-
-class BoundedCache(MutableMapping[int, Any]):
-    """The query embedder's sentence-vector cache: in memory, oldest dropped first."""
-
-    def __init__(self, size: int = 50_000) -> None:
-        self.data: OrderedDict[int, Any] = OrderedDict()
-        self.size = size
-
-    def __getitem__(self, key: int) -> Any:
-        return self.data[key]
-
-    def __setitem__(self, key: int, value: Any) -> None:
-        self.data[key] = value
-        if len(self.data) > self.size:
-            self.data.popitem(last=False)
-
-    def __delitem__(self, key: int) -> None:
-        del self.data[key]
-
-    def __iter__(self) -> Any:
-        return iter(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
+QUERY_VECTORS_KEPT = 50_000  # sentence vectors of compare/trace queries kept in memory
 
 
 class AppState:
@@ -55,8 +31,8 @@ class AppState:
         self._opened: list[Store] = []
         self._opened_lock = threading.Lock()
         self.compute = threading.Lock()  # compare/trace: CPU-bound, and the query embedder is not thread-safe
-        self.embedder = Embedder(cache=BoundedCache())
-        self.traces: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self.embedder = Embedder(cache=LRUCache(maxsize=QUERY_VECTORS_KEPT))  # used under ``compute``
+        self.traces: LRUCache[str, dict[str, Any]] = LRUCache(maxsize=TRACE_RESULTS_KEPT)
         self.links = Links()
 
     def reader(self) -> Store:
@@ -78,6 +54,9 @@ class AppState:
         key = secrets.token_urlsafe(9)
         with self._opened_lock:
             self.traces[key] = view
-            while len(self.traces) > TRACE_RESULTS_KEPT:
-                self.traces.popitem(last=False)
         return key
+
+    def trace(self, key: str) -> dict[str, Any] | None:
+        """A trace answer kept by ``keep_trace`` (None once it has been dropped)."""
+        with self._opened_lock:
+            return self.traces.get(key)
