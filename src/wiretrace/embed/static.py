@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from wiretrace.embed.files import MINILM_ONNX, TOKENIZER_JSON, package_file, sentence_key
+from wiretrace.embed.files import MINILM_ONNX, load_tokenizer, package_file, sentence_key
 from wiretrace.errors import ModelError
 
 DIMS = 256  # PCA dimensions kept of the model's 384
@@ -67,15 +67,6 @@ def table_path(dims: int = DIMS, limit: int | None = None) -> Path:
     return cache_dir() / f"static-minilm-{_versions()}-v{_VERSION}-d{dims}{lim}.npy"
 
 
-def _tokenizer():  # type: ignore[no-untyped-def]
-    import tokenizers
-
-    tok = tokenizers.Tokenizer.from_file(str(package_file(*TOKENIZER_JSON)))
-    tok.no_truncation()
-    tok.no_padding()
-    return tok
-
-
 def sif_weights(vocab_size: int) -> np.ndarray:
     """SIF weight of each token id: ``a / (a + p)``, ``p`` Zipfian in the token's rank among words
     (characters and punctuation before the words count as the most frequent)."""
@@ -90,7 +81,7 @@ def build_table(dims: int = DIMS, limit: int | None = None, progress: Progress =
     ``dims``, SIF-weight: float32[vocab, dims]. Special and ``[unused]`` tokens get zero rows."""
     import onnxruntime as ort
 
-    tok = _tokenizer()
+    tok = load_tokenizer()
     vocab = tok.get_vocab()
     size = max(vocab.values()) + 1
     cls_id, sep_id = vocab["[CLS]"], vocab["[SEP]"]
@@ -197,7 +188,7 @@ class StaticEmbedder:
         A text seen before (by hash of its exact characters) is not tokenised again."""
         table = self.table
         if self._tok is None:
-            self._tok = _tokenizer()
+            self._tok = load_tokenizer()
         out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
         keys = [sentence_key(t) for t in texts]
         todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self.cache}
