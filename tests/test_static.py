@@ -36,6 +36,23 @@ def test_vectors_are_deterministic_unit_vectors(static: StaticEmbedder) -> None:
     assert not v1[3].any()  # no token, no vector
 
 
+def test_kept_vectors_are_bounded_and_change_nothing(static: StaticEmbedder) -> None:
+    """A static embedder keeps the latest ``kept`` sentence vectors, not every one it met (a worker's
+    memory does not grow with the corpus); a vector made again after it was dropped is the same, and a
+    text repeated within one call gets the same row."""
+    texts = [p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt"))]
+    sents = sorted({s.strip() for t in texts for s in t.split(". ") if len(s.split()) > 4})
+    assert len(sents) > 60
+    small = StaticEmbedder(kept=40)
+    small._table = static.table  # the same table, without loading it twice
+    got = np.vstack([small.embed(sents[i : i + 7] + sents[i : i + 1]) for i in range(0, len(sents), 7)])
+    assert len(small.cache) <= 40
+    fresh = np.vstack([static.embed(sents[i : i + 7] + sents[i : i + 1]) for i in range(0, len(sents), 7)])
+    assert np.array_equal(got, fresh)
+    again = small.embed(sents[:7])  # dropped long ago: made again, the same vectors
+    assert np.array_equal(again, fresh[:7])
+
+
 def test_reworded_sentence_is_closer_than_an_unrelated_one(static: StaticEmbedder) -> None:
     v = static.embed([RATES, RATES_REWORDED, FOOTBALL])
     assert float(v[0] @ v[1]) > float(v[0] @ v[2]) + 0.3

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from wiretrace.embed.files import MINILM_ONNX, load_tokenizer, package_file, sentence_key
 from wiretrace.errors import ModelError
@@ -143,6 +144,9 @@ def load_table(dims: int = DIMS, limit: int | None = None, progress: Progress = 
 
 
 LONG_TEXT_CHARS = 100_000  # a text longer than this is tokenised in pieces (``StaticEmbedder._long_sum``)
+# Vectors a static embedder keeps (~1.2 KiB each with their keys: ~120 MB): the sentences of a few
+# thousand news articles, so a worker's memory does not grow with the corpus it relates.
+STATIC_VECTORS_KEPT = 100_000
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -153,11 +157,13 @@ def _unit(v: np.ndarray) -> np.ndarray:
 class StaticEmbedder:
     """Document (or sentence) vectors from the static table: SIF-weighted mean of token rows, unit length."""
 
-    def __init__(self, dims: int = DIMS, limit: int | None = None, progress: Progress = _say) -> None:
+    def __init__(self, dims: int = DIMS, limit: int | None = None, progress: Progress = _say,
+                 kept: int = STATIC_VECTORS_KEPT) -> None:
         self.dims, self.limit, self.progress = dims, limit, progress
         self._table: np.ndarray | None = None
         self._tok: Any = None
-        self.cache: dict[int, np.ndarray] = {}  # text hash -> vector (1 KiB each)
+        # text hash -> vector (1 KiB each): the latest sentences, not every one a worker has met
+        self.cache: LRUCache[int, np.ndarray] = LRUCache(maxsize=kept)
 
     @property
     def table(self) -> np.ndarray:
@@ -185,22 +191,34 @@ class StaticEmbedder:
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """float32[len(texts), dims], each row unit length (zero for a text with no known token).
-        A text seen before (by hash of its exact characters) is not tokenised again."""
+        A text seen lately (by hash of its exact characters; the latest ``STATIC_VECTORS_KEPT``) is not
+        tokenised again."""
         table = self.table
         if self._tok is None:
             self._tok = load_tokenizer()
         out = np.zeros((len(texts), table.shape[1]), dtype=np.float32)
         keys = [sentence_key(t) for t in texts]
-        todo = {k: t for k, t in zip(keys, texts, strict=True) if k not in self.cache}
+        todo: dict[int, str] = {}
+        for i, (k, t) in enumerate(zip(keys, texts, strict=True)):
+            got = self.cache.get(k)
+            if got is None:
+                todo[k] = t
+            else:
+                out[i] = got
+        if not todo:
+            return out
+        made: dict[int, np.ndarray] = {}
         long = {k: t for k, t in todo.items() if len(t) > LONG_TEXT_CHARS}
         short = {k: t for k, t in todo.items() if k not in long}
         if short:
             encs = self._tok.encode_batch(list(short.values()), add_special_tokens=False)
             for k, e in zip(short, encs, strict=True):
                 v = table[np.asarray(e.ids, dtype=np.int64)].sum(axis=0) if e.ids else np.zeros(table.shape[1], np.float32)
-                self.cache[k] = _unit(v)
+                made[k] = _unit(v)
         for k, t in long.items():
-            self.cache[k] = _unit(self._long_sum(t))
+            made[k] = _unit(self._long_sum(t))
         for i, k in enumerate(keys):
-            out[i] = self.cache[k]
+            if k in made:
+                out[i] = made[k]
+        self.cache.update(made)
         return out
