@@ -7,7 +7,8 @@ the working tree's ``src`` is "after". Per stage: CPU seconds (the engine's own 
 main process and, for a version with worker processes, the CPU its workers spent on the stage's
 batches) and wall seconds. In all: wall seconds, and CPU seconds of the process and every worker it
 waited for (``getrusage(RUSAGE_CHILDREN)`` around the subprocess), their ratio (how many cores the run
-kept busy), and sentences embedded. ``--html`` runs the CLI instead (``wiretrace run``, HTML outputs
+kept busy), sentences embedded, and the peak resident memory of the driver and of the largest worker
+(``ru_maxrss``; the workers are counted once the run has closed them). ``--html`` runs the CLI instead (``wiretrace run``, HTML outputs
 on, as a user runs it) and times the whole command: totals only (the CLI prints no stage figures).
 
     .venv/bin/python bench/engine_bench.py --corpus bbc --mode default --before /work/snap_base/src
@@ -38,7 +39,7 @@ RESULTS = REPO / "bench" / "results"
 
 # Run in the child: the API run of the version first on the path, its Stats as JSON on the last line.
 CHILD = PIPELINE_IMPORT + r"""
-import dataclasses, json, sys
+import dataclasses, json, resource, sys
 from collections import Counter
 from wiretrace.align import AlignConfig
 src, out, mode, workers = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -52,7 +53,8 @@ print(json.dumps({
     "cpu_s": stats.cpu_s, "wall_s": stats.wall_s, "embedded": stats.embedded, "candidates": stats.candidates,
     "workers": getattr(stats, "workers", 1), "pairs": len(report.pairs), "stories": len(report.stories),
     "largest": sizes[:3], "relations": dict(sorted(Counter(p.relation for p in report.pairs).items())),
-    "file": pl.__file__,
+    "file": pl.__file__, "rss_driver_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    "rss_worker_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
 }))
 """
 
@@ -115,10 +117,12 @@ def main() -> None:
         for s in stages:
             cells = "".join(f"{r[0]['cpu_s'].get(s, 0):>14.1f}{r[0]['wall_s'].get(s, 0):>14.1f}" for r in rows.values())
             print(f"{s:<12}{cells}")
-    print(f"\n{'':<8}{'wall s':>9}{'CPU s':>9}{'CPU/wall':>9}{'workers':>8}{'embedded':>10}{'pairs':>8}{'stories':>8}  largest")
+    print(f"\n{'':<8}{'wall s':>9}{'CPU s':>9}{'CPU/wall':>9}{'workers':>8}{'embedded':>10}{'pairs':>8}{'stories':>8}{'RSS MB':>14}  largest")
     for name, (r, wall, cpu) in rows.items():
+        rss = f"{r['rss_driver_mb']:.0f} / {r['rss_worker_mb']:.0f}" if "rss_driver_mb" in r else "-"
         print(f"{name:<8}{wall:>9.1f}{cpu:>9.1f}{cpu / max(wall, 1e-9):>9.2f}{r.get('workers', '-')!s:>8}"
-              f"{r.get('embedded', '-')!s:>10}{r.get('pairs', '-')!s:>8}{r.get('stories', '-')!s:>8}  {r.get('largest', '-')}")
+              f"{r.get('embedded', '-')!s:>10}{r.get('pairs', '-')!s:>8}{r.get('stories', '-')!s:>8}{rss:>14}  {r.get('largest', '-')}")
+    print("(RSS MB: peak resident memory of the driver / of the largest worker)")
     if "before" in rows:
         (_, wb, cb), (_, wa, ca) = rows["before"], rows["after"]
         print(f"\nafter vs before: wall x{wb / max(wa, 1e-9):.2f} faster, CPU x{cb / max(ca, 1e-9):.2f} less")
