@@ -8,7 +8,8 @@ story index or level-2 summary), and ``engine.local.build_stories`` runs on it w
 Printed per version: the stage's CPU (this process and the workers') and wall seconds, and the CPU and
 wall of its steps on the driver (placing: summaries, level 1 + 2; reading what the trace needs; the
 trace, whose CPU is mostly the workers'; writing the stories), measured by wrapping the functions of
-the version on the path. ``--before SRC`` runs an older ``src`` (first on ``PYTHONPATH``) and this tree
+the version on the path, with the CPU the workers spent on the step's batches (placing's: each
+document's own profile and index keys, where the version makes them in the workers). ``--before SRC`` runs an older ``src`` (first on ``PYTHONPATH``) and this tree
 one after the other, each in a fresh subprocess on its own copy, and says whether the two left the same
 assignment and the same stories (every story's JSON as stored: members, origin, tree, consolidated text).
 
@@ -59,6 +60,7 @@ def child(store_path: str, lexical: bool, workers: int, profile: int, dump: str)
     config = RunConfig(align=AlignConfig(semantic=not lexical), workers=workers)
     store = st.Store(store_path)
     steps: dict[str, list[float]] = {}
+    held: list = []  # the executor, once made: a step's workers' CPU is what it adds to ``worker_cpu``
 
     def wrap(owner: object, name: str, label: str) -> None:
         fn = getattr(owner, name, None)
@@ -66,13 +68,14 @@ def child(store_path: str, lexical: bool, workers: int, profile: int, dump: str)
             return
 
         def timed(*a, **k):  # type: ignore[no-untyped-def]
-            c0, w0 = time.process_time(), time.perf_counter()
+            c0, w0, k0 = time.process_time(), time.perf_counter(), held[0].worker_cpu if held else 0.0
             try:
                 return fn(*a, **k)
             finally:
-                s = steps.setdefault(label, [0.0, 0.0])
+                s = steps.setdefault(label, [0.0, 0.0, 0.0])
                 s[0] += time.process_time() - c0
                 s[1] += time.perf_counter() - w0
+                s[2] += (held[0].worker_cpu if held else 0.0) - k0
 
         setattr(owner, name, timed)
 
@@ -84,6 +87,7 @@ def child(store_path: str, lexical: bool, workers: int, profile: int, dump: str)
     wrap(local, "prepared", "read: documents, cleaning")
     wrap(st.Store, "update_stories", "write: stories")
     ex = local.executor_for(store, config)
+    held.append(ex)
     prof = cProfile.Profile() if profile else None
     c0, w0, k0 = time.process_time(), time.perf_counter(), ex.worker_cpu
     if prof:
@@ -150,13 +154,13 @@ def main() -> None:
     res = {tag: run_version(src, args.store, tmp, args, tag) for tag, src in versions}
     print(f"stories stage on {args.store} ({'lexical' if args.lexical else 'default'} mode), {args.workers} workers; "
           f"load average at start {load0[0]:.2f}, at end {os.getloadavg()[0]:.2f}")
-    print(f"{'':38s}" + "".join(f"{t:>20s}" for t in res))
+    print(f"{'':38s}" + "".join(f"{t:>26s}" for t in res))
     for key in ("cpu", "driver_cpu", "worker_cpu", "wall"):
-        print(f"{key:38s}" + "".join(f"{r[key]:20.2f}" for r in res.values()))
+        print(f"{key:38s}" + "".join(f"{r[key]:26.2f}" for r in res.values()))
     labels = sorted({k for r in res.values() for k in r["steps"]})
     for k in labels:
-        print(f"{k:38s}" + "".join(f"{r['steps'][k][0]:9.2f} / {r['steps'][k][1]:7.2f} " if k in r["steps"] else f"{'-':>20s}"
-                                    for r in res.values()) + "  (driver CPU / wall)")
+        print(f"{k:38s}" + "".join(f"{r['steps'][k][0]:7.2f} / {r['steps'][k][1]:6.2f} / {r['steps'][k][2]:5.2f} " if k in r["steps"]
+                                    else f"{'-':>26s}" for r in res.values()) + "  (driver CPU / wall / workers' CPU)")
     if "before" in res:
         b, a = res["before"], res["after"]
         print(f"CPU ratio before/after {b['cpu'] / a['cpu']:.2f}, wall ratio {b['wall'] / a['wall']:.2f}")

@@ -63,13 +63,17 @@ inputs, so both engines give the same stories.
 from __future__ import annotations
 
 import math
+import operator
+import re
 import sys
+from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 from operator import mul
 
+import numpy as np
 import xxhash
 
 from wiretrace.config import at_least, check_types, share
@@ -82,6 +86,8 @@ REUSE = frozenset({Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.CONTAIN
 LINKS = frozenset({Relation.DERIVATIVE, Relation.SAME_STORY})
 _NO_DATE = "9999-12-31"  # undated documents sort after dated ones
 
+
+_ID = re.compile(r"s-[0-9a-f]{12}")  # ``story_id``'s form: ordered as strings as the hex digits are as numbers
 
 SPECIFIC = 0.25  # a key whose banality weight is at least this (held by at most 2 x the banal cut) is specific
 
@@ -332,6 +338,15 @@ class StoryIndex:
         self.stories: dict[str, _Story] = {}
         self.story_of: dict[str, str] = {}
         self.postings: dict[str, set[str]] = defaultdict(set)
+        # The postings again with the stories numbered (key -> numbers of the stories holding it), for
+        # ``candidates`` to count the keys a component shares with each story as one ``bincount``. A
+        # subclass whose postings are read from elsewhere (``stories_kept``) sets ``_numbered`` False.
+        self._numbered = True
+        self._held: dict[str, array[int]] = {}  # 64-bit numbers, read as one buffer
+        self._num: dict[str, int] = {}  # story id -> its number
+        self._sid: list[str] = []  # number -> story id
+        # number -> its id as a number, in the ids' order (-1: an id not of ``story_id``'s form); grown by doubling
+        self._rank = np.empty(1024, np.int64)
         self.scored = 0  # stories scored so far (the index's work: compare with len(stories) per add)
         self.merged: list[tuple[str, str]] = []  # (kept id, merged id), in order
 
@@ -349,7 +364,8 @@ class StoryIndex:
         c = self.config
         self.banal_cut = max(float(c.banal_df), c.banal_share * self.n_docs)
         self._weights: dict[str, float] = {}
-        self._keys: dict[str, tuple[DocSummary, set[str]]] = {}  # keys_of, once per document
+        self._keys: dict[str, tuple[DocSummary, frozenset[str]]] = {}  # keys_of, once per document
+        self._owned: dict[str, tuple[DocSummary, _Profile]] = {}  # ``_own`` made elsewhere (``take``), until read
 
     # --- profiles -----------------------------------------------------------------------------
     def _w(self, k: str) -> float:
@@ -375,14 +391,48 @@ class StoryIndex:
         return out, max(0.0, 1.0 - sum(v * v for v in out.values())) if out else 0.0
 
     def profile(self, docs: Sequence[DocSummary]) -> _Profile:
+        """The profile of ``docs``: each one's (``_own``) added in order. One document's is its own: adding
+        it to an empty profile gives the same floats (``0.0 + v`` is ``v``), keys and order."""
+        if len(docs) == 1:
+            return self._own(docs[0])
         p = _Profile()
-        get, rarest, log = self.idf.get, self.default_idf, math.log  # ``_w``, inlined
         for d in docs:
-            topic, pt = self._specific(_unit({k: (1.0 + log(c)) * get(k, rarest) for k, c in sorted(d.topic.items()) if c > 0}))
-            names, pn = self._specific(_unit({k: get(k, rarest) for k in sorted(d.names)}))
-            day = d.day
-            p.add(_Profile(topic, names, day, day, 1, dict.fromkeys(self.lead(d), 1), (pt, pn)))
+            p.add(self._own(d))
         return p
+
+    def own_parts(self, docs: Iterable[DocSummary]) -> list[tuple[_Profile, frozenset[str]]]:
+        """Each document's own profile and index keys: what placing it reads of it alone, the same
+        whenever and wherever made with this index's idf, counts and settings (a worker makes them for
+        ``build_index``'s ``own``; ``take`` gives them back)."""
+        out = []
+        for d in docs:
+            p = self._own(d)
+            out.append((p, self._keys[d.id][1]))
+        return out
+
+    def take(self, d: DocSummary, prof: _Profile, keys: frozenset[str]) -> None:
+        """``d``'s ``own_parts``, made elsewhere: ``keys_of`` and the next profile of ``d`` read them."""
+        self._keys[d.id] = (d, keys)
+        self._owned[d.id] = (d, prof)
+
+    def _own(self, d: DocSummary) -> _Profile:
+        """``d``'s profile; its index keys made from the same weights, kept for ``keys_of`` if not yet made."""
+        got = self._owned.pop(d.id, None)
+        if got is not None and got[0] is d:
+            return got[1]
+        get, rarest, log = self.idf.get, self.default_idf, math.log  # ``_w``, inlined
+        tw = {k: (1.0 + log(c)) * get(k, rarest) for k, c in sorted(d.topic.items()) if c > 0}
+        nw = {k: get(k, rarest) for k in sorted(d.names)}
+        hit = self._keys.get(d.id)
+        if hit is None or hit[0] is not d:
+            self._keys[d.id] = (d, self._keys_from(tw, nw))
+        topic, pt = self._specific(_unit(tw))
+        names, pn = self._specific(_unit(nw))
+        # ``lead``, with the names' weights at hand (``nw[k]`` is ``_w(k)``)
+        best = min(((-d.topic.get(k, 0), -nw[k], k) for k in d.names), default=None)
+        lead = {best[2]: 1} if best is not None and -best[0] >= 2 else {}
+        day = d.day
+        return _Profile(topic, names, day, day, 1, lead, (pt, pn))
 
     def lead(self, d: DocSummary) -> tuple[str, ...]:
         """The name ``d`` mentions most, if at least twice (ties: the rarer name, then the name)."""
@@ -399,20 +449,29 @@ class StoryIndex:
 
         return alien(a, b) and alien(b, a)
 
-    def keys_of(self, d: DocSummary) -> set[str]:
+    def keys_of(self, d: DocSummary) -> Set[str]:
+        """``d``'s index keys (its top content words and rarest names), made once per document and
+        binding (``rebind`` forgets them): the same frozen set on each call, never to be changed."""
         hit = self._keys.get(d.id)
         if hit is not None and hit[0] is d:
-            return set(hit[1])
+            return hit[1]
         keys = self._keys_of(d)
         self._keys[d.id] = (d, keys)
-        return set(keys)
+        return keys
 
-    def _keys_of(self, d: DocSummary) -> set[str]:
-        c = self.config
+    def _keys_of(self, d: DocSummary) -> frozenset[str]:
         get, rarest, log = self.idf.get, self.default_idf, math.log  # ``_w``, inlined
-        terms = sorted(((-(1.0 + log(v)) * get(k, rarest), k) for k, v in d.topic.items() if v > 0))[: c.index_terms]
-        names = sorted((-get(k, rarest), k) for k in d.names)[: c.index_names]
-        return {sys.intern("t:" + k) for _, k in terms} | {sys.intern("n:" + k) for _, k in names}
+        return self._keys_from({k: (1.0 + log(v)) * get(k, rarest) for k, v in d.topic.items() if v > 0},
+                               {k: get(k, rarest) for k in d.names})
+
+    def _keys_from(self, tw: Mapping[str, float], nw: Mapping[str, float]) -> frozenset[str]:
+        """The index keys of a document whose content words and names weigh ``tw`` and ``nw``: its
+        ``index_terms`` heaviest words and ``index_names`` rarest names (ties: the word). (``-w`` of a
+        product is the product with one factor negated, to the bit: the order is the same.)"""
+        c = self.config
+        terms = sorted([(-w, k) for k, w in tw.items()])[: c.index_terms]
+        names = sorted([(-w, k) for k, w in nw.items()])[: c.index_names]
+        return frozenset([sys.intern("t:" + k) for _, k in terms] + [sys.intern("n:" + k) for _, k in names])
 
     def score(self, a: _Profile, b: _Profile) -> float:
         """Geometric mean of the centroids' cosines on content words and on names (weight
@@ -509,9 +568,25 @@ class StoryIndex:
             sid = story_id([f"{first}#{n}"])
         return sid
 
-    def _index(self, s: _Story, keys: set[str]) -> None:
-        for k in keys - s.keys:
+    def _index(self, s: _Story, keys: Set[str]) -> None:
+        new = keys - s.keys
+        for k in new:
             self.postings[k].add(s.id)
+        if self._numbered and new:
+            num = self._num.get(s.id)
+            if num is None:
+                num = self._num[s.id] = len(self._sid)
+                self._sid.append(s.id)
+                if num == len(self._rank):
+                    self._rank = np.concatenate([self._rank, np.empty(num, np.int64)])
+                self._rank[num] = int(s.id[2:], 16) if _ID.fullmatch(s.id) else -1
+            held = self._held
+            for k in new:
+                got = held.get(k)
+                if got is None:
+                    held[k] = array("q", (num,))
+                else:
+                    got.append(num)
         s.keys |= keys
 
     def _extend(self, s: _Story, docs: Sequence[DocSummary], prof: _Profile) -> None:
@@ -533,6 +608,12 @@ class StoryIndex:
             keep, gone = gone, keep
         for k in gone.keys:
             self.postings[k].discard(gone.id)
+        num = self._num.pop(gone.id, None)
+        if num is not None:
+            for k in gone.keys:
+                got = self._held.get(k)
+                if got is not None and num in got:
+                    got.remove(num)  # (each number once: ``_index`` adds a key a story does not hold yet)
         keep.members.extend(gone.members)
         keep.profile.add(gone.profile)
         for m in gone.members:
@@ -556,25 +637,57 @@ class StoryIndex:
         results share their top words) a component shares a key with thousands of stories, most of
         them through one or two common words.
         """
-        shared: Counter[str] = Counter()
         keys = set().union(*(self.keys_of(d) for d in docs)) if docs else set()
-        for k in sorted(keys):
-            ids = self.postings.get(k)
-            if ids and len(ids) <= self.config.max_postings:
-                shared.update(ids)
-        cap = self.config.max_candidates
-        if len(shared) > cap:  # the cap sharing the most keys, ties by id: all above the cap-th count, then ids
-            cut = sorted(shared.values(), reverse=True)[cap - 1] if cap else max(shared.values()) + 1
-            out = {sid for sid, n in shared.items() if n > cut}
-            out.update(sorted(sid for sid, n in shared.items() if n == cut)[: cap - len(out)])
+        cap, most = self.config.max_candidates, self.config.max_postings
+        out: set[str]
+        if self._numbered:
+            held = self._held
+            lists = [h for k in keys if (h := held.get(k)) and len(h) <= most]
+            out = self._most_shared(lists, cap) if lists else set()
         else:
-            out = set(shared)
+            shared: Counter[str] = Counter()
+            for k in sorted(keys):
+                ids = self.postings.get(k)
+                if ids and len(ids) <= most:
+                    shared.update(ids)
+            if len(shared) > cap:  # the cap sharing the most keys, ties by id: all above the cap-th count, then ids
+                cut = sorted(shared.values(), reverse=True)[cap - 1] if cap else max(shared.values()) + 1
+                out = {sid for sid, n in shared.items() if n > cut}
+                out.update(sorted(sid for sid, n in shared.items() if n == cut)[: cap - len(out)])
+            else:
+                out = set(shared)
         out.update(self.story_of[x] for x in linked if x in self.story_of)
         return sorted(out)
+
+    def _most_shared(self, lists: list[array[int]], cap: int) -> set[str]:
+        """``candidates``' count over the numbered postings ``lists`` (of the keys a component shares): the
+        ids of the ``cap`` stories holding the most of them, ties by id, as the ``Counter`` path picks them."""
+        nums, shared = np.unique(np.frombuffer(b"".join(lists), np.int64), return_counts=True)
+        sid = self._sid
+        if len(nums) <= cap:
+            return {sid[i] for i in nums.tolist()}
+        if not cap:
+            return set()
+        cut = np.partition(shared, len(nums) - cap)[len(nums) - cap]  # the cap-th largest count
+        out = {sid[i] for i in nums[shared > cut].tolist()}
+        ties, room = nums[shared == cut], cap - len(out)
+        if len(ties) <= room:
+            out.update(sid[i] for i in ties.tolist())
+            return out
+        rank = self._rank[ties]
+        if rank.min() >= 0:  # ids "s-" + 12 hex digits, each its own number: the ``room`` smallest numbers
+            out.update(sid[i] for i in ties[np.argpartition(rank, room - 1)[:room]].tolist())
+        else:
+            out.update(sorted(sid[i] for i in ties.tolist())[:room])
+        return out
 
     def _candidates(self, docs: Sequence[DocSummary], linked: set[str]) -> list[str]:
         """``candidates`` of the component ``add`` places (a subclass may have found them already)."""
         return self.candidates(docs, linked)
+
+    def _fresh_profile(self, fresh: list[DocSummary]) -> _Profile:
+        """The profile of the component's documents not placed yet (a subclass may have made it already)."""
+        return self.profile(fresh)
 
     def add(self, docs: Sequence[DocSummary], linked: Iterable[str] = (), apart: Iterable[str] = ()) -> str:
         """Place one level-1 component (documents known to share text); returns its story's id.
@@ -587,7 +700,7 @@ class StoryIndex:
         linked = set(linked)
         prior = sorted({self.story_of[d.id] for d in docs if d.id in self.story_of}, key=lambda s: self.stories[s].key)
         fresh = [d for d in docs if d.id not in self.story_of]
-        prof = self.profile(fresh)
+        prof = self._fresh_profile(fresh)
         if prior:  # level 1 decides: text shared with placed documents puts the component with them
             story = self.stories[prior[0]]
             for gone in prior[1:]:
@@ -597,19 +710,60 @@ class StoryIndex:
         linked_members: Counter[str] = Counter(self.story_of[x] for x in linked if x in self.story_of)
         other_events = {self.story_of[x] for x in apart if x in self.story_of}
         scored: list[tuple[float, tuple[str, str, str], str]] = []
-        join, upper, needed, stories = self.config.join, self.upper, self.needed, self.stories  # the hot loop
-        for sid in self._candidates(docs, linked):
-            if sid in other_events:
-                continue
+        stories, c = self.stories, self.config
+        # The hot loop: ``needed(prof, s.profile, join)`` and ``upper(prof, s.profile)`` written out, with
+        # what they read of ``prof`` taken once (the same operations on the same floats, in the same order).
+        join, step, free, span, window, per_day, w = c.join, c.size_step, c.size_free, c.span_days, c.window_days, c.per_day, c.names_weight
+        an, af, al = prof.n, prof.first, prof.last
+        dated = af is not None and al is not None
+        a_last = (min(al, af + span) if span else al) if af is not None and al is not None else 0
+        ta, na = prof.norms()
+        la = prof.main_leads() if c.strangers else ()
+        pnames = prof.names
+        pkeys, pvals = prof.sorted_names()
+        log2 = math.log2
+        found = self._candidates(docs, linked)
+        if other_events:
+            found = [sid for sid in found if sid not in other_events]
+        self.scored += len(found)
+        for sid in found:
             s = stories[sid]
-            self.scored += 1
-            lm = linked_members.get(sid, 0)
-            bonus, need = self.bonus(lm, s.profile.n) if lm else 0.0, needed(prof, s.profile, join)
-            if upper(prof, s.profile) + bonus < need:
+            sp = s.profile
+            lm = linked_members.get(sid, 0) if linked_members else 0
+            bonus = self.bonus(lm, sp.n) if lm else 0.0
+            # ``upper(prof, sp)``: its cases in another order (each pure; the strangers' test, which settles
+            # most candidates on BBC, before the norms)
+            snames = sp.names
+            if la and (lb := sp._main if sp._main is not None else sp.main_leads()) and not all(map(snames.__contains__, la)) \
+                    and not all(map(pnames.__contains__, lb)):
+                up = 0.0  # strangers
+            else:
+                tb, nb = sp._norms or sp.norms()
+                if not ta or not tb:
+                    up = 0.0
+                elif not na or not nb:
+                    up = 1.0 + 1e-6
+                else:
+                    if len(pnames) <= len(snames):
+                        x = sum(map(mul, pvals, map(snames.get, pkeys, repeat(0.0)))) / (na * nb)
+                    else:
+                        keys, vals = sp.sorted_names()
+                        x = sum(map(mul, vals, map(pnames.get, keys, repeat(0.0)))) / (na * nb)
+                    up = 0.0 if x <= 0.0 else x**w * (1.0 + 1e-6) + 1e-6
+            if up + bonus < join:
+                continue  # short of ``join``, which ``needed`` only adds to
+            # ``needed(prof, sp, join)``
+            need, big = join, max(an, sp.n)
+            if step and big > free:
+                need += step * log2(big / free)
+            if dated and sp.first is not None and sp.last is not None:
+                b_last = min(sp.last, sp.first + span) if span else sp.last
+                need = need + per_day * max(0, max(0, af - b_last, sp.first - a_last) - window)  # type: ignore[operator]
+            if up + bonus < need:
                 continue  # cannot reach the score needed, whatever its content words
-            if not bonus and not self.shares_enough(prof, s.profile):
+            if not bonus and not self.shares_enough(prof, sp):
                 continue  # no pair links them, and they share too little to be one event
-            sc = self.score(prof, s.profile) + bonus
+            sc = self.score(prof, sp) + bonus
             if sc >= need:
                 scored.append((-sc, s.key, sid))
         if not scored:
@@ -664,8 +818,13 @@ def build_index(
     apart: Iterable[tuple[str, str]] = (),
     index_type: type[StoryIndex] | None = None,
     counts: Mapping[str, float] | None = None,
+    own: Callable[[list[DocSummary]], Iterable[list[tuple[_Profile, frozenset[str]]]]] | None = None,
 ) -> StoryIndex:
-    """``assign``'s index after placing every component (its stories, profiles and postings)."""
+    """``assign``'s index after placing every component (its stories, profiles and postings).
+
+    ``own``: given the documents to place, in the order placing reads them, their ``StoryIndex.own_parts``
+    batch by batch, in that order (an executor's workers make them while this process places: the same
+    answer as making them here, which it does without ``own``)."""
     index = (index_type or StoryIndex)(idf, config, counts)
     by_story: dict[str, list[DocSummary]] = defaultdict(list)
     for doc_id, sid in sorted((prior or {}).items()):
@@ -686,7 +845,17 @@ def build_index(
     for a, b in apart:
         unlike[a].add(b)
         unlike[b].add(a)
-    for docs in sorted(todo, key=lambda ds: ds[0].key):
+    order = sorted(todo, key=lambda ds: ds[0].key)
+    made: Iterator[tuple[_Profile, frozenset[str]]] = iter(())
+    fresh: list[list[DocSummary]] = []
+    if own is not None:
+        # A document is in one component: those not placed now are the fresh ones when their component is added.
+        fresh = [[d for d in docs if d.id not in index.story_of] for docs in order]
+        made = chain.from_iterable(own([d for ds in fresh for d in ds]))
+    for n, docs in enumerate(order):
+        if own is not None:
+            for d in fresh[n]:
+                index.take(d, *next(made))
         index.add(docs, set().union(*(linked.get(d.id, set()) for d in docs)), set().union(*(unlike.get(d.id, set()) for d in docs)))
     return index
 
@@ -703,6 +872,7 @@ class LazyStoryIndex(StoryIndex):
         super().__init__(idf, config, counts)
         self._pending: dict[str, list[DocSummary]] = {}
         self._found: list[str] | None = None  # the candidates ``add`` found, for ``StoryIndex.add`` to read
+        self._made: tuple[list[DocSummary], _Profile] | None = None  # (its fresh documents, their profile)
 
     def load(self, sid: str, docs: Sequence[DocSummary]) -> None:
         if docs:
@@ -721,6 +891,10 @@ class LazyStoryIndex(StoryIndex):
         for d in docs:
             if d.id in self.story_of:
                 self._ready(self.story_of[d.id])
+        # The profile of the documents not placed yet, in ``StoryIndex.add``'s order, made before the
+        # candidates: it makes their index keys from the same weights (``_own``).
+        fresh = [d for d in sorted(docs, key=lambda d: d.key) if d.id not in self.story_of]
+        self._made = (fresh, self.profile(fresh))
         found = self.candidates(docs, linked)
         for sid in found:  # every story ``add`` may score or merge is among these
             self._ready(sid)
@@ -730,6 +904,13 @@ class LazyStoryIndex(StoryIndex):
             return super().add(docs, linked, apart)
         finally:
             self._found = None
+            self._made = None
+
+    def _fresh_profile(self, fresh: list[DocSummary]) -> _Profile:
+        made = self._made
+        if made is not None and len(made[0]) == len(fresh) and all(map(operator.is_, made[0], fresh)):
+            return made[1]
+        return self.profile(fresh)
 
     def _candidates(self, docs: Sequence[DocSummary], linked: set[str]) -> list[str]:
         found = self._found

@@ -216,6 +216,7 @@ class KeptStoryIndex(StoryIndex):
         self.kept_postings = _Postings(backing)
         self.story_of = self.placed
         self.postings = self.kept_postings
+        self._numbered = False  # the postings are read from the backing as keys are reached: counted by id
         self.changed_stories: set[str] = set()
         self._full: set[str] = set()  # stories whose ``members`` list is complete (read or started here)
 

@@ -56,8 +56,10 @@ from wiretrace.stories import (
     REUSE,
     DocSummary,
     LazyStoryIndex,
+    StoryConfig,
     StoryIndex,
     UnionFind,
+    _Profile,
     build_index,
     groups,
     reuse_components,
@@ -424,14 +426,31 @@ def _summarise(store: st.Store, ids: Sequence[str], sketches: Mapping[str, Sketc
     return out
 
 
-def _place(store: st.Store, config: RunConfig) -> tuple[dict[str, str], dict[str, str]]:
+def _own_batch(
+    shared: tuple[Mapping[str, float], StoryConfig, Mapping[str, float]], batch: list[DocSummary], env: Env,
+) -> list[tuple[_Profile, frozenset[str]]]:
+    """Each document's own profile and index keys (``StoryIndex.own_parts``: what placing reads of it
+    alone), made in a worker while the driver places the documents before it."""
+    idf, config, counts = shared
+    return StoryIndex(idf, config, counts).own_parts(batch)
+
+
+def _place(store: st.Store, config: RunConfig, ex: LocalExecutor | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """(the stored assignment before, the one after) of placing every sketched document in a story;
-    writes what changed, and keeps the index it built (``story_state.keep_all``) for the next run."""
+    writes what changed, and keeps the index it built (``story_state.keep_all``) for the next run.
+    With workers (``ex``), each document's own profile and index keys are made in them, ahead of the
+    placing, which is serial (each component's placement reads the stories the ones before it made)."""
     links = cast(list[Pair], [_Link(a, b, Relation(r)) for a, b, r in store.pair_links()])  # what level 1 and 2 read of a pair
     summaries = story_summaries(store)
     prior = cs.take_unplaced(store.db, store.assignments())  # less the documents whose pairs changed relation
-    index = build_index(summaries, reuse_components(summaries, links), same_story_links(links), cs.idf(store.db),
-                        config.stories, prior, template_links(links), LazyStoryIndex, cs.level2_counts(store.db))
+    idf, counts = cs.idf(store.db), cs.level2_counts(store.db)
+    own = None
+    if ex is not None and ex.workers > 1:
+        def own(fresh: list[DocSummary]) -> Iterator[list[tuple[_Profile, frozenset[str]]]]:
+            size = batch_size(len(fresh), config, ex)
+            return ex.map(_own_batch, (fresh[n : n + size] for n in range(0, len(fresh), size)), (idf, config.stories, counts))
+    index = build_index(summaries, reuse_components(summaries, links), same_story_links(links), idf,
+                        config.stories, prior, template_links(links), LazyStoryIndex, counts, own)
     assignment = index.assignment()
     store.update_assignments({d: s for d, s in assignment.items() if prior.get(d) != s}, [d for d in prior if d not in assignment])
     if isinstance(index, LazyStoryIndex):
@@ -551,7 +570,9 @@ def _story_tasks(
     return tasks
 
 
-def _stories_to_trace(store: st.Store, config: RunConfig, changed: set[str]) -> tuple[dict[str, list[str]], list[str], bool]:
+def _stories_to_trace(
+    store: st.Store, config: RunConfig, changed: set[str], ex: LocalExecutor | None = None,
+) -> tuple[dict[str, list[str]], list[str], bool]:
     """Place the documents of the story stage (``changed``, to which the documents placed again with the
     kept index are added); (story id -> members of each story to trace again, the stored stories gone).
     With the kept index (``_place_kept``) only the stories the new documents reached are read; otherwise
@@ -567,7 +588,7 @@ def _stories_to_trace(store: st.Store, config: RunConfig, changed: set[str]) -> 
             members[sid].append(d)
         old = {r[0] for r in store._select("SELECT id FROM stories", sorted(touched))}
         return {sid: sorted(m) for sid, m in sorted(members.items())}, sorted(old - set(members)), True
-    prior, assignment = _place(store, config)
+    prior, assignment = _place(store, config, ex)
     by_story = groups(assignment)
     # A stored story is as its members were placed before (both written by the last run; a run killed
     # between the two left the documents it placed at RELATED): only stories whose members moved, or
@@ -590,8 +611,13 @@ def build_stories(
     since it was traced (stage ``STORIED``): its pairs are then the same too, since new pairs always
     involve a new or re-cleaned document.
     """
+    with _executor(executor, config, embedder) as ex:
+        return _build_stories(store, config, progress, ex)
+
+
+def _build_stories(store: st.Store, config: RunConfig, progress: Progress, ex: LocalExecutor) -> bool:
     changed = set(store.ids_at_stage(st.RELATED))
-    redo, gone, kept = _stories_to_trace(store, config, changed)
+    redo, gone, kept = _stories_to_trace(store, config, changed, ex)
     need = {m for members in redo.values() for m in members}
     sketches, cue_map = store.sketches(need)
     by_doc: dict[str, list[Pair]] = {}
@@ -614,10 +640,9 @@ def build_stories(
             yield _story_tasks(store, group, sketches, cue_map, by_doc)
 
     stories: list[Story] = []
-    with _executor(executor, config, embedder) as ex:
-        for traced in ex.map(_trace_batch, batches(batch_size(len(need), config, ex)), config):
-            stories.extend(traced)
-            progress("stories", len(stories), len(redo))
+    for traced in ex.map(_trace_batch, batches(batch_size(len(need), config, ex)), config):
+        stories.extend(traced)
+        progress("stories", len(stories), len(redo))
     store.update_stories(sorted(stories, key=lambda s: s.id), gone)
     store.set_stage(sorted(changed), st.STORIED)
     return kept
