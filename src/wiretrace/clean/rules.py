@@ -207,13 +207,9 @@ def teaser_and_comment_runs(blocks: list[Block]) -> None:
                 if FOOTER.search(c.text):
                     break
                 is_bullet = bool(BULLET.match(c.text))
-                if c.kind in (
-                    "",
-                    NoiseKind.BOILERPLATE,
-                    NoiseKind.DATELINE_META,
-                    NoiseKind.BYLINE,
-                    NoiseKind.CAPTION,
-                ) and (is_bullet or prev_bullet or is_headline(c) or c.n_words < 60):
+                if c.kind in ("", NoiseKind.BOILERPLATE, NoiseKind.DATELINE_META, NoiseKind.BYLINE, NoiseKind.CAPTION) and (
+                    is_bullet or prev_bullet or is_headline(c) or c.n_words < 60
+                ):
                     c.kind, c.reason = NoiseKind.TEASERS, "item of a teaser list"
                 else:
                     break
@@ -264,19 +260,12 @@ def second_article(blocks: list[Block], title: str | None, min_run: int = 3) -> 
             if c.kind not in ("", NoiseKind.CAPTION, NoiseKind.BYLINE):
                 break
             cn = names_in(c.text, lower_vocab)
-            if (
-                prose >= min_run
-                and c.n_words >= 12
-                and len(cn & (names_a - names_b)) > len(cn & (names_b - names_a))
-            ):
+            if prose >= min_run and c.n_words >= 12 and len(cn & (names_a - names_b)) > len(cn & (names_b - names_a)):
                 break
             names_b |= cn
             taken.append(c)
             prose += c.n_words >= 12
         if prose >= min_run:
             for b in taken:
-                b.kind, b.reason = (
-                    NoiseKind.OTHER_ARTICLE,
-                    f"second article headed {head.text[:60]!r} (headline + byline)",
-                )
+                b.kind, b.reason = NoiseKind.OTHER_ARTICLE, f"second article headed {head.text[:60]!r} (headline + byline)"
         return
