@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -223,8 +224,10 @@ def lexicon_features(toks: Sequence[Sequence[str]], lexicon: Mapping[str, float]
     out = np.zeros((n, len(LEXICON)))
     if not lexicon:
         return out
+    get = lexicon.get
     for i, ts in enumerate(toks):
-        vals = [lexicon.get(t, 0.0) for t in lexicon_words(ts)]
+        ws = lexicon_words(ts)
+        vals = list(map(get, ws, repeat(0.0, len(ws))))  # in the set's order, as summed before
         if vals:
             out[i, 0] = sum(vals) / len(vals)
             out[i, 1] = max(vals)

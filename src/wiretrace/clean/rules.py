@@ -128,22 +128,25 @@ HARD_KINDS: frozenset[str] = frozenset(
 )
 
 
+def _title_key(text: str) -> str:
+    return " ".join(META_PREFIX.sub("", text).casefold().split())
+
+
 def same_title(text: str, title: str | None) -> bool:
     if not title:
         return False
-    t = " ".join(META_PREFIX.sub("", title).casefold().split())
-    x = " ".join(META_PREFIX.sub("", text).casefold().split())
-    return x == t
+    return _title_key(text) == _title_key(title)
 
 
 def first_pass(blocks: list[Block], title: str | None, boilerplate: frozenset[str]) -> None:
     seen_title = False
+    title_key = _title_key(title) if title else None  # same_title(t, title), the title's side made once
     for i, b in enumerate(blocks):
         t = b.text
         low = t.lower()  # for the guards of the case-insensitive patterns (prefilter.Guarded)
-        if block_key(t) in boilerplate:
+        if boilerplate and block_key(t) in boilerplate:
             b.kind, b.reason = CORPUS_BOILERPLATE, "block recurs across unrelated documents of the corpus"
-        elif same_title(t, title):
+        elif title_key is not None and _title_key(t) == title_key:
             b.kind = NoiseKind.TITLE_REPEAT if seen_title else NoiseKind.TITLE
             b.reason = "repeats the headline" if seen_title else "the headline"
             seen_title = True
