@@ -218,3 +218,10 @@ def test_page_cosines_window_means_and_reasons_equal_the_plain_computation(docum
         names = model.stage2.names
         assert _whys(names, x2, contrib, body) == [_why(names, x2[i], contrib[i], bool(body[i])) for i in range(len(x2))]
     assert pages > 400
+
+
+def test_median_equals_numpy() -> None:
+    rng = np.random.default_rng(5)
+    for n in range(1, 40):
+        for values in (rng.integers(0, 300, n).astype(float), rng.random(n) * 1e3):
+            assert features._median(values) == float(np.median(values))

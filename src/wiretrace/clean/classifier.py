@@ -246,7 +246,8 @@ def _whys(names: tuple[str, ...], rows: np.ndarray, contrib: np.ndarray, body: n
         return [_why(names, rows[k], contrib[k], bool(body[k])) for k in range(len(rows))]
     key = np.where(body[:, None], -contrib, contrib)
     part = np.argpartition(key, 3, axis=1)[:, :3]
-    order = np.take_along_axis(part, np.argsort(np.take_along_axis(key, part, axis=1), axis=1), axis=1)
+    at = np.arange(len(key))[:, None]
+    order = part[at, np.argsort(key[at, part], axis=1)]
     out = []
     for row, c, b, o in zip(rows, contrib, body.tolist(), order.tolist(), strict=True):
         out.append(", ".join(_describe(names[j], row[j]) for j in o if (c[j] > 0) == b))

@@ -409,6 +409,14 @@ def _line_shapes(blocks: Sequence[BlockInfo]) -> np.ndarray:
     return out
 
 
+def _median(values: np.ndarray) -> float:
+    """``float(np.median(values))`` of a short non-empty array without NaN: the middle value, or the
+    mean of the two middle ones (``(a + b) / 2``, as numpy's mean of two adds them and divides)."""
+    s = sorted(values.tolist())
+    m = len(s) // 2
+    return float(s[m]) if len(s) % 2 else (s[m - 1] + s[m]) / 2
+
+
 def _text_context(blocks: Sequence[BlockInfo], p1: np.ndarray, n_words: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """The ``STAGE2_TEXT`` columns of a page whose best body region is blocks ``[lo, hi)``."""
     n = len(blocks)
@@ -422,7 +430,7 @@ def _text_context(blocks: Sequence[BlockInfo], p1: np.ndarray, n_words: np.ndarr
         start_w = end_w = 0.0
     words_dist = np.where(idx < lo, start_w - cum, np.where(idx >= hi, before - end_w, 0.0))
     cand = n_words[p1 > 0.5]
-    med = float(np.median(cand)) if len(cand) else max(1.0, float(np.median(n_words)))
+    med = _median(cand) if len(cand) else max(1.0, _median(n_words))
     shapes = _line_shapes(blocks)
     cols = {
         "before_region": (idx < lo).astype(float),
