@@ -24,8 +24,10 @@ import pytest
 from tests.conftest import CORPUS, DATA, SEEDS, bbc_by_category, need
 
 from wiretrace.clean import analyse, cues, features, rules
+from wiretrace.clean.blocks import count_block_words
 from wiretrace.clean.classifier import _why, _whys, load_model
 from wiretrace.clean.prefilter import Guarded, required
+from wiretrace.clean.stage import block_tokens
 from wiretrace.ingest.html import read_html_bytes
 from wiretrace.model import Document
 
@@ -225,3 +227,11 @@ def test_median_equals_numpy() -> None:
     for n in range(1, 40):
         for values in (rng.integers(0, 300, n).astype(float), rng.random(n) * 1e3):
             assert features._median(values) == float(np.median(values))
+
+
+def test_block_tokens_count_the_words_count_block_words_counts(blocks: list[str]) -> None:
+    cjk = "東京で会議が開かれた。 서울 뉴스 O’Neil’s ‘quoted’ İstanbul ΣΟΦΟΣ"
+    for t in [*blocks, cjk, cjk.upper(), ""]:
+        toks, n = block_tokens(t)
+        assert toks == features.tokens_of(t)
+        assert n == count_block_words(t, 0, len(t)), t

@@ -20,7 +20,7 @@ from wiretrace.model import Document, Format
 from wiretrace.text.tokens import lines, raw_lines, trim, wrap_width
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")  # tokens.words' word, counted without building tokens
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 TERMINAL = re.compile(r"[.!?…:;\"”’)]$")
 
 
@@ -29,7 +29,7 @@ def count_block_words(text: str, start: int, end: int) -> int:
     block = text[start:end]
     n = len(_WORD.findall(block))
     if not block.isascii():
-        n += len(_CJK.findall(block)) // 2
+        n += len(CJK.findall(block)) // 2
     return n
 
 

@@ -237,13 +237,17 @@ def lexicon_features(toks: Sequence[Sequence[str]], lexicon: Mapping[str, float]
 
 
 def stage1_features(
-    blocks: Sequence[BlockInfo], has_hints: bool, lexicon: Mapping[str, float] | None = None
+    blocks: Sequence[BlockInfo],
+    has_hints: bool,
+    lexicon: Mapping[str, float] | None = None,
+    tokens: Sequence[list[str]] | None = None,
 ) -> PageFeatures:
-    """The ``STAGE1`` features of every block of one document."""
+    """The ``STAGE1`` features of every block of one document (``tokens``: each block's
+    ``tokens_of``, where the caller made them already)."""
     n = len(blocks)
     if n == 0:
         return PageFeatures(np.zeros((0, len(STAGE1))), (), ())
-    toks = [tokens_of(b.text) for b in blocks]
+    toks = list(tokens) if tokens is not None else [tokens_of(b.text) for b in blocks]
     lang = page_language([t for ts in toks for t in ts])
     stops = stoplist(lang)
     local = np.array([local_features(b.text, ts, stops) for b, ts in zip(blocks, toks, strict=True)])
