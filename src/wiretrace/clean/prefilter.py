@@ -3,10 +3,9 @@
 Most blocks (article prose) match none of the wording cues, and a failed ``search`` of a pattern
 that opens with ``\\b`` or a group tries every position of the block. ``required`` reads a pattern's
 parse tree and finds a set of literal strings one of which every match must contain (a branch
-contributes the union of its alternatives' sets, a sequence the best set of any of its items); a
-search of those literals alone (``Guarded``), compiled with the pattern's own flags so that each
-literal matches exactly as it does inside the pattern, rules out most blocks quickly. Only where
-the guard finds one of them does the pattern itself run, so the answer is the pattern's own.
+contributes the union of its alternatives' sets, a sequence the best set of any of its items).
+``Guarded`` looks for those literals first (plain substring tests, C speed) and runs the pattern
+only where one of them occurs, so the answer is always the pattern's own.
 """
 
 from __future__ import annotations
