@@ -20,7 +20,7 @@ from wiretrace.model import Document, Format
 from wiretrace.text.tokens import lines, raw_lines, trim, wrap_width
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")  # tokens.words' word, counted without building tokens
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 TERMINAL = re.compile(r"[.!?…:;\"”’)]$")
 
 
@@ -29,7 +29,7 @@ def count_block_words(text: str, start: int, end: int) -> int:
     block = text[start:end]
     n = len(_WORD.findall(block))
     if not block.isascii():
-        n += len(_CJK.findall(block)) // 2
+        n += len(CJK.findall(block)) // 2
     return n
 
 
@@ -75,15 +75,16 @@ def text_blocks(text: str, joinable: bool = True) -> list[tuple[int, int]]:
     if not width:
         return lines(text)
     raw = raw_lines(text)
-    indents = [len(text[s:e]) - len(text[s:e].lstrip()) for s, e in raw]
+    rows = [text[s:e] for s, e in raw]
+    indents = [len(r) - len(r.lstrip()) for r in rows]
     # continuation lines carry the text's usual indentation; a paragraph's first line may carry more
-    cont = Counter(indents[i + 1] for i in range(len(raw) - 1) if text[raw[i][0] : raw[i][1]].strip())
+    cont = Counter([indents[i + 1] for i in range(len(raw) - 1) if not rows[i].isspace() and rows[i]])
     base = cont.most_common(1)[0][0] if cont else 0
     out: list[tuple[int, int]] = []
     start = -1
     for i, (s, e) in enumerate(raw):
-        line = text[s:e].rstrip()
-        if not line.strip():
+        line = rows[i].rstrip()
+        if not line:  # a blank line (rstrip leaves nothing of white space alone)
             continue
         if start < 0:
             start = s

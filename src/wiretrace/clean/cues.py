@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 
+from wiretrace.clean.prefilter import Guarded
 from wiretrace.text.tokens import words
 
 # --- wording cues, several languages; matched against the lower-cased block (2-3x faster than re.I) --
@@ -144,7 +145,7 @@ def page_language(tokens: Sequence[str]) -> str:
     counts = Counter(tokens)
     best, score = "English", 0
     for lang, fw in _FUNCTION_SETS.items():
-        s = sum(counts[w] for w in fw)
+        s = sum(map(counts.__getitem__, fw.intersection(counts)))  # whole numbers: any order, the same sum
         if s > score:
             best, score = lang, s
     return best
@@ -159,6 +160,19 @@ LOCAL = (
 )  # fmt: skip
 _LETTER = re.compile(r"[^\W\d_]")
 _DIGIT = re.compile(r"\d")
+# On ASCII text ``_LETTER`` is [A-Za-z] and ``_DIGIT`` [0-9]: counted by deleting the other bytes.
+_NOT_LETTER = bytes(c for c in range(128) if not chr(c).isalpha())
+_NOT_DIGIT = bytes(c for c in range(128) if not chr(c).isdigit())
+# The cue searches behind their necessary literals (prefilter.Guarded: the same answers, most blocks
+# ruled out without running the pattern). ``DATE_ANY`` needs a digit in every match: it runs only on
+# blocks that hold one (lower-casing neither makes nor unmakes a digit: tests/test_clean_fast.py).
+_COMMENT_G = Guarded(COMMENT_CUE)
+_APPEAL_G = Guarded(APPEAL_CUE)
+_LEGAL_G = Guarded(LEGAL_CUE)
+_TEASER_G = Guarded(TEASER_CUE)
+_READ_TIME_G = Guarded(READ_TIME)
+_CAPTION_G = Guarded(CAPTION_CUE)
+_SEPARATOR_G = Guarded(SEPARATOR)
 
 
 def local_features(text: str, toks: Sequence[str], stops: frozenset[str]) -> list[float]:
@@ -166,20 +180,26 @@ def local_features(text: str, toks: Sequence[str], stops: frozenset[str]) -> lis
     low = text.lower()
     n_words = len(toks)
     n_chars = len(text)
-    letters = len(_LETTER.findall(text))
-    digits = len(_DIGIT.findall(text))
+    if text.isascii():
+        raw = text.encode("ascii")
+        letters = len(raw.translate(None, _NOT_LETTER))
+        digits = len(raw.translate(None, _NOT_DIGIT))
+        cjk = 0.0
+    else:
+        letters = len(_LETTER.findall(text))
+        digits = len(_DIGIT.findall(text))
+        cjk = len(_CJK.findall(text)) / n_chars if n_chars else 0.0
     spaces = text.count(" ")
     punct = n_chars - letters - digits - spaces
-    n_stop = sum(1 for t in toks if t in stops)
+    n_stop = sum(map(stops.__contains__, toks))
     split = text.split()
-    caps = sum(1 for w in split if w[:1].isupper())
+    caps = sum(map(str.isupper, [w[0] for w in split]))  # split's words are never empty
     words_ws = max(1, len(split))
-    cjk = len(_CJK.findall(text)) / n_chars if n_chars and not text.isascii() else 0.0
     stripped = text.rstrip()
     # wording cues are looked for only in blocks short enough to be what they name (and to be quick)
     short = n_words <= 12
     medium = n_words <= 40
-    has_date = bool(DATE_ANY.search(low)) if medium else False
+    has_date = bool(DATE_ANY.search(low)) if medium and digits else False
     return [
         math.log1p(n_words),
         math.log1p(n_chars),
@@ -192,23 +212,23 @@ def local_features(text: str, toks: Sequence[str], stops: frozenset[str]) -> lis
         caps / words_ws,
         digits / n_chars if n_chars else 0.0,
         punct / n_chars if n_chars else 0.0,
-        1.0 if SEPARATOR.search(text) else 0.0,
+        1.0 if _SEPARATOR_G.search(text) else 0.0,
         1.0 if BULLET.match(text) else 0.0,
         1.0 if letters >= 4 and text.upper() == text else 0.0,
-        min(15.0, sum(len(t) for t in toks) / n_words) / 10 if n_words else 0.0,
+        min(15.0, sum(map(len, toks)) / n_words) / 10 if n_words else 0.0,
         1.0 if medium and URL_LIKE.search(low) else 0.0,
         cjk,
-        1.0 if n_words <= 25 and COMMENT_CUE.search(low) else 0.0,
-        1.0 if n_words <= 60 and APPEAL_CUE.search(low) else 0.0,
-        1.0 if medium and LEGAL_CUE.search(low) else 0.0,
+        1.0 if n_words <= 25 and _COMMENT_G.search(low) else 0.0,
+        1.0 if n_words <= 60 and _APPEAL_G.search(low) else 0.0,
+        1.0 if medium and _LEGAL_G.search(low) else 0.0,
         1.0 if n_words <= 6 and SHARE_CUE.match(low) else 0.0,
         1.0 if short and NAV_CUE.match(low) else 0.0,
-        1.0 if n_words <= 25 and TEASER_CUE.search(low) else 0.0,
+        1.0 if n_words <= 25 and _TEASER_G.search(low) else 0.0,
         1.0 if has_date else 0.0,
         1.0 if has_date and n_words <= 10 else 0.0,
-        1.0 if n_words <= 40 and READ_TIME.search(low) else 0.0,
+        1.0 if n_words <= 40 and _READ_TIME_G.search(low) else 0.0,
         1.0 if short and BYLINE_CUE.match(low) else 0.0,
-        1.0 if n_words <= 60 and CAPTION_CUE.search(low) else 0.0,
+        1.0 if n_words <= 60 and _CAPTION_G.search(low) else 0.0,
         1.0 if short and AD_CUE.match(low) else 0.0,
         1.0 if short and TAGS_CUE.match(low) else 0.0,
     ]

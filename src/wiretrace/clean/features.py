@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -73,15 +74,15 @@ def tokens_of(text: str) -> list[str]:
 
 
 def _content(toks: Sequence[str]) -> Counter[str]:
-    return Counter(t for t in toks if len(t) > 2 and t not in STOP and not t.isdigit())
+    return Counter([t for t in toks if len(t) > 2 and t not in STOP and not t.isdigit()])
 
 
 def _norm2(c: Counter[str]) -> float:
     return float(sum(v * v for v in c.values()))
 
 
-def _cosines(cws: Sequence[Counter[str]], members: np.ndarray) -> np.ndarray:
-    """Cosine of each block's content words with the sum over ``members`` (less the block itself)."""
+def _cosines_reference(cws: Sequence[Counter[str]], members: np.ndarray) -> np.ndarray:
+    """``_cosines`` word by word over the Counters: the plain computation the tests hold it to."""
     ref: Counter[str] = Counter()
     for j in np.flatnonzero(members).tolist():
         ref.update(cws[j])
@@ -104,6 +105,55 @@ def _cosines(cws: Sequence[Counter[str]], members: np.ndarray) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Bags:
+    """The content words of a document's blocks as flat arrays: block, word id and count of each
+    (block, word), for the cosines of all blocks at once."""
+
+    n: int  # blocks
+    block: np.ndarray  # int64
+    word: np.ndarray  # int64, ids into the document's own vocabulary
+    count: np.ndarray  # float64 (whole numbers)
+
+    @classmethod
+    def of(cls, cws: Sequence[Counter[str]]) -> Bags:
+        vocab: dict[str, int] = {}
+        ids: list[int] = []
+        counts: list[int] = []
+        sizes: list[int] = []
+        for cw in cws:
+            ids.extend([vocab.setdefault(w, len(vocab)) for w in cw])
+            counts.extend(cw.values())
+            sizes.append(len(cw))
+        block = np.repeat(np.arange(len(cws), dtype=np.int64), sizes)
+        return cls(len(cws), block, np.asarray(ids, dtype=np.int64), np.asarray(counts, dtype=np.float64))
+
+
+def _cosines(bags: Bags, members: np.ndarray) -> np.ndarray:
+    """Cosine of each block's content words with the sum over ``members`` (less the block itself).
+
+    Every count, sum of counts and dot product here is a whole number far below 2**53, so each is
+    exact in float64 whatever the order of its sum: the values are those of the word-by-word
+    computation (``_cosines_reference``) to the bit."""
+    n = bags.n
+    out = np.zeros(n)
+    if not n or not len(bags.block):
+        return out
+    member = np.asarray(members, dtype=bool)
+    in_ref = member[bags.block]
+    ref = np.bincount(bags.word[in_ref], weights=bags.count[in_ref], minlength=int(bags.word.max()) + 1)
+    ref_n2 = float(np.dot(ref, ref))
+    if not ref_n2:
+        return out
+    a2 = np.bincount(bags.block, weights=bags.count * bags.count, minlength=n)
+    dot = np.bincount(bags.block, weights=bags.count * ref[bags.word], minlength=n)
+    rest2 = np.where(member, ref_n2 - 2 * dot + a2, ref_n2)
+    dot = np.where(member, dot - a2, dot)
+    ok = (a2 > 0) & (dot > 0) & (rest2 > 0)
+    out[ok] = dot[ok] / np.sqrt(a2[ok] * rest2[ok])
+    return out
+
+
 def _window_mean(values: np.ndarray, radius: int, include_self: bool = False) -> np.ndarray:
     """Mean of ``values`` over ``[i - radius, i + radius]`` (without i unless ``include_self``)."""
     n = len(values)
@@ -116,6 +166,19 @@ def _window_mean(values: np.ndarray, radius: int, include_self: bool = False) ->
     if not include_self:
         total = total - values
         count = count - 1
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+
+def _window_means(columns: np.ndarray, radius: int) -> np.ndarray:
+    """``_window_mean(columns[:, k], radius)`` of every column at once: a column's running sum is added
+    up in the same order as alone, so each value is the same to the bit."""
+    n = len(columns)
+    c = np.concatenate([np.zeros((1, columns.shape[1])), np.cumsum(columns, axis=0)])
+    idx = np.arange(n)
+    lo = np.maximum(0, idx - radius)
+    hi = np.minimum(n, idx + radius + 1)
+    total = c[hi] - c[lo] - columns
+    count = ((hi - lo).astype(float) - 1)[:, None]
     return np.where(count > 0, total / np.maximum(count, 1), 0.0)
 
 
@@ -143,6 +206,10 @@ class PageFeatures:
     x1: np.ndarray  # (blocks, len(STAGE1))
     content: tuple[Counter[str], ...]  # content words per block
     tokens: tuple[list[str], ...]  # word tokens per block
+    bags: Bags | None = None  # the content words as arrays (None: made from ``content`` when needed)
+
+    def content_bags(self) -> Bags:
+        return self.bags if self.bags is not None else Bags.of(self.content)
 
 
 def lexicon_words(toks: Sequence[str]) -> set[str]:
@@ -157,8 +224,10 @@ def lexicon_features(toks: Sequence[Sequence[str]], lexicon: Mapping[str, float]
     out = np.zeros((n, len(LEXICON)))
     if not lexicon:
         return out
+    get = lexicon.get
     for i, ts in enumerate(toks):
-        vals = [lexicon.get(t, 0.0) for t in lexicon_words(ts)]
+        ws = lexicon_words(ts)
+        vals = list(map(get, ws, repeat(0.0, len(ws))))  # in the set's order, as summed before
         if vals:
             out[i, 0] = sum(vals) / len(vals)
             out[i, 1] = max(vals)
@@ -168,13 +237,17 @@ def lexicon_features(toks: Sequence[Sequence[str]], lexicon: Mapping[str, float]
 
 
 def stage1_features(
-    blocks: Sequence[BlockInfo], has_hints: bool, lexicon: Mapping[str, float] | None = None
+    blocks: Sequence[BlockInfo],
+    has_hints: bool,
+    lexicon: Mapping[str, float] | None = None,
+    tokens: Sequence[list[str]] | None = None,
 ) -> PageFeatures:
-    """The ``STAGE1`` features of every block of one document."""
+    """The ``STAGE1`` features of every block of one document (``tokens``: each block's
+    ``tokens_of``, where the caller made them already)."""
     n = len(blocks)
     if n == 0:
         return PageFeatures(np.zeros((0, len(STAGE1))), (), ())
-    toks = [tokens_of(b.text) for b in blocks]
+    toks = list(tokens) if tokens is not None else [tokens_of(b.text) for b in blocks]
     lang = page_language([t for ts in toks for t in ts])
     stops = stoplist(lang)
     local = np.array([local_features(b.text, ts, stops) for b, ts in zip(blocks, toks, strict=True)])
@@ -191,8 +264,10 @@ def stage1_features(
     # topic reference: the hinted text (markup) or the page's prose blocks (plain text)
     ref_mask = hinted > 0 if has_hints and hinted.any() else prose
     cws = tuple(_content(ts) for ts in toks)
-    coh = _cosines(cws, ref_mask)
+    bags = Bags.of(cws)
+    coh = _cosines(bags, ref_mask)
     idx = np.arange(n)
+    w3 = _window_means(np.column_stack([lw, stop, term, short.astype(float)]), 3)
     page = np.column_stack(
         [
             [1.0 if key_count[k] > 1 else 0.0 for k in keys],
@@ -207,10 +282,10 @@ def stage1_features(
             _shift_next(stop),
             _shift_prev(term),
             _shift_next(term),
-            _window_mean(lw, 3),
-            _window_mean(stop, 3),
-            _window_mean(term, 3),
-            _window_mean(short.astype(float), 3),
+            w3[:, 0],
+            w3[:, 1],
+            w3[:, 2],
+            w3[:, 3],
             coh,
             np.full(n, math.log1p(n)),
             np.full(n, short.mean()),
@@ -247,7 +322,7 @@ def stage1_features(
     else:
         hint_feats = np.zeros((n, len(HINTS)))
     lex = lexicon_features(toks, lexicon or {})
-    return PageFeatures(np.hstack([local, kinds, page, hint_feats, lex]), cws, tuple(toks))
+    return PageFeatures(np.hstack([local, kinds, page, hint_feats, lex]), cws, tuple(toks), bags)
 
 
 def _shift_prev(a: np.ndarray) -> np.ndarray:
@@ -311,7 +386,7 @@ def stage2_features(blocks: Sequence[BlockInfo], page: PageFeatures, p1: np.ndar
             in_region,
             np.log1p(dist),
             np.full(n, body_share),
-            _cosines(page.content, p1 > 0.5),
+            _cosines(page.content_bags(), p1 > 0.5),
         ]
     )
     if mode != "text":
@@ -338,6 +413,14 @@ def _line_shapes(blocks: Sequence[BlockInfo]) -> np.ndarray:
     return out
 
 
+def _median(values: np.ndarray) -> float:
+    """``float(np.median(values))`` of a short non-empty array without NaN: the middle value, or the
+    mean of the two middle ones (``(a + b) / 2``, as numpy's mean of two adds them and divides)."""
+    s = sorted(values.tolist())
+    m = len(s) // 2
+    return float(s[m]) if len(s) % 2 else (s[m - 1] + s[m]) / 2
+
+
 def _text_context(blocks: Sequence[BlockInfo], p1: np.ndarray, n_words: np.ndarray, lo: int, hi: int) -> np.ndarray:
     """The ``STAGE2_TEXT`` columns of a page whose best body region is blocks ``[lo, hi)``."""
     n = len(blocks)
@@ -351,7 +434,7 @@ def _text_context(blocks: Sequence[BlockInfo], p1: np.ndarray, n_words: np.ndarr
         start_w = end_w = 0.0
     words_dist = np.where(idx < lo, start_w - cum, np.where(idx >= hi, before - end_w, 0.0))
     cand = n_words[p1 > 0.5]
-    med = float(np.median(cand)) if len(cand) else max(1.0, float(np.median(n_words)))
+    med = _median(cand) if len(cand) else max(1.0, _median(n_words))
     shapes = _line_shapes(blocks)
     cols = {
         "before_region": (idx < lo).astype(float),

@@ -14,7 +14,7 @@ import numpy as np
 
 from wiretrace.clean.blocks import Block, is_headline, is_prose
 from wiretrace.clean.config import CleanConfig
-from wiretrace.clean.rules import APPEAL, BULLET, TEASER_HEADER, appeal_sentence
+from wiretrace.clean.rules import APPEAL_G, BULLET, TEASER_HEADER, appeal_sentence
 from wiretrace.model import BODY, NoiseKind, Segment
 from wiretrace.text.tokens import MAX_SENTENCE_CHARS, sentences, word_tokens
 from wiretrace.text.topic import content_words, cosine
@@ -73,10 +73,7 @@ def bridged_blocks(blocks: list[Block], p_body: np.ndarray) -> None:
 def sandwiches(blocks: list[Block], config: CleanConfig, max_run: int = 2) -> None:
     """A short run of body blocks between two appeal (or comment) blocks, off the page's topic, takes
     their kind: an appeal paragraph without appeal words, inside the appeal."""
-    body = Counter[str]()
-    for b in blocks:
-        if b.kind == BODY and b.n_words >= 12:
-            body.update(content_words(b.text))
+    body: Counter[str] | None = None  # the body's content words, counted when a run is first tested
     i = 1
     while i < len(blocks) - 1:
         if blocks[i].kind != BODY or blocks[i - 1].kind not in (NoiseKind.APPEAL, NoiseKind.COMMENTS):
@@ -87,6 +84,11 @@ def sandwiches(blocks: list[Block], config: CleanConfig, max_run: int = 2) -> No
             j += 1
         kind = blocks[i - 1].kind
         if j < len(blocks) and j - i <= max_run and blocks[j].kind == kind:
+            if body is None:  # the kinds it reads are those of the blocks at its start: none changed yet
+                body = Counter[str]()
+                for bb in blocks:
+                    if bb.kind == BODY and bb.n_words >= 12:
+                        body.update(content_words(bb.text))
             for b in blocks[i:j]:
                 cw = content_words(b.text)
                 if cosine(cw, body - cw) < config.coherence_floor:
@@ -122,7 +124,7 @@ def split_sentences(text: str, b: Block) -> list[Segment]:
     """Split a block whose sentences disagree (noise glued to body) at the sentence boundary."""
     if b.kind not in (BODY, NoiseKind.APPEAL):
         return [_segment(b.start, b.end, b.kind, b.reason)]
-    if b.kind == BODY and len(b.text) <= MAX_SENTENCE_CHARS and not APPEAL.search(b.text):
+    if b.kind == BODY and len(b.text) <= MAX_SENTENCE_CHARS and not APPEAL_G.search(b.text):
         # No appeal wording in the block, so none in any of its sentences (each starts and ends
         # beside white space or punctuation: a block this short is not cut inside a word): a body
         # block splits only at an appeal sentence, so it stays whole without splitting it.
@@ -130,7 +132,7 @@ def split_sentences(text: str, b: Block) -> list[Segment]:
     sents = _block_sentences(b)
     if len(sents) < 2:
         return [_segment(b.start, b.end, b.kind, b.reason)]
-    verdicts = [NoiseKind.APPEAL if APPEAL.search(text[s:e]) else BODY for s, e in sents]
+    verdicts = [NoiseKind.APPEAL if APPEAL_G.search(text[s:e]) else BODY for s, e in sents]
     if b.kind == BODY:
         # Only the edges of a body block are split off: an appeal inside prose is likely a quote.
         # And only sentences that ask the reader (or that a scraper glued on): "Bellman's

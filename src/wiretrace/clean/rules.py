@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from wiretrace.clean.blocks import TERMINAL, Block, block_key, is_headline, is_prose
+from wiretrace.clean.prefilter import Guarded
 from wiretrace.model import NoiseKind
 from wiretrace.text.names import lower_vocabulary, names_in
 from wiretrace.text.tokens import sentences, word_tokens
@@ -105,6 +106,12 @@ _IMPERATIVE = re.compile(
     r"log in|chip in|make|start|read)\b",
     _I,
 )
+# The same searches behind their necessary literals (prefilter.Guarded: the same answers; most blocks
+# hold none of the literals and are ruled out without running the pattern).
+APPEAL_G = Guarded(APPEAL)
+_COMMENT_LINE_G = Guarded(COMMENT_LINE)
+_CAPTION_G = Guarded(CAPTION)
+_FOOTER_G = Guarded(FOOTER)
 
 
 # Kinds the rules decide alone: the headline and its repeats are never the story's body, a second
@@ -121,27 +128,31 @@ HARD_KINDS: frozenset[str] = frozenset(
 )
 
 
+def _title_key(text: str) -> str:
+    return " ".join(META_PREFIX.sub("", text).casefold().split())
+
+
 def same_title(text: str, title: str | None) -> bool:
     if not title:
         return False
-    t = " ".join(META_PREFIX.sub("", title).casefold().split())
-    x = " ".join(META_PREFIX.sub("", text).casefold().split())
-    return x == t
+    return _title_key(text) == _title_key(title)
 
 
 def first_pass(blocks: list[Block], title: str | None, boilerplate: frozenset[str]) -> None:
     seen_title = False
+    title_key = _title_key(title) if title else None  # same_title(t, title), the title's side made once
     for i, b in enumerate(blocks):
         t = b.text
-        if block_key(t) in boilerplate:
+        low = t.lower()  # for the guards of the case-insensitive patterns (prefilter.Guarded)
+        if boilerplate and block_key(t) in boilerplate:
             b.kind, b.reason = CORPUS_BOILERPLATE, "block recurs across unrelated documents of the corpus"
-        elif same_title(t, title):
+        elif title_key is not None and _title_key(t) == title_key:
             b.kind = NoiseKind.TITLE_REPEAT if seen_title else NoiseKind.TITLE
             b.reason = "repeats the headline" if seen_title else "the headline"
             seen_title = True
         elif META_PREFIX.match(t) and same_title(t, title):
             b.kind, b.reason = NoiseKind.TITLE, "date + headline line"
-        elif b.n_words < 25 and (COMMENT_HEADER.match(t) or COMMENT_LINE.search(t)):
+        elif b.n_words < 25 and (COMMENT_HEADER.match(t) or _COMMENT_LINE_G.search(t, low)):
             b.kind, b.reason = NoiseKind.COMMENTS, "comment-form wording"
         elif TEASER_HEADER.match(t):
             b.kind, b.reason = NoiseKind.TEASERS, "teaser-list header"
@@ -151,11 +162,11 @@ def first_pass(blocks: list[Block], title: str | None, boilerplate: frozenset[st
             b.kind, b.reason = NoiseKind.DATELINE_META, "date / reading-time line"
         elif BYLINE.match(t) and b.n_words <= 6:
             b.kind, b.reason = NoiseKind.BYLINE, "byline shape (By …, ALL-CAPS name, Name, outlet)"
-        elif b.n_words <= 80 and CAPTION.search(t) and not t.startswith(("“", '"')):
+        elif b.n_words <= 80 and _CAPTION_G.search(t, low) and not t.startswith(("“", '"')):
             b.kind, b.reason = NoiseKind.CAPTION, "photo caption / credit wording"
-        elif b.n_words < 30 and FOOTER.search(t):
+        elif b.n_words < 30 and _FOOTER_G.search(t, low):
             b.kind, b.reason = NoiseKind.BOILERPLATE, "footer / sharing / cookie wording"
-        elif appeal_share(t) >= 0.5:
+        elif appeal_share(t, low) >= 0.5:
             b.kind, b.reason = NoiseKind.APPEAL, "donation / subscription appeal wording"
         elif i <= 3 and seen_title and 8 <= b.n_words <= 40 and not TERMINAL.search(t) and before_body(blocks, i):
             b.kind, b.reason = NoiseKind.STANDFIRST, "summary line under the headline, no final stop"
@@ -165,8 +176,8 @@ def before_body(blocks: list[Block], i: int) -> bool:
     return all(b.kind in (NoiseKind.TITLE, NoiseKind.TITLE_REPEAT, NoiseKind.DATELINE_META, NoiseKind.BYLINE) for b in blocks[:i])
 
 
-def appeal_share(text: str) -> float:
-    if not APPEAL.search(text):
+def appeal_share(text: str, low: str | None = None) -> float:
+    if not APPEAL_G.search(text, low):
         return 0.0
     sents = [text[s:e] for s, e in sentences(text)]
     if not sents:
@@ -177,7 +188,7 @@ def appeal_share(text: str) -> float:
 def appeal_sentence(sent: str) -> bool:
     """Appeal wording that asks the reader: "your support", "Subscribe now". News prose uses the same
     words about third parties ("her contribution", "the service added subscribers")."""
-    return bool(APPEAL.search(sent)) and bool(_READER.search(sent) or _IMPERATIVE.match(sent))
+    return bool(APPEAL_G.search(sent)) and bool(_READER.search(sent) or _IMPERATIVE.match(sent))
 
 
 def teaser_and_comment_runs(blocks: list[Block]) -> None:
@@ -261,4 +272,3 @@ def second_article(blocks: list[Block], title: str | None, min_run: int = 3) -> 
             for b in taken:
                 b.kind, b.reason = NoiseKind.OTHER_ARTICLE, f"second article headed {head.text[:60]!r} (headline + byline)"
         return
-

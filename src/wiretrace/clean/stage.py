@@ -10,10 +10,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 
-from wiretrace.clean.blocks import Block, count_block_words, doc_blocks
+from wiretrace.clean.blocks import CJK, Block, doc_blocks
 from wiretrace.clean.classifier import Analysis, load_lexicon, verdicts
 from wiretrace.clean.config import CleanConfig
-from wiretrace.clean.features import BlockInfo, stage1_features
+from wiretrace.clean.features import BlockInfo, stage1_features, tokens_of
 from wiretrace.clean.repairs import (
     bridged_blocks,
     detached_tail,
@@ -40,7 +40,12 @@ def analyse(
     """
     config = config or CleanConfig()
     text = doc.text
-    blocks = [Block(s, e, text[s:e], count_block_words(text, s, e)) for s, e in doc_blocks(doc)]
+    blocks = []
+    tokens = []
+    for s, e in doc_blocks(doc):
+        toks, n_words = block_tokens(text[s:e])  # the words counted are the tokens the features read
+        blocks.append(Block(s, e, text[s:e], n_words))
+        tokens.append(toks)
     hints = sorted((h.start, h.end) for h in doc.hints if h.kind == MARKUP_HINT)
     if hints:
         starts = [s for s, _ in hints]
@@ -58,7 +63,15 @@ def analyse(
     infos = _infos(blocks)
     mode = "html" if hints else "text"
     lexicon = load_lexicon() if lexicon is None else lexicon
-    return Analysis(blocks, mode, stage1_features(infos, has_hints=bool(hints), lexicon=lexicon), infos)
+    return Analysis(blocks, mode, stage1_features(infos, has_hints=bool(hints), lexicon=lexicon, tokens=tokens), infos)
+
+
+def block_tokens(block: str) -> tuple[list[str], int]:
+    """``tokens_of(block)`` and ``blocks.count_block_words`` of it from one ``findall``: the words
+    counted are the tokens (lower-casing ASCII text moves no word boundary; other text is tokenised
+    as it is, each token folded on its own), plus half the CJK characters."""
+    toks = tokens_of(block)
+    return toks, len(toks) if block.isascii() else len(toks) + len(CJK.findall(block)) // 2
 
 
 def _infos(blocks: list[Block]) -> list[BlockInfo]:
