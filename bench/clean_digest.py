@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
         results = {}
         for name, src in (("before", args.before.resolve()), ("after", REPO / "src")):
             out = Path(tmp) / f"{name}.json"
-            # one hash seed for both: the lexicon features sum over a set of words, in the set's order
+            # one hash seed for both: code before 2026-12-07 summed the lexicon over a set in its order
             env = dict(os.environ, PYTHONPATH=str(src), PYTHONHASHSEED="0")
             cmd = [
                 sys.executable,

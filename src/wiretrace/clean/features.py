@@ -227,9 +227,11 @@ def lexicon_features(toks: Sequence[Sequence[str]], lexicon: Mapping[str, float]
     get = lexicon.get
     for i, ts in enumerate(toks):
         ws = lexicon_words(ts)
-        vals = list(map(get, ws, repeat(0.0, len(ws))))  # in the set's order, as summed before
+        vals = list(map(get, ws, repeat(0.0, len(ws))))
         if vals:
-            out[i, 0] = sum(vals) / len(vals)
+            # fsum: exactly rounded, so the same in any order (a set of strings iterates in the order of
+            # the process's hash seed, and a plain sum in that order differed in the last bits run to run)
+            out[i, 0] = math.fsum(vals) / len(vals)
             out[i, 1] = max(vals)
             out[i, 2] = min(vals)
     out[:, 3] = _window_mean(out[:, 0], 3)
