@@ -18,6 +18,8 @@ import math
 import random
 import re
 import sys
+from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -192,6 +194,42 @@ def test_local_features_equal_the_plain_computation(blocks: list[str]) -> None:
         assert cues.local_features(t, toks, stops) == _local_reference(t, toks, stops), t
 
 
+def _cosines_reference(cws: Sequence[Counter[str]], members: np.ndarray) -> np.ndarray:
+    """``features._cosines`` word by word over the Counters (as it was written before the arrays)."""
+    ref: Counter[str] = Counter()
+    for j in np.flatnonzero(members).tolist():
+        ref.update(cws[j])
+    ref_n2 = float(sum(v * v for v in ref.values()))
+    out = np.zeros(len(cws))
+    if not ref_n2:
+        return out
+    for i, cw in enumerate(cws):
+        if not cw:
+            continue
+        a2 = float(sum(v * v for v in cw.values()))
+        dot = float(sum(v * ref.get(k, 0) for k, v in cw.items()))
+        if members[i]:  # the block is part of the reference: compare with the rest
+            rest2 = ref_n2 - 2 * dot + a2
+            dot -= a2
+        else:
+            rest2 = ref_n2
+        if dot > 0 and rest2 > 0:
+            out[i] = dot / math.sqrt(a2 * rest2)
+    return out
+
+
+def _window_mean_reference(values: np.ndarray, radius: int) -> np.ndarray:
+    """``features._window_mean`` of one column as it was written (its own running sum)."""
+    n = len(values)
+    c = np.concatenate([[0.0], np.cumsum(values)])
+    idx = np.arange(n)
+    lo = np.maximum(0, idx - radius)
+    hi = np.minimum(n, idx + radius + 1)
+    total = c[hi] - c[lo] - values
+    count = (hi - lo).astype(float) - 1
+    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+
+
 def test_page_cosines_window_means_and_reasons_equal_the_plain_computation(documents: list[Document]) -> None:
     rng = np.random.default_rng(3)
     pages = 0
@@ -205,12 +243,13 @@ def test_page_cosines_window_means_and_reasons_equal_the_plain_computation(docum
         x1 = page.x1
         for members in (x1[:, 4] > 0, rng.random(len(an.blocks)) > 0.5, np.ones(len(an.blocks), bool)):
             fast = features._cosines(bags, members)
-            plain = features._cosines_reference(page.content, members)
+            plain = _cosines_reference(page.content, members)
             assert np.array_equal(fast, plain), d.id
         cols = x1[:, [0, 2, 4, 10]]
         for radius in (2, 3, 5):
             both = features._window_means(cols, radius)
             for k in range(cols.shape[1]):
+                assert np.array_equal(both[:, k], _window_mean_reference(cols[:, k], radius)), d.id
                 assert np.array_equal(both[:, k], features._window_mean(cols[:, k], radius)), d.id
         model = load_model(an.mode)
         p1 = model.stage1.predict(x1)

@@ -91,20 +91,7 @@ class _PlainIndex(LazyStoryIndex):
             sc = self.score(prof, s.profile) + bonus
             if sc >= need:
                 scored.append((-sc, s.key, sid))
-        if not scored:
-            return self._start(docs, prof).id
-        scored.sort()
-        story = self.stories[scored[0][2]]
-        self._extend(story, docs, prof)
-        for _, _, other_id in scored[1:]:
-            other = self.stories.get(other_id)
-            if other is None or other is story or other_id in other_events:
-                continue
-            self.scored += 1
-            need = self.needed(story.profile, other.profile, self.config.merge)
-            if self.upper(story.profile, other.profile) >= need and self.score(story.profile, other.profile) >= need:
-                story = self._merge(story, other)
-        return story.id
+        return self._settle(docs, prof, scored, other_events)  # the part after the loop, unchanged
 
 
 def _state(index: StoryIndex) -> str:

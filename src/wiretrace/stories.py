@@ -428,11 +428,8 @@ class StoryIndex:
             self._keys[d.id] = (d, self._keys_from(tw, nw))
         topic, pt = self._specific(_unit(tw))
         names, pn = self._specific(_unit(nw))
-        # ``lead``, with the names' weights at hand (``nw[k]`` is ``_w(k)``)
-        best = min(((-d.topic.get(k, 0), -nw[k], k) for k in d.names), default=None)
-        lead = {best[2]: 1} if best is not None and -best[0] >= 2 else {}
         day = d.day
-        return _Profile(topic, names, day, day, 1, lead, (pt, pn))
+        return _Profile(topic, names, day, day, 1, dict.fromkeys(self.lead(d), 1), (pt, pn))
 
     def lead(self, d: DocSummary) -> tuple[str, ...]:
         """The name ``d`` mentions most, if at least twice (ties: the rarer name, then the name)."""
@@ -766,6 +763,13 @@ class StoryIndex:
             sc = self.score(prof, sp) + bonus
             if sc >= need:
                 scored.append((-sc, s.key, sid))
+        return self._settle(docs, prof, scored, other_events)
+
+    def _settle(self, docs: Sequence[DocSummary], prof: _Profile, scored: list[tuple[float, tuple[str, str, str], str]],
+                other_events: Set[str]) -> str:
+        """Place a component (``docs``, profile ``prof``) after its candidates were scored: in the best
+        story of ``scored`` (``(-score, key, id)``), where a bridging component then merges the others
+        that now fit that story, or in a new story where none reached its score needed; its story's id."""
         if not scored:
             return self._start(docs, prof).id
         scored.sort()

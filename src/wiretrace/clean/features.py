@@ -77,34 +77,6 @@ def _content(toks: Sequence[str]) -> Counter[str]:
     return Counter([t for t in toks if len(t) > 2 and t not in STOP and not t.isdigit()])
 
 
-def _norm2(c: Counter[str]) -> float:
-    return float(sum(v * v for v in c.values()))
-
-
-def _cosines_reference(cws: Sequence[Counter[str]], members: np.ndarray) -> np.ndarray:
-    """``_cosines`` word by word over the Counters: the plain computation the tests hold it to."""
-    ref: Counter[str] = Counter()
-    for j in np.flatnonzero(members).tolist():
-        ref.update(cws[j])
-    ref_n2 = _norm2(ref)
-    out = np.zeros(len(cws))
-    if not ref_n2:
-        return out
-    for i, cw in enumerate(cws):
-        if not cw:
-            continue
-        a2 = _norm2(cw)
-        dot = float(sum(v * ref.get(k, 0) for k, v in cw.items()))
-        if members[i]:  # the block is part of the reference: compare with the rest
-            rest2 = ref_n2 - 2 * dot + a2
-            dot -= a2
-        else:
-            rest2 = ref_n2
-        if dot > 0 and rest2 > 0:
-            out[i] = dot / math.sqrt(a2 * rest2)
-    return out
-
-
 @dataclass(frozen=True, slots=True)
 class Bags:
     """The content words of a document's blocks as flat arrays: block, word id and count of each
@@ -134,7 +106,7 @@ def _cosines(bags: Bags, members: np.ndarray) -> np.ndarray:
 
     Every count, sum of counts and dot product here is a whole number far below 2**53, so each is
     exact in float64 whatever the order of its sum: the values are those of the word-by-word
-    computation (``_cosines_reference``) to the bit."""
+    computation (the tests' reference) to the bit."""
     n = bags.n
     out = np.zeros(n)
     if not n or not len(bags.block):
@@ -154,24 +126,14 @@ def _cosines(bags: Bags, members: np.ndarray) -> np.ndarray:
     return out
 
 
-def _window_mean(values: np.ndarray, radius: int, include_self: bool = False) -> np.ndarray:
-    """Mean of ``values`` over ``[i - radius, i + radius]`` (without i unless ``include_self``)."""
-    n = len(values)
-    c = np.concatenate([[0.0], np.cumsum(values)])
-    idx = np.arange(n)
-    lo = np.maximum(0, idx - radius)
-    hi = np.minimum(n, idx + radius + 1)
-    total = c[hi] - c[lo]
-    count = (hi - lo).astype(float)
-    if not include_self:
-        total = total - values
-        count = count - 1
-    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+def _window_mean(values: np.ndarray, radius: int) -> np.ndarray:
+    """Mean of ``values`` over ``[i - radius, i + radius]``, without i."""
+    return _window_means(values[:, None], radius)[:, 0]
 
 
 def _window_means(columns: np.ndarray, radius: int) -> np.ndarray:
-    """``_window_mean(columns[:, k], radius)`` of every column at once: a column's running sum is added
-    up in the same order as alone, so each value is the same to the bit."""
+    """The mean of each column of ``columns`` over rows ``[i - radius, i + radius]``, without row i (each
+    column's running sum is added up in order, as a column alone: the same bits as one at a time)."""
     n = len(columns)
     c = np.concatenate([np.zeros((1, columns.shape[1])), np.cumsum(columns, axis=0)])
     idx = np.arange(n)
