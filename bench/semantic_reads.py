@@ -17,6 +17,14 @@ Sentences embedded (cache misses) are charged to the purpose that asked first.
     .venv/bin/python bench/semantic_reads.py --prepared /tmp/s13h1/prep_bbc
     .venv/bin/python bench/semantic_reads.py --prepared /tmp/s13h1/prep_both --sample 0.05
     .venv/bin/python bench/semantic_reads.py --batch-sizes 2 4 8 16 64
+    .venv/bin/python bench/semantic_reads.py --ceiling
+
+``--ceiling``: how far MiniLM itself could get faster with the same numbers. It runs the shipped model
+on 900 real BBC sentences at the aligner's batch size (4, one onnxruntime thread, as each engine worker
+runs it), counts the multiply-adds of its dense layers per token (6 layers of 384 wide, feed-forward
+1,536: query, key, value, output and the two feed-forward products), and compares the rate achieved with
+numpy's float32 matrix product (its BLAS on one thread, in a child process) on the same shapes at 24, 96
+and 512 rows. What float32 arithmetic on this core allows is the last row's rate.
 """
 
 from __future__ import annotations
@@ -190,6 +198,64 @@ def batch_sizes(sizes: list[int], n: int) -> None:
         print(f"  batch {size:>3}: {cpu:6.2f} CPU s, {len(texts) / cpu:5.0f} sentences per CPU-second")
 
 
+# all-MiniLM-L6-v2's dimensions (the model card's; the ONNX file is the same network)
+LAYERS, WIDTH, FEED = 6, 384, 1536
+GEMM_ROWS = (24, 96, 512)
+GEMM_CHILD = """
+import sys, time
+import numpy as np
+width, feed = int(sys.argv[1]), int(sys.argv[2])
+rng = np.random.default_rng(1)
+w1 = rng.random((width, feed), dtype=np.float32); w2 = rng.random((feed, width), dtype=np.float32)
+for rows in map(int, sys.argv[3:]):
+    a = rng.random((rows, width), dtype=np.float32)
+    reps = max(1, 40000 // rows)
+    c0 = time.process_time()
+    for _ in range(reps):
+        (a @ w1) @ w2
+    print(rows, 4 * rows * width * feed * reps / (time.process_time() - c0) / 1e9)
+"""
+
+
+def ceiling(n: int, batch: int = 4) -> None:
+    """MiniLM's dense-layer GFLOP/s on one thread against numpy's float32 GEMM on the same shapes."""
+    import subprocess
+
+    import corpora
+    from wiretrace.embed.files import load_tokenizer
+    from wiretrace.embed.minilm import Embedder
+    from wiretrace.text.tokens import sentences
+
+    texts: list[str] = []
+    for record in corpora.corpus("bbc")[:400]:
+        text = record["text"] or ""
+        texts += [text[s:e] for s, e in sentences(text) if len(text[s:e].split()) >= 4]
+    random.Random(1).shuffle(texts)
+    texts = texts[:n]
+    embedder = Embedder(threads=1)
+    embedder.embed(["a sentence to load the model"])
+    tok = load_tokenizer()
+    tok.enable_truncation(embedder.max_tokens)
+    tokens = sum(len(e.ids) for e in tok.encode_batch(texts))
+    c0 = time.process_time()
+    for i in range(0, len(texts), batch):
+        embedder.embed(texts[i : i + batch])
+    cpu = time.process_time() - c0
+    flops_per_token = LAYERS * 2 * (4 * WIDTH * WIDTH + 2 * WIDTH * FEED)
+    achieved = tokens * flops_per_token / cpu / 1e9
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", GEMM_CHILD, str(WIDTH), str(FEED), *map(str, GEMM_ROWS)],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    gemm = {int(r): float(g) for r, g in (line.split() for line in out.splitlines())}
+    print(f"{len(texts):,} BBC sentences, {tokens / len(texts):.1f} tokens each, batch {batch}, one thread: "
+          f"{cpu:.2f} CPU s, {len(texts) / cpu:.0f} sentences and {tokens / cpu:,.0f} tokens per CPU-second")
+    print(f"  MiniLM's dense layers: {flops_per_token / 1e6:.1f} MFLOP a token, {achieved:.1f} GFLOP/s achieved "
+          f"(attention, layer norms and the rest not counted)")
+    for rows, rate in gemm.items():
+        print(f"  numpy float32 GEMM {rows:>3} x {WIDTH} x {FEED} and back, one thread: {rate:6.1f} GFLOP/s "
+              f"(x{rate / achieved:.2f} MiniLM's rate)")
+
+
 def _line(frame: Any) -> str:
     import linecache
 
@@ -201,12 +267,17 @@ def main() -> None:
     ap.add_argument("--prepared", type=Path, help="a folder semantic_eval.py --prepared made (its prepared/ store is copied)")
     ap.add_argument("--sample", type=float, help="relate only the candidate pairs of this share of the documents (seed 7, as semantic_eval.py)")
     ap.add_argument("--batch-sizes", type=int, nargs="+", help="instead: MiniLM's CPU per sentence at these batch sizes (e.g. 2 4 8 16 64)")
+    ap.add_argument("--ceiling", action="store_true", help="instead: MiniLM's rate against float32 GEMM on this core (see above)")
     args = ap.parse_args()
+    if args.ceiling:
+        ceiling(900)
+        print(f"load average {os.getloadavg()[0]:.2f}")
+        return
     if args.batch_sizes:
         batch_sizes(args.batch_sizes, 900)
         return
     if args.prepared is None:
-        ap.error("give --prepared DIR (or --batch-sizes)")
+        ap.error("give --prepared DIR (or --batch-sizes, or --ceiling)")
     with tempfile.TemporaryDirectory(prefix="wiretrace-semreads-", dir="/tmp") as tmp:
         work = Path(tmp) / "run"
         shutil.copytree(args.prepared / "prepared", work)
