@@ -3,7 +3,8 @@
 Each version runs in its own Python process on the same JSONL corpus (Reuters-21578 and/or BBC News
 via ``corpora.py``), into a fresh store: ``--before SRC`` is an older ``src`` folder put first on the
 path (``git archive 9737da6 src | tar -x -C /work/snap_base``: under /work so ``../shared`` resolves),
-the working tree's ``src`` is "after". Per stage: CPU seconds (the engine's own ``Stats.cpu_s``: the
+the working tree's ``src`` is "after" (``--before`` repeated: several older versions, "before1", "before2",
+..., each run in the order given and then this tree, in one table). Per stage: CPU seconds (the engine's own ``Stats.cpu_s``: the
 main process and, for a version with worker processes, the CPU its workers spent on the stage's
 batches) and wall seconds. In all: wall seconds, and CPU seconds of the process and every worker it
 waited for (``getrusage(RUSAGE_CHILDREN)`` around the subprocess), their ratio (how many cores the run
@@ -13,6 +14,7 @@ on, as a user runs it) and times the whole command: totals only (the CLI prints 
 
     .venv/bin/python bench/engine_bench.py --corpus bbc --mode default --before /work/snap_base/src
     .venv/bin/python bench/engine_bench.py --corpus both --mode lexical --before /work/snap_base/src
+    .venv/bin/python bench/engine_bench.py --corpus both --mode lexical --before /work/snap_base/src --before /work/s15_base/src
     .venv/bin/python bench/engine_bench.py --corpus both --mode default --html       # the whole command
 """
 
@@ -83,14 +85,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", choices=["reuters", "bbc", "both"], default="bbc")
     ap.add_argument("--mode", choices=["lexical", "default"], default="lexical")
-    ap.add_argument("--before", help="an older src folder to run first, for the before/after table")
+    ap.add_argument("--before", action="append", default=[],
+                    help="an older src folder to run first, for the before/after table; repeat it for several "
+                         "(each run before this tree, in the order given: one table)")
     ap.add_argument("--workers", type=int, default=0, help="worker processes of the version that has them (0: every core)")
     ap.add_argument("--html", action="store_true", help="time the whole CLI command with its HTML outputs")
     ap.add_argument("--limit", type=int, help="only the first N records")
     args = ap.parse_args()
 
     records = corpora.corpus(args.corpus)[: args.limit]
-    versions = ([("before", args.before)] if args.before else []) + [("after", str(REPO / "src"))]
+    names = ["before"] if len(args.before) == 1 else [f"before{n + 1}" for n in range(len(args.before))]
+    versions = list(zip(names, args.before, strict=True)) + [("after", str(REPO / "src"))]
     rows: dict[str, tuple[dict, float, float]] = {}
     load0 = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="wiretrace-engine-", dir="/tmp") as tmp:
@@ -123,12 +128,12 @@ def main() -> None:
         print(f"{name:<8}{wall:>9.1f}{cpu:>9.1f}{cpu / max(wall, 1e-9):>9.2f}{r.get('workers', '-')!s:>8}"
               f"{r.get('embedded', '-')!s:>10}{r.get('pairs', '-')!s:>8}{r.get('stories', '-')!s:>8}{rss:>14}  {r.get('largest', '-')}")
     print("(RSS MB: peak resident memory of the driver / of the largest worker)")
-    if "before" in rows:
-        (_, wb, cb), (_, wa, ca) = rows["before"], rows["after"]
-        print(f"\nafter vs before: wall x{wb / max(wa, 1e-9):.2f} faster, CPU x{cb / max(ca, 1e-9):.2f} less")
-        rb, ra = rows["before"][0].get("relations"), rows["after"][0].get("relations")
+    for name, src in zip(names, args.before, strict=False):
+        (_, wb, cb), (_, wa, ca) = rows[name], rows["after"]
+        print(f"\nafter vs {name} ({src}): wall x{wb / max(wa, 1e-9):.2f} faster, CPU x{cb / max(ca, 1e-9):.2f} less")
+        rb, ra = rows[name][0].get("relations"), rows["after"][0].get("relations")
         if rb is not None:
-            print(f"relations before {rb}\nrelations after  {ra}")
+            print(f"relations {name} {rb}\nrelations after  {ra}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     dest = RESULTS / f"engine_{args.corpus}_{args.mode}{'_html' if args.html else ''}.json"
     dest.write_text(json.dumps({k: {"report": v[0], "wall_s": v[1], "cpu_s": v[2]} for k, v in rows.items()}, indent=1),

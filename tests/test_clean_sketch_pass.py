@@ -26,6 +26,8 @@ TABLES = {
     "cand_names": "SELECT name, doc_id FROM cand_names ORDER BY name, doc_id",
     "anchor_bodies": "SELECT anchor, bodies FROM anchor_bodies ORDER BY anchor",
     "topic_df": "SELECT word, df FROM topic_df ORDER BY word",
+    "summaries": "SELECT doc_id, body FROM summaries ORDER BY doc_id",  # made with the sketches, in the workers
+    "summary_df": "SELECT word, df FROM summary_df ORDER BY word",
     "stages": "SELECT id, stage FROM documents ORDER BY id",
 }
 
@@ -82,6 +84,7 @@ def test_cleaning_and_sketching_in_one_pass_store_what_two_stages_store(
     for name in TABLES:
         assert a[name] == b[name], f"{name} differs between one pass and two stages ({workers} workers)"
     assert len(a["cand_keys"]) > 1000 and len(a["cand_names"]) > 100
+    assert len(a["summaries"]) == 150 and len(a["summary_df"]) > 1000
     assert {s for _, s in b["stages"]} == {st.SKETCHED}
 
 

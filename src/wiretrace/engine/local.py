@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -162,7 +163,7 @@ def _clean_batch(shared: tuple[frozenset[str], RunConfig], docs: list[Document],
 
 def _clean_sketch_batch(
     shared: tuple[frozenset[str], RunConfig], docs: list[Document], env: Env,
-) -> tuple[list, tuple[list, dict[str, np.ndarray]], float]:
+) -> tuple[list, tuple[list, dict[str, np.ndarray], list[DocSummary]], float]:
     """A batch cleaned and then sketched at once (the documents travel to the worker once, and the
     driver stores one batch's sketches while the workers clean the next); with the CPU seconds the
     sketching took, for the stage figures. The same sketches as ``_sketch_batch`` on the stored
@@ -194,12 +195,12 @@ def clean_pending(
                 progress("clean", stats.cleaned, len(todo))
             return sketch_cpu
         writer = _SketchWriter(store, config, stats, progress, len(todo))
-        for cleaned, (done, vectors), cpu in ex.map(_clean_sketch_batch, batches, (boilerplate, config)):
+        for cleaned, (done, vectors, summaries), cpu in ex.map(_clean_sketch_batch, batches, (boilerplate, config)):
             store.put_cleaned(cleaned)
             stats.cleaned += len(cleaned)
             progress("clean", stats.cleaned, len(todo))
             c0 = time.process_time()
-            writer.add(done, vectors)
+            writer.add(done, vectors, summaries)
             sketch_cpu += cpu + time.process_time() - c0
         c0 = time.process_time()
         writer.flush()
@@ -221,10 +222,12 @@ class _SketchWriter:
             cs.bind_doc_vectors(store.db, _vector_settings(static_embedder()))
         self.sketches: list = []
         self.vectors: dict[str, np.ndarray] = {}
+        self.summaries: list[DocSummary] = []
 
-    def add(self, sketches: list, vectors: dict[str, np.ndarray]) -> None:
+    def add(self, sketches: list, vectors: dict[str, np.ndarray], summaries: list[DocSummary]) -> None:
         self.sketches += sketches
         self.vectors.update(vectors)
+        self.summaries += summaries
         if len(self.sketches) >= SKETCH_WRITE:
             self.flush()
 
@@ -234,24 +237,32 @@ class _SketchWriter:
         self.store.put_sketches(self.sketches)
         if self.vectors:
             cs.put_doc_vectors(self.store.db, self.vectors)
+        # Kept after the sketches they are made of (storing a sketch drops its document's summary); a run
+        # killed between the two leaves documents without one, which the stories stage makes.
+        cs.put_summaries(self.store.db, self.summaries)
         self.stats.sketched += len(self.sketches)
         self.progress("sketch", self.stats.sketched, self.total)
-        self.sketches, self.vectors = [], {}
+        self.sketches, self.vectors, self.summaries = [], {}, []
 
 
 SKETCH_WRITE = 2048  # documents whose sketches are stored in one transaction
 
 
 # --- sketch ---------------------------------------------------------------------------------------
-def _sketch_batch(config: RunConfig, batch: tuple[list[Document], dict], env: Env) -> tuple[list, dict[str, np.ndarray]]:
-    """The sketches of a batch and, where the embedding candidate path runs, the static body vectors
-    it reads (per document like the sketches, so made here in the workers, not on the driver)."""
+def _sketch_batch(
+    config: RunConfig, batch: tuple[list[Document], dict], env: Env,
+) -> tuple[list, dict[str, np.ndarray], list[DocSummary]]:
+    """The sketches of a batch, their level-2 summaries (``stories.summarize``: what placing reads of
+    each document, of it alone) and, where the embedding candidate path runs, the static body vectors
+    it reads: per document like the sketches, so made here in the workers, not on the driver."""
     docs, cleaned = batch
     vectors: dict[str, np.ndarray] = {}
     if uses_embedding_path(config):
         made = static_embedder().embed([body_text(d, cleaned[d.id]) for d in docs])
         vectors = dict(zip((d.id for d in docs), made, strict=True))
-    return sketch_docs(docs, cleaned, config), vectors
+    sketched = sketch_docs(docs, cleaned, config)
+    summaries = [summarize(d.id, d.published, sk, title_words(d, cleaned[d.id])) for d, (sk, _) in zip(docs, sketched, strict=True)]
+    return sketched, vectors, summaries
 
 
 def _vector_settings(static: StaticEmbedder) -> str:
@@ -271,8 +282,8 @@ def sketch_pending(
 
     with _executor(executor, config) as ex:
         writer = _SketchWriter(store, config, stats, progress, len(todo))
-        for done, vectors in ex.map(_sketch_batch, batches(batch_size(len(todo), config, ex)), config):
-            writer.add(done, vectors)
+        for done, vectors, summaries in ex.map(_sketch_batch, batches(batch_size(len(todo), config, ex)), config):
+            writer.add(done, vectors, summaries)
         writer.flush()
 
 
@@ -618,34 +629,75 @@ def build_stories(
 def _build_stories(store: st.Store, config: RunConfig, progress: Progress, ex: LocalExecutor) -> bool:
     changed = set(store.ids_at_stage(st.RELATED))
     redo, gone, kept = _stories_to_trace(store, config, changed, ex)
-    need = {m for members in redo.values() for m in members}
-    sketches, cue_map = store.sketches(need)
-    by_doc: dict[str, list[Pair]] = {}
-    for p in store.pairs_touching(need):
-        if p.a in need:
-            by_doc.setdefault(p.a, []).append(p)
+    need = sum(len(members) for members in redo.values())
 
-    def batches(limit: int) -> Iterator[list[StoryTask]]:
-        # Whole stories per batch, up to ``limit`` members; their documents and cleaning read in one
-        # query per batch (not one per story).
+    def batches(limit: int) -> Iterator[list[tuple[str, list[str]]]]:
+        # Whole stories per batch, up to ``limit`` members: ids only. What the trace reads of them
+        # (documents, cleaning, sketches, pairs) the worker reads from the store (``_trace_read_batch``),
+        # not the driver, which only places and writes.
         group: list[tuple[str, list[str]]] = []
         size = 0
         for sid, members in sorted(redo.items()):
             group.append((sid, members))
             size += len(members)
             if size >= limit:
-                yield _story_tasks(store, group, sketches, cue_map, by_doc)
+                yield group
                 group, size = [], 0
         if group:
-            yield _story_tasks(store, group, sketches, cue_map, by_doc)
+            yield group
 
     stories: list[Story] = []
-    for traced in ex.map(_trace_batch, batches(batch_size(len(need), config, ex)), config):
-        stories.extend(traced)
-        progress("stories", len(stories), len(redo))
+    try:
+        for traced in ex.map(_trace_read_batch, batches(batch_size(need, config, ex)), (config, str(store.folder.resolve()))):
+            stories.extend(traced)
+            progress("stories", len(stories), len(redo))
+    finally:
+        _close_reader(str(store.folder.resolve()))  # this process's own (one worker: the batches ran here)
     store.update_stories(sorted(stories, key=lambda s: s.id), gone)
     store.set_stage(sorted(changed), st.STORIED)
     return kept
+
+
+def trace_inputs(store: st.Store, group: Sequence[tuple[str, list[str]]]) -> list[StoryTask]:
+    """The trace's task of each story of ``group`` (id, members), read from ``store``: its members'
+    documents, cleaning and sketches, and the related pairs among them (in stored order)."""
+    ids = [m for _, ms in group for m in ms]
+    sketches, cue_map = store.sketches(ids)
+    wanted = set(ids)
+    by_doc: dict[str, list[Pair]] = {}
+    for p in store.pairs_touching(ids):
+        if p.a in wanted:
+            by_doc.setdefault(p.a, []).append(p)
+    return _story_tasks(store, group, sketches, cue_map, by_doc)
+
+
+def _trace_read_batch(shared: tuple[RunConfig, str], group: list[tuple[str, list[str]]], env: Env) -> list[Story]:
+    """Read a batch of stories' inputs from the store (a read-only connection of this process's) and
+    trace them: the documents travel from the store to the worker that traces them, not through the
+    driver. Everything read was written by earlier stages, committed before the stories stage."""
+    config, folder = shared
+    return _trace_batch(config, trace_inputs(_reader(folder), group), env)
+
+
+_READERS: dict[tuple[int, str], st.Store] = {}
+
+
+def _reader(folder: str) -> st.Store:
+    """This process's read-only connection to the store in ``folder`` (one per process: a forked
+    worker opens its own, never the one it inherited)."""
+    key = (os.getpid(), folder)
+    reader = _READERS.get(key)
+    if reader is None:
+        for k in [k for k in _READERS if k[0] != key[0]]:
+            del _READERS[k]  # a parent's connection, copied by fork: not used, not closed here
+        reader = _READERS[key] = st.Store(folder, readonly=True)
+    return reader
+
+
+def _close_reader(folder: str) -> None:
+    reader = _READERS.pop((os.getpid(), folder), None)
+    if reader is not None:
+        reader.close()
 
 
 # --- the sequence ---------------------------------------------------------------------------------
