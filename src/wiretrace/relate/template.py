@@ -35,10 +35,10 @@ pairs of character ranges, one on each side, for the pair view to highlight).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from wiretrace.align import AlignConfig, verbatim_passages
 from wiretrace.config import at_least, check_types, share
@@ -211,6 +211,10 @@ def token_facts(text: str, w: Words) -> TokenFacts:
     return tuple(out)
 
 
+def _both_facts(text_a: str, wa: Words, text_b: str, wb: Words) -> tuple[TokenFacts, TokenFacts]:
+    return token_facts(text_a, wa), token_facts(text_b, wb)
+
+
 @lru_cache(maxsize=64)
 def _side_facts(text: str, ranges: tuple[tuple[int, int], ...]) -> TokenFacts:
     return token_facts(text, words_in_ranges(text, ranges))
@@ -222,18 +226,17 @@ def _masked(w: Words, slots: list[bool]) -> Words:
 
 def _fillers(
     wa: Words, sa: list[bool], wb: Words, sb: list[bool], passages: list[tuple[int, int, int, int, str, float]],
-    masked: tuple[Words, Words] | None = None, known: tuple[TokenFacts, TokenFacts] | None = None,
+    masked: tuple[Words, Words] | None = None, known: Callable[[], tuple[TokenFacts, TokenFacts]] | None = None,
 ) -> tuple[list[int], list[tuple[int, int]]]:
     """Slots at the same place of a masked passage on both sides: which (a's token indices), and
-    which of them differ (token indices a, b). ``known``: each side's ``token_facts``: two fillers
+    which of them differ (token indices a, b). ``known``: each side's ``token_facts`` (read only where
+    some filler differs as written): two fillers
     that are one fact in other forms ("1,800" / "1800", "30 September" / "Sept. 30") do not differ."""
     compared: list[int] = []
     differ: list[tuple[int, int]] = []
     ma, mb = (masked[0].tokens, masked[1].tokens) if masked is not None else (_masked(wa, sa).tokens, _masked(wb, sb).tokens)
     in_a, in_b = set(wa.tokens), set(wb.tokens)
-    fa, fb = known if known is not None else ((None,) * len(wa), (None,) * len(wb))
-    same_a: set[int] = set()  # facts of each side that the other side writes at the same place, in another form
-    same_b: set[int] = set()
+    unlike: list[tuple[int, int, bool]] = []  # slot pairs written otherwise, and whether they differ as words
     for a0, a1, b0, b1, _, _ in passages:
         sm = SequenceMatcher(None, ma[a0:a1], mb[b0:b1], autojunk=False)
         for i, j, n in sm.get_matching_blocks():
@@ -244,12 +247,20 @@ def _fillers(
                     # Other fillers; a name the other side writes elsewhere was moved, not replaced
                     # (figures are compared where they stand: "1" and "15" recur in any brief).
                     tx, ty = _filler_value(wa.tokens[x]), _filler_value(wb.tokens[y])
-                    f, g = fa[x], fb[y]
-                    if f is not None and g is not None and same_fact(f[1], g[1]):
-                        same_a.add(f[0])
-                        same_b.add(g[0])
-                    elif tx != ty and (not tx.isalpha() or not ty.isalpha() or (tx not in in_b and ty not in in_a)):
-                        differ.append((x, y))
+                    if tx != ty:
+                        unlike.append((x, y, not tx.isalpha() or not ty.isalpha() or (tx not in in_b and ty not in in_a)))
+    if not any(d for _, _, d in unlike):
+        return compared, []  # every filler alike: no fact to read (most pairs tested: copies)
+    fa, fb = known() if known is not None else ((None,) * len(wa), (None,) * len(wb))
+    same_a: set[int] = set()  # facts of each side that the other side writes at the same place, in another form
+    same_b: set[int] = set()
+    for x, y, d in unlike:
+        f, g = fa[x], fb[y]
+        if f is not None and g is not None and same_fact(f[1], g[1]):
+            same_a.add(f[0])
+            same_b.add(g[0])
+        elif d:
+            differ.append((x, y))
     # A word of a fact found at the same place on the other side in another form ("1,800" facing
     # "1800": the "800" left over, which slid onto the next slot) is no filler of its own.
     differ = [(x, y) for x, y in differ if _fact_id(fa[x]) not in same_a and _fact_id(fb[y]) not in same_b]
@@ -518,7 +529,7 @@ def _template(
     form_b = _coverage(len(wb), [(p[2], p[3]) for p in masked])
     if form_a < c.form or form_b < c.form:
         return _form_open(a, b, wa, wb, rewritten if recurring else (), matched if recurring else (), idf, n, c)
-    compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb), (_side_facts(a.text, a.ranges), _side_facts(b.text, b.ranges)))
+    compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb), lambda: (_side_facts(a.text, a.ranges), _side_facts(b.text, b.ranges)))
     need = 1 if recurring else c.min_differing
     # Figures and names apart: a brief's recurring names (the agency, the market) would drown a
     # change of every figure.
@@ -657,7 +668,7 @@ def other_names(
         if not len(wa) or not len(wb):
             return []
         sa, sb = slot_mask(text_a, wa), slot_mask(text_b, wb)
-        _, differ = _fillers(wa, sa, wb, sb, [(0, len(wa), 0, len(wb), "verbatim", 1.0)], None, (token_facts(text_a, wa), token_facts(text_b, wb)))
+        _, differ = _fillers(wa, sa, wb, sb, [(0, len(wa), 0, len(wb), "verbatim", 1.0)], None, partial(_both_facts, text_a, wa, text_b, wb))
         names = [
             (wa.tokens[x], wb.tokens[y]) for x, y in differ
             if wa.tokens[x].isalpha() and wb.tokens[y].isalpha()

@@ -13,7 +13,7 @@ Parsing never raises: whatever does not read as one of these forms is simply not
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_right, insort
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -101,15 +101,16 @@ def facts(text: str, start: int = 0, end: int | None = None) -> list[Fact]:
     first, then initials, ordinals and figures)."""
     end = len(text) if end is None else end
     found: list[Fact] = []
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = []  # spans found, sorted, none overlapping
 
     def free(s: int, e: int) -> bool:
-        return all(e <= ts or s >= te for ts, te in taken)
+        k = bisect_right(taken, (s, len(text) + 1))
+        return (k == 0 or taken[k - 1][1] <= s) and (k == len(taken) or taken[k][0] >= e)
 
     def add(s: int, e: int, value: Value | None) -> None:
         if value is not None and free(s, e):
             found.append(Fact(s, e, value))
-            taken.append((s, e))
+            insort(taken, (s, e))
 
     for rx in (_DATE_MD, _DATE_DM):
         for m in rx.finditer(text, start, end):
@@ -136,7 +137,7 @@ def facts(text: str, start: int = 0, end: int | None = None) -> list[Fact]:
         if v is not None and u is not None:
             qty = _quantity(v[1], u.group("u"))
             if prev is not None and _RANGE.match(text, prev[1], m.start()):
-                found[:] = [f if (f.start, f.end) != prev[:2] else Fact(f.start, f.end, _quantity(prev[2][1], u.group("u"))) for f in found]
+                found[-1] = Fact(prev[0], prev[1], _quantity(prev[2][1], u.group("u")))  # prev is the last fact added
             v, e = qty, u.end()
         before = len(found)
         add(m.start(), e, v)
