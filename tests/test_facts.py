@@ -52,6 +52,8 @@ def test_one_fact_in_two_forms(one: str, other: str) -> None:
         ("on 30 September", "on 30 October"),
         ("at 7 p.m.", "at 7 a.m."),
         ("220 pounds", "120 kg"),
+        ("16.70 mln tonnes", "17.30 mln tonnes"),  # in one unit no rounding: another month's estimate
+        ("50 degrees Celsius", "50 Fahrenheit"),
         ("100 km", "100 kg"),  # one figure, two dimensions
         ("the NRA", "the NBA"),
     ],

@@ -68,7 +68,7 @@ _UNIT = {
     "tonnes": ("mass", 1000.0), "tonne": ("mass", 1000.0),
     "hectares": ("area", 10000.0), "hectare": ("area", 10000.0), "ha": ("area", 10000.0), "acres": ("area", 4046.8564224),
     "acre": ("area", 4046.8564224), "litres": ("volume", 1.0), "liters": ("volume", 1.0), "gallons": ("volume", 3.785411784),
-    "fahrenheit": ("temperature", 0.0), "celsius": ("temperature", 0.0), "centigrade": ("temperature", 0.0),
+    "fahrenheit": ("temperature", 5 / 9), "celsius": ("temperature", 1.0), "centigrade": ("temperature", 1.0),  # (affine: see _quantity)
 }
 _UNIT_AFTER = re.compile(r"[ \u00a0-]?(?:degrees\s+)?(?P<u>" + "|".join(sorted(_UNIT, key=len, reverse=True)) + r")\b", re.I)
 _RANGE = re.compile(r"\s*(?:and|to|or|-|–)\s*$", re.I)  # "between 30 and 80 pounds": the unit is both figures'
@@ -155,20 +155,20 @@ def facts(text: str, start: int = 0, end: int | None = None) -> list[Fact]:
 
 
 def _quantity(number: str, unit: str) -> Value:
-    """A figure with its unit: ("qty", dimension, the value in the dimension's base unit, the figure)."""
+    """A figure with its unit: ("qty", dimension, the value in the dimension's base unit, the figure, the unit)."""
     dim, factor = _UNIT[unit.lower()]
     x = float(number)
     if dim == "temperature":  # Celsius as the base
         x = (x - 32.0) * 5.0 / 9.0 if unit.lower() == "fahrenheit" else x
     else:
         x *= factor
-    return ("qty", dim, repr(x), number)
+    return ("qty", dim, repr(x), number, unit.lower())
 
 
 def same_fact(u: Value, v: Value) -> bool:
     """Whether two values are one fact: equal; the same day of a month where one side writes no
-    year; one quantity in two units, within rounding (``ROUNDING``); a figure with its unit and the
-    same figure without."""
+    year; one quantity in two units, within rounding (``ROUNDING``: a conversion is written rounded;
+    in one unit the figures must be equal); a figure with its unit and the same figure without."""
     if u == v:
         return True
     if u[0] == v[0] == "date" and u[1:3] == v[1:3]:
@@ -176,10 +176,12 @@ def same_fact(u: Value, v: Value) -> bool:
     if u[0] == v[0] == "qty":
         if u[1] != v[1]:
             return False
+        if _UNIT[u[4]] == _UNIT[v[4]]:
+            return u[3] == v[3]  # one unit (or its spellings): the figures themselves
         x, y = float(u[2]), float(v[2])
         return abs(x - y) <= ROUNDING * max(abs(x), abs(y)) if u[1] != "temperature" else abs(x - y) <= 1.0
     if {u[0], v[0]} == {"num", "qty"}:
-        return u[-1] == v[-1]
+        return (u[1] if u[0] == "num" else u[3]) == (v[1] if v[0] == "num" else v[3])
     return False
 
 
