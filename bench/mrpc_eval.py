@@ -329,11 +329,13 @@ def compare_rows(data: MrpcData, folds: np.ndarray, cache_dir: str | None) -> di
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         note = "model and threshold fitted on the other 4 folds: " + " ".join(f"{t:.3f}" for t in thresholds)
         out["compare() per fold"] = _compare_row("wiretrace.compare(), 4-fold model", relations, data, folds, note)
+        out["compare() per fold"]["answers"] = list(relations)
         print(f"    ({wall:.0f} s wall, {cpu:.0f} CPU s)")
     t0, c0 = time.perf_counter(), time.process_time()
     relations = _compare_all(data.pairs, emb)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     out["compare()"] = _compare_row("wiretrace.compare(), shipped", relations, data, folds, "weights in-sample")
+    out["compare()"]["answers"] = list(relations)
     print(f"    ({wall:.0f} s wall, {cpu:.0f} CPU s)")
     close()
     return out
@@ -342,7 +344,7 @@ def compare_rows(data: MrpcData, folds: np.ndarray, cache_dir: str | None) -> di
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cache", help="folder of a wiretrace store to keep sentence vectors in between runs")
-    ap.add_argument("--json", help="also write the figures to this JSON file")
+    ap.add_argument("--json", help="also write the figures (and compare()'s answer per pair, in file order) to this JSON file")
     ap.add_argument("--no-compare", action="store_true", help="skip the wiretrace.compare() row (about a minute)")
     args = ap.parse_args()
 

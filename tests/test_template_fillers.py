@@ -25,6 +25,19 @@ REWRITES = {
     ("1638813", "1639087"): "a date day-first / month-first",
     ("1805639", "1805436"): "dollar figures with and without the currency letters glued on",
     ("1965766", "1965716"): "a temperature with its conversion / without",
+    # one fact in another form (``text.facts``)
+    ("2095800", "2095807"): "a date with its year, day-first / month-first abbreviated",
+    ("1550880", "1551024"): "a figure with / without a thousands separator",
+    ("2566397", "2566529"): "two figures in another order",
+    ("2916184", "2916154"): "a time written 24-hour / with a.m.",
+    ("2284830", "2284862"): "initials with / without dots",
+    ("666384", "666485"): "an ordinal in digits / in words, initials / the names spelled out",
+    ("127940", "127709"): "a name / its initials",
+    ("3093840", "3093801"): "weights in pounds / in kilograms, rounded",
+    ("2905139", "2904947"): "an area in hectares (space-grouped) / in acres",
+    ("2077719", "2077537"): "two prices in pounds sterling / in dollars at one rate",
+    ("1944746", "1944634"): "a sum with its conversion in brackets / without",
+    ("2019822", "2020185"): "a name misspelt by one letter",
 }
 
 
@@ -60,6 +73,16 @@ GENERATED = {
         "Shop sales in the nine weeks to 14 March fell 3 percent, the chain told its lenders in Leeds on Tuesday.",
         "Shop sales in the nine weeks to March 14 fell 3 percent, the chain told its lenders in Leeds on Tuesday.",
         "Shop sales in the nine weeks to 21 April fell 5 percent, the chain told its lenders in Hull on Tuesday.",
+    ),
+    "thousands and scale": (
+        "The agency said 1,500,000 people had fled the floods and 2,300 homes were lost near the river.",
+        "The agency said 1.5 million people had fled the floods and 2300 homes were lost near the river.",
+        "The agency said 1,900,000 people had fled the floods and 4,100 homes were lost near the river.",
+    ),
+    "a conversion": (
+        "The storm dumped 20 inches of rain on the town and winds reached 100 miles an hour on Friday.",
+        "The storm dumped 51 cm of rain on the town and winds reached 161 km an hour on Friday.",
+        "The storm dumped 12 inches of rain on the town and winds reached 70 miles an hour on Friday.",
     ),
     "currency letters": (
         "The miner rose $1.25 to $48.60 in Sydney, recovering most of the $2.10 it shed on Monday.",

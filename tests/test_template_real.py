@@ -30,6 +30,10 @@ PAIRS = {
     ("reuters-5176", "reuters-5290"): ("near_duplicate", ""),  # a copy published the next day
     ("reuters-8235", "reuters-8280"): ("derivative", "not a near-duplicate"),  # a copy with two paragraphs added
     ("reuters-17870", "reuters-17874"): ("derivative", "not a near-duplicate"),  # rewritten at length
+    # one company's results twice, the figures in other forms ("1.2 mln" / "1,200,000", "one dlrs" / "1.00 dlrs"): reuse
+    ("reuters-20515", "reuters-20669"): ("derivative", ""),
+    # one monthly estimate a month on, figures of one unit close but other (16.70 / 17.30 mln tonnes): a template
+    ("reuters-15868", "reuters-3335"): ("template", "other figures"),
 }
 
 

@@ -35,13 +35,14 @@ pairs of character ranges, one on each side, for the pair view to highlight).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from wiretrace.align import AlignConfig, verbatim_passages
 from wiretrace.config import at_least, check_types, share
+from wiretrace.text.facts import Value, fact_at, facts, same_fact
 from wiretrace.text.names import STOP
 from wiretrace.text.tokens import Words, words, words_in_ranges
 from wiretrace.text.topic import content_words, corpus_size, doc_frequency
@@ -172,20 +173,70 @@ def _side(text: str, ranges: tuple[tuple[int, int], ...]) -> tuple[list[bool], W
     return slots, _masked(w, slots)
 
 
+TokenFacts = tuple[tuple[int, Value, bool, str] | None, ...]
+_GLOSS = re.compile(r"\s*[(\[]\s*$")
+# A sum's currency, written before the figure ("$", "US$", "£", "A$") or after it ("dollars", "dlrs", "stg").
+_CURRENCY_BEFORE = re.compile(r"(?:(?P<p>[A-Z]{1,2})?(?P<s>[$£€¥]))\s?$")
+_CURRENCY_AFTER = re.compile(r"\s?(?P<w>dollars?|dlrs|pounds sterling|sterling|stg|euros?|yen)\b", re.I)
+_CURRENCY_WORD = {"dollar": "$", "dollars": "$", "dlrs": "$", "pounds sterling": "£", "sterling": "£", "stg": "£",
+                  "euro": "€", "euros": "€", "yen": "¥"}
+
+
+def _currency(text: str, start: int, end: int) -> str:
+    """The currency a figure at ``text[start:end]`` is a sum in ("$", "A$", "£", ...), or ""."""
+    m = _CURRENCY_BEFORE.search(text, max(0, start - 4), start)
+    if m:
+        prefix = (m.group("p") or "").upper()
+        return ("" if prefix in ("", "US") else prefix) + m.group("s")
+    m = _CURRENCY_AFTER.match(text, end)
+    return _CURRENCY_WORD[m.group("w").lower()] if m else ""
+
+
+def token_facts(text: str, w: Words) -> TokenFacts:
+    """For each word of ``w`` (words of ``text``), the fact it is part of (``text.facts``: a figure,
+    date, time or initials whatever its form) as (index, value, gloss, currency), or None. ``gloss``: the fact
+    stands in brackets right after another (a conversion: "$3.8bn (2.4bn)", "50 degrees (120
+    Fahrenheit)"): kept on one side and dropped on the other, it is no filler of the form.
+    ``currency``: the sum's currency mark (``_currency``), or ""."""
+    if not len(w):
+        return ()
+    found = facts(text, w.starts[0], w.ends[-1])
+    starts = [f.start for f in found]
+    gloss = [k > 0 and _GLOSS.match(text, found[k - 1].end, f.start) is not None for k, f in enumerate(found)]
+    money = [_currency(text, f.start, f.end) if f.value[0] == "num" else "" for f in found]
+    out: list[tuple[int, Value, bool, str] | None] = []
+    for st in w.starts:
+        i = fact_at(found, starts, st)
+        out.append(None if i is None else (i, found[i].value, gloss[i], money[i]))
+    return tuple(out)
+
+
+def _both_facts(text_a: str, wa: Words, text_b: str, wb: Words) -> tuple[TokenFacts, TokenFacts]:
+    return token_facts(text_a, wa), token_facts(text_b, wb)
+
+
+@lru_cache(maxsize=64)
+def _side_facts(text: str, ranges: tuple[tuple[int, int], ...]) -> TokenFacts:
+    return token_facts(text, words_in_ranges(text, ranges))
+
+
 def _masked(w: Words, slots: list[bool]) -> Words:
     return Words(tuple(_MASK if s else t for t, s in zip(w.tokens, slots, strict=True)), w.starts, w.ends)
 
 
 def _fillers(
     wa: Words, sa: list[bool], wb: Words, sb: list[bool], passages: list[tuple[int, int, int, int, str, float]],
-    masked: tuple[Words, Words] | None = None,
+    masked: tuple[Words, Words] | None = None, known: Callable[[], tuple[TokenFacts, TokenFacts]] | None = None,
 ) -> tuple[list[int], list[tuple[int, int]]]:
     """Slots at the same place of a masked passage on both sides: which (a's token indices), and
-    which of them differ (token indices a, b)."""
+    which of them differ (token indices a, b). ``known``: each side's ``token_facts`` (read only where
+    some filler differs as written): two fillers
+    that are one fact in other forms ("1,800" / "1800", "30 September" / "Sept. 30") do not differ."""
     compared: list[int] = []
     differ: list[tuple[int, int]] = []
     ma, mb = (masked[0].tokens, masked[1].tokens) if masked is not None else (_masked(wa, sa).tokens, _masked(wb, sb).tokens)
     in_a, in_b = set(wa.tokens), set(wb.tokens)
+    unlike: list[tuple[int, int, bool]] = []  # slot pairs written otherwise, and whether they differ as words
     for a0, a1, b0, b1, _, _ in passages:
         sm = SequenceMatcher(None, ma[a0:a1], mb[b0:b1], autojunk=False)
         for i, j, n in sm.get_matching_blocks():
@@ -196,9 +247,157 @@ def _fillers(
                     # Other fillers; a name the other side writes elsewhere was moved, not replaced
                     # (figures are compared where they stand: "1" and "15" recur in any brief).
                     tx, ty = _filler_value(wa.tokens[x]), _filler_value(wb.tokens[y])
-                    if tx != ty and (not tx.isalpha() or not ty.isalpha() or (tx not in in_b and ty not in in_a)):
-                        differ.append((x, y))
-    return compared, _rewritten_in_place(differ, wa, wb, in_a, in_b)
+                    if tx != ty:
+                        unlike.append((x, y, not tx.isalpha() or not ty.isalpha() or (tx not in in_b and ty not in in_a)))
+    if not any(d for _, _, d in unlike):
+        return compared, []  # every filler alike: no fact to read (most pairs tested: copies)
+    fa, fb = known() if known is not None else ((None,) * len(wa), (None,) * len(wb))
+    same_a: set[int] = set()  # facts of each side that the other side writes at the same place, in another form
+    same_b: set[int] = set()
+    for x, y, d in unlike:
+        f, g = fa[x], fb[y]
+        if f is not None and g is not None and same_fact(f[1], g[1]):
+            same_a.add(f[0])
+            same_b.add(g[0])
+        elif d:
+            differ.append((x, y))
+    # A word of a fact found at the same place on the other side in another form ("1,800" facing
+    # "1800": the "800" left over, which slid onto the next slot) is no filler of its own.
+    differ = [(x, y) for x, y in differ if _fact_id(fa[x]) not in same_a and _fact_id(fb[y]) not in same_b]
+    differ = _written_otherwise(differ, wa, wb, fa, fb, sa, sb)
+    return compared, _one_rate(_reordered(_rewritten_in_place(differ, wa, wb, in_a, in_b), fa, fb), fa, fb)
+
+
+RATE = 0.01  # sums converted at one rate: every ratio within this share of the others
+
+
+def _one_rate(differ: list[tuple[int, int]], fa: TokenFacts, fb: TokenFacts) -> list[tuple[int, int]]:
+    """Nothing differs where every differing filler is a sum in one currency on one side and in
+    another on the other, all at one rate ("£169.99 ... £179.99" / "$273 ... $289"): the same
+    prices converted, not other prices. Two sums or more, each side's in one currency."""
+    sums = [(f, g) for f, g in ((fa[x], fb[y]) for x, y in differ) if f is not None and g is not None]
+    if len(sums) != len(differ):
+        return differ
+    pairs = dict.fromkeys((f[0], g[0]) for f, g in sums)
+    if len(pairs) < 2 or len({i for i, _ in pairs}) != len(pairs) or len({j for _, j in pairs}) != len(pairs):
+        return differ
+    cur_a, cur_b = {f[3] for f, _ in sums}, {g[3] for _, g in sums}
+    if len(cur_a) != 1 or len(cur_b) != 1 or "" in cur_a | cur_b or cur_a == cur_b:
+        return differ
+    ratios = []
+    for f, g in sums:
+        x, y = float(f[1][1]), float(g[1][1])
+        if x <= 0 or y <= 0:
+            return differ
+        ratios.append(y / x)
+    return [] if max(ratios) <= min(ratios) * (1 + RATE) else differ
+
+
+def _written_otherwise(
+    differ: list[tuple[int, int]], wa: Words, wb: Words, fa: TokenFacts, fb: TokenFacts, sa: list[bool], sb: list[bool],
+) -> list[tuple[int, int]]:
+    """The differing fillers less those that are one word or fact written otherwise:
+
+    * one word glued on one side and split on the other ("Eleonora67" / "Eleonora[67]");
+    * an initial facing the name it stands for ("P" / "Pratt");
+    * a conversion in brackets after a figure on one side (``token_facts``' gloss);
+    * a name misspelt by one letter (``MISSPELT`` letters or more: "MSBlast" / "MBlast");
+    * a date, time, ordinal or initials the other side writes too, elsewhere or in another form
+      ("the 9th Circuit" / "the Ninth Circuit", "U.S." / "United States") — specific enough to be
+      one fact wherever it stands, unlike a plain figure ("1" and "15" recur in any brief)."""
+    if not differ:
+        return differ
+    held_a = {f[1] for f in fa if f is not None and f[1][0] not in _PLACED}
+    held_b = {f[1] for f in fb if f is not None and f[1][0] not in _PLACED}
+    caps_a, caps_b = _initials_of_runs(wa, sa), _initials_of_runs(wb, sb)
+    ta, tb = wa.tokens, wb.tokens
+    set_a, set_b = set(ta), set(tb)
+    # names of one side spelled out where the other writes their initials ("United States" / "U.S.")
+    runs_a = _runs_of(wa, sa, {f[1][1] for f in fb if f is not None and f[1][0] == "initials"})
+    runs_b = _runs_of(wb, sb, {f[1][1] for f in fa if f is not None and f[1][0] == "initials"})
+    out = []
+    for x, y in differ:
+        tx, ty = ta[x], tb[y]
+        glued = (
+            (y + 1 < len(tb) and tx == ty + tb[y + 1]) or (y > 0 and tx == tb[y - 1] + ty)
+            or (x + 1 < len(ta) and ty == tx + ta[x + 1]) or (x > 0 and ty == ta[x - 1] + tx)
+        )
+        initial = tx.isalpha() and ty.isalpha() and min(len(tx), len(ty)) == 1 and tx[0] == ty[0] and max(len(tx), len(ty)) > 1
+        misspelt = tx.isalpha() and ty.isalpha() and min(len(tx), len(ty)) >= MISSPELT and _one_edit(tx, ty)
+        # A fact the other side writes elsewhere, facing a word this side writes elsewhere too: the
+        # slots slid, nothing was replaced.
+        known = (
+            (_found(fa[x], held_b, caps_b) and (ty in set_a or _found(fb[y], held_a, caps_a) or y in runs_b))
+            or (_found(fb[y], held_a, caps_a) and (tx in set_b or _found(fa[x], held_b, caps_b) or x in runs_a))
+        )
+        f, g = fa[x], fb[y]
+        gloss = (f is not None and f[2]) or (g is not None and g[2])
+        if not (glued or initial or misspelt or known or gloss):
+            out.append((x, y))
+    return out
+
+
+MISSPELT = 5  # names this long or longer one letter apart are one name misspelt ("MSBlast" / "MBlast")
+
+
+def _one_edit(x: str, y: str) -> bool:
+    """``x`` and ``y`` differ by one letter inserted, dropped or replaced."""
+    if abs(len(x) - len(y)) > 1 or x == y:
+        return False
+    i = 0
+    while i < min(len(x), len(y)) and x[i] == y[i]:
+        i += 1
+    return x[i + 1 :] == y[i + 1 :] or x[i:] == y[i + 1 :] or x[i + 1 :] == y[i:]
+
+
+_PLACED = ("num", "qty")  # figures: compared where they stand
+
+
+def _fact_id(f: tuple[int, Value, bool, str] | None) -> int:
+    return -1 if f is None else f[0]
+
+
+def _held(v: Value, held: set[Value]) -> bool:
+    return v[0] not in _PLACED and any(same_fact(v, h) for h in held)
+
+
+def _found(f: tuple[int, Value, bool, str] | None, held: set[Value], caps: set[str]) -> bool:
+    """The fact (not a figure) is written on the other side too: the same value, or initials of names there."""
+    return f is not None and (_held(f[1], held) or (f[1][0] == "initials" and f[1][1] in caps))
+
+
+def _runs_of(w: Words, slots: list[bool], initials: set[str], longest: int = 5) -> set[int]:
+    """The indices of the words of each run of names whose initials are in ``initials``."""
+    out: set[int] = set()
+    toks = w.tokens
+    for n in range(2, longest + 1):
+        for i in range(len(toks) - n + 1):
+            if all(slots[k] and toks[k].isalpha() for k in range(i, i + n)) and "".join(t[0] for t in toks[i : i + n]) in initials:
+                out.update(range(i, i + n))
+    return out
+
+
+def _initials_of_runs(w: Words, slots: list[bool], longest: int = 5) -> set[str]:
+    """The initials of each run of two to ``longest`` consecutive names ("United States" -> "us"),
+    for initials written on the other side."""
+    toks = w.tokens
+    return {
+        "".join(t[0] for t in toks[i : i + n]) for n in range(2, longest + 1) for i in range(len(toks) - n + 1)
+        if all(slots[k] and toks[k].isalpha() for k in range(i, i + n))
+    }
+
+
+def _reordered(differ: list[tuple[int, int]], fa: TokenFacts, fb: TokenFacts) -> list[tuple[int, int]]:
+    """The differing fillers less the facts both sides write in another order: where every
+    differing figure on each side is a fact (``text.facts``) and the two sides' values are the same
+    set ("two American and one Yemeni" / "one Yemeni and two U.S."), nothing was replaced."""
+    with_facts = [((x, y), f[1], g[1]) for x, y in differ if (f := fa[x]) is not None and (g := fb[y]) is not None]
+    if len(with_facts) < 2:
+        return differ
+    if sorted({v for _, v, _ in with_facts}) != sorted({v for _, _, v in with_facts}):
+        return differ
+    drop = {xy for xy, _, _ in with_facts}
+    return [xy for xy in differ if xy not in drop]
 
 
 _CURRENCY_PREFIX = re.compile(r"^[^\W\d_]{1,3}(?=\d)")  # "US3" of "$US3.95", "A5" of "A$5"
@@ -330,7 +529,7 @@ def _template(
     form_b = _coverage(len(wb), [(p[2], p[3]) for p in masked])
     if form_a < c.form or form_b < c.form:
         return _form_open(a, b, wa, wb, rewritten if recurring else (), matched if recurring else (), idf, n, c)
-    compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb))
+    compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb), lambda: (_side_facts(a.text, a.ranges), _side_facts(b.text, b.ranges)))
     need = 1 if recurring else c.min_differing
     # Figures and names apart: a brief's recurring names (the agency, the market) would drown a
     # change of every figure.
@@ -469,7 +668,7 @@ def other_names(
         if not len(wa) or not len(wb):
             return []
         sa, sb = slot_mask(text_a, wa), slot_mask(text_b, wb)
-        _, differ = _fillers(wa, sa, wb, sb, [(0, len(wa), 0, len(wb), "verbatim", 1.0)])
+        _, differ = _fillers(wa, sa, wb, sb, [(0, len(wa), 0, len(wb), "verbatim", 1.0)], None, partial(_both_facts, text_a, wa, text_b, wb))
         names = [
             (wa.tokens[x], wb.tokens[y]) for x, y in differ
             if wa.tokens[x].isalpha() and wb.tokens[y].isalpha()
