@@ -3,9 +3,10 @@
 Two texts may write one fact in other forms: "1,800" / "1800" / "1.8 thousand", "$3.8bn" /
 "3.8 billion", "two" / "2", "30 September 2003" / "Sept. 30", "0240 GMT" / "2:40 a.m.", "N.R.A." /
 "NRA". ``facts`` finds them in a text with their character span and a value; ``same_fact`` says
-whether two values are one fact (a date without its year agrees with the same day of any year).
-No conversion between units is made: an approximate one ("220 pounds (100 kg)") is a rewording a
-reader checks, not a value the text writes.
+whether two values can be one fact: a date without its year agrees with the same day of any year,
+and a quantity agrees with itself in another unit of its dimension within the rounding such a
+conversion is written with ("220 pounds" / "100 kg", ``ROUNDING``); in one unit the figures must
+be equal ("16.70" / "17.30 mln tonnes" are two estimates).
 
 Parsing never raises: whatever does not read as one of these forms is simply not a fact.
 """
