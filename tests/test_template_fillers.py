@@ -11,11 +11,14 @@ and that a mould filled with other figures stays a template.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.conftest import DATA
 from tests.requirements import need_path
 
 import wiretrace
-from wiretrace.relate.template import Side, template
+from wiretrace.relate.template import Side, _initials_of_runs, _name_runs, _runs_of, template
+from wiretrace.text.tokens import Words
 
 MRPC = DATA / "mrpc" / "msr_paraphrase_train.txt"
 
@@ -98,3 +101,29 @@ def test_same_facts_another_way_are_no_template_and_other_facts_are(case: str) -
     assert _verdict(report, rewritten) is None
     verdict = _verdict(report, other)
     assert verdict is not None and verdict.differing >= 2 and "figures" in verdict.what
+
+
+def _plain_runs(toks: tuple[str, ...], slots: list[bool], longest: int) -> list[tuple[int, int]]:
+    """Every run of two to ``longest`` consecutive names, checked word by word (what the one-pass
+    ``_name_runs`` must find)."""
+    return [
+        (i, i + n) for n in range(2, longest + 1) for i in range(len(toks) - n + 1)
+        if all(slots[k] and toks[k].isalpha() for k in range(i, i + n))
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["united", "states", "new", "york", "of", "12", "n", "y", "x1", "fed"]), st.booleans()), max_size=30),
+    st.integers(min_value=2, max_value=6),
+)
+def test_name_runs_and_their_initials_as_word_by_word(words: list[tuple[str, bool]], longest: int) -> None:
+    toks = tuple(t for t, _ in words)
+    slots = [s for _, s in words]
+    w = Words(toks, tuple(range(len(toks))), tuple(range(1, len(toks) + 1)))
+    plain = _plain_runs(toks, slots, longest)
+    assert sorted(_name_runs(w, slots, longest)) == sorted(plain)
+    initials = {"".join(t[0] for t in toks[s:e]) for s, e in plain}
+    assert _initials_of_runs(w, slots, longest) == initials
+    wanted = set(sorted(initials)[:2]) | {"zz"}
+    assert _runs_of(w, slots, wanted, longest) == {k for s, e in plain if "".join(t[0] for t in toks[s:e]) in wanted for k in range(s, e)}

@@ -35,7 +35,7 @@ pairs of character ranges, one on each side, for the pair view to highlight).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from functools import lru_cache, partial
@@ -366,14 +366,33 @@ def _found(f: tuple[int, Value, bool, str] | None, held: set[Value], caps: set[s
     return f is not None and (_held(f[1], held) or (f[1][0] == "initials" and f[1][1] in caps))
 
 
+def _name_runs(w: Words, slots: list[bool], longest: int) -> Iterator[tuple[int, int]]:
+    """Every run of two to ``longest`` consecutive names (slots of letters only), as (start, end):
+    the sub-runs of each maximal run, found in one pass over the words."""
+    toks = w.tokens
+    i, n = 0, len(toks)
+    while i < n:
+        if not (slots[i] and toks[i].isalpha()):
+            i += 1
+            continue
+        j = i + 1
+        while j < n and slots[j] and toks[j].isalpha():
+            j += 1
+        for size in range(2, min(longest, j - i) + 1):
+            for s in range(i, j - size + 1):
+                yield s, s + size
+        i = j
+
+
 def _runs_of(w: Words, slots: list[bool], initials: set[str], longest: int = 5) -> set[int]:
     """The indices of the words of each run of names whose initials are in ``initials``."""
     out: set[int] = set()
+    if not initials:
+        return out
     toks = w.tokens
-    for n in range(2, longest + 1):
-        for i in range(len(toks) - n + 1):
-            if all(slots[k] and toks[k].isalpha() for k in range(i, i + n)) and "".join(t[0] for t in toks[i : i + n]) in initials:
-                out.update(range(i, i + n))
+    for s, e in _name_runs(w, slots, longest):
+        if "".join(t[0] for t in toks[s:e]) in initials:
+            out.update(range(s, e))
     return out
 
 
@@ -381,10 +400,7 @@ def _initials_of_runs(w: Words, slots: list[bool], longest: int = 5) -> set[str]
     """The initials of each run of two to ``longest`` consecutive names ("United States" -> "us"),
     for initials written on the other side."""
     toks = w.tokens
-    return {
-        "".join(t[0] for t in toks[i : i + n]) for n in range(2, longest + 1) for i in range(len(toks) - n + 1)
-        if all(slots[k] and toks[k].isalpha() for k in range(i, i + n))
-    }
+    return {"".join(t[0] for t in toks[s:e]) for s, e in _name_runs(w, slots, longest)}
 
 
 def _reordered(differ: list[tuple[int, int]], fa: TokenFacts, fb: TokenFacts) -> list[tuple[int, int]]:
