@@ -215,7 +215,7 @@ def _both_facts(text_a: str, wa: Words, text_b: str, wb: Words) -> tuple[TokenFa
     return token_facts(text_a, wa), token_facts(text_b, wb)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=2048)
 def _side_facts(text: str, ranges: tuple[tuple[int, int], ...]) -> TokenFacts:
     return token_facts(text, words_in_ranges(text, ranges))
 
