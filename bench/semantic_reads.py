@@ -172,12 +172,9 @@ def run(folder: Path, sample: float | None) -> None:
               f"static under 0.2: {(p[:, 0] < 0.2).sum():,} read, {((p[:, 0] < 0.2) & (p[:, 1] >= config.align.split_cos)).sum()} joined")
 
 
-def batch_sizes(sizes: list[int], n: int) -> None:
-    """CPU seconds to embed ``n`` real BBC sentences (four words or more, shuffled, seed 1) at each batch
-    size, one onnxruntime thread (as each engine worker runs it), cold cache each time: whether batching
-    the sentences of many pairs together would pay."""
+def _bbc_sentences(n: int) -> list[str]:
+    """``n`` real BBC sentences of four words or more, from the first 400 articles, shuffled (seed 1)."""
     import corpora
-    from wiretrace.embed.minilm import Embedder
     from wiretrace.text.tokens import sentences
 
     texts: list[str] = []
@@ -185,7 +182,16 @@ def batch_sizes(sizes: list[int], n: int) -> None:
         text = record["text"] or ""
         texts += [text[s:e] for s, e in sentences(text) if len(text[s:e].split()) >= 4]
     random.Random(1).shuffle(texts)
-    texts = texts[:n]
+    return texts[:n]
+
+
+def batch_sizes(sizes: list[int], n: int) -> None:
+    """CPU seconds to embed ``n`` real BBC sentences (four words or more, shuffled, seed 1) at each batch
+    size, one onnxruntime thread (as each engine worker runs it), cold cache each time: whether batching
+    the sentences of many pairs together would pay."""
+    from wiretrace.embed.minilm import Embedder
+
+    texts = _bbc_sentences(n)
     embedder = Embedder(threads=1)
     embedder.embed(["a sentence to load the model"])
     print(f"{len(texts):,} BBC sentences, {np.mean([len(t.split()) for t in texts]):.1f} words on average, one thread:")
@@ -221,17 +227,10 @@ def ceiling(n: int, batch: int = 4) -> None:
     """MiniLM's dense-layer GFLOP/s on one thread against numpy's float32 GEMM on the same shapes."""
     import subprocess
 
-    import corpora
     from wiretrace.embed.files import load_tokenizer
     from wiretrace.embed.minilm import Embedder
-    from wiretrace.text.tokens import sentences
 
-    texts: list[str] = []
-    for record in corpora.corpus("bbc")[:400]:
-        text = record["text"] or ""
-        texts += [text[s:e] for s, e in sentences(text) if len(text[s:e].split()) >= 4]
-    random.Random(1).shuffle(texts)
-    texts = texts[:n]
+    texts = _bbc_sentences(n)
     embedder = Embedder(threads=1)
     embedder.embed(["a sentence to load the model"])
     tok = load_tokenizer()

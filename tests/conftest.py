@@ -34,6 +34,17 @@ def bbc_by_category(categories: tuple[str, ...], n: int) -> dict[str, list[dict]
     return out
 
 
+def bbc_with_copies(path: Path, categories: tuple[str, ...], n: int) -> Path:
+    """A JSONL input at ``path``: the first ``n`` BBC News articles of each category, each followed by a
+    copy under another id (equal bodies, shared anchors: stories of several members)."""
+    with path.open("w", encoding="utf-8") as f:
+        for rows in bbc_by_category(categories, n).values():
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+                f.write(json.dumps({**r, "id": r["id"] + "-copy"}) + "\n")
+    return path
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return need(SEEDS)

@@ -6,13 +6,12 @@ worker and with two, and whether the sketches are stored a batch at a time or al
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.conftest import bbc_by_category
+from tests.conftest import bbc_with_copies
 
 from wiretrace.engine import local as engine
 from wiretrace.engine import store as st
@@ -33,13 +32,7 @@ TABLES = {
 
 
 def _input(tmp: Path) -> Path:
-    path = tmp / "bbc.jsonl"
-    with path.open("w", encoding="utf-8") as f:
-        for rows in bbc_by_category(("business", "politics", "tech"), 25).values():
-            for r in rows:
-                f.write(json.dumps(r) + "\n")
-                f.write(json.dumps({**r, "id": r["id"] + "-copy"}) + "\n")  # copies: equal bodies, shared anchors
-    return path
+    return bbc_with_copies(tmp / "bbc.jsonl", ("business", "politics", "tech"), 25)
 
 
 def _tables(folder: Path) -> dict[str, list[tuple]]:

@@ -10,12 +10,11 @@ On real inputs (BBC News articles with copies, the seeds, the sample corpus) wit
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from pathlib import Path
 
 import pytest
-from tests.conftest import bbc_by_category
+from tests.conftest import bbc_with_copies
 from tests.requirements import need_path as need
 
 from wiretrace.engine import corpus_state as cs
@@ -33,13 +32,7 @@ CORPUS = REPO / "examples" / "corpus"
 
 
 def _bbc(tmp: Path) -> Path:
-    path = tmp / "bbc.jsonl"
-    with path.open("w", encoding="utf-8") as f:
-        for rows in bbc_by_category(("business", "politics", "sport"), 12).values():
-            for r in rows:
-                f.write(json.dumps(r) + "\n")
-                f.write(json.dumps({**r, "id": r["id"] + "-copy"}) + "\n")  # copies: stories of several members
-    return path
+    return bbc_with_copies(tmp / "bbc.jsonl", ("business", "politics", "sport"), 12)
 
 
 def _source(name: str, tmp: Path) -> Path:
