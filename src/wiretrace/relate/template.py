@@ -309,12 +309,16 @@ def _written_otherwise(
         return differ
     held_a = {f[1] for f in fa if f is not None and f[1][0] not in _PLACED}
     held_b = {f[1] for f in fb if f is not None and f[1][0] not in _PLACED}
-    caps_a, caps_b = _initials_of_runs(wa, sa), _initials_of_runs(wb, sb)
+    initials_a = {f[1][1] for f in fa if f is not None and f[1][0] == "initials"}
+    initials_b = {f[1][1] for f in fb if f is not None and f[1][0] == "initials"}
+    # The initials of one side's runs of names, read only against initials the other side writes.
+    caps_a = _initials_of_runs(wa, sa) if initials_b else set()
+    caps_b = _initials_of_runs(wb, sb) if initials_a else set()
     ta, tb = wa.tokens, wb.tokens
     set_a, set_b = set(ta), set(tb)
     # names of one side spelled out where the other writes their initials ("United States" / "U.S.")
-    runs_a = _runs_of(wa, sa, {f[1][1] for f in fb if f is not None and f[1][0] == "initials"})
-    runs_b = _runs_of(wb, sb, {f[1][1] for f in fa if f is not None and f[1][0] == "initials"})
+    runs_a = _runs_of(wa, sa, initials_b)
+    runs_b = _runs_of(wb, sb, initials_a)
     out = []
     for x, y in differ:
         tx, ty = ta[x], tb[y]
