@@ -255,7 +255,7 @@ def seed_hashes(text: str, ranges: tuple[tuple[int, int], ...], k: int) -> list[
 KEEP_HASHES = 20_000
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def _kept_seed_hashes(text: str, ranges: tuple[tuple[int, int], ...], k: int) -> list[int]:
     return shingle_hashes(words_in_ranges(text, ranges).tokens, k).tolist()
 

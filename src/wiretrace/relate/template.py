@@ -164,7 +164,7 @@ def _kind(tok: str) -> str:
     return "figures" if not tok.isalpha() or tok in NUMBER_WORDS else "names"
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def _side(text: str, ranges: tuple[tuple[int, int], ...]) -> tuple[list[bool], Words]:
     """The slots of a document's compared words and the words with them masked, kept for the last
     few dozen documents (one is in many pairs). Read only: the lists are shared."""
@@ -842,7 +842,7 @@ def _headline_subjects(
     return [(" ".join(own_a), " ".join(own_b))] if own_a and own_b else None
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1024)
 def _body_names(text: str) -> frozenset[str]:
     """The words a document's own text writes as names (capitalised, not opening a sentence, in a
     line not all in capitals: ``slot_mask``), read whole (the opening a cleaner set aside included)."""

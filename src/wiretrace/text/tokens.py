@@ -213,7 +213,7 @@ def _runs(text: str, start: int, end: int, most: int) -> list[tuple[int, int]]:
     return out
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=2048)
 def _wrap_width_cached(text: str) -> int:
     """``wrap_width`` of a whole text, computed once per text (sentences() is called per range)."""
     return wrap_width(text)
