@@ -11,6 +11,7 @@ passages that tile one stretch of both texts become one maximal passage (``join`
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 
 import numpy as np
@@ -236,8 +237,8 @@ def covered(n: int, ranges: list[tuple[int, int]]) -> np.ndarray:
 
 def _token_range(w: Words, s: int, e: int) -> tuple[int, int]:
     """Token indices whose characters fall inside ``[s, e)``."""
-    lo = int(np.searchsorted(np.asarray(w.starts), s, side="left"))
-    hi = int(np.searchsorted(np.asarray(w.ends), e, side="right"))
+    lo = bisect_left(w.starts, s)  # (``np.searchsorted`` sides "left" / "right", without making an array per call)
+    hi = bisect_right(w.ends, e)
     return lo, max(lo, hi)
 
 
@@ -303,7 +304,12 @@ class SentenceIndex:
         self.of = np.full(n_words, -1, dtype=np.int64)
         for k, (_, _, t0, t1) in enumerate(sents):
             self.of[t0:t1] = k
-        self.mostly = [bool(mask[t0:t1].mean() >= share) for _, _, t0, t1 in sents]
+        # Each sentence's share of covered words (``mask[t0:t1].mean()``: the count over the length in
+        # float64, so the same comparisons) from one running count.
+        run = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+        t0s = np.fromiter((t[2] for t in sents), np.int64, len(sents))
+        t1s = np.fromiter((t[3] for t in sents), np.int64, len(sents))
+        self.mostly = ((run[t1s] - run[t0s]) / (t1s - t0s) >= share).tolist()
         self.widened: list[tuple[int, int]] = []
 
     def widen(self, t0: int, t1: int, chars: tuple[int, int]) -> tuple[int, int]:
