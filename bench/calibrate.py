@@ -71,7 +71,7 @@ from mrpc_eval import (  # noqa: E402
     prepare,
     stratified_folds,
 )
-from wiretrace.align import PARAPHRASE_FEATURES, AlignConfig, Alignment, paraphrase_model  # noqa: E402
+from wiretrace.align import PARAPHRASE_FEATURES, SHORT_FEATURES, AlignConfig, Alignment, paraphrase_model  # noqa: E402
 from wiretrace.align.features import PARAPHRASE_FILE, PARAPHRASE_FORMAT  # noqa: E402
 from wiretrace.clean import clean  # noqa: E402
 from wiretrace.embed.minilm import Embedder  # noqa: E402
@@ -124,13 +124,20 @@ def calibrate_align(cache: str | None, write: bool = False) -> None:
     )
     p_t = round(float(np.median(np.r_[cv[:, 2], t_all])), 2)
     print(f"  -> paraphrase_p = {p_t} (median of those, rounded)")
-    f_all = best_threshold(p, y, "f1")
     cv_f = np.array(cv_logistic(x, y, folds, "f1"))
-    short_p = round(float(np.median(np.r_[cv_f[:, 2], f_all])), 2)
+    print(f"the model with an F1 threshold (held-out accuracy {cv_f[:, 0].mean():.4f}, F1 {cv_f[:, 1].mean():.4f})")
+    assert data.short is not None, "this wiretrace has no short-text model"
+    short_model = fit_logistic(data.short, y)
+    print(f"short-text model (compare() on short texts): {data.short.shape[1]} features ({', '.join(SHORT_FEATURES)} added), "
+          f"L2 {L2}, fitted on all pairs: bias {short_model.bias:.6g}; " + ", ".join(
+              f"{n} {w:.4g}" for n, w in zip(SHORT_FEATURES, short_model.weights[len(PARAPHRASE_FEATURES):], strict=True)))
+    f_all = best_threshold(short_model.prob(data.short), y, "f1")
+    cv_s = np.array(cv_logistic(data.short, y, folds, "f1"))
+    short_p = round(float(np.median(np.r_[cv_s[:, 2], f_all])), 2)
     print(
-        f"short_p (compare() on short texts): F1-maximising threshold on all pairs {f_all:.3f}; chosen on 4 folds: "
-        + " ".join(f"{t:.3f}" for t in cv_f[:, 2])
-        + f" (held-out accuracy {cv_f[:, 0].mean():.4f}, F1 {cv_f[:, 1].mean():.4f})"
+        f"short_p (the short-text model's threshold): F1-maximising threshold on all pairs {f_all:.3f}; chosen on 4 folds: "
+        + " ".join(f"{t:.3f}" for t in cv_s[:, 2])
+        + f" (held-out accuracy {cv_s[:, 0].mean():.4f}, F1 {cv_s[:, 1].mean():.4f})"
     )
     print(f"  -> short_p = {short_p} (median of those, rounded)")
     print("paraphrase_cos (cosine floor; the model is not asked below it), held-out accuracy with each floor:")
@@ -178,12 +185,20 @@ def calibrate_align(cache: str | None, write: bool = False) -> None:
                     "cv_f1_threshold_accuracy": round(float(cv_f[:, 0].mean()), 4),
                     "cv_f1_threshold_f1": round(float(cv_f[:, 1].mean()), 4),
                     "cv_f1_thresholds": [round(float(t), 3) for t in cv_f[:, 2]],
+                    "short_cv_accuracy": round(float(cv_s[:, 0].mean()), 4),
+                    "short_cv_f1": round(float(cv_s[:, 1].mean()), 4),
+                    "short_cv_thresholds": [round(float(t), 3) for t in cv_s[:, 2]],
                     "short_p": short_p,
                 },
                 "fitted": datetime.now(UTC).strftime("%Y-%m-%d"),
             },
             "bias": sig4(model.bias),
             "weights": {name: sig4(float(w)) for name, w in zip(PARAPHRASE_FEATURES, model.weights, strict=True)},
+            "short": {
+                "bias": sig4(short_model.bias),
+                "weights": {name: sig4(float(w)) for name, w in
+                            zip(PARAPHRASE_FEATURES + SHORT_FEATURES, short_model.weights, strict=True)},
+            },
         }
         PARAPHRASE_PATH.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {PARAPHRASE_PATH.relative_to(REPO)}")

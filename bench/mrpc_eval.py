@@ -12,13 +12,16 @@ Rows:
 * ``MiniLM cosine``: all-MiniLM-L6-v2 (the int8 ONNX model wiretrace ships), cosine threshold;
 * ``wiretrace model``: the logistic model over ``wiretrace.align.PARAPHRASE_FEATURES`` (the cosine and
   cheap lexical agreement), weights and threshold fitted on the training folds;
+* ``short-text model``: the model compare() uses on short texts (those features, and the cosines of
+  what each side writes that the other does not: ``wiretrace.align.SHORT_FEATURES``), where this
+  wiretrace has it;
 * ``wiretrace as shipped``: ``align``'s own sentence decision with the default ``AlignConfig`` (the
   shipped weights were fitted on this whole split by ``bench/calibrate.py``: in-sample, shown to check
   that the shipped constants reproduce the cross-validated figure, not as a held-out score);
 * ``before (cos >= 0.72)``: the rule ``align`` used before calibration;
 * ``wiretrace.compare()``: the library call a user makes on two texts (``wiretrace.compare(a, b)``), a
   paraphrase where it answers duplicate, near_duplicate or paraphrase; two rows: ``4-fold model``, where
-  for each fold a model (weights and the short-text threshold ``short_p``) is fitted on the other four
+  for each fold a model (weights, the short-text model's weights, and its threshold ``short_p``) is fitted on the other four
   folds as ``calibrate.py`` fits the shipped one, written to a file that ``$WIRETRACE_PARAPHRASE_MODEL``
   names, and ``compare()`` scored on the held-out fold (the honest figure); and ``shipped`` (the shipped
   model saw the whole split: in-sample). Each row also counts the relations answered per MRPC label.
@@ -228,6 +231,7 @@ class MrpcData:
     cos: np.ndarray
     profiles: list[tuple[SentenceProfile, SentenceProfile]]
     features: np.ndarray
+    short: np.ndarray | None  # the short-text model's inputs (features, then SHORT_FEATURES), where this wiretrace has it
     embed_s: float
     embedded: int
     sentences: int
@@ -241,13 +245,23 @@ def prepare(cache_dir: str | None = None) -> MrpcData:
     t0 = time.perf_counter()
     vecs = emb.embed(texts)
     embed_s = time.perf_counter() - t0
-    close()
     va, vb = vecs[: len(pairs)], vecs[len(pairs) :]
     cos = (va * vb).sum(axis=1).astype(np.float64)
     profiles = [(sentence_profile(p.a), sentence_profile(p.b)) for p in pairs]
     feats = np.array([paraphrase_features(pa, pb, float(c)) for (pa, pb), c in zip(profiles, cos, strict=True)])
     y = np.array([p.label for p in pairs])
-    return MrpcData(pairs, y, cos, profiles, feats, embed_s, emb.embedded, len(set(texts)))
+    short = None
+    from wiretrace.align import features as feature_module
+
+    if hasattr(feature_module, "SHORT_FEATURES"):  # this wiretrace has the short-text model
+        res = [(feature_module.residue(p.a, 0, len(p.a), pb), feature_module.residue(p.b, 0, len(p.b), pa))
+               for p, (pa, pb) in zip(pairs, profiles, strict=True)]
+        distinct = sorted({r for pair in res for r in pair if r})
+        rvec = dict(zip(distinct, emb.embed(distinct), strict=True))
+        extra = [feature_module.residue_features(a, b, rvec.get(ra), rvec.get(rb)) for a, b, (ra, rb) in zip(va, vb, res, strict=True)]
+        short = np.c_[feats, np.array(extra)]
+    close()
+    return MrpcData(pairs, y, cos, profiles, feats, short, embed_s, emb.embedded, len(set(texts)))
 
 
 def shipped_decision(data: MrpcData, config: AlignConfig) -> np.ndarray:
@@ -259,20 +273,24 @@ def shipped_decision(data: MrpcData, config: AlignConfig) -> np.ndarray:
 POSITIVE = frozenset({"duplicate", "near_duplicate", "paraphrase"})
 
 
-def fold_model_file(x: np.ndarray, y: np.ndarray, path: Path, note: str) -> float:
-    """Fit the paraphrase model on ``(x, y)`` as ``calibrate.py`` fits the shipped one (weights, and
-    ``short_p`` the F1-maximising threshold on these pairs), write it to ``path`` in the shipped file's
-    layout, and return ``short_p``."""
-    from wiretrace.align.features import PARAPHRASE_FORMAT
+def fold_model_file(x: np.ndarray, y: np.ndarray, path: Path, note: str, short: np.ndarray | None = None) -> float:
+    """Fit the paraphrase model on ``(x, y)`` as ``calibrate.py`` fits the shipped one (weights; with
+    ``short``, the short-text model's inputs, its weights too; and ``short_p`` the F1-maximising
+    threshold of the model compare() uses on short texts, on these pairs), write it to ``path`` in the
+    shipped file's layout, and return ``short_p``."""
+    from wiretrace.align import features
 
     model = fit_logistic(x, y)
+    doc: dict[str, object] = {"meta": {}, "bias": float(model.bias),
+                              "weights": {name: float(w) for name, w in zip(PARAPHRASE_FEATURES, model.weights, strict=True)}}
     short_p = best_threshold(model.prob(x), y, "f1")
-    doc = {
-        "meta": {"format": PARAPHRASE_FORMAT, "about": note, "features": list(PARAPHRASE_FEATURES),
-                 "scores": {"short_p": short_p}},
-        "bias": float(model.bias),
-        "weights": {name: float(w) for name, w in zip(PARAPHRASE_FEATURES, model.weights, strict=True)},
-    }
+    if short is not None:
+        names = PARAPHRASE_FEATURES + features.SHORT_FEATURES
+        sm = fit_logistic(short, y)
+        short_p = best_threshold(sm.prob(short), y, "f1")
+        doc["short"] = {"bias": float(sm.bias), "weights": {n: float(w) for n, w in zip(names, sm.weights, strict=True)}}
+    doc["meta"] = {"format": features.PARAPHRASE_FORMAT, "about": note, "features": list(PARAPHRASE_FEATURES),
+                   "scores": {"short_p": short_p}}
     path.write_text(json.dumps(doc), encoding="utf-8")
     return short_p
 
@@ -318,7 +336,8 @@ def compare_rows(data: MrpcData, folds: np.ndarray, cache_dir: str | None) -> di
             for k in range(FOLDS):
                 tr = folds != k
                 path = Path(tmp) / f"paraphrase-fold{k}.json"
-                thresholds.append(fold_model_file(data.features[tr], data.y[tr], path, f"MRPC train without fold {k}"))
+                short = data.short[tr] if data.short is not None else None
+                thresholds.append(fold_model_file(data.features[tr], data.y[tr], path, f"MRPC train without fold {k}", short))
                 os.environ[env] = str(path)
                 features.paraphrase_model.cache_clear()
                 idx = np.flatnonzero(folds == k)
@@ -364,6 +383,8 @@ def main() -> None:
             ("MiniLM cosine", cv_threshold(data.cos, y, folds, criterion)),
             (f"wiretrace model ({len(PARAPHRASE_FEATURES)} features)", cv_logistic(data.features, y, folds, criterion)),
         ]
+        if data.short is not None:
+            rows.append((f"short-text model ({data.short.shape[1]} features)", cv_logistic(data.short, y, folds, criterion)))
         print(f"\nthreshold chosen on 4 folds to maximise {'accuracy' if criterion == 'acc' else 'F1'}; mean ± sd over the 5 held-out folds")
         print(f"{'method':<34} {'accuracy':>15} {'F1':>15}   thresholds")
         for name, res in rows:

@@ -4,13 +4,16 @@ checked on load; a missing or mismatched file is a DataFileError naming the file
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from wiretrace.align import (
     PARAPHRASE_FEATURES,
+    SHORT_FEATURES,
     AlignConfig,
     load_paraphrase_model,
     load_semantic_bounds,
@@ -18,8 +21,11 @@ from wiretrace.align import (
     paraphrase_features,
     paraphrase_model,
     paraphrase_probability,
+    residue,
+    residue_features,
     semantic_bounds,
     sentence_profile,
+    short_probability,
 )
 from wiretrace.align.features import PARAPHRASE_FORMAT, paraphrase_data_file
 from wiretrace.errors import DataFileError
@@ -124,6 +130,43 @@ def test_short_text_threshold_is_read_and_checked(tmp_path: Path) -> None:
 
         with pytest.raises(DataFileError, match=r"paraphrase\.json.*'meta\.scores\.short_p' probability"):
             load_paraphrase_model(_copy(tmp_path, edit))
+
+
+def test_short_text_model_is_read_and_checked(tmp_path: Path) -> None:
+    """The ``short`` block (compare()'s model on short texts) holds a bias and one weight per feature of
+    ``PARAPHRASE_FEATURES`` then ``SHORT_FEATURES``; its probability is their logistic; a file without
+    it, or with its weights in another order, is refused."""
+    model = paraphrase_model()
+    assert len(model.short_weights) == len(PARAPHRASE_FEATURES) + len(SHORT_FEATURES)
+    a = sentence_profile("The ferry strike ended on Monday after the union accepted the wage offer.")
+    b = sentence_profile("The union accepted the wage offer on Monday, ending the ferry strike.")
+    x = (*paraphrase_features(a, b, 0.9), 1.0, 0.8, 0.9)
+    z = model.short_bias + sum(w * v for w, v in zip(model.short_weights, x, strict=True))
+    assert short_probability(a, b, 0.9, (1.0, 0.8, 0.9)) == pytest.approx(1.0 / (1.0 + math.exp(-z)))
+    # what one side adds that the other does not say lowers it (the residues' cosines carry weight)
+    assert short_probability(a, b, 0.9, (0.1, 0.1, 0.2)) < short_probability(a, b, 0.9, (0.9, 0.8, 0.9))
+    with pytest.raises(DataFileError, match=r"paraphrase\.json.*a 'short' block"):
+        load_paraphrase_model(_copy(tmp_path, lambda d: d.pop("short")))
+
+    def swap(doc: dict) -> None:
+        w = list(doc["short"]["weights"].items())
+        w[-1], w[-2] = w[-2], w[-1]
+        doc["short"]["weights"] = dict(w)
+
+    with pytest.raises(DataFileError, match=r"a 'short' block"):
+        load_paraphrase_model(_copy(tmp_path, swap))
+
+
+def test_residue_is_what_the_other_side_does_not_write() -> None:
+    """A side's residue keeps its content words whose 5-letter stem the other side lacks, in order."""
+    a = "The protesters marched to parliament on Friday, police said."
+    b = "Protests reached parliament on Friday."
+    assert residue(a, 0, len(a), sentence_profile(b)) == "marched police"  # "said" is a stop word
+    assert residue(b, 0, len(b), sentence_profile(a)) == "reached"
+    assert residue(b, 0, len(b), sentence_profile(b)) == ""
+    va, vb, ra, rb = (np.eye(4, dtype=np.float32)[i] for i in range(4))
+    assert residue_features(va, vb, None, None) == (1.0, 1.0, 1.0)  # nothing added on either side
+    assert residue_features(va, vb, ra, None) == (0.0, 0.0, 1.0)  # one side adds what the other never says
 
 
 def test_a_model_file_named_by_the_environment_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,6 +25,7 @@ from wiretrace.align.bounds import SemanticBounds, cascade_bounds, load_semantic
 from wiretrace.align.config import AlignConfig, Alignment
 from wiretrace.align.features import (
     PARAPHRASE_FEATURES,
+    SHORT_FEATURES,
     ParaphraseModel,
     SentenceProfile,
     load_paraphrase_model,
@@ -32,7 +33,10 @@ from wiretrace.align.features import (
     paraphrase_features,
     paraphrase_model,
     paraphrase_probability,
+    residue,
+    residue_features,
     sentence_profile,
+    short_probability,
 )
 from wiretrace.align.semantic import mean_cos, sentence_settled
 from wiretrace.align.stage import align, identical_alignment, whole_text_alignment
@@ -40,6 +44,7 @@ from wiretrace.align.verbatim import sentence_spans, verbatim_passages
 
 __all__ = [
     "PARAPHRASE_FEATURES",
+    "SHORT_FEATURES",
     "AlignConfig",
     "Alignment",
     "ParaphraseModel",
@@ -56,8 +61,11 @@ __all__ = [
     "paraphrase_features",
     "paraphrase_model",
     "paraphrase_probability",
+    "residue",
+    "residue_features",
     "semantic_bounds",
     "sentence_profile",
+    "short_probability",
     "sentence_settled",
     "sentence_spans",
     "verbatim_passages",

@@ -5,7 +5,8 @@ ways, content words left unmatched on each side, numbers shared and differing, n
 side only, the first and last words), fitted on the MRPC train split by ``bench/calibrate.py``. The
 model is data: ``wiretrace/align/data/paraphrase.json`` holds its bias and weights under a meta block
 (format version, feature names in order, training data and the hash of its split, the cross-validated
-scores, and ``short_p``, the threshold ``compare`` uses on short texts), written by
+scores, and ``short_p``, the threshold ``compare`` uses on short texts) and, under ``short``, the
+short-text model's bias and weights (``PARAPHRASE_FEATURES`` then ``SHORT_FEATURES``), written by
 ``bench/calibrate.py --part align --write`` and read here with ``importlib.resources``. A missing
 file, another format version, or feature names other than ``PARAPHRASE_FEATURES`` (what
 ``paraphrase_features`` computes) is a DataFileError, never a fallback.
@@ -23,6 +24,8 @@ from functools import cache
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
+
+import numpy as np
 
 from wiretrace.align.config import AlignConfig
 from wiretrace.errors import DataFileError
@@ -43,8 +46,16 @@ PARAPHRASE_FEATURES = (
     "negation_mismatch", "first_token_same", "last_token_same", "length_gap_log",
     "unmatched_more_log", "unmatched_fewer_log", "names_shared_log",
 )
+# The short-text model (``compare`` on one to three sentences a side) reads three inputs more, after
+# ``PARAPHRASE_FEATURES``: the MiniLM cosine between what each side writes that the other does not (its
+# ``residue``: the content words whose 5-letter stem the other side lacks), and of each residue with the
+# other whole text (the lower and the higher of the two). Words one side adds that say the other side's
+# content in other words keep these high; a clause of new content (the commonest reason two close
+# sentences are not paraphrases) lowers them. They cost two more vectors a pair: affordable on the two
+# texts of ``compare``, not on every candidate sentence pair the aligner weighs in documents.
+SHORT_FEATURES = ("residue_cos", "residue_cross_min", "residue_cross_max")
 PARAPHRASE_FILE = "paraphrase.json"  # in wiretrace/align/data/
-PARAPHRASE_FORMAT = 2  # the layout of that file this code reads (2: meta.scores.short_p added)
+PARAPHRASE_FORMAT = 3  # the layout of that file this code reads (2: meta.scores.short_p added; 3: the short-text model)
 _FIX = "reinstall wiretrace, or rerun `bench/calibrate.py --part align --write` to write the file"
 
 
@@ -55,7 +66,9 @@ class ParaphraseModel:
     bias: float
     weights: tuple[float, ...]
     meta: dict  # the file's meta block, as written (training data, split hash, scores)
-    short_p: float  # the probability that decides two short texts in ``compare`` (meta.scores.short_p)
+    short_p: float  # the short-text model's probability that decides two short texts in ``compare`` (meta.scores.short_p)
+    short_bias: float = 0.0  # the short-text model: bias, and weights in PARAPHRASE_FEATURES + SHORT_FEATURES order
+    short_weights: tuple[float, ...] = ()
 
     def weight(self, feature: str) -> float:
         return self.weights[PARAPHRASE_FEATURES.index(feature)]
@@ -101,10 +114,15 @@ def load_paraphrase_model(path: Path | Traversable) -> ParaphraseModel:
     weights = doc.get("weights")
     if not isinstance(weights, dict) or list(weights) != list(PARAPHRASE_FEATURES):
         raise bad("'weights' with one weight per feature, in the order of meta.features")
+    short = doc.get("short")
+    short_names = list(PARAPHRASE_FEATURES + SHORT_FEATURES)
+    if not isinstance(short, dict) or not isinstance(short.get("weights"), dict) or list(short["weights"]) != short_names:
+        raise bad(f"a 'short' block (the short-text model) with 'bias' and 'weights' for {short_names}, in order")
     try:
         return ParaphraseModel(
             bias=float(doc["bias"]), weights=tuple(float(weights[f]) for f in PARAPHRASE_FEATURES), meta=meta,
-            short_p=float(short_p),
+            short_p=float(short_p), short_bias=float(short["bias"]),
+            short_weights=tuple(float(short["weights"][f]) for f in short_names),
         )
     except (KeyError, TypeError, ValueError) as e:
         raise bad(f"a number for 'bias' and for every weight ({e!r})") from e
@@ -233,3 +251,31 @@ def paraphrase_decision(pa: SentenceProfile, pb: SentenceProfile, cos: float, co
         return cos
     p = paraphrase_probability(pa, pb, cos)
     return p if p >= config.paraphrase_p else None
+
+
+def residue(text: str, start: int, end: int, other: SentenceProfile) -> str:
+    """What ``text[start:end]`` writes that ``other`` does not: its content words (stop words left out)
+    whose 5-letter stem ``other`` lacks, in order, joined by spaces ("" when there are none)."""
+    w = words(text, start, end)
+    return " ".join(text[s : s + len(t)] for t, s in zip(w.tokens, w.starts, strict=True) if t not in STOP and t[:5] not in other.stems)
+
+
+def residue_features(
+    vec_a: np.ndarray, vec_b: np.ndarray, res_a: np.ndarray | None, res_b: np.ndarray | None,
+) -> tuple[float, float, float]:
+    """``SHORT_FEATURES`` from unit vectors: the two texts', and their residues' (None for an empty
+    residue). Two empty residues agree (1.0), an empty one against another does not (0.0); an empty
+    residue adds nothing to its side (1.0 against the other text)."""
+    both = float(res_a @ res_b) if res_a is not None and res_b is not None else float(res_a is None and res_b is None)
+    cross_a = float(res_a @ vec_b) if res_a is not None else 1.0
+    cross_b = float(res_b @ vec_a) if res_b is not None else 1.0
+    return both, min(cross_a, cross_b), max(cross_a, cross_b)
+
+
+def short_probability(pa: SentenceProfile, pb: SentenceProfile, cos: float, residues: tuple[float, float, float]) -> float:
+    """The short-text model's probability that two short texts say the same thing (``residues``: the
+    ``SHORT_FEATURES`` of ``residue_features``)."""
+    model = paraphrase_model()
+    x = (*paraphrase_features(pa, pb, cos), *residues)
+    z = model.short_bias + sum(w * v for w, v in zip(model.short_weights, x, strict=True))
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))

@@ -25,7 +25,7 @@ import numpy as np
 import xxhash
 
 from wiretrace import errors
-from wiretrace.align import paraphrase_model, paraphrase_probability, sentence_profile
+from wiretrace.align import paraphrase_model, residue, residue_features, sentence_profile, short_probability
 from wiretrace.clean import clean, document_blocks
 from wiretrace.embed.minilm import Embedder
 from wiretrace.engine import store as st
@@ -293,8 +293,9 @@ def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder:
     """How text b relates to text a, with aligned passages (``relation`` None when nothing does).
 
     Short texts (at most ``SHORT_SENTENCES`` sentences and ``SHORT_WORDS`` words on each side) are
-    decided by the aligner's sentence model (``align.paraphrase_probability``: the MiniLM cosine and
-    the lexical agreement model fitted on MRPC, its cosine floor, and the model's ``short_p``): coverage shares
+    decided by the short-text model (``align.short_probability``: the aligner's sentence features, the
+    MiniLM cosine and the lexical agreement, plus the cosines of what each side writes that the other
+    does not; fitted on MRPC), the aligner's cosine floor, and the model's ``short_p``: coverage shares
     mean little over a sentence or two."""
     config = config or RunConfig()
     embedder = embedder or Embedder()
@@ -318,7 +319,7 @@ def compare(text_a: str, text_b: str, config: RunConfig | None = None, embedder:
 
 SHORT_SENTENCES = 3
 SHORT_WORDS = 80
-# The paraphrase model's probability that decides two short texts is the model file's ``short_p``: the
+# The short-text model's probability that decides two short texts is the model file's ``short_p``: the
 # threshold that maximises F1 on MRPC train (``bench/calibrate.py --part align`` prints it per fold),
 # where the aligner's own ``paraphrase_p`` maximises accuracy (a sentence wrongly aligned costs more
 # inside a document).
@@ -341,10 +342,13 @@ def _short_pair(
 ) -> Comparison:
     """The sentence decision over two short texts; copies (duplicate, near_duplicate) stay as the
     alignment found them."""
-    va, vb = embedder.embed([text_a[ra[0] : ra[1]], text_b[rb[0] : rb[1]]])
-    cos = float(va @ vb / max(float(np.linalg.norm(va) * np.linalg.norm(vb)), 1e-9))
     pa, pb = sentence_profile(text_a, *ra), sentence_profile(text_b, *rb)
-    prob = paraphrase_probability(pa, pb, cos)
+    res = residue(text_a, *ra, pb), residue(text_b, *rb, pa)  # what each side writes that the other does not
+    vecs = iter(embedder.embed([text_a[ra[0] : ra[1]], text_b[rb[0] : rb[1]], *(r for r in res if r)]))
+    va, vb = next(vecs), next(vecs)
+    res_a, res_b = (next(vecs) if r else None for r in res)
+    cos = float(va @ vb / max(float(np.linalg.norm(va) * np.linalg.norm(vb)), 1e-9))
+    prob = short_probability(pa, pb, cos, residue_features(va, vb, res_a, res_b))
     score = prob if cos >= config.align.paraphrase_cos and prob >= paraphrase_model().short_p else None
     why = f"short texts: the sentence decision (cosine {cos:.2f}, paraphrase probability {prob:.2f})"
     if lexical is not None and lexical.relation in (Relation.DUPLICATE, Relation.NEAR_DUPLICATE, Relation.TEMPLATE):
