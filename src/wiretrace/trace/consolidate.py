@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -77,18 +78,18 @@ class _Unit:
 MAX_SENTENCES = 400  # sentences of one member read for the summary (its first ones): bounds the matrices
 
 
-def _units(doc: Document, cl: Cleaned, min_words: int) -> list[_Unit]:
-    spans, bags = [], []
+def _rows(doc: Document, cl: Cleaned, min_words: int) -> Iterator[tuple[tuple[int, int], list[str]]]:
+    """The summary's candidate sentences of ``doc`` in text order (span, word tokens), split as they are read."""
     for bs, be in cl.body:
         for s, e in sentences(doc.text, bs, be):
             toks = word_tokens(doc.text, s, e)  # once per sentence: counted, then bagged
             if len(toks) >= min_words:
-                spans.append((s, e))
-                bags.append(toks)
-        if len(spans) >= MAX_SENTENCES:
-            spans = spans[:MAX_SENTENCES]
-            break
-    return [_Unit(doc.id, sp, i, len(spans), content_of(bags[i])) for i, sp in enumerate(spans)]
+                yield (s, e), toks
+
+
+def _units(doc: Document, cl: Cleaned, min_words: int) -> list[_Unit]:
+    rows = list(islice(_rows(doc, cl, min_words), MAX_SENTENCES))
+    return [_Unit(doc.id, sp, i, len(rows), content_of(toks)) for i, (sp, toks) in enumerate(rows)]
 
 
 def _matrix(bags: Sequence[Counter[str]]) -> np.ndarray:
@@ -120,6 +121,16 @@ def consolidate(
     """Headline and summary of the story whose members are ``ranked`` (best-ranked first)."""
     c = config or SummaryConfig()
     members = list(ranked[: c.max_documents])
+    if len(members) == 1 and (lone := _lone(docs[members[0]], cleaned[members[0]], fallback_title, c)) is not None:
+        return lone
+    return _whole(members, docs, cleaned, canonical, fallback_title, c)
+
+
+def _whole(
+    members: list[str], docs: Mapping[str, Document], cleaned: Mapping[str, Cleaned], canonical: str | None,
+    fallback_title: str, c: SummaryConfig,
+) -> Consolidated:
+    """``consolidate`` computed in full: every member's sentences, their idf rows and cosines."""
     units = [u for m in members for u in _units(docs[m], cleaned[m], c.min_words)]
     titles = [(m, t.strip()) for m in members if (t := docs[m].title) and t.strip()]
     x = _matrix([u.bag for u in units] + [content_words(t) for _, t in titles])
@@ -165,6 +176,33 @@ def consolidate(
         lines.append(SummaryLine(u.doc, u.span, (u.doc, *carriers), round(score[i], 4)))
     headline, source = _headline(titles, xt, xs, doc_rows, canonical, order, fallback_title)
     return Consolidated(headline, source, tuple(lines))
+
+
+def _lone(doc: Document, cl: Cleaned, fallback_title: str, c: SummaryConfig) -> Consolidated | None:
+    """``consolidate`` of a story of one document, reading only its first sentences where that gives
+    the same result; None where it needs the whole computation.
+
+    With one member no other member carries anything: every sentence scores its lead weight alone,
+    so the sentences are taken in text order, skipping one too close to one already taken; no
+    sentence has carriers; the headline is the member's own title. The closeness of two sentences
+    is the cosine of their idf-weighted rows, and the idf is over all the member's sentences: but two
+    sentences without a content word in common have a cosine of exactly 0 whatever the weights. So
+    while each next sentence shares no content word with those taken, the first ``c.sentences`` such
+    sentences are the summary, and the rest of the text need not be split; the first that shares one
+    sends the story to the whole computation.
+    """
+    taken: list[tuple[int, tuple[int, int], Counter[str]]] = []
+    for index, (span, toks) in enumerate(islice(_rows(doc, cl, c.min_words), MAX_SENTENCES)):
+        if len(taken) >= c.sentences:
+            break
+        bag = content_of(toks)
+        if any(not bag.keys().isdisjoint(b) for _, _, b in taken):
+            return None
+        taken.append((index, span, bag))
+    # the whole computation's score of a lone member's sentence: 1.0 x the lead weight
+    lines = tuple(SummaryLine(doc.id, span, (doc.id,), round(1.0 * (1 + c.lead / (1 + i)), 4)) for i, span, _ in taken)
+    title = (doc.title or "").strip()
+    return Consolidated(title, doc.id, lines) if title else Consolidated(fallback_title, None, lines)
 
 
 def _headline(
