@@ -11,6 +11,7 @@ from wiretrace.clean import clean
 from wiretrace.engine.pipeline import RunConfig
 from wiretrace.model import Document
 from wiretrace.trace import consolidate as cons
+from wiretrace.text.topic import content_words
 from wiretrace.trace.consolidate import SummaryConfig, consolidate
 
 CONFIGS = (
@@ -51,12 +52,21 @@ def test_a_lone_documents_consolidation_is_the_whole_computations(articles: list
     assert took >= 1
 
 
-def test_a_lone_document_whose_first_sentences_share_a_word_needs_the_whole_computation() -> None:
-    text = "The harbour strike closed the port on Monday morning.\nThe harbour strike spread to two more ports by night.\n"
+def test_a_lone_documents_close_sentences_are_skipped_as_the_whole_computation_skips_them() -> None:
+    text = ("The harbour strike closed the port of Sallow on Monday morning.\n"
+            "The harbour strike closed the port of Sallow again on Tuesday morning.\n"
+            "Ferry passengers were told to expect long delays all week.\n")
     doc = Document("d", text, "<d>", "text", title="Strike")
     cl = clean(doc, RunConfig().clean)
-    assert cl.body, "the two sentences are body"
-    assert cons._lone(doc, cl, "", SummaryConfig()) is None
-    whole = cons._whole(["d"], {"d": doc}, {"d": cl}, "d", "", SummaryConfig())
-    assert consolidate(["d"], {"d": doc}, {"d": cl}, "d", "", SummaryConfig()) == whole
+    docs, cleaned = {"d": doc}, {"d": cl}
+    whole = cons._whole(["d"], docs, cleaned, "d", "", SummaryConfig())
+    assert cons._lone(doc, cl, "", SummaryConfig()) == whole
+    # The second sentence repeats the first: the third is taken instead.
+    assert [text[s:e].split()[0] for s, e in (x.span for x in whole.summary)] == ["The", "Ferry"]
     assert whole.headline == "Strike" and whole.headline_source == "d"
+    # A threshold at the cosine itself, where float32 rounding could decide: left to the whole computation.
+    units = cons._units(doc, cl, 5)
+    x = cons._matrix([u.bag for u in units] + [content_words("Strike")])
+    at = SummaryConfig(redundancy=round(float(x[0] @ x[1]), 6))
+    assert cons._lone(doc, cl, "", at) is None
+    assert consolidate(["d"], docs, cleaned, "d", "", at) == cons._whole(["d"], docs, cleaned, "d", "", at)

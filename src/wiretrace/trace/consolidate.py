@@ -179,30 +179,67 @@ def _whole(
 
 
 def _lone(doc: Document, cl: Cleaned, fallback_title: str, c: SummaryConfig) -> Consolidated | None:
-    """``consolidate`` of a story of one document, reading only its first sentences where that gives
-    the same result; None where it needs the whole computation.
+    """``consolidate`` of a story of one document, with the same result at less cost; None in the rare
+    case it cannot tell, where the whole computation (``_whole``) decides.
 
     With one member no other member carries anything: every sentence scores its lead weight alone,
-    so the sentences are taken in text order, skipping one too close to one already taken; no
-    sentence has carriers; the headline is the member's own title. The closeness of two sentences
-    is the cosine of their idf-weighted rows, and the idf is over all the member's sentences: but two
-    sentences without a content word in common have a cosine of exactly 0 whatever the weights. So
-    while each next sentence shares no content word with those taken, the first ``c.sentences`` such
-    sentences are the summary, and the rest of the text need not be split; the first that shares one
-    sends the story to the whole computation.
+    so the sentences are taken in text order, skipping one too close (cosine) to one already taken;
+    no sentence has carriers; the headline is the member's own title. Two sentences without a
+    content word in common have a cosine of exactly 0 whatever the idf: while each next sentence
+    shares none with those taken, the first ``c.sentences`` are the summary and the rest of the text
+    is never split. Else the cosines that decide are computed from the idf over all the sentences
+    (and the title), sparse and in double precision, without the whole computation's matrices: a
+    cosine within ``_NEAR`` of the threshold, where float32 rounding could tip the whole
+    computation's decision, is left to it (None).
     """
-    taken: list[tuple[int, tuple[int, int], Counter[str]]] = []
-    for index, (span, toks) in enumerate(islice(_rows(doc, cl, c.min_words), MAX_SENTENCES)):
+    rows = islice(_rows(doc, cl, c.min_words), MAX_SENTENCES)
+    read: list[tuple[tuple[int, int], Counter[str]]] = []
+    taken: list[int] = []
+    shared = False
+    for span, toks in rows:
         if len(taken) >= c.sentences:
             break
         bag = content_of(toks)
-        if any(not bag.keys().isdisjoint(b) for _, _, b in taken):
-            return None
-        taken.append((index, span, bag))
-    # the whole computation's score of a lone member's sentence: 1.0 x the lead weight
-    lines = tuple(SummaryLine(doc.id, span, (doc.id,), round(1.0 * (1 + c.lead / (1 + i)), 4)) for i, span, _ in taken)
+        read.append((span, bag))
+        if any(not bag.keys().isdisjoint(read[j][1]) for j in taken):
+            shared = True
+            break
+        taken.append(len(read) - 1)
     title = (doc.title or "").strip()
+    if shared:
+        units = read + [(span, content_of(toks)) for span, toks in rows]
+        bags = [b for _, b in units] + ([content_words(title)] if title else [])
+        df: Counter[str] = Counter()
+        for b in bags:
+            df.update(b.keys())
+        n = len(bags)
+        idf = {w: math.log((1 + n) / (1 + k)) + 1.0 for w, k in df.items()}
+        vecs = [{w: cnt * idf[w] for w, cnt in b.items()} for _, b in units]
+        norms = [math.sqrt(sum(v * v for v in x.values())) for x in vecs]
+        taken = []
+        for i, x in enumerate(vecs):
+            if len(taken) >= c.sentences:
+                break
+            close = False
+            for j in taken:
+                y = vecs[j]
+                if norms[i] == 0 or norms[j] == 0 or x.keys().isdisjoint(y):
+                    continue  # exactly 0 in the whole computation too
+                cos = sum(v * y[w] for w, v in x.items() if w in y) / (norms[i] * norms[j])
+                if abs(cos - c.redundancy) <= _NEAR:
+                    return None
+                if cos >= c.redundancy:
+                    close = True
+                    break
+            if not close:
+                taken.append(i)
+        read = units
+    # the whole computation's score of a lone member's sentence: 1.0 x its lead weight
+    lines = tuple(SummaryLine(doc.id, read[i][0], (doc.id,), round(1.0 * (1 + c.lead / (1 + i)), 4)) for i in taken)
     return Consolidated(title, doc.id, lines) if title else Consolidated(fallback_title, None, lines)
+
+
+_NEAR = 1e-3  # a double-precision cosine this close to a threshold may fall either side of it in float32
 
 
 def _headline(
