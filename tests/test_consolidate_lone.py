@@ -10,8 +10,8 @@ from tests.conftest import bbc_by_category
 from wiretrace.clean import clean
 from wiretrace.engine.pipeline import RunConfig
 from wiretrace.model import Document
-from wiretrace.trace import consolidate as cons
 from wiretrace.text.topic import content_words
+from wiretrace.trace import consolidate as cons
 from wiretrace.trace.consolidate import SummaryConfig, consolidate
 
 CONFIGS = (
