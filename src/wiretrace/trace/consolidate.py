@@ -189,7 +189,7 @@ def _lone(doc: Document, cl: Cleaned, fallback_title: str, c: SummaryConfig) -> 
     shares none with those taken, the first ``c.sentences`` are the summary and the rest of the text
     is never split. Else the cosines that decide are computed from the idf over all the sentences
     (and the title), sparse and in double precision, without the whole computation's matrices: a
-    cosine within ``_NEAR`` of the threshold, where float32 rounding could tip the whole
+    cosine within ``_NEAR`` (and more for a long text) of the threshold, where float32 rounding could tip the whole
     computation's decision, is left to it (None).
     """
     rows = islice(_rows(doc, cl, c.min_words), MAX_SENTENCES)
@@ -216,6 +216,7 @@ def _lone(doc: Document, cl: Cleaned, fallback_title: str, c: SummaryConfig) -> 
         idf = {w: math.log((1 + n) / (1 + k)) + 1.0 for w, k in df.items()}
         vecs = [{w: cnt * idf[w] for w, cnt in b.items()} for _, b in units]
         norms = [math.sqrt(sum(v * v for v in x.values())) for x in vecs]
+        near = _NEAR + len(idf) * _ULP32  # float32 sums over as many columns as words
         taken = []
         for i, x in enumerate(vecs):
             if len(taken) >= c.sentences:
@@ -226,7 +227,7 @@ def _lone(doc: Document, cl: Cleaned, fallback_title: str, c: SummaryConfig) -> 
                 if norms[i] == 0 or norms[j] == 0 or x.keys().isdisjoint(y):
                     continue  # exactly 0 in the whole computation too
                 cos = sum(v * y[w] for w, v in x.items() if w in y) / (norms[i] * norms[j])
-                if abs(cos - c.redundancy) <= _NEAR:
+                if abs(cos - c.redundancy) <= near:
                     return None
                 if cos >= c.redundancy:
                     close = True
@@ -239,7 +240,11 @@ def _lone(doc: Document, cl: Cleaned, fallback_title: str, c: SummaryConfig) -> 
     return Consolidated(title, doc.id, lines) if title else Consolidated(fallback_title, None, lines)
 
 
-_NEAR = 1e-3  # a double-precision cosine this close to a threshold may fall either side of it in float32
+# A double-precision cosine this close to a threshold may fall either side of it in float32: the whole
+# computation's cosine of two unit rows over V columns is off by at most about V x 2^-24 (each product
+# and partial sum rounded once; the norms likewise), so the margin grows with the vocabulary.
+_NEAR = 1e-3
+_ULP32 = 2.0**-22  # 4 x float32's unit roundoff per column
 
 
 def _headline(
