@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 import numpy as np
 
@@ -77,18 +78,18 @@ class _Unit:
 MAX_SENTENCES = 400  # sentences of one member read for the summary (its first ones): bounds the matrices
 
 
-def _units(doc: Document, cl: Cleaned, min_words: int) -> list[_Unit]:
-    spans, bags = [], []
+def _rows(doc: Document, cl: Cleaned, min_words: int) -> Iterator[tuple[tuple[int, int], list[str]]]:
+    """The summary's candidate sentences of ``doc`` in text order (span, word tokens), split as they are read."""
     for bs, be in cl.body:
         for s, e in sentences(doc.text, bs, be):
             toks = word_tokens(doc.text, s, e)  # once per sentence: counted, then bagged
             if len(toks) >= min_words:
-                spans.append((s, e))
-                bags.append(toks)
-        if len(spans) >= MAX_SENTENCES:
-            spans = spans[:MAX_SENTENCES]
-            break
-    return [_Unit(doc.id, sp, i, len(spans), content_of(bags[i])) for i, sp in enumerate(spans)]
+                yield (s, e), toks
+
+
+def _units(doc: Document, cl: Cleaned, min_words: int) -> list[_Unit]:
+    rows = list(islice(_rows(doc, cl, min_words), MAX_SENTENCES))
+    return [_Unit(doc.id, sp, i, len(rows), content_of(toks)) for i, (sp, toks) in enumerate(rows)]
 
 
 def _matrix(bags: Sequence[Counter[str]]) -> np.ndarray:
@@ -120,6 +121,16 @@ def consolidate(
     """Headline and summary of the story whose members are ``ranked`` (best-ranked first)."""
     c = config or SummaryConfig()
     members = list(ranked[: c.max_documents])
+    if len(members) == 1 and (lone := _lone(docs[members[0]], cleaned[members[0]], fallback_title, c)) is not None:
+        return lone
+    return _whole(members, docs, cleaned, canonical, fallback_title, c)
+
+
+def _whole(
+    members: list[str], docs: Mapping[str, Document], cleaned: Mapping[str, Cleaned], canonical: str | None,
+    fallback_title: str, c: SummaryConfig,
+) -> Consolidated:
+    """``consolidate`` computed in full: every member's sentences, their idf rows and cosines."""
     units = [u for m in members for u in _units(docs[m], cleaned[m], c.min_words)]
     titles = [(m, t.strip()) for m in members if (t := docs[m].title) and t.strip()]
     x = _matrix([u.bag for u in units] + [content_words(t) for _, t in titles])
@@ -165,6 +176,75 @@ def consolidate(
         lines.append(SummaryLine(u.doc, u.span, (u.doc, *carriers), round(score[i], 4)))
     headline, source = _headline(titles, xt, xs, doc_rows, canonical, order, fallback_title)
     return Consolidated(headline, source, tuple(lines))
+
+
+def _lone(doc: Document, cl: Cleaned, fallback_title: str, c: SummaryConfig) -> Consolidated | None:
+    """``consolidate`` of a story of one document, with the same result at less cost; None in the rare
+    case it cannot tell, where the whole computation (``_whole``) decides.
+
+    With one member no other member carries anything: every sentence scores its lead weight alone,
+    so the sentences are taken in text order, skipping one too close (cosine) to one already taken;
+    no sentence has carriers; the headline is the member's own title. Two sentences without a
+    content word in common have a cosine of exactly 0 whatever the idf: while each next sentence
+    shares none with those taken, the first ``c.sentences`` are the summary and the rest of the text
+    is never split. Else the cosines that decide are computed from the idf over all the sentences
+    (and the title), sparse and in double precision, without the whole computation's matrices: a
+    cosine within ``_NEAR`` (and more for a long text) of the threshold, where float32 rounding could tip the whole
+    computation's decision, is left to it (None).
+    """
+    rows = islice(_rows(doc, cl, c.min_words), MAX_SENTENCES)
+    read: list[tuple[tuple[int, int], Counter[str]]] = []
+    taken: list[int] = []
+    shared = False
+    for span, toks in rows:
+        if len(taken) >= c.sentences:
+            break
+        bag = content_of(toks)
+        read.append((span, bag))
+        if any(not bag.keys().isdisjoint(read[j][1]) for j in taken):
+            shared = True
+            break
+        taken.append(len(read) - 1)
+    title = (doc.title or "").strip()
+    if shared:
+        units = read + [(span, content_of(toks)) for span, toks in rows]
+        bags = [b for _, b in units] + ([content_words(title)] if title else [])
+        df: Counter[str] = Counter()
+        for b in bags:
+            df.update(b.keys())
+        n = len(bags)
+        idf = {w: math.log((1 + n) / (1 + k)) + 1.0 for w, k in df.items()}
+        vecs = [{w: cnt * idf[w] for w, cnt in b.items()} for _, b in units]
+        norms = [math.sqrt(sum(v * v for v in x.values())) for x in vecs]
+        near = _NEAR + len(idf) * _ULP32  # float32 sums over as many columns as words
+        taken = []
+        for i, x in enumerate(vecs):
+            if len(taken) >= c.sentences:
+                break
+            close = False
+            for j in taken:
+                y = vecs[j]
+                if norms[i] == 0 or norms[j] == 0 or x.keys().isdisjoint(y):
+                    continue  # exactly 0 in the whole computation too
+                cos = sum(v * y[w] for w, v in x.items() if w in y) / (norms[i] * norms[j])
+                if abs(cos - c.redundancy) <= near:
+                    return None
+                if cos >= c.redundancy:
+                    close = True
+                    break
+            if not close:
+                taken.append(i)
+        read = units
+    # the whole computation's score of a lone member's sentence: 1.0 x its lead weight
+    lines = tuple(SummaryLine(doc.id, read[i][0], (doc.id,), round(1.0 * (1 + c.lead / (1 + i)), 4)) for i in taken)
+    return Consolidated(title, doc.id, lines) if title else Consolidated(fallback_title, None, lines)
+
+
+# A double-precision cosine this close to a threshold may fall either side of it in float32: the whole
+# computation's cosine of two unit rows over V columns is off by at most about V x 2^-24 (each product
+# and partial sum rounded once; the norms likewise), so the margin grows with the vocabulary.
+_NEAR = 1e-3
+_ULP32 = 2.0**-22  # 4 x float32's unit roundoff per column
 
 
 def _headline(
