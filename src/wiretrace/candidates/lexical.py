@@ -106,9 +106,11 @@ class CandidateIndex:
                 if len(docs) <= cfg.max_key_docs * 4:
                     for other in docs:
                         found[other].add("lsh")
-        for other in anchored_alike(sk.anchors.tolist(), lambda a: self.by_anchor.get(a, []), cfg):
+        # The document is indexed, so each of its anchors and names is a key: looked up without a default
+        # (a C call per key, not a Python one; a defaultdict's lookup of a key it holds adds nothing).
+        for other in anchored_alike(sk.anchors.tolist(), self.by_anchor.__getitem__, cfg):
             found[other].add("anchors")
-        for other in named_alike(sk.names, lambda n: self.by_name.get(n, []), max(len(self.sketches), 2), cfg):
+        for other in named_alike(sk.names, self.by_name.__getitem__, max(len(self.sketches), 2), cfg):
             found[other].add("names")
         found.pop(doc_id, None)
         return found
