@@ -45,6 +45,22 @@ def bbc_with_copies(path: Path, categories: tuple[str, ...], n: int) -> Path:
     return path
 
 
+MRPC = DATA / "mrpc" / "msr_paraphrase_train.txt"
+
+
+def mrpc_pairs_by_id(wanted: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """MRPC train pairs named by their (#1 ID, #2 ID): (label, sentence 1, sentence 2), read from
+    ../shared at run time (skipped, or failed under WIRETRACE_REQUIRE, where absent); every pair named must be there."""
+    need_path(MRPC)
+    out = {}
+    for line in MRPC.read_text(encoding="utf-8-sig").splitlines()[1:]:
+        label, id1, id2, a, b = line.split("\t")
+        if (id1, id2) in wanted:
+            out[(id1, id2)] = (label, a, b)
+    assert set(out) == wanted, "an MRPC pair named here is missing from the file"
+    return out
+
+
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     return need(SEEDS)

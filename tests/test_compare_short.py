@@ -11,13 +11,11 @@ were read, and MRPC's label agrees with the answer now.
 from __future__ import annotations
 
 import pytest
-from tests.conftest import DATA
-from tests.requirements import need_path
+from tests.conftest import mrpc_pairs_by_id
 
 import wiretrace
 from wiretrace.align import residue, sentence_profile
 
-MRPC = DATA / "mrpc" / "msr_paraphrase_train.txt"
 SAME = {"paraphrase", "near_duplicate", "duplicate"}
 
 NEW_CONTENT = {
@@ -37,15 +35,7 @@ SAID_OTHERWISE = {
 
 @pytest.fixture(scope="module")
 def mrpc_pairs() -> dict[tuple[str, str], tuple[str, str, str]]:
-    need_path(MRPC)
-    wanted = set(NEW_CONTENT) | set(SAID_OTHERWISE)
-    out = {}
-    for line in MRPC.read_text(encoding="utf-8-sig").splitlines()[1:]:
-        label, id1, id2, a, b = line.split("\t")
-        if (id1, id2) in wanted:
-            out[(id1, id2)] = (label, a, b)
-    assert set(out) == wanted, "an MRPC pair named here is missing from the file"
-    return out
+    return mrpc_pairs_by_id(set(NEW_CONTENT) | set(SAID_OTHERWISE))
 
 
 @pytest.mark.parametrize("ids", sorted(NEW_CONTENT))

@@ -13,14 +13,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.conftest import DATA
-from tests.requirements import need_path
+from tests.conftest import mrpc_pairs_by_id
 
 import wiretrace
 from wiretrace.relate.template import Side, _initials_of_runs, _name_runs, _runs_of, template
 from wiretrace.text.tokens import Words
-
-MRPC = DATA / "mrpc" / "msr_paraphrase_train.txt"
 
 REWRITES = {
     # (#1 ID, #2 ID): what the two write differently of the same facts
@@ -46,14 +43,7 @@ REWRITES = {
 
 @pytest.fixture(scope="module")
 def mrpc_pairs() -> dict[tuple[str, str], tuple[str, str, str]]:
-    need_path(MRPC)
-    out = {}
-    for line in MRPC.read_text(encoding="utf-8-sig").splitlines()[1:]:
-        label, id1, id2, a, b = line.split("\t")
-        if (id1, id2) in REWRITES:
-            out[(id1, id2)] = (label, a, b)
-    assert set(out) == set(REWRITES), "an MRPC pair named here is missing from the file"
-    return out
+    return mrpc_pairs_by_id(set(REWRITES))
 
 
 @pytest.mark.parametrize("ids", sorted(REWRITES))
