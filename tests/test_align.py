@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wiretrace.align import AlignConfig, align
+from wiretrace.align.verbatim import SentenceIndex, _token_range
+from wiretrace.text.tokens import words
 
 WORDS = ["harbour", "ferry", "crane", "union", "wage", "strike", "minister", "council", "river", "levee", "dam", "town", "port", "quay", "cargo", "vessel", "pilot", "tide", "storm", "rescue", "shelter", "clinic", "batch", "recall", "tablet", "factory", "inspector", "audit", "senator", "mayor"]
 
@@ -58,3 +61,25 @@ def test_unrelated_texts_align_nothing() -> None:
     b = "Scientists counted more migrating cranes this spring than in any year since records began."
     al = align(a, ((0, len(a)),), b, ((0, len(b)),), AlignConfig(semantic=False))
     assert al.passages == () and al.a_covered == 0.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=120), st.data(), st.sampled_from([1 / 3, 0.5, 0.55, 0.6, 0.7, 1.0]))
+def test_a_sentence_is_mostly_covered_as_its_mean_coverage_says(mask: list[bool], data: st.DataObject, share: float) -> None:
+    """``SentenceIndex.mostly`` (from one running count) decides as ``mask[t0:t1].mean() >= share`` does."""
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, len(mask)), max_size=12)) + [len(mask)]))
+    sents = [(0, 0, a, b) for a, b in zip([0, *cuts], cuts, strict=False) if b > a]
+    m = np.array(mask, dtype=bool)
+    assert SentenceIndex(sents, len(mask), m, share).mostly == [bool(m[a:b].mean() >= share) for _, _, a, b in sents]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab .,\n", max_size=60), st.data())
+def test_token_range_is_the_words_inside_the_range(text: str, data: st.DataObject) -> None:
+    """``_token_range``: the first word starting at or after ``s`` up to the last ending at or before ``e``."""
+    w = words(text)
+    s = data.draw(st.integers(0, len(text)))
+    e = data.draw(st.integers(s, len(text)))
+    lo = int(np.searchsorted(np.asarray(w.starts), s, side="left"))
+    hi = int(np.searchsorted(np.asarray(w.ends), e, side="right"))
+    assert _token_range(w, s, e) == (lo, max(lo, hi))

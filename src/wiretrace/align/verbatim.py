@@ -244,8 +244,8 @@ def _token_range(w: Words, s: int, e: int) -> tuple[int, int]:
 
 
 def seed_hashes(text: str, ranges: tuple[tuple[int, int], ...], k: int) -> list[int]:
-    """The seed-length shingle hashes of a document's compared words, kept for the last few dozen
-    documents up to ``KEEP_HASHES`` words (as their words are: one is in many candidate pairs; a
+    """The seed-length shingle hashes of a document's compared words, kept for the last thousand
+    documents of up to ``KEEP_HASHES`` words (as their words are: one is in many candidate pairs; a
     longer one costs more to keep than to hash again). Read only: the list may be shared."""
     w = words_in_ranges(text, ranges)
     if len(w) > KEEP_HASHES:

@@ -167,7 +167,8 @@ def _kind(tok: str) -> str:
 @lru_cache(maxsize=1024)
 def _side(text: str, ranges: tuple[tuple[int, int], ...]) -> tuple[list[bool], Words]:
     """The slots of a document's compared words and the words with them masked, kept for the last
-    few dozen documents (one is in many pairs). Read only: the lists are shared."""
+    thousand documents (one is in many pairs: a brief meets many of its mould's others in one relate
+    batch). Read only: the lists are shared."""
     w = words_in_ranges(text, ranges)
     slots = slot_mask(text, w)
     return slots, _masked(w, slots)

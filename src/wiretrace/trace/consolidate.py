@@ -92,17 +92,20 @@ def _units(doc: Document, cl: Cleaned, min_words: int) -> list[_Unit]:
     return [_Unit(doc.id, sp, i, len(rows), content_of(toks)) for i, (sp, toks) in enumerate(rows)]
 
 
-def _matrix(bags: Sequence[Counter[str]]) -> np.ndarray:
-    """Rows of idf-weighted, L2-normalised content-word counts (idf over these rows)."""
-    vocab: dict[str, int] = {}
+def _idf(bags: Sequence[Counter[str]]) -> dict[str, float]:
+    """Each word's idf over ``bags`` (smoothed: ln((1 + n) / (1 + df)) + 1), words in the order first met."""
     df: Counter[str] = Counter()
     for b in bags:
         df.update(b.keys())
-        for w in b:
-            vocab.setdefault(w, len(vocab))
     n = len(bags)
-    x = np.zeros((n, max(len(vocab), 1)), dtype=np.float32)
-    idf = {w: math.log((1 + n) / (1 + k)) + 1.0 for w, k in df.items()}
+    return {w: math.log((1 + n) / (1 + k)) + 1.0 for w, k in df.items()}
+
+
+def _matrix(bags: Sequence[Counter[str]]) -> np.ndarray:
+    """Rows of idf-weighted, L2-normalised content-word counts (idf over these rows)."""
+    idf = _idf(bags)
+    vocab = {w: i for i, w in enumerate(idf)}
+    x = np.zeros((len(bags), max(len(vocab), 1)), dtype=np.float32)
     rows = [i for i, b in enumerate(bags) for _ in range(len(b))]
     cols = [vocab[w] for b in bags for w in b]
     x[rows, cols] = [c * idf[w] for b in bags for w, c in b.items()]  # one scatter, not one store a cell
@@ -208,12 +211,7 @@ def _lone(doc: Document, cl: Cleaned, fallback_title: str, c: SummaryConfig) -> 
     title = (doc.title or "").strip()
     if shared:
         units = read + [(span, content_of(toks)) for span, toks in rows]
-        bags = [b for _, b in units] + ([content_words(title)] if title else [])
-        df: Counter[str] = Counter()
-        for b in bags:
-            df.update(b.keys())
-        n = len(bags)
-        idf = {w: math.log((1 + n) / (1 + k)) + 1.0 for w, k in df.items()}
+        idf = _idf([b for _, b in units] + ([content_words(title)] if title else []))
         vecs = [{w: cnt * idf[w] for w, cnt in b.items()} for _, b in units]
         norms = [math.sqrt(sum(v * v for v in x.values())) for x in vecs]
         near = _NEAR + len(idf) * _ULP32  # float32 sums over as many columns as words
