@@ -180,16 +180,18 @@ class WorkerCache(MutableMapping[int, np.ndarray]):
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(store_file: str | None, threads: int, exchange: str | None = None) -> None:
+def _worker_init(store_file: str | None, threads: int, exchange: str | None = None,
+                 precision: str | None = None) -> None:
     _WORKER.clear()
-    _WORKER.update(store_file=store_file, threads=threads, shared={}, exchange=exchange)
+    _WORKER.update(store_file=store_file, threads=threads, shared={}, exchange=exchange, precision=precision)
 
 
 def _worker_env() -> Env:
     env = _WORKER.get("env")
     if env is None:
         cache = WorkerCache(_WORKER.get("store_file"), _WORKER.get("exchange"))
-        env = Env(Embedder(cache=cache, threads=_WORKER.get("threads", 1)), cache.new)
+        env = Env(Embedder(cache=cache, threads=_WORKER.get("threads", 1), precision=_WORKER.get("precision")),
+                  cache.new)
         _WORKER["env"] = env
     return env
 
@@ -322,7 +324,9 @@ class LocalExecutor:
             self._exchange = VectorExchange(str(Path(self._tmp.name) / "exchange.sqlite"))
             self._pool = ProcessPoolExecutor(
                 self.workers, mp_context=ctx, initializer=_worker_init,
-                initargs=(self.store_file, threads, self._exchange.path),
+                # the workers embed in this process's precision (the one its store's vectors have)
+                initargs=(self.store_file, threads, self._exchange.path,
+                          self.embedder.precision if self.embedder is not None else None),
             )
         return self._pool
 

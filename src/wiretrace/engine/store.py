@@ -578,6 +578,11 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
         self.mem: dict[int, np.ndarray] = {}
         self.pending: dict[int, np.ndarray] = {}
 
+    def recorded_model(self) -> str | None:
+        """The identity of the model (and precision) the kept vectors were made with, where recorded."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (EMBED_MODEL,)).fetchone()
+        return None if row is None else str(row[0])
+
     def bind_model(self, identity: str) -> None:
         """Tie the kept vectors to the model that makes them (``Embedder.identity``): StoreError where
         the store records another. The record is written with the first vectors; a store from before
@@ -587,7 +592,8 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
             raise StoreError(
                 f"store: the sentence vectors in {self.where} were made with another model ({row[0]}) than this "
                 f"wiretrace embeds with ({identity}); its pairs were measured with them: run into a new --out "
-                "folder (or reinstall the model the store was made with)."
+                "folder (or reinstall the model the store was made with; `; bf16` marks bfloat16 vectors: "
+                "WIRETRACE_EMBED_PRECISION=bf16 or float32 picks the precision)."
             )
         self.model = identity
         if row is None and not self.readonly and self.db.execute("SELECT 1 FROM embeddings LIMIT 1").fetchone():
