@@ -87,6 +87,12 @@ class Engine(StrEnum):
     spark = "spark"
 
 
+class Precision(StrEnum):
+    auto = "auto"
+    float32 = "float32"
+    bf16 = "bf16"
+
+
 @app.command("run")
 def run_cli(
     inputs: Annotated[list[str], typer.Argument(help="Files or folders: .txt .html .htm .jsonl .jsonl.gz .warc .warc.gz")],
@@ -109,6 +115,11 @@ def run_cli(
         Engine, typer.Option("--engine", help="local, or spark: the same stages as Spark jobs (needs the spark extra and Java 17); "
                              "writes Parquet tables under --out/tables, reads .parquet too, keeps no store")
     ] = Engine.local,
+    precision: Annotated[
+        Precision | None, typer.Option("--precision", help="What MiniLM computes in: auto (bf16 where the CPU has it natively, "
+                                       "else float32; a store keeps its own), float32 (the same vectors on every machine), bf16 "
+                                       "[default: $WIRETRACE_EMBED_PRECISION or auto]")
+    ] = None,
 ) -> None:
     """Run the whole pipeline on INPUTS into the store under --out; add files to the same --out later
     and only the new ones are processed. One run at a time per --out: a second one stops at once with an error.
@@ -116,10 +127,13 @@ def run_cli(
     Example: wiretrace run examples/corpus --out out/demo
     """
     from wiretrace.align import AlignConfig
+    from wiretrace.embed.minilm import PRECISION_ENV
     from wiretrace.engine.pipeline import RunConfig, Stats, run
 
     out_dir = _folder(out_arg, "--out")
     _check_out(out_dir)
+    if precision is not None:  # read by every embedder of the run (its workers and Spark's local ones too)
+        os.environ[PRECISION_ENV] = precision.value
     stats = Stats()
     config = RunConfig(align=AlignConfig(semantic=not lexical_only), workers=workers)
     with _errors(), _progress(quiet or as_json) as bar:
@@ -140,7 +154,7 @@ def run_cli(
     summary = report_to_json(report)["summary"]
     if as_json:
         print(json.dumps({**summary, "new": stats.new, "unchanged": stats.unchanged, "pruned": stats.pruned,
-                          "skipped_now": len(stats.skipped), "workers": stats.workers, "embedded": stats.embedded,
+                          "skipped_now": len(stats.skipped), "workers": stats.workers, "embedded": stats.embedded, "precision": stats.precision,
                           "redecided": stats.redecided, "report": str(json_path)}))
         return
     if quiet:
@@ -170,7 +184,8 @@ def run_cli(
     )
     per_doc = stats.embedded / max(stats.new + stats.recleaned, 1)
     out.print(f"engine: {stats.workers} worker process{'es' if stats.workers != 1 else ''}; sentences embedded "
-              f"{stats.embedded:,} ({per_doc:.1f} per new document)", highlight=False)
+              f"{stats.embedded:,} ({per_doc:.1f} per new document" + (f", {stats.precision}" if stats.precision else "")
+              + ")", highlight=False)
 
 
 def _check_out(out_dir: Path) -> None:

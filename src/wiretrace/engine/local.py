@@ -91,6 +91,7 @@ class Stats:
     candidates: int = 0
     aligned: int = 0
     embedded: int = 0  # sentences run through the transformer (cache misses), every worker
+    precision: str = ""  # what the transformer computed in ("float32", "bf16"; "" where it never loaded)
     fast_duplicates: int = 0  # candidate pairs with identical bodies, related without aligning
     redecided: int = 0  # stored pairs decided again: an anchor they share became common, or stopped being
     pruned: int = 0  # stored documents forgotten because their input is gone (``run --prune``)
@@ -781,6 +782,7 @@ def finish(
         if flush is not None:
             flush()
         stats.embedded = ex.embedder.embedded + ex.embedded
+        stats.precision = ex.embedder.precision if stats.embedded else ""
         if own:
             ex.close()
     return stats

@@ -592,8 +592,8 @@ class EmbeddingCache(MutableMapping[int, np.ndarray]):
             raise StoreError(
                 f"store: the sentence vectors in {self.where} were made with another model ({row[0]}) than this "
                 f"wiretrace embeds with ({identity}); its pairs were measured with them: run into a new --out "
-                "folder (or reinstall the model the store was made with; `; bf16` marks bfloat16 vectors: "
-                "WIRETRACE_EMBED_PRECISION=bf16 or float32 picks the precision)."
+                "folder (or reinstall the model the store was made with; `; bf16` marks bfloat16 vectors: `--precision bf16` or "
+                "`float32` (or WIRETRACE_EMBED_PRECISION) picks the precision)."
             )
         self.model = identity
         if row is None and not self.readonly and self.db.execute("SELECT 1 FROM embeddings LIMIT 1").fetchone():
