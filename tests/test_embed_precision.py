@@ -88,3 +88,32 @@ def test_workers_embed_in_their_callers_precision(precision: str) -> None:
     with LocalExecutor(2, embedder=caller) as ex:
         got = list(ex.map(_precision_of, range(4)))
     assert got == [(i, caller.precision) for i in range(4)]
+
+
+@needs_bf16
+def test_a_bf16_vector_does_not_depend_on_what_is_embedded_with_it() -> None:
+    """bfloat16 kernels round each layer's output: a sentence embedded with others would come out a
+    little otherwise than alone, and the report would change with the number of workers. Each sentence
+    runs alone, so its vector is the same in any call."""
+    need_path(MRPC)
+    texts = [line.split("\t")[3] for line in MRPC.read_text(encoding="utf-8-sig").splitlines()[1:41]]
+    together = Embedder(precision="bf16").embed(texts)
+    alone = np.concatenate([Embedder(precision="bf16", threads=1).embed([t]) for t in texts])
+    mixed = Embedder(precision="bf16")
+    mixed.embed(texts[::3])
+    assert np.array_equal(together, alone) and np.array_equal(mixed.embed(texts[::-1])[::-1], together)
+
+
+@needs_bf16
+def test_loading_openvino_sends_nothing_and_starts_no_thread() -> None:
+    """``import openvino`` would send a usage event from a thread (openvino_telemetry); the embedder
+    loads it with that module blocked, so nothing leaves the machine and a later fork stays safe."""
+    import subprocess
+    import sys
+
+    code = ("import sys, threading\n"
+            "from wiretrace.embed.minilm import Embedder\n"
+            "Embedder(precision='bf16').embed(['A ferry sailed.'])\n"
+            "print(threading.active_count(), sys.modules.get('openvino_telemetry'))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.split() == ["1", "None"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import sys
 from collections.abc import Callable, MutableMapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -183,12 +184,22 @@ class Embedder:
             vec = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
             return (vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9)).astype(np.float32)
 
-        return run
+        if self.precision != "bf16":
+            return run
+        # In bfloat16 a sentence's vector depends on the shape of the call it is in (the kernels round
+        # each layer's output to bfloat16, and other shapes sum in another order): each sentence runs
+        # alone, so that its vector is the same whatever else is embedded with it (the report is then
+        # the same with any number of workers, and in Spark).
+        return lambda texts: np.concatenate([run([t]) for t in texts]) if texts else np.zeros((0, DIM), np.float32)
 
     def _openvino(self, model: Path, threads: int) -> tuple[set[str], Infer]:
         """The model's input names, and its token vectors from OpenVINO's CPU plugin in bfloat16 (one stream, ``threads``
         threads; no dynamic quantisation of the activations, which would move the vectors ten times
         more)."""
+        # ``import openvino`` sends a usage event to Google Analytics through `openvino_telemetry` (in a
+        # thread) unless a consent file says no: with that module unimportable it uses its own stub,
+        # so nothing leaves the machine and no thread is started (a later fork stays safe).
+        sys.modules.setdefault("openvino_telemetry", None)  # type: ignore[arg-type]
         try:
             import openvino as ov
         except ImportError as e:  # bf16_native said it was there
