@@ -161,11 +161,14 @@ def test_embedder_threads_and_device() -> None:
     with pytest.raises(ModelError, match="device"):
         Embedder(device="tpu")
     text = ["The central bank raised interest rates by a quarter of a point on Thursday."]
-    one = Embedder(threads=1, device="cpu")
+    one = Embedder(threads=1, device="cpu", precision="float32")
     v1 = one.embed(text)
     assert one.providers == ["CPUExecutionProvider"]
-    v2 = Embedder().embed(text)
+    v2 = Embedder(precision="float32").embed(text)
     assert np.allclose(v1, v2, atol=1e-4)
+    auto = Embedder(device="cpu")  # bfloat16 through OpenVINO where native: within bfloat16's rounding
+    assert np.allclose(v1, auto.embed(text), atol=3e-3)
+    assert auto.providers == (["OpenVINO CPU bf16"] if auto.precision == "bf16" else ["CPUExecutionProvider"])
 
 
 def _prepared(name: str, text: str, config: RunConfig) -> Prepared:
