@@ -242,10 +242,11 @@ class KeptCache:
             self.stories.pop(sid, None)
 
     def move(self, key: str, plus: Iterable[str] = (), minus: Iterable[str] = ()) -> None:
-        """Key ``key``'s holders gained ``plus`` and lost ``minus`` (where its holders are kept)."""
+        """Key ``key``'s holders gained ``plus`` and lost ``minus`` (where its holders are kept). Kept as
+        a tuple, which a reader makes a set: a story listed twice is one holder."""
         got = self.holders.get(key)
         if got is not None:
-            self.holders[key] = tuple((set(got) | set(plus)) - set(minus))
+            self.holders[key] = (tuple(set(got).difference(minus)) if minus else got) + tuple(plus)
 
 
 # A kept story as the cache keeps it: (key, names, first, last, documents, leads, private, norms, index keys).
