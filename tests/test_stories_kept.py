@@ -322,3 +322,88 @@ def test_the_idf_read_for_some_words_is_the_whole_idf_to_the_bit(tmp_path: Path)
             assert a.n_docs == corpus_size(whole) and a.default_idf == max(whole.values())
     finally:
         store.close()
+
+
+def _kept_rows(store: st.Store) -> list[list[tuple]]:
+    """The kept index, the assignment and the traced stories, row by row."""
+    return [store.db.execute(sql).fetchall() for sql in (
+        "SELECT * FROM story_profiles ORDER BY id", "SELECT * FROM story_postings ORDER BY key, story",
+        "SELECT * FROM assignments ORDER BY doc_id", "SELECT * FROM stories ORDER BY id")]
+
+
+def test_stories_kept_between_runs_place_as_stories_read_afresh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One store kept open over several runs (its ``story_cache`` carried from run to run, as a service
+    keeps it) writes the same rows as the same runs each on a store opened afresh, with documents placed
+    again between two runs (their stories profiled again: ``story_state.refresh`` brings the cache along)."""
+    monkeypatch.setattr(story_state, "GROWTH", 1.0)
+    recs = _bbc(50)
+    wiretrace.run([_write(tmp_path / "in0" / "a.jsonl", recs[:60])], CONFIG, tmp_path / "a")
+    shutil.copytree(tmp_path / "a", tmp_path / "b")
+    kept = st.Store(tmp_path / "a")
+    try:
+        for n, batch in enumerate([recs[60:75], recs[75:90], recs[90:100]], 1):
+            inbox = _write(tmp_path / f"in{n}" / "b.jsonl", batch)
+            again = []
+            if n == 2:  # the last member of the largest story and a story of one, placed again
+                members = _members(kept)
+                again = [max(members.values(), key=len)[-1], next(m[0] for m in members.values() if len(m) == 1)]
+                cs.unplace(kept.db, again)
+            hits = kept.story_cache.hits
+            assert _run_batch(kept, inbox)[0]
+            if n > 1:
+                assert kept.story_cache.hits > hits  # stories read by an earlier run, not read again
+            fresh = st.Store(tmp_path / "b")
+            try:
+                if again:
+                    cs.unplace(fresh.db, again)
+                assert _run_batch(fresh, inbox)[0]
+                assert fresh.story_cache.hits == 0
+                assert _kept_rows(fresh) == _kept_rows(kept)
+            finally:
+                fresh.close()
+        assert kept.story_cache.stories and kept.story_cache.holders
+        assert_kept_consistent(kept)
+    finally:
+        kept.close()
+
+
+def test_the_kept_cache_is_dropped_where_the_tables_changed_otherwise(tmp_path: Path) -> None:
+    """What the cache keeps is read again after another connection wrote the tables, or a writer of this
+    one was called without the cache."""
+    wiretrace.run([_write(tmp_path / "in" / "a.jsonl", _bbc(20))], CONFIG, tmp_path / "store")
+    store = st.Store(tmp_path / "store")
+    try:
+        cache = story_state.KeptCache()
+        sids = sorted(story_state.kept_stories(store.db))[:10]
+        keys = sorted(story_state.kept_postings(store.db))[:10]
+        backing = story_state.StoreBacking(store.db, cache)
+        backing.stories_of_ids(sids)
+        backing.holders_of(keys)
+        assert set(cache.stories) == set(sids) and set(cache.holders) == set(keys)
+        again = story_state.StoreBacking(store.db, cache)  # nothing changed: read from the cache
+        assert {sid: v[1].n for sid, v in again.stories_of_ids(sids).items()} == {sid: v[1].n for sid, v in backing.stories_of_ids(sids).items()}
+        assert cache.hits == 2 * len(sids)
+        # Another connection changes a story's row and a key's holders.
+        other = sqlite3.connect(store.path)
+        head = json.loads(other.execute("SELECT head FROM story_profiles WHERE id = ?", (sids[0],)).fetchone()[0])
+        head[1]["c"] += 1
+        with other:
+            other.execute("UPDATE story_profiles SET head = ? WHERE id = ?", (json.dumps(head), sids[0]))
+            other.execute("INSERT INTO story_postings VALUES (?, ?)", (keys[0], "s-ffffffffffff"))
+        other.close()
+        now = story_state.StoreBacking(store.db, cache)
+        assert not cache.stories and not cache.holders
+        assert now.stories_of_ids([sids[0]])[sids[0]][1].n == head[1]["c"]
+        assert "s-ffffffffffff" in now.holders_of([keys[0]])[keys[0]]
+        assert "s-ffffffffffff" in story_state.StoreBacking(store.db, cache).holders_of([keys[0]])[keys[0]]  # kept as read
+        # This connection's writer without the cache: a story profiled again from its members.
+        story_state.StoreBacking(store.db, cache).stories_of_ids(sids)
+        assert cache.stories
+        story_state.mark_dirty(store.db, [store.db.execute("SELECT doc_id FROM assignments WHERE story = ?", (sids[0],)).fetchone()[0]])
+        story_state.refresh(store.db, StoryIndex(cs.idf(store.db), CONFIG.stories, cs.level2_counts(store.db)),
+                            lambda ids: cs.summaries_of(store.db, ids))
+        after = story_state.StoreBacking(store.db, cache)
+        assert not cache.stories and not cache.holders
+        assert after.stories_of_ids([sids[0]])[sids[0]][1].n == head[1]["c"] - 1  # its members' count again
+    finally:
+        store.close()

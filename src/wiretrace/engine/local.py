@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import gc
 import json
 import os
 import time
@@ -467,7 +468,7 @@ def _place(store: st.Store, config: RunConfig, ex: LocalExecutor | None = None) 
     store.update_assignments({d: s for d, s in assignment.items() if prior.get(d) != s}, [d for d in prior if d not in assignment])
     if isinstance(index, LazyStoryIndex):
         index.ready_all()
-    story_state.keep_all(store.db, index, config.stories)
+    story_state.keep_all(store.db, index, config.stories, store.story_cache)
     return prior, assignment
 
 
@@ -499,10 +500,31 @@ def _unplace_kept(store: st.Store) -> list[str]:
     return ids
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off (as it was after): placing makes tens of thousands of
+    small objects (the stories read, their profiles), each allocation counting toward a collection,
+    and a full one walks every object the process holds (in a service, the whole store's worth); what
+    placing makes holds no cycles to collect, and what it drops is freed by reference counting."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _place_kept(store: st.Store, config: RunConfig, new: Sequence[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """Place the new documents with the kept story index, reading only what they reach; writes the
     changes. (the story before of each document placed or moved that had one, its story after, the
-    stories a document left since the last run: ``story_state.refresh``)."""
+    stories a document left since the last run: ``story_state.refresh``). The stories and postings it
+    reads are kept for the next run over this store (``Store.story_cache``)."""
+    with _gc_paused():
+        return _place_kept_in(store, config, new)
+
+
+def _place_kept_in(store: st.Store, config: RunConfig, new: Sequence[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
     db = store.db
     _summarise(store, cs.unsummarised(db))
     uf = UnionFind()
@@ -531,17 +553,17 @@ def _place_kept(store: st.Store, config: RunConfig, new: Sequence[str]) -> tuple
     for d in sorted(uf.parent):
         if d in summaries:
             comps[uf.find(d)].append(summaries[d])
-    backing = story_state.StoreBacking(db)
+    backing = story_state.StoreBacking(db, store.story_cache)
     # The idf and counts of the words placing reads (the components'), not of the whole vocabulary.
     idf, counts = cs.kept_idf(db), cs.kept_level2_counts(db)
     words = {w for docs in comps.values() for d in docs for w in (*d.topic, *d.names)}
     idf.fetch(words)
     counts.fetch(words)
-    dirty = story_state.refresh(db, StoryIndex(idf, config.stories, counts), lambda ids: cs.summaries_of(db, ids))
+    dirty = story_state.refresh(db, StoryIndex(idf, config.stories, counts), lambda ids: cs.summaries_of(db, ids), store.story_cache)
     index = KeptStoryIndex(idf, backing, config.stories, counts)
     place(index, comps.values(), linked, apart)
     before = backing.placed(index.moved())
-    moved = story_state.write_back(db, index)
+    moved = story_state.write_back(db, index, cache=store.story_cache)
     return before, moved, dirty
 
 

@@ -104,6 +104,9 @@ class Store:
         self.folder = Path(folder)
         self.path = self.folder / STORE_FILE
         self.readonly = readonly
+        # Level 2's kept stories and postings as earlier runs over this connection read them
+        # (``story_state.KeptCache``: checked against the tables before each use).
+        self.story_cache = story_state.KeptCache()
         if readonly:
             self.db = _open_readonly(self.folder, self.path)
         else:
