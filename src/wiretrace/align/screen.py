@@ -53,7 +53,8 @@ def _counts(rows_a: Sequence[Iterable[Hashable]], rows_b: Sequence[Iterable[Hash
         kept = [list(filter(shared.__contains__, ra)) for ra in rows_a]
         ra_n = list(map(len, kept))
         cols = np.fromiter(map(column, chain.from_iterable(kept)), dtype=np.intp, count=sum(ra_n))
-        np.add.at(ma, (np.repeat(np.arange(na), ra_n), cols), 1.0)
+        width = len(shared)
+        ma[:] = np.bincount(np.repeat(np.arange(na) * width, ra_n) + cols, minlength=na * width).reshape(na, width)
     else:
         _mark(ma, list(map(shared.intersection, rows_a)), column)
     _mark(mb, list(map(shared.intersection, rows_b)), column)
