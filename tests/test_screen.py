@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.requirements import need_path
 
-from wiretrace.align import AlignConfig, paraphrase_model, screen, semantic_bounds, sentence_profile
+from wiretrace.align import AlignConfig, paraphrase_model, semantic_bounds, sentence_profile
 from wiretrace.align import semantic as sem
 from wiretrace.align.features import paraphrase_features, paraphrase_probability, sequence_bound
 from wiretrace.align.screen import feature_matrix, settled_cells
