@@ -21,10 +21,11 @@ from wiretrace.align import AlignConfig, paraphrase_model, semantic_bounds, sent
 from wiretrace.align import semantic as sem
 from wiretrace.align.features import paraphrase_features, paraphrase_probability, sequence_bound
 from wiretrace.align.screen import feature_matrix, settled_cells
+from wiretrace.align.verbatim import sentence_spans
 from wiretrace.embed.minilm import Embedder
 from wiretrace.embed.static import StaticEmbedder
 from wiretrace.engine.pipeline import RunConfig, compare
-from wiretrace.text.tokens import sentences
+from wiretrace.text.tokens import sentences, words_in_ranges
 
 _SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 
@@ -84,6 +85,19 @@ def test_feature_matrix_is_the_models_features(bbc_sentences: list[str]) -> None
         for y, q in enumerate(pb):
             want = paraphrase_features(p, q, float(cos[x, y]), sequence_bound(p, q))
             np.testing.assert_allclose(got[:, x, y], want, rtol=1e-12, atol=1e-12, err_msg=f"{a[x]!r} / {b[y]!r}")
+
+
+def test_open_sentences_are_those_mostly_not_covered(bbc_pairs: list[tuple[str, str]]) -> None:
+    """``_open_sentences`` (the share of each sentence's words covered, all at once) picks the very
+    sentences ``mask[s[2] : s[3]].mean() < explained`` picks, on real sentences and real and random masks."""
+    rng = np.random.default_rng(11)
+    for text, _ in bbc_pairs:
+        sa = [x for x in sentence_spans(text, ((0, len(text)),), words_in_ranges(text, ((0, len(text)),))) if x[3] - x[2] >= 4]
+        n = sa[-1][3]
+        for mask in (np.zeros(n, dtype=bool), np.ones(n, dtype=bool), rng.random(n) < 0.6, rng.random(n) < 0.4):
+            for explained in (0.6, 0.5, 0.25):
+                want = [k for k, s in enumerate(sa) if mask[s[2] : s[3]].mean() < explained]
+                assert sem._open_sentences(sa, mask, explained) == want
 
 
 def _edit(sentence: str, cut: int, drop: int) -> str:

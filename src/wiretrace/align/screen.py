@@ -17,8 +17,9 @@ them; every other pair is left to ``sentence_settled`` itself, so no decision ch
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -39,35 +40,32 @@ def cached_profile(text: str, start: int, end: int) -> SentenceProfile:
 
 def _counts(rows_a: Sequence[Iterable[Hashable]], rows_b: Sequence[Iterable[Hashable]], multiple: bool = False) -> np.ndarray:
     """``|a & b|`` for every pair of ``rows_a`` x ``rows_b`` (``multiple``: ``rows_a`` are sequences and
-    an item counts as often as it occurs: ``sum(1 for t in a if t in b)``)."""
-    out = np.zeros((len(rows_a), len(rows_b)))
+    an item counts as often as it occurs: ``sum(1 for t in a if t in b)``). The items both sides hold
+    are the columns of one 0/1 (or count) matrix a side; one product counts every pair."""
+    na, nb = len(rows_a), len(rows_b)
     shared = frozenset().union(*rows_a) & frozenset().union(*rows_b)
     if not shared:
-        return out
-    vocab = {t: i for i, t in enumerate(shared)}
-    ma = np.zeros((len(rows_a), len(vocab)))
-    mb = np.zeros((len(rows_b), len(vocab)))
-    r: list[int] = []
-    c: list[int] = []
+        return np.zeros((na, nb))
+    column = dict(zip(shared, range(len(shared)), strict=True)).__getitem__
+    ma = np.zeros((na, len(shared)))
+    mb = np.zeros((nb, len(shared)))
     if multiple:
-        for x, ra in enumerate(rows_a):
-            ids = [vocab[t] for t in ra if t in shared]
-            r += [x] * len(ids)
-            c += ids
-        np.add.at(ma, (r, c), 1.0)
+        kept = [list(filter(shared.__contains__, ra)) for ra in rows_a]
+        ra_n = list(map(len, kept))
+        cols = np.fromiter(map(column, chain.from_iterable(kept)), dtype=np.intp, count=sum(ra_n))
+        width = len(shared)
+        ma[:] = np.bincount(np.repeat(np.arange(na) * width, ra_n) + cols, minlength=na * width).reshape(na, width)
     else:
-        for x, ra in enumerate(rows_a):
-            ids = [vocab[t] for t in shared.intersection(ra)]
-            r += [x] * len(ids)
-            c += ids
-        ma[r, c] = 1.0
-    r, c = [], []
-    for y, rb in enumerate(rows_b):
-        ids = [vocab[t] for t in shared.intersection(rb)]
-        r += [y] * len(ids)
-        c += ids
-    mb[r, c] = 1.0
+        _mark(ma, list(map(shared.intersection, rows_a)), column)
+    _mark(mb, list(map(shared.intersection, rows_b)), column)
     return ma @ mb.T
+
+
+def _mark(m: np.ndarray, rows: list[frozenset], column: Callable[[Hashable], int]) -> None:
+    """``m[r, column(t)] = 1`` for every item ``t`` of every row ``rows[r]``."""
+    n = list(map(len, rows))
+    cols = np.fromiter(map(column, chain.from_iterable(rows)), dtype=np.intp, count=sum(n))
+    m[np.repeat(np.arange(len(rows)), n), cols] = 1.0
 
 
 def _share(i: np.ndarray, n: np.ndarray) -> np.ndarray:

@@ -71,8 +71,8 @@ def semantic_pass(
     never measures it where the static vectors leave it open (it reports None: not measured)."""
     if not sa or not sb:
         return None
-    open_a = [k for k, s in enumerate(sa) if mask_a[s[2] : s[3]].mean() < config.explained]
-    open_b = [k for k, s in enumerate(sb) if mask_b[s[2] : s[3]].mean() < config.explained]
+    open_a = _open_sentences(sa, mask_a, config.explained)
+    open_b = _open_sentences(sb, mask_b, config.explained)
     if not open_a or not open_b:
         # Everything one side says is found verbatim in the other: embeddings add nothing.
         return None
@@ -95,6 +95,15 @@ def semantic_pass(
 
     xa = embedder.static.embed(texts_a) if bounds is not None else None
     xb = embedder.static.embed(texts_b) if bounds is not None else None
+    held: list[_Cells] = []
+
+    def cells() -> _Cells:
+        # The open sentence pairs and their screen, worked out once for the lead-test skip and the reads.
+        if not held:
+            assert xa is not None and xb is not None and bounds is not None
+            held.append(_Cells(xa[open_a] @ xb[open_b].T, bounds))
+        return held[0]
+
     if not passages:
         # No verbatim link: compare the leads first, and embed everything only if they agree. Where the
         # static vectors settle the test, the transformer does not read the leads (a settled stop
@@ -105,7 +114,7 @@ def semantic_pass(
         if bounds is None or lead_static is None or lead_static < bounds.lead_above:
             if (
                 bounds is not None and xa is not None and xb is not None and not cosine_decides
-                and _none_can_match(xa[open_a] @ xb[open_b].T, profile_a, profile_b, config, bounds)
+                and _none_can_match(cells(), profile_a, profile_b, config, bounds)
             ):
                 # Either way the test goes, no sentence is matched, and the cosine it would report
                 # cannot change the relation: the transformer need not read the leads (None).
@@ -130,10 +139,10 @@ def semantic_pass(
         # The document cosine is settled: MiniLM reads only the sentences of the pairs the static
         # vectors and the paraphrase model cannot rule out. Unknown cosines are NaN (no match); those
         # ruled out by the static floor are certainly under split_cos too (-1).
-        static_sims = xa[open_a] @ xb[open_b].T
+        static_sims = cells().sims
         sims = np.full(static_sims.shape, np.nan, dtype=np.float32)
         sims[static_sims < bounds.sentence_below] = -1.0
-        need = _needed(static_sims, profile_a, profile_b, config, bounds)
+        need = _needed(cells(), profile_a, profile_b, config, bounds)
         sentence_vec = _LazyVectors(embedder, [texts_a[k] for k in open_a], [texts_b[k] for k in open_b])
         sentence_vec.fill(sims, need)
     # The decision on every pair above the cosine floor; the model's lexical features only there.
@@ -198,6 +207,17 @@ def semantic_pass(
     return doc_cos
 
 
+def _open_sentences(sentences: list[Sentence], mask: np.ndarray, explained: float) -> list[int]:
+    """The sentences (their indices) whose share of words covered in ``mask`` is under ``explained``:
+    ``mask[s[2] : s[3]].mean()`` for all at once (the same count over the same length)."""
+    cum = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+    first = np.fromiter((s[2] for s in sentences), dtype=np.int64, count=len(sentences))
+    end = np.fromiter((s[3] for s in sentences), dtype=np.int64, count=len(sentences))
+    with np.errstate(invalid="ignore", divide="ignore"):  # an empty sentence: NaN, never open (as ``mean``)
+        share = (cum[end] - cum[first]) / (end - first)
+    return np.flatnonzero(share < explained).tolist()
+
+
 def _ordered_cells(static_sims: np.ndarray, bounds: SemanticBounds) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The open sentence pairs above the static floor, likeliest match first (``xs``, ``ys``), and their
     static cosines."""
@@ -231,16 +251,33 @@ def _screen(
 _SCREEN_FROM = 12
 
 
+class _Cells:
+    """The open sentence pairs of one document pair above the static floor, likeliest match first
+    (``_ordered_cells``), and which of them the screen settles (``_screen``, asked once)."""
+
+    def __init__(self, static_sims: np.ndarray, bounds: SemanticBounds) -> None:
+        self.sims = static_sims
+        self.xs, self.ys, self.static = _ordered_cells(static_sims, bounds)
+        self._quick: np.ndarray | None = None
+
+    def quick(self, profile_a: Callable[[int], SentenceProfile], profile_b: Callable[[int], SentenceProfile],
+              config: AlignConfig, bounds: SemanticBounds) -> np.ndarray:
+        """``_screen`` of every cell (each cell's answer depends on that pair alone)."""
+        if self._quick is None:
+            self._quick = _screen(self.xs, self.ys, self.static, profile_a, profile_b, config, bounds)
+        return self._quick
+
+
 def _needed(
-    static_sims: np.ndarray, profile_a: Callable[[int], SentenceProfile], profile_b: Callable[[int], SentenceProfile],
+    cells: _Cells, profile_a: Callable[[int], SentenceProfile], profile_b: Callable[[int], SentenceProfile],
     config: AlignConfig, bounds: SemanticBounds,
 ) -> list[tuple[int, int]]:
     """The sentence pairs whose MiniLM cosine the pass reads: likeliest first, each one that
     ``sentence_settled`` leaves open, and each pair of two sentences MiniLM reads anyway (read before
     it in that order). A pair the screen settles adds no sentence, so which of them are read follows
     from the first position at which each sentence is needed."""
-    xs, ys, static = _ordered_cells(static_sims, bounds)
-    quick = _screen(xs, ys, static, profile_a, profile_b, config, bounds)
+    xs, ys, static, static_sims = cells.xs, cells.ys, cells.static, cells.sims
+    quick = cells.quick(profile_a, profile_b, config, bounds)
     first_a: dict[int, int] = {}
     first_b: dict[int, int] = {}
     taken = np.zeros(len(xs), dtype=bool)
@@ -263,19 +300,19 @@ def _needed(
 
 
 def _none_can_match(
-    static_sims: np.ndarray, profile_a: Callable[[int], SentenceProfile], profile_b: Callable[[int], SentenceProfile],
+    cells: _Cells, profile_a: Callable[[int], SentenceProfile], profile_b: Callable[[int], SentenceProfile],
     config: AlignConfig, bounds: SemanticBounds,
 ) -> bool:
     """Whether every open sentence pair is settled as no match by its static cosine (``sentence_settled``):
     then the semantic pass aligns nothing, whatever MiniLM would say of the documents."""
-    xs, ys, static = _ordered_cells(static_sims, bounds)
+    xs, ys, static = cells.xs, cells.ys, cells.static
     # The likeliest few pair by pair first: where one of them is open, the answer needs no matrix.
     for k in range(min(_PROBE, len(xs))):
         if not sentence_settled(profile_a(int(xs[k])), profile_b(int(ys[k])), float(static[k]), config, bounds):
             return False
-    xs, ys, static = xs[_PROBE:], ys[_PROBE:], static[_PROBE:]
-    quick = _screen(xs, ys, static, profile_a, profile_b, config, bounds)
-    for j in np.flatnonzero(~quick):  # likeliest match first
+    # The screen of every cell (``_needed`` reads it again where the pass goes on), the probed ones apart.
+    quick = cells.quick(profile_a, profile_b, config, bounds)
+    for j in np.flatnonzero(~quick[_PROBE:]) + _PROBE:  # likeliest match first
         if not sentence_settled(profile_a(int(xs[j])), profile_b(int(ys[j])), float(static[j]), config, bounds):
             return False
     return True
