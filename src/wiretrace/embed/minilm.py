@@ -194,8 +194,8 @@ class Embedder:
 
     def _openvino(self, model: Path, threads: int) -> tuple[set[str], Infer]:
         """The model's input names, and its token vectors from OpenVINO's CPU plugin in bfloat16 (one stream, ``threads``
-        threads; no dynamic quantisation of the activations, which would move the vectors ten times
-        more)."""
+        threads, not pinned to cores: worker processes each run one; no dynamic quantisation of the
+        activations, which would move the vectors ten times more)."""
         # ``import openvino`` sends a usage event to Google Analytics through `openvino_telemetry` (in a
         # thread) unless a consent file says no: with that module unimportable it uses its own stub,
         # so nothing leaves the machine and no thread is started (a later fork stays safe).
@@ -207,7 +207,7 @@ class Embedder:
         core = ov.Core()
         compiled = core.compile_model(core.read_model(str(model)), "CPU", {
             "INFERENCE_PRECISION_HINT": "bf16", "INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1,
-            "PERFORMANCE_HINT": "LATENCY", "DYNAMIC_QUANTIZATION_GROUP_SIZE": 0,
+            "PERFORMANCE_HINT": "LATENCY", "DYNAMIC_QUANTIZATION_GROUP_SIZE": 0, "ENABLE_CPU_PINNING": False,
         })
         request = compiled.create_infer_request()
         output = compiled.outputs[0]
