@@ -10,7 +10,9 @@ Reuters articles, and on generated text with apostrophes, underscores and non-AS
 from __future__ import annotations
 
 import html
+import random
 import re
+from collections import Counter
 
 import numpy as np
 from tests.conftest import CORPUS, DATA, bbc_by_category, need
@@ -19,8 +21,8 @@ from wiretrace.clean import clean
 from wiretrace.model import Document, Format
 from wiretrace.sketch import sketch_batch
 from wiretrace.text import names
-from wiretrace.text.tokens import fold, words
-from wiretrace.text.topic import ranges_words
+from wiretrace.text.tokens import fold, tokens_in_ranges, words, words_in_ranges
+from wiretrace.text.topic import content_of, ranges_words
 
 
 def _plain_lower_vocabulary(text: str) -> frozenset[str]:
@@ -69,6 +71,41 @@ def test_names_visiting_capitals_only_equal_names_over_every_token() -> None:
             found += len(got)
     assert found > 1000  # the comparison is about real names, not empty sets
     assert {"zoë", "école", "strasse", "ünter"} <= names.names_in(_ODD, names.lower_vocabulary(_ODD))
+
+
+_ODD_ASCII = "x'Yves _Abc abc_Def a''Bcd O'Neil's 3Com iPhone can't rock'n'roll A1b 9Lives 'Quoted' IBM's\nend. Start _x Y_z b'C 'Tis\n"
+
+
+def test_names_on_generated_text_equal_names_over_every_token() -> None:
+    """ASCII text takes its own patterns (letters first, then the look-behinds): generated strings
+    around apostrophes, underscores, digits and case changes, ASCII and not, against every token."""
+    rng = random.Random(15)
+    texts = [_ODD_ASCII, _ODD_ASCII * 2]
+    for alphabet in ("aAbBzZ09'_ .\n,", "aAbBzZ09'_ .\n,é’Éß"):
+        texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 300))) for _ in range(400)]
+    for text in texts:
+        lv = names.lower_vocabulary(text)
+        assert lv == _plain_lower_vocabulary(text), text
+        n = len(text)
+        for s, e in ((0, n), (n // 3, 2 * n // 3)):
+            assert names.names_in(text, lv, s, e) == _plain_names_in(text, lv, s, e), (text, s, e)
+    assert {"o'neil", "start", "quoted", "ibm"} <= names.names_in(_ODD_ASCII, names.lower_vocabulary(_ODD_ASCII))
+
+
+def test_content_words_and_region_tokens_equal_the_plain_computation() -> None:
+    """``content_of`` counts every token before filtering, and ``tokens_in_ranges`` drops the
+    offsets: the same counts in the same order, the same tokens, on real texts and generated ones."""
+    rng = random.Random(5)
+    texts = _texts() + ["".join(rng.choice("ab AB 12 the é’'\n") for _ in range(200)) for _ in range(100)]
+    for text in texts:
+        toks = words(text).tokens
+        plain = Counter(t for t in toks if len(t) > 2 and t not in names.STOP and not t.isdigit())
+        got = content_of(toks)
+        assert list(got.items()) == list(plain.items())
+        assert got.most_common(300) == plain.most_common(300)
+        n = len(text)
+        for ranges in (((0, n),), ((0, n // 3), (n // 2, n)), ()):
+            assert tokens_in_ranges(text, ranges) == list(words_in_ranges(text, ranges).tokens)
 
 
 def test_fold_is_the_tokens_normalisation() -> None:

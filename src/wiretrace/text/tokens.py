@@ -89,6 +89,18 @@ def word_tokens(text: str, start: int = 0, end: int | None = None) -> list[str]:
     return [t.translate(_FOLD).casefold() for t in _WORD.findall(region)]
 
 
+def tokens_in_ranges(text: str, ranges: Sequence[tuple[int, int]]) -> list[str]:
+    """``words_in_ranges(text, ranges).tokens`` as a list, without the offsets (and not kept): the
+    sketch reads a document's body words once, to hash and count them."""
+    if len(ranges) == 1:
+        s, e = ranges[0]
+        return word_tokens(text, s, e)
+    out: list[str] = []
+    for s, e in ranges:
+        out += word_tokens(text, s, e)
+    return out
+
+
 class Kept(Generic[K, V]):
     """A function's results kept for its latest arguments, least recently used first out, up to
     ``budget`` units of ``weight`` (words, hashes) in all: many documents of news length, few long
