@@ -27,6 +27,7 @@ from tests.conftest import CORPUS, DATA, SEEDS, bbc_by_category, need
 
 from wiretrace.clean import analyse, cues, features, rules
 from wiretrace.clean.blocks import count_block_words
+from wiretrace.clean.blocks import doc_blocks as rules_blocks
 from wiretrace.clean.classifier import _why, _whys, load_model
 from wiretrace.clean.prefilter import Guarded, required
 from wiretrace.clean.stage import block_tokens
@@ -259,6 +260,46 @@ def test_page_cosines_window_means_and_reasons_equal_the_plain_computation(docum
         names = model.stage2.names
         assert _whys(names, x2, contrib, body) == [_why(names, x2[i], contrib[i], bool(body[i])) for i in range(len(x2))]
     assert pages > 400
+
+
+def _runs_reference(flags: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(flags))
+    i = 0
+    while i < len(flags):
+        j = i
+        while j < len(flags) and flags[j]:
+            j += 1
+        out[i:j] = j - i
+        i = max(j, i + 1)
+    return out
+
+
+def _page_language_reference(tokens: list[str]) -> str:
+    counts = Counter(tokens)
+    best, score = "English", 0
+    for lang, fw in cues._FUNCTION_SETS.items():
+        s = sum(counts[w] for w in fw if w in counts)
+        if s > score:
+            best, score = lang, s
+    return best
+
+
+def test_runs_and_page_language_equal_the_plain_computation(documents: list[Document]) -> None:
+    rng = np.random.default_rng(8)
+    for n in range(0, 40):
+        for p in (0.1, 0.5, 0.9):
+            flags = rng.random(n) < p
+            assert np.array_equal(features._runs(flags), _runs_reference(flags))
+    langs = Counter()
+    for d in documents:
+        toks = [features.tokens_of(d.text[s:e]) for s, e in rules_blocks(d)]
+        flat = [t for ts in toks for t in ts]
+        lang = cues.page_language(iter(toks[0]) if toks else iter(()))
+        assert lang == _page_language_reference(toks[0] if toks else [])
+        got = cues.page_language(flat)
+        assert got == _page_language_reference(flat), d.id
+        langs[got] += 1
+    assert len(langs) >= 3  # English and the pages' other languages
 
 
 def test_median_equals_numpy() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import random
 import re
+import textwrap
 from collections import Counter
 
 import numpy as np
@@ -21,7 +22,7 @@ from wiretrace.clean import clean
 from wiretrace.model import Document, Format
 from wiretrace.sketch import sketch_batch
 from wiretrace.text import names
-from wiretrace.text.tokens import fold, tokens_in_ranges, words, words_in_ranges
+from wiretrace.text.tokens import fold, raw_lines, tokens_in_ranges, words, words_in_ranges, wrap_width
 from wiretrace.text.topic import content_of, ranges_words
 
 
@@ -93,8 +94,8 @@ def test_names_on_generated_text_equal_names_over_every_token() -> None:
 
 
 def test_content_words_and_region_tokens_equal_the_plain_computation() -> None:
-    """``content_of`` counts every token before filtering, and ``tokens_in_ranges`` drops the
-    offsets: the same counts in the same order, the same tokens, on real texts and generated ones."""
+    """``content_of`` (a list filtered, then counted) and ``tokens_in_ranges`` (no offsets): the same
+    counts in the same order, the same tokens, on real texts and generated ones."""
     rng = random.Random(5)
     texts = _texts() + ["".join(rng.choice("ab AB 12 the é’'\n") for _ in range(200)) for _ in range(100)]
     for text in texts:
@@ -106,6 +107,63 @@ def test_content_words_and_region_tokens_equal_the_plain_computation() -> None:
         n = len(text)
         for ranges in (((0, n),), ((0, n // 3), (n // 2, n)), ()):
             assert tokens_in_ranges(text, ranges) == list(words_in_ranges(text, ranges).tokens)
+
+
+def _plain_wrap_width(text: str, min_width: int = 40, max_width: int = 100, min_share: float = 0.3, min_lines: int = 2, min_chars: float = 0.6) -> int:
+    """``tokens.wrap_width`` as it was written (line by line, and the widths swept one at a time)."""
+    if text.count("\n") < 2:
+        return 0
+    raw = raw_lines(text)
+    pairs = []
+    for (s, e), (ns, ne) in zip(raw, raw[1:], strict=False):
+        line = text[s:e].rstrip()
+        nxt = re.compile(r"\S+").search(text, ns, ne)
+        if line.strip() and nxt is not None:
+            pairs.append((len(line), len(nxt.group())))
+    lens = [len(text[s:e].rstrip()) for s, e in raw if text[s:e].strip()]
+    if len(pairs) < 2 or len(pairs) < 0.5 * len(lens):
+        return 0
+    diff = [0] * (max_width + 2)
+    for ln, w in pairs:
+        lo, hi = max(ln, min_width), min(ln + w, max_width)
+        if lo <= hi:
+            diff[lo] += 1
+            diff[hi + 1] -= 1
+    longer = [0] * (max_width + 2)
+    for n in lens:
+        longer[min(n, max_width + 1)] += 1
+    over = len(lens)
+    best, best_n, best_score, run = 0, 0, 0, 0
+    for width in range(max_width + 1):
+        run += diff[width]
+        over -= longer[width]
+        if run - over > best_score:
+            best, best_n, best_score = width, run, run - over
+    if best_n < min_lines or best_n < min_share * len(pairs):
+        return 0
+    return best if sum(n for n in lens if n <= best) >= min_chars * sum(lens) else 0
+
+
+def test_wrap_width_equals_the_line_by_line_sweep() -> None:
+    """On real texts (wire stories are hard-wrapped, BBC's are not), the same texts re-wrapped at
+    other widths, and generated lines with odd white space (tabs, carriage returns, no-break and
+    other Unicode spaces, separator controls) between words."""
+    rng = random.Random(11)
+    texts = _texts()
+    texts += [textwrap.fill(t, width=w) for t in texts[:80] for w in (45, 70, 99)]
+    spaces = [" ", "  ", "\t", "\r", "\u00a0", "\u2003", "\x1c", "\x0b", "\u200b"]
+    for _ in range(600):
+        lines = []
+        for _ in range(rng.randint(1, 30)):
+            words_ = ["".join(rng.choice("abcXYZ.,") for _ in range(rng.randint(1, 12))) for _ in range(rng.randint(0, 14))]
+            lines.append("".join(w + rng.choice(spaces) for w in words_).rstrip(" ") if rng.random() > 0.1 else rng.choice(["", " ", "\t"]))
+        texts.append("\n".join(lines))
+    wrapped = 0
+    for t in texts:
+        got = wrap_width(t)
+        assert got == _plain_wrap_width(t), t[:80]
+        wrapped += got > 0
+    assert wrapped > 200  # both answers are met often
 
 
 def test_fold_is_the_tokens_normalisation() -> None:

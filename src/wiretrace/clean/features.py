@@ -13,7 +13,8 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from functools import lru_cache
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -136,29 +137,42 @@ def _window_means(columns: np.ndarray, radius: int) -> np.ndarray:
     column's running sum is added up in order, as a column alone: the same bits as one at a time)."""
     n = len(columns)
     c = np.concatenate([np.zeros((1, columns.shape[1])), np.cumsum(columns, axis=0)])
+    lo, hi, positive, divisor = _window(n, radius)
+    total = c[hi] - c[lo] - columns
+    return np.where(positive, total / divisor, 0.0)
+
+
+@lru_cache(maxsize=1024)
+def _window(n: int, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``_window_means``' bounds of each row's window for ``n`` rows, made once per (n, radius): the
+    first row ``lo``, the row past the last ``hi``, where the count of the other rows in it is
+    positive, and the divisor ``max(count, 1)`` (columns). Read-only: callers share them."""
     idx = np.arange(n)
     lo = np.maximum(0, idx - radius)
     hi = np.minimum(n, idx + radius + 1)
-    total = c[hi] - c[lo] - columns
     count = ((hi - lo).astype(float) - 1)[:, None]
-    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    out = (lo, hi, count > 0, np.maximum(count, 1))
+    for a in out:
+        a.flags.writeable = False
+    return out
 
 
 def _runs(flags: np.ndarray) -> np.ndarray:
     """For each position, the length of the run of True values it belongs to (0 where False)."""
-    out = np.zeros(len(flags))
-    i = 0
     n = len(flags)
+    out = [0.0] * n
+    f = flags.tolist()  # Python bools: the walk below reads each one once, without numpy scalars
+    i = 0
     while i < n:
-        if not flags[i]:
+        if not f[i]:
             i += 1
             continue
         j = i
-        while j < n and flags[j]:
+        while j < n and f[j]:
             j += 1
-        out[i:j] = j - i
+        out[i:j] = [float(j - i)] * (j - i)
         i = j
-    return out
+    return np.array(out, dtype=float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +190,7 @@ class PageFeatures:
 
 def lexicon_words(toks: Sequence[str]) -> set[str]:
     """The tokens of a block that a lexicon may hold: words, not numbers."""
-    return {t for t in toks if len(t) > 1 and not t.isdigit()}
+    return {t for t in set(toks) if len(t) > 1 and not t.isdigit()}
 
 
 def lexicon_features(toks: Sequence[Sequence[str]], lexicon: Mapping[str, float]) -> np.ndarray:
@@ -212,7 +226,7 @@ def stage1_features(
     if n == 0:
         return PageFeatures(np.zeros((0, len(STAGE1))), (), ())
     toks = list(tokens) if tokens is not None else [tokens_of(b.text) for b in blocks]
-    lang = page_language([t for ts in toks for t in ts])
+    lang = page_language(chain.from_iterable(toks))
     stops = stoplist(lang)
     local = np.array([local_features(b.text, ts, stops) for b, ts in zip(blocks, toks, strict=True)])
     kinds = np.array([[1.0 if b.kind == k else 0.0 for k in RULE_KINDS] for b in blocks])

@@ -19,12 +19,8 @@ def content_words(text: str, start: int = 0, end: int | None = None) -> Counter[
 
 
 def content_of(tokens: Iterable[str]) -> Counter[str]:
-    """The content words among word tokens (``content_words`` of text already tokenised).
-
-    Every token is counted first (in C), then the distinct ones are filtered: the same counts, and
-    the same order of first occurrence (``most_common`` breaks ties by it), as filtering each token."""
-    counts = Counter(tokens)
-    return Counter({t: n for t, n in counts.items() if len(t) > 2 and t not in STOP and not t.isdigit()})
+    """The content words among word tokens (``content_words`` of text already tokenised)."""
+    return Counter([t for t in tokens if len(t) > 2 and t not in STOP and not t.isdigit()])
 
 
 def ranges_words(text: str, ranges: tuple[tuple[int, int], ...]) -> Counter[str]:
