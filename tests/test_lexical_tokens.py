@@ -20,6 +20,8 @@ from tests.conftest import CORPUS, DATA, bbc_by_category, need
 
 from wiretrace.clean import clean
 from wiretrace.model import Document, Format
+from wiretrace.relate.pair import ATTRIBUTION
+from wiretrace.relate.pair import cues as relate_cues
 from wiretrace.sketch import sketch_batch
 from wiretrace.text import names
 from wiretrace.text.tokens import fold, raw_lines, tokens_in_ranges, words, words_in_ranges, wrap_width
@@ -164,6 +166,24 @@ def test_wrap_width_equals_the_line_by_line_sweep() -> None:
         assert got == _plain_wrap_width(t), t[:80]
         wrapped += got > 0
     assert wrapped > 200  # both answers are met often
+
+
+def test_attribution_guard_answers_as_the_pattern() -> None:
+    """``relate.pair.cues`` searches for credit to another outlet only in text holding "report" or
+    "according to" in some case: the same attribution as searching every text."""
+    rng = random.Random(3)
+    pieces = ["Reuters", "REUTERS", "The Associated Press", "the Gull Times", "Harbour Post", " reported", " Reports",
+              " REPORTED", " said in a report", ", first reported", "according to", "ACCORDING TO", "Accordİng to",
+              "according to a report by", " Bloomberg", " news", ".", "\n", " İ", " ı", "ſ"]  # fmt: skip
+    texts = _texts() + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    found = 0
+    for t in texts:
+        got = relate_cues(Document("d", t, "d.txt", Format.TEXT), None).attribution
+        m = ATTRIBUTION.search(t)
+        plain = (m.group("agency") or m.group("agency2") or "").strip() if m else None
+        assert got == plain, t
+        found += got is not None
+    assert found > 300
 
 
 def test_fold_is_the_tokens_normalisation() -> None:
