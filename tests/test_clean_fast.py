@@ -302,6 +302,29 @@ def test_runs_and_page_language_equal_the_plain_computation(documents: list[Docu
     assert len(langs) >= 3  # English and the pages' other languages
 
 
+def _lexicon_reference(toks: list[list[str]], lexicon: dict[str, float]) -> np.ndarray:
+    """``features.lexicon_features`` as it was written: each block's values set one by one."""
+    out = np.zeros((len(toks), len(features.LEXICON)))
+    for i, ts in enumerate(toks):
+        vals = [lexicon.get(t, 0.0) for t in {t for t in ts if len(t) > 1 and not t.isdigit()}]
+        if vals:
+            out[i, 0] = math.fsum(vals) / len(vals)
+            out[i, 1] = max(vals)
+            out[i, 2] = min(vals)
+    out[:, 3] = _window_mean_reference(out[:, 0], 3)
+    return out
+
+
+def test_lexicon_features_equal_the_plain_computation(documents: list[Document]) -> None:
+    from wiretrace.clean import load_lexicon
+
+    lexicon = load_lexicon()
+    for d in documents:
+        toks = [features.tokens_of(d.text[s:e]) for s, e in rules_blocks(d)] + [[], ["12", "a"]]
+        assert np.array_equal(features.lexicon_features(toks, lexicon), _lexicon_reference(toks, lexicon)), d.id
+    assert features.lexicon_features([], lexicon).shape == (0, len(features.LEXICON))
+
+
 def test_median_equals_numpy() -> None:
     rng = np.random.default_rng(5)
     for n in range(1, 40):

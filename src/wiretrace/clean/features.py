@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import chain
 
 import numpy as np
 
@@ -197,19 +197,23 @@ def lexicon_features(toks: Sequence[Sequence[str]], lexicon: Mapping[str, float]
     """``LEXICON`` features: how much each block's words lean to noise (< 0) or body (> 0), from the
     lexicon learned on the labelled training blocks (bench/clean_train.py)."""
     n = len(toks)
-    out = np.zeros((n, len(LEXICON)))
     if not lexicon:
-        return out
+        return np.zeros((n, len(LEXICON)))
     get = lexicon.get
-    for i, ts in enumerate(toks):
-        ws = lexicon_words(ts)
-        vals = list(map(get, ws, repeat(0.0, len(ws))))
+    rows = []
+    for ts in toks:
+        # a block's distinct words (``lexicon_words``; their order does not matter: every figure
+        # below is the same in any order)
+        vals = [get(t, 0.0) for t in set(ts) if len(t) > 1 and not t.isdigit()]
         if vals:
             # fsum: exactly rounded, so the same in any order (a set of strings iterates in the order of
             # the process's hash seed, and a plain sum in that order differed in the last bits run to run)
-            out[i, 0] = math.fsum(vals) / len(vals)
-            out[i, 1] = max(vals)
-            out[i, 2] = min(vals)
+            rows.append((math.fsum(vals) / len(vals), max(vals), min(vals)))
+        else:
+            rows.append((0.0, 0.0, 0.0))
+    out = np.zeros((n, len(LEXICON)))
+    if rows:
+        out[:, :3] = rows
     out[:, 3] = _window_mean(out[:, 0], 3)
     return out
 
