@@ -325,6 +325,28 @@ def test_lexicon_features_equal_the_plain_computation(documents: list[Document])
     assert features.lexicon_features([], lexicon).shape == (0, len(features.LEXICON))
 
 
+def test_bags_and_kind_columns_equal_the_plain_computation(documents: list[Document]) -> None:
+    """``Bags.of`` numbers the words in order of first appearance (as one dict filled word by word did);
+    the ``k_`` columns are 1.0 exactly where the block's rule kind is the column's."""
+    named = 0
+    for d in documents[:200]:
+        an = analyse(d)
+        cws = an.features.content
+        vocab: dict[str, int] = {}
+        ids: list[int] = []
+        for cw in cws:
+            ids.extend([vocab.setdefault(w, len(vocab)) for w in cw])
+        bags = features.Bags.of(cws)
+        assert bags.word.tolist() == ids and bags.count.tolist() == [c for cw in cws for c in cw.values()]
+        assert bags.block.tolist() == [i for i, cw in enumerate(cws) for _ in cw]
+        start = len(cues.LOCAL)
+        kinds = an.features.x1[:, start : start + len(features.RULE_KINDS)]
+        plain = [[1.0 if b.kind == k else 0.0 for k in features.RULE_KINDS] for b in an.infos]
+        assert kinds.tolist() == plain, d.id
+        named += int(kinds.sum())
+    assert named > 50  # blocks the rules named: headlines, bylines, captions...
+
+
 def test_median_equals_numpy() -> None:
     rng = np.random.default_rng(5)
     for n in range(1, 40):

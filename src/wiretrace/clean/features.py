@@ -25,6 +25,9 @@ from wiretrace.text.names import STOP
 # --- block features ------------------------------------------------------------------------------
 # The kinds the wording rules name are the noise kinds of the data model (a feature each).
 RULE_KINDS = NOISE_KINDS
+# A block's ``k_`` columns for each kind the rules may name (one 1.0), and for none
+_KIND_ROWS = {k: tuple(1.0 if k == kk else 0.0 for kk in RULE_KINDS) for k in RULE_KINDS}
+_NO_KIND = (0.0,) * len(RULE_KINDS)
 
 PAGE = (
     "dup", "pos", "after_title", "title_dist", "run_short", "run_prose",
@@ -90,14 +93,12 @@ class Bags:
 
     @classmethod
     def of(cls, cws: Sequence[Counter[str]]) -> Bags:
-        vocab: dict[str, int] = {}
-        ids: list[int] = []
-        counts: list[int] = []
-        sizes: list[int] = []
-        for cw in cws:
-            ids.extend([vocab.setdefault(w, len(vocab)) for w in cw])
-            counts.extend(cw.values())
-            sizes.append(len(cw))
+        # word ids in order of first appearance over the blocks, as one dict filled word by word gives
+        words = list(chain.from_iterable(cws))
+        vocab = {w: i for i, w in enumerate(dict.fromkeys(words))}
+        ids = list(map(vocab.__getitem__, words))
+        counts = list(chain.from_iterable(cw.values() for cw in cws))
+        sizes = list(map(len, cws))
         block = np.repeat(np.arange(len(cws), dtype=np.int64), sizes)
         return cls(len(cws), block, np.asarray(ids, dtype=np.int64), np.asarray(counts, dtype=np.float64))
 
@@ -233,7 +234,7 @@ def stage1_features(
     lang = page_language(chain.from_iterable(toks))
     stops = stoplist(lang)
     local = np.array([local_features(b.text, ts, stops) for b, ts in zip(blocks, toks, strict=True)])
-    kinds = np.array([[1.0 if b.kind == k else 0.0 for k in RULE_KINDS] for b in blocks])
+    kinds = np.array([_KIND_ROWS.get(b.kind, _NO_KIND) for b in blocks])
     lw, stop, term = local[:, 0], local[:, 2], local[:, 4]
     n_words = np.array([b.n_words for b in blocks], dtype=float)
     short = n_words < 6
