@@ -144,6 +144,22 @@ def test_lower_casing_neither_makes_nor_unmakes_a_digit() -> None:
     assert odd == []
 
 
+def test_date_need_holds_in_every_date_match(blocks: list[str]) -> None:
+    """``cues._DATE_NEED`` (two digits around a separator, or four in a row) finds something in every
+    text where ``DATE_ANY`` does: on real blocks and on generated dates, times and near misses, with
+    ASCII and other digits."""
+    rng = random.Random(9)
+    pieces = ["1", "12", "2024", "0", "٣", "١٢", "۲۰۲۴", ".", "/", "-", ":", "h", " ", "  ", ",", "march", "mar.",
+              "stycznia", "uhr", "am", "p.m.", "x", "é"]  # fmt: skip
+    texts = [b.lower() for b in blocks] + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 9))) for _ in range(20000)]
+    dates = 0
+    for t in texts:
+        if cues.DATE_ANY.search(t):
+            dates += 1
+            assert cues._DATE_NEED.search(t), t
+    assert dates > 1000
+
+
 def _local_reference(text: str, toks: list[str], stops: frozenset[str]) -> list[float]:
     """cues.local_features as it was: every count by regex, every cue searched unguarded."""
     low = text.lower()

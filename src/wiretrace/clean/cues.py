@@ -168,6 +168,9 @@ _DIGIT = re.compile(r"\d")
 # On ASCII text ``_LETTER`` is [A-Za-z] and ``_DIGIT`` [0-9]: counted by deleting the other bytes.
 _NOT_LETTER = bytes(c for c in range(128) if not chr(c).isalpha())
 _NOT_DIGIT = bytes(c for c in range(128) if not chr(c).isdigit())
+# Every ``DATE_ANY`` match holds two digits around one of ``./:h-`` (a numeric date, a time) or four
+# digits in a row (a year): a short test, in C from each digit, that rules most blocks with figures out.
+_DATE_NEED = re.compile(r"\d[./:h-]\d|\d\d\d\d")
 _CAP_WORD = re.compile(r"[A-Z](?<!\S[A-Z])")  # the letter first: positions without one are skipped in C
 # The cue searches behind their necessary literals (prefilter.Guarded: the same answers, most blocks
 # ruled out without running the pattern). ``DATE_ANY`` needs a digit in every match: it runs only on
@@ -207,7 +210,7 @@ def local_features(text: str, toks: Sequence[str], stops: frozenset[str]) -> lis
     # wording cues are looked for only in blocks short enough to be what they name (and to be quick)
     short = n_words <= 12
     medium = n_words <= 40
-    has_date = bool(DATE_ANY.search(low)) if medium and digits else False
+    has_date = bool(_DATE_NEED.search(low) and DATE_ANY.search(low)) if medium and digits else False
     return [
         math.log1p(n_words),
         math.log1p(n_chars),
