@@ -250,8 +250,8 @@ def stage1_features(
     bags = Bags.of(cws)
     coh = _cosines(bags, ref_mask)
     idx = np.arange(n)
-    w3 = _window_means(np.column_stack([lw, stop, term, short.astype(float)]), 3)
-    page = np.column_stack(
+    w3 = _window_means(_columns([lw, stop, term, short.astype(float)]), 3)
+    page = _columns(
         [
             [1.0 if key_count[k] > 1 else 0.0 for k in keys],
             idx / max(1, n - 1),
@@ -285,7 +285,7 @@ def stage1_features(
         right = np.where(pos < len(hi), hi[np.minimum(pos, len(hi) - 1)] - idx, n)
         dist = np.minimum(left, right)
         total_words = max(1.0, n_words.sum())
-        hint_feats = np.column_stack(
+        hint_feats = _columns(
             [
                 hinted,
                 _shift_prev(hinted),
@@ -306,6 +306,12 @@ def stage1_features(
         hint_feats = np.zeros((n, len(HINTS)))
     lex = lexicon_features(toks, lexicon or {})
     return PageFeatures(np.hstack([local, kinds, page, hint_feats, lex]), cws, tuple(toks), bags)
+
+
+def _columns(cols: Sequence[np.ndarray | Sequence[float]]) -> np.ndarray:
+    """``np.column_stack(cols)`` of equal-length float columns (or lists of floats): the same values in the
+    same C-ordered float64 matrix, from one array conversion instead of one per column."""
+    return np.ascontiguousarray(np.array(cols, dtype=float).T)
 
 
 def _shift_prev(a: np.ndarray) -> np.ndarray:
@@ -357,7 +363,7 @@ def stage2_features(blocks: Sequence[BlockInfo], page: PageFeatures, p1: np.ndar
     dist = np.where(idx < lo, lo - idx, np.where(idx >= hi, idx - hi + 1, 0))
     n_words = np.array([b.n_words for b in blocks], dtype=float)
     body_share = float((n_words * (p1 > 0.5)).sum() / max(1.0, n_words.sum()))
-    base = np.column_stack(
+    base = _columns(
         [
             p1,
             _shift_prev(p1),
@@ -433,5 +439,5 @@ def _text_context(blocks: Sequence[BlockInfo], p1: np.ndarray, n_words: np.ndarr
         "capline": shapes[:, 2],
         "capline_run": np.log1p(_runs(shapes[:, 2] > 0)),
     }
-    return np.column_stack([cols[name] for name in STAGE2_TEXT])
+    return _columns([cols[name] for name in STAGE2_TEXT])
 
