@@ -26,7 +26,7 @@ from wiretrace.text.names import STOP
 # The kinds the wording rules name are the noise kinds of the data model (a feature each).
 RULE_KINDS = NOISE_KINDS
 # A block's ``k_`` columns for each kind the rules may name (one 1.0), and for none
-_KIND_ROWS = {k: tuple(1.0 if k == kk else 0.0 for kk in RULE_KINDS) for k in RULE_KINDS}
+_KIND_ROWS: dict[str, tuple[float, ...]] = {k: tuple(1.0 if k == kk else 0.0 for kk in RULE_KINDS) for k in RULE_KINDS}
 _NO_KIND = (0.0,) * len(RULE_KINDS)
 
 PAGE = (
