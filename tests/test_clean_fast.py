@@ -27,6 +27,7 @@ from tests.conftest import CORPUS, DATA, SEEDS, bbc_by_category, need
 
 from wiretrace.clean import analyse, cues, features, rules
 from wiretrace.clean.blocks import count_block_words
+from wiretrace.clean.blocks import doc_blocks as rules_blocks
 from wiretrace.clean.classifier import _why, _whys, load_model
 from wiretrace.clean.prefilter import Guarded, required
 from wiretrace.clean.stage import block_tokens
@@ -141,6 +142,22 @@ def test_lower_casing_neither_makes_nor_unmakes_a_digit() -> None:
     digit = re.compile(r"\d")
     odd = [c for c in map(chr, range(sys.maxunicode + 1)) if bool(digit.search(c)) != bool(digit.search(c.lower()))]
     assert odd == []
+
+
+def test_date_need_holds_in_every_date_match(blocks: list[str]) -> None:
+    """``cues._DATE_NEED`` (two digits around a separator, or four in a row) finds something in every
+    text where ``DATE_ANY`` does: on real blocks and on generated dates, times and near misses, with
+    ASCII and other digits."""
+    rng = random.Random(9)
+    pieces = ["1", "12", "2024", "0", "٣", "١٢", "۲۰۲۴", ".", "/", "-", ":", "h", " ", "  ", ",", "march", "mar.",
+              "stycznia", "uhr", "am", "p.m.", "x", "é"]  # fmt: skip
+    texts = [b.lower() for b in blocks] + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 9))) for _ in range(20000)]
+    dates = 0
+    for t in texts:
+        if cues.DATE_ANY.search(t):
+            dates += 1
+            assert cues._DATE_NEED.search(t), t
+    assert dates > 500
 
 
 def _local_reference(text: str, toks: list[str], stops: frozenset[str]) -> list[float]:
@@ -259,6 +276,91 @@ def test_page_cosines_window_means_and_reasons_equal_the_plain_computation(docum
         names = model.stage2.names
         assert _whys(names, x2, contrib, body) == [_why(names, x2[i], contrib[i], bool(body[i])) for i in range(len(x2))]
     assert pages > 400
+
+
+def _runs_reference(flags: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(flags))
+    i = 0
+    while i < len(flags):
+        j = i
+        while j < len(flags) and flags[j]:
+            j += 1
+        out[i:j] = j - i
+        i = max(j, i + 1)
+    return out
+
+
+def _page_language_reference(tokens: list[str]) -> str:
+    counts = Counter(tokens)
+    best, score = "English", 0
+    for lang, fw in cues._FUNCTION_SETS.items():
+        s = sum(counts[w] for w in fw if w in counts)
+        if s > score:
+            best, score = lang, s
+    return best
+
+
+def test_runs_and_page_language_equal_the_plain_computation(documents: list[Document]) -> None:
+    rng = np.random.default_rng(8)
+    for n in range(0, 40):
+        for p in (0.1, 0.5, 0.9):
+            flags = rng.random(n) < p
+            assert np.array_equal(features._runs(flags), _runs_reference(flags))
+    langs = Counter()
+    for d in documents:
+        toks = [features.tokens_of(d.text[s:e]) for s, e in rules_blocks(d)]
+        flat = [t for ts in toks for t in ts]
+        lang = cues.page_language(iter(toks[0]) if toks else iter(()))
+        assert lang == _page_language_reference(toks[0] if toks else [])
+        got = cues.page_language(flat)
+        assert got == _page_language_reference(flat), d.id
+        langs[got] += 1
+    assert len(langs) >= 3  # English and the pages' other languages
+
+
+def _lexicon_reference(toks: list[list[str]], lexicon: dict[str, float]) -> np.ndarray:
+    """``features.lexicon_features`` as it was written: each block's values set one by one."""
+    out = np.zeros((len(toks), len(features.LEXICON)))
+    for i, ts in enumerate(toks):
+        vals = [lexicon.get(t, 0.0) for t in {t for t in ts if len(t) > 1 and not t.isdigit()}]
+        if vals:
+            out[i, 0] = math.fsum(vals) / len(vals)
+            out[i, 1] = max(vals)
+            out[i, 2] = min(vals)
+    out[:, 3] = _window_mean_reference(out[:, 0], 3)
+    return out
+
+
+def test_lexicon_features_equal_the_plain_computation(documents: list[Document]) -> None:
+    from wiretrace.clean import load_lexicon
+
+    lexicon = load_lexicon()
+    for d in documents:
+        toks = [features.tokens_of(d.text[s:e]) for s, e in rules_blocks(d)] + [[], ["12", "a"]]
+        assert np.array_equal(features.lexicon_features(toks, lexicon), _lexicon_reference(toks, lexicon)), d.id
+    assert features.lexicon_features([], lexicon).shape == (0, len(features.LEXICON))
+
+
+def test_bags_and_kind_columns_equal_the_plain_computation(documents: list[Document]) -> None:
+    """``Bags.of`` numbers the words in order of first appearance (as one dict filled word by word did);
+    the ``k_`` columns are 1.0 exactly where the block's rule kind is the column's."""
+    named = 0
+    for d in documents[:200]:
+        an = analyse(d)
+        cws = an.features.content
+        vocab: dict[str, int] = {}
+        ids: list[int] = []
+        for cw in cws:
+            ids.extend([vocab.setdefault(w, len(vocab)) for w in cw])
+        bags = features.Bags.of(cws)
+        assert bags.word.tolist() == ids and bags.count.tolist() == [c for cw in cws for c in cw.values()]
+        assert bags.block.tolist() == [i for i, cw in enumerate(cws) for _ in cw]
+        start = len(cues.LOCAL)
+        kinds = an.features.x1[:, start : start + len(features.RULE_KINDS)]
+        plain = [[1.0 if b.kind == k else 0.0 for k in features.RULE_KINDS] for b in an.infos]
+        assert kinds.tolist() == plain, d.id
+        named += int(kinds.sum())
+    assert named > 50  # blocks the rules named: headlines, bylines, captions...
 
 
 def test_median_equals_numpy() -> None:

@@ -10,17 +10,22 @@ Reuters articles, and on generated text with apostrophes, underscores and non-AS
 from __future__ import annotations
 
 import html
+import random
 import re
+import textwrap
+from collections import Counter
 
 import numpy as np
 from tests.conftest import CORPUS, DATA, bbc_by_category, need
 
 from wiretrace.clean import clean
 from wiretrace.model import Document, Format
+from wiretrace.relate.pair import ATTRIBUTION
+from wiretrace.relate.pair import cues as relate_cues
 from wiretrace.sketch import sketch_batch
 from wiretrace.text import names
-from wiretrace.text.tokens import fold, words
-from wiretrace.text.topic import ranges_words
+from wiretrace.text.tokens import fold, raw_lines, tokens_in_ranges, words, words_in_ranges, wrap_width
+from wiretrace.text.topic import content_of, ranges_words
 
 
 def _plain_lower_vocabulary(text: str) -> frozenset[str]:
@@ -69,6 +74,116 @@ def test_names_visiting_capitals_only_equal_names_over_every_token() -> None:
             found += len(got)
     assert found > 1000  # the comparison is about real names, not empty sets
     assert {"zoë", "école", "strasse", "ünter"} <= names.names_in(_ODD, names.lower_vocabulary(_ODD))
+
+
+_ODD_ASCII = "x'Yves _Abc abc_Def a''Bcd O'Neil's 3Com iPhone can't rock'n'roll A1b 9Lives 'Quoted' IBM's\nend. Start _x Y_z b'C 'Tis\n"
+
+
+def test_names_on_generated_text_equal_names_over_every_token() -> None:
+    """ASCII text takes its own patterns (letters first, then the look-behinds): generated strings
+    around apostrophes, underscores, digits and case changes, ASCII and not, against every token."""
+    rng = random.Random(15)
+    texts = [_ODD_ASCII, _ODD_ASCII * 2]
+    for alphabet in ("aAbBzZ09'_ .\n,", "aAbBzZ09'_ .\n,é’Éß"):
+        texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 300))) for _ in range(400)]
+    for text in texts:
+        lv = names.lower_vocabulary(text)
+        assert lv == _plain_lower_vocabulary(text), text
+        n = len(text)
+        for s, e in ((0, n), (n // 3, 2 * n // 3)):
+            assert names.names_in(text, lv, s, e) == _plain_names_in(text, lv, s, e), (text, s, e)
+    assert {"o'neil", "start", "quoted", "ibm"} <= names.names_in(_ODD_ASCII, names.lower_vocabulary(_ODD_ASCII))
+
+
+def test_content_words_and_region_tokens_equal_the_plain_computation() -> None:
+    """``content_of`` (a list filtered, then counted) and ``tokens_in_ranges`` (no offsets): the same
+    counts in the same order, the same tokens, on real texts and generated ones."""
+    rng = random.Random(5)
+    texts = _texts() + ["".join(rng.choice("ab AB 12 the é’'\n") for _ in range(200)) for _ in range(100)]
+    for text in texts:
+        toks = words(text).tokens
+        plain = Counter(t for t in toks if len(t) > 2 and t not in names.STOP and not t.isdigit())
+        got = content_of(toks)
+        assert list(got.items()) == list(plain.items())
+        assert got.most_common(300) == plain.most_common(300)
+        n = len(text)
+        for ranges in (((0, n),), ((0, n // 3), (n // 2, n)), ()):
+            assert tokens_in_ranges(text, ranges) == list(words_in_ranges(text, ranges).tokens)
+
+
+def _plain_wrap_width(text: str, min_width: int = 40, max_width: int = 100, min_share: float = 0.3, min_lines: int = 2, min_chars: float = 0.6) -> int:
+    """``tokens.wrap_width`` as it was written (line by line, and the widths swept one at a time)."""
+    if text.count("\n") < 2:
+        return 0
+    raw = raw_lines(text)
+    pairs = []
+    for (s, e), (ns, ne) in zip(raw, raw[1:], strict=False):
+        line = text[s:e].rstrip()
+        nxt = re.compile(r"\S+").search(text, ns, ne)
+        if line.strip() and nxt is not None:
+            pairs.append((len(line), len(nxt.group())))
+    lens = [len(text[s:e].rstrip()) for s, e in raw if text[s:e].strip()]
+    if len(pairs) < 2 or len(pairs) < 0.5 * len(lens):
+        return 0
+    diff = [0] * (max_width + 2)
+    for ln, w in pairs:
+        lo, hi = max(ln, min_width), min(ln + w, max_width)
+        if lo <= hi:
+            diff[lo] += 1
+            diff[hi + 1] -= 1
+    longer = [0] * (max_width + 2)
+    for n in lens:
+        longer[min(n, max_width + 1)] += 1
+    over = len(lens)
+    best, best_n, best_score, run = 0, 0, 0, 0
+    for width in range(max_width + 1):
+        run += diff[width]
+        over -= longer[width]
+        if run - over > best_score:
+            best, best_n, best_score = width, run, run - over
+    if best_n < min_lines or best_n < min_share * len(pairs):
+        return 0
+    return best if sum(n for n in lens if n <= best) >= min_chars * sum(lens) else 0
+
+
+def test_wrap_width_equals_the_line_by_line_sweep() -> None:
+    """On real texts (wire stories are hard-wrapped, BBC's are not), the same texts re-wrapped at
+    other widths, and generated lines with odd white space (tabs, carriage returns, no-break and
+    other Unicode spaces, separator controls) between words."""
+    rng = random.Random(11)
+    texts = _texts()
+    texts += [textwrap.fill(t, width=w) for t in texts[:80] for w in (45, 70, 99)]
+    spaces = [" ", "  ", "\t", "\r", "\u00a0", "\u2003", "\x1c", "\x0b", "\u200b"]
+    for _ in range(600):
+        lines = []
+        for _ in range(rng.randint(1, 30)):
+            words_ = ["".join(rng.choice("abcXYZ.,") for _ in range(rng.randint(1, 12))) for _ in range(rng.randint(0, 14))]
+            lines.append("".join(w + rng.choice(spaces) for w in words_).rstrip(" ") if rng.random() > 0.1 else rng.choice(["", " ", "\t"]))
+        texts.append("\n".join(lines))
+    wrapped = 0
+    for t in texts:
+        got = wrap_width(t)
+        assert got == _plain_wrap_width(t), t[:80]
+        wrapped += got > 0
+    assert wrapped > 200  # both answers are met often
+
+
+def test_attribution_guard_answers_as_the_pattern() -> None:
+    """``relate.pair.cues`` searches for credit to another outlet only in text holding "report" or
+    "according to" in some case: the same attribution as searching every text."""
+    rng = random.Random(3)
+    pieces = ["Reuters", "REUTERS", "The Associated Press", "the Gull Times", "Harbour Post", " reported", " Reports",
+              " REPORTED", " said in a report", ", first reported", "according to", "ACCORDING TO", "Accordİng to",
+              "according to a report by", " Bloomberg", " news", ".", "\n", " İ", " ı", "ſ"]  # fmt: skip
+    texts = _texts() + ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    found = 0
+    for t in texts:
+        got = relate_cues(Document("d", t, "d.txt", Format.TEXT), None).attribution
+        m = ATTRIBUTION.search(t)
+        plain = (m.group("agency") or m.group("agency2") or "").strip() if m else None
+        assert got == plain, t
+        found += got is not None
+    assert found > 300
 
 
 def test_fold_is_the_tokens_normalisation() -> None:

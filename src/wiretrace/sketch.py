@@ -29,8 +29,8 @@ from wiretrace.config import at_least, check_types
 from wiretrace.errors import ConfigError
 from wiretrace.model import Cleaned, Document
 from wiretrace.text.names import doc_names
-from wiretrace.text.tokens import words_in_ranges
-from wiretrace.text.topic import content_of, ranges_words
+from wiretrace.text.tokens import tokens_in_ranges
+from wiretrace.text.topic import content_of
 
 
 class _WordHashes(dict[str, int]):
@@ -96,7 +96,7 @@ def shingle_hashes(tokens: Sequence[str], k: int) -> np.ndarray:
     return acc
 
 
-def shingle_hash_batch(token_lists: Sequence[tuple[str, ...]], k: int) -> tuple[np.ndarray, np.ndarray]:
+def shingle_hash_batch(token_lists: Sequence[Sequence[str]], k: int) -> tuple[np.ndarray, np.ndarray]:
     """``shingle_hashes`` of many documents at once: one flat uint64 array and the offsets of each
     document's run in it (``flat[off[i]:off[i + 1]]`` equals ``shingle_hashes(token_lists[i], k)``).
 
@@ -173,9 +173,12 @@ def sketch_batch(docs: list[Document], cleaned: dict[str, Cleaned], config: Sket
     """Sketch a batch; pure over its inputs, so it runs the same in a loop or a Spark partition (each
     document's sketch is the same whatever batch it is in)."""
     config = config or SketchConfig()
-    bodies = [words_in_ranges(doc.text, cleaned[doc.id].body) for doc in docs]
-    flat, off = shingle_hash_batch([b.tokens for b in bodies], config.shingle)
+    # Only the words are read here (hashed, counted, joined): no offsets, and nothing kept for the
+    # aligner, whose pairs come a stage later and in another order (``tokens.tokens_in_ranges``).
+    bodies = [tokens_in_ranges(doc.text, cleaned[doc.id].body) for doc in docs]
+    flat, off = shingle_hash_batch(bodies, config.shingle)
     sigs = signatures_flat(flat, off, config)
+    modulus = np.uint64(config.anchor_modulus)
     out = []
     for i, (doc, body, sig) in enumerate(zip(docs, bodies, sigs, strict=True)):
         cl = cleaned[doc.id]
@@ -183,12 +186,13 @@ def sketch_batch(docs: list[Document], cleaned: dict[str, Cleaned], config: Sket
             # The body's tokens, already made, are the content's: hashed and counted again, not
             # tokenised again (``content_of`` over them is ``ranges_words`` over the same ranges).
             sh_content = flat[int(off[i]) : int(off[i + 1])]
-            words = content_of(body.tokens)
+            words = content_of(body)
         else:
-            sh_content = shingle_hashes(words_in_ranges(doc.text, cl.content).tokens, config.shingle)
-            words = ranges_words(doc.text, cl.content)
-        anchors = np.unique(sh_content[sh_content % np.uint64(config.anchor_modulus) == 0])
-        body_hash = xxhash.xxh64_hexdigest(" ".join(body.tokens).encode("utf-8"))
+            content = tokens_in_ranges(doc.text, cl.content)
+            sh_content = shingle_hashes(content, config.shingle)
+            words = content_of(content)  # ``ranges_words``: the same counts in the same order
+        anchors = np.unique(sh_content[sh_content % modulus == 0])
+        body_hash = xxhash.xxh64_hexdigest(" ".join(body).encode("utf-8"))
         topic = dict(words.most_common(config.topic_words))
         out.append(Sketch(doc.id, body_hash, len(body), sig, anchors, doc_names(doc.text, cl.content), topic))
     return out

@@ -248,10 +248,35 @@ def _whys(names: tuple[str, ...], rows: np.ndarray, contrib: np.ndarray, body: n
     part = np.argpartition(key, 3, axis=1)[:, :3]
     at = np.arange(len(key))[:, None]
     order = part[at, np.argsort(key[at, part], axis=1)]
+    words = _words_of(names)
     out = []
-    for row, c, b, o in zip(rows, contrib, body.tolist(), order.tolist(), strict=True):
-        out.append(", ".join(_describe(names[j], row[j]) for j in o if (c[j] > 0) == b))
+    for row, c, b, o in zip(rows.tolist(), contrib.tolist(), body.tolist(), order.tolist(), strict=True):
+        out.append(", ".join([_say(words[j], row[j]) for j in o if (c[j] > 0) == b]))
     return out
+
+
+_Words = tuple[bool, float, str, str]  # (reads "is it non-zero", else "is it over the threshold"; threshold; high; low)
+
+
+@cache
+def _words_of(names: tuple[str, ...]) -> tuple[_Words, ...]:
+    """``_describe``'s words for each feature of ``names``, looked up once: ``_say(words[j], v)`` is
+    ``_describe(names[j], v)``."""
+    out = []
+    for name in names:
+        if name.startswith("k_"):
+            out.append((True, 0.0, f"rules say {name[2:]}", f"rules say nothing of {name[2:]}"))
+        elif name.startswith("c_"):
+            out.append((True, 0.0, f"{name[2:]} wording", f"no {name[2:]} wording"))
+        else:
+            high, low = _PHRASES.get(name, (f"high {name}", f"low {name}"))
+            out.append((False, _HIGH.get(name, 0.5), high, low))
+    return tuple(out)
+
+
+def _say(words: _Words, value: float) -> str:
+    nonzero, threshold, high, low = words
+    return high if (value if nonzero else value > threshold) else low
 
 
 def _why(names: tuple[str, ...], row: np.ndarray, contrib: np.ndarray, body: bool) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from wiretrace.clean.prefilter import Guarded
@@ -121,6 +121,10 @@ _FUNCTION_WORDS = {
     "Romanian": "și în de la cu a din pe nu că este un o care mai se sau pentru",
 }
 _FUNCTION_SETS = {lang: frozenset(ws.split()) for lang, ws in _FUNCTION_WORDS.items()}
+# The same words as tuples, looked up one by one in a page's counts (a page holds more distinct words
+# than a language has function words), and a zero for each word a page lacks.
+_FUNCTION_LISTS = tuple((lang, tuple(fw)) for lang, fw in _FUNCTION_SETS.items())
+_ZEROS = (0,) * max(len(fw) for fw in _FUNCTION_SETS.values())
 
 
 @lru_cache(maxsize=32)
@@ -140,12 +144,13 @@ def stoplist(language: str) -> frozenset[str]:
     return frozenset(out)
 
 
-def page_language(tokens: Sequence[str]) -> str:
+def page_language(tokens: Iterable[str]) -> str:
     """The language whose function words are most frequent among ``tokens`` (English when none)."""
     counts = Counter(tokens)
+    get = counts.get
     best, score = "English", 0
-    for lang, fw in _FUNCTION_SETS.items():
-        s = sum(map(counts.__getitem__, fw.intersection(counts)))  # whole numbers: any order, the same sum
+    for lang, fw in _FUNCTION_LISTS:
+        s = sum(map(get, fw, _ZEROS))  # whole numbers: any order, the same sum
         if s > score:
             best, score = lang, s
     return best
@@ -163,6 +168,10 @@ _DIGIT = re.compile(r"\d")
 # On ASCII text ``_LETTER`` is [A-Za-z] and ``_DIGIT`` [0-9]: counted by deleting the other bytes.
 _NOT_LETTER = bytes(c for c in range(128) if not chr(c).isalpha())
 _NOT_DIGIT = bytes(c for c in range(128) if not chr(c).isdigit())
+# Every ``DATE_ANY`` match holds two digits around one of ``./:h-`` (a numeric date, a time) or four
+# digits in a row (a year): a short test, in C from each digit, that rules most blocks with figures out.
+_DATE_NEED = re.compile(r"\d[./:h-]\d|\d\d\d\d")
+_CAP_WORD = re.compile(r"[A-Z](?<!\S[A-Z])")  # the letter first: positions without one are skipped in C
 # The cue searches behind their necessary literals (prefilter.Guarded: the same answers, most blocks
 # ruled out without running the pattern). ``DATE_ANY`` needs a digit in every match: it runs only on
 # blocks that hold one (lower-casing neither makes nor unmakes a digit: tests/test_clean_fast.py).
@@ -193,13 +202,15 @@ def local_features(text: str, toks: Sequence[str], stops: frozenset[str]) -> lis
     punct = n_chars - letters - digits - spaces
     n_stop = sum(map(stops.__contains__, toks))
     split = text.split()
-    caps = sum(map(str.isupper, [w[0] for w in split]))  # split's words are never empty
+    # split's words are never empty; on ASCII text a word's first letter is upper case where [A-Z]
+    # follows white space or the start (``str.split`` and ``\s`` agree on white space)
+    caps = len(_CAP_WORD.findall(text)) if text.isascii() else sum(map(str.isupper, [w[0] for w in split]))
     words_ws = max(1, len(split))
     stripped = text.rstrip()
     # wording cues are looked for only in blocks short enough to be what they name (and to be quick)
     short = n_words <= 12
     medium = n_words <= 40
-    has_date = bool(DATE_ANY.search(low)) if medium and digits else False
+    has_date = bool(_DATE_NEED.search(low) and DATE_ANY.search(low)) if medium and digits else False
     return [
         math.log1p(n_words),
         math.log1p(n_chars),

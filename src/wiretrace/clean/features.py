@@ -13,7 +13,8 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import repeat
+from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from wiretrace.text.names import STOP
 # --- block features ------------------------------------------------------------------------------
 # The kinds the wording rules name are the noise kinds of the data model (a feature each).
 RULE_KINDS = NOISE_KINDS
+# A block's ``k_`` columns for each kind the rules may name (one 1.0), and for none
+_KIND_ROWS: dict[str, tuple[float, ...]] = {k: tuple(1.0 if k == kk else 0.0 for kk in RULE_KINDS) for k in RULE_KINDS}
+_NO_KIND = (0.0,) * len(RULE_KINDS)
 
 PAGE = (
     "dup", "pos", "after_title", "title_dist", "run_short", "run_prose",
@@ -89,14 +93,12 @@ class Bags:
 
     @classmethod
     def of(cls, cws: Sequence[Counter[str]]) -> Bags:
-        vocab: dict[str, int] = {}
-        ids: list[int] = []
-        counts: list[int] = []
-        sizes: list[int] = []
-        for cw in cws:
-            ids.extend([vocab.setdefault(w, len(vocab)) for w in cw])
-            counts.extend(cw.values())
-            sizes.append(len(cw))
+        # word ids in order of first appearance over the blocks, as one dict filled word by word gives
+        words = list(chain.from_iterable(cws))
+        vocab = {w: i for i, w in enumerate(dict.fromkeys(words))}
+        ids = list(map(vocab.__getitem__, words))
+        counts = list(chain.from_iterable(cw.values() for cw in cws))
+        sizes = list(map(len, cws))
         block = np.repeat(np.arange(len(cws), dtype=np.int64), sizes)
         return cls(len(cws), block, np.asarray(ids, dtype=np.int64), np.asarray(counts, dtype=np.float64))
 
@@ -136,29 +138,42 @@ def _window_means(columns: np.ndarray, radius: int) -> np.ndarray:
     column's running sum is added up in order, as a column alone: the same bits as one at a time)."""
     n = len(columns)
     c = np.concatenate([np.zeros((1, columns.shape[1])), np.cumsum(columns, axis=0)])
+    lo, hi, positive, divisor = _window(n, radius)
+    total = c[hi] - c[lo] - columns
+    return np.where(positive, total / divisor, 0.0)
+
+
+@lru_cache(maxsize=1024)
+def _window(n: int, radius: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``_window_means``' bounds of each row's window for ``n`` rows, made once per (n, radius): the
+    first row ``lo``, the row past the last ``hi``, where the count of the other rows in it is
+    positive, and the divisor ``max(count, 1)`` (columns). Read-only: callers share them."""
     idx = np.arange(n)
     lo = np.maximum(0, idx - radius)
     hi = np.minimum(n, idx + radius + 1)
-    total = c[hi] - c[lo] - columns
     count = ((hi - lo).astype(float) - 1)[:, None]
-    return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    out = (lo, hi, count > 0, np.maximum(count, 1))
+    for a in out:
+        a.flags.writeable = False
+    return out
 
 
 def _runs(flags: np.ndarray) -> np.ndarray:
     """For each position, the length of the run of True values it belongs to (0 where False)."""
-    out = np.zeros(len(flags))
-    i = 0
     n = len(flags)
+    out = [0.0] * n
+    f = flags.tolist()  # Python bools: the walk below reads each one once, without numpy scalars
+    i = 0
     while i < n:
-        if not flags[i]:
+        if not f[i]:
             i += 1
             continue
         j = i
-        while j < n and flags[j]:
+        while j < n and f[j]:
             j += 1
-        out[i:j] = j - i
+        out[i:j] = [float(j - i)] * (j - i)
         i = j
-    return out
+    return np.array(out, dtype=float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,26 +191,30 @@ class PageFeatures:
 
 def lexicon_words(toks: Sequence[str]) -> set[str]:
     """The tokens of a block that a lexicon may hold: words, not numbers."""
-    return {t for t in toks if len(t) > 1 and not t.isdigit()}
+    return {t for t in set(toks) if len(t) > 1 and not t.isdigit()}
 
 
 def lexicon_features(toks: Sequence[Sequence[str]], lexicon: Mapping[str, float]) -> np.ndarray:
     """``LEXICON`` features: how much each block's words lean to noise (< 0) or body (> 0), from the
     lexicon learned on the labelled training blocks (bench/clean_train.py)."""
     n = len(toks)
-    out = np.zeros((n, len(LEXICON)))
     if not lexicon:
-        return out
+        return np.zeros((n, len(LEXICON)))
     get = lexicon.get
-    for i, ts in enumerate(toks):
-        ws = lexicon_words(ts)
-        vals = list(map(get, ws, repeat(0.0, len(ws))))
+    rows = []
+    for ts in toks:
+        # a block's distinct words (``lexicon_words``; their order does not matter: every figure
+        # below is the same in any order)
+        vals = [get(t, 0.0) for t in set(ts) if len(t) > 1 and not t.isdigit()]
         if vals:
             # fsum: exactly rounded, so the same in any order (a set of strings iterates in the order of
             # the process's hash seed, and a plain sum in that order differed in the last bits run to run)
-            out[i, 0] = math.fsum(vals) / len(vals)
-            out[i, 1] = max(vals)
-            out[i, 2] = min(vals)
+            rows.append((math.fsum(vals) / len(vals), max(vals), min(vals)))
+        else:
+            rows.append((0.0, 0.0, 0.0))
+    out = np.zeros((n, len(LEXICON)))
+    if rows:
+        out[:, :3] = rows
     out[:, 3] = _window_mean(out[:, 0], 3)
     return out
 
@@ -212,10 +231,10 @@ def stage1_features(
     if n == 0:
         return PageFeatures(np.zeros((0, len(STAGE1))), (), ())
     toks = list(tokens) if tokens is not None else [tokens_of(b.text) for b in blocks]
-    lang = page_language([t for ts in toks for t in ts])
+    lang = page_language(chain.from_iterable(toks))
     stops = stoplist(lang)
     local = np.array([local_features(b.text, ts, stops) for b, ts in zip(blocks, toks, strict=True)])
-    kinds = np.array([[1.0 if b.kind == k else 0.0 for k in RULE_KINDS] for b in blocks])
+    kinds = np.array([_KIND_ROWS.get(b.kind, _NO_KIND) for b in blocks])
     lw, stop, term = local[:, 0], local[:, 2], local[:, 4]
     n_words = np.array([b.n_words for b in blocks], dtype=float)
     short = n_words < 6
@@ -231,8 +250,8 @@ def stage1_features(
     bags = Bags.of(cws)
     coh = _cosines(bags, ref_mask)
     idx = np.arange(n)
-    w3 = _window_means(np.column_stack([lw, stop, term, short.astype(float)]), 3)
-    page = np.column_stack(
+    w3 = _window_means(_columns([lw, stop, term, short.astype(float)]), 3)
+    page = _columns(
         [
             [1.0 if key_count[k] > 1 else 0.0 for k in keys],
             idx / max(1, n - 1),
@@ -266,7 +285,7 @@ def stage1_features(
         right = np.where(pos < len(hi), hi[np.minimum(pos, len(hi) - 1)] - idx, n)
         dist = np.minimum(left, right)
         total_words = max(1.0, n_words.sum())
-        hint_feats = np.column_stack(
+        hint_feats = _columns(
             [
                 hinted,
                 _shift_prev(hinted),
@@ -287,6 +306,12 @@ def stage1_features(
         hint_feats = np.zeros((n, len(HINTS)))
     lex = lexicon_features(toks, lexicon or {})
     return PageFeatures(np.hstack([local, kinds, page, hint_feats, lex]), cws, tuple(toks), bags)
+
+
+def _columns(cols: Sequence[np.ndarray | Sequence[float]]) -> np.ndarray:
+    """``np.column_stack(cols)`` of equal-length float columns (or lists of floats): the same values in the
+    same C-ordered float64 matrix, from one array conversion instead of one per column."""
+    return np.ascontiguousarray(np.array(cols, dtype=float).T)
 
 
 def _shift_prev(a: np.ndarray) -> np.ndarray:
@@ -338,7 +363,7 @@ def stage2_features(blocks: Sequence[BlockInfo], page: PageFeatures, p1: np.ndar
     dist = np.where(idx < lo, lo - idx, np.where(idx >= hi, idx - hi + 1, 0))
     n_words = np.array([b.n_words for b in blocks], dtype=float)
     body_share = float((n_words * (p1 > 0.5)).sum() / max(1.0, n_words.sum()))
-    base = np.column_stack(
+    base = _columns(
         [
             p1,
             _shift_prev(p1),
@@ -414,5 +439,5 @@ def _text_context(blocks: Sequence[BlockInfo], p1: np.ndarray, n_words: np.ndarr
         "capline": shapes[:, 2],
         "capline_run": np.log1p(_runs(shapes[:, 2] > 0)),
     }
-    return np.column_stack([cols[name] for name in STAGE2_TEXT])
+    return _columns([cols[name] for name in STAGE2_TEXT])
 

@@ -23,9 +23,25 @@ _OPENERS = ".!?“\"‘'(—-:"
 _CAPITALISED = re.compile(r"(?<![^\W_])(?<![^\W_]['’])(?=[A-Z]|[^\x00-\x7f])" + WORD.pattern, re.UNICODE)
 
 
+# The same for tokens whose first character may be lower case (ASCII a-z, or any non-ASCII character:
+# ``str.islower`` decides): the only ones ``lower_vocabulary`` keeps.
+_LOWER_START = re.compile(r"(?<![^\W_])(?<![^\W_]['’])(?=[a-z]|[^\x00-\x7f])" + WORD.pattern, re.UNICODE)
+# Both on ASCII text, where ``[^\W_]`` is ``[A-Za-z0-9]`` and the only apostrophe is ``'``: the first
+# letter matched before the look-behinds, so that ``re`` skips in C every position that cannot start one.
+_ASCII_ALNUM = "[A-Za-z0-9]"
+_ASCII_TAIL = _ASCII_ALNUM + "*(?:'" + _ASCII_ALNUM + "+)*"
+_ASCII_LOWER_START = re.compile(rf"[a-z](?<!{_ASCII_ALNUM}[a-z])(?<!{_ASCII_ALNUM}'[a-z]){_ASCII_TAIL}")
+_ASCII_CAPITALISED = re.compile(rf"[A-Z](?<!{_ASCII_ALNUM}[A-Z])(?<!{_ASCII_ALNUM}'[A-Z]){_ASCII_TAIL}")
+
+
 def lower_vocabulary(text: str) -> frozenset[str]:
-    """Words the text writes in lower case somewhere (so a capitalised one is only sentence-initial)."""
-    return frozenset(fold(t) for t in WORD.findall(text) if t[0].islower())
+    """Words the text writes in lower case somewhere (so a capitalised one is only sentence-initial).
+
+    The tokens are those of ``tokens.words(text)`` whose first character is lower case, folded as
+    ``words`` folds them; only those that may be are visited (``_LOWER_START``)."""
+    if text.isascii():  # every token found starts with a-z; the fold is lower-casing
+        return frozenset(map(str.lower, set(_ASCII_LOWER_START.findall(text))))
+    return frozenset(fold(t) for t in _LOWER_START.findall(text) if t[0].islower())
 
 
 def names_in(text: str, lower_vocab: frozenset[str], start: int = 0, end: int | None = None) -> set[str]:
@@ -36,7 +52,8 @@ def names_in(text: str, lower_vocab: frozenset[str], start: int = 0, end: int | 
     way), but only the capitalised ones are visited."""
     end = len(text) if end is None else end
     out = set()
-    for m in _CAPITALISED.finditer(text[start:end]):
+    region = text[start:end]
+    for m in (_ASCII_CAPITALISED if region.isascii() else _CAPITALISED).finditer(region):
         st = start + m.start()
         if not text[st].isupper():
             continue

@@ -13,7 +13,7 @@ from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import islice
+from itertools import accumulate, islice
 from typing import Generic, TypeVar
 
 import nupunkt
@@ -87,6 +87,18 @@ def word_tokens(text: str, start: int = 0, end: int | None = None) -> list[str]:
     if region.isascii():
         return _WORD.findall(region.lower())
     return [t.translate(_FOLD).casefold() for t in _WORD.findall(region)]
+
+
+def tokens_in_ranges(text: str, ranges: Sequence[tuple[int, int]]) -> list[str]:
+    """``words_in_ranges(text, ranges).tokens`` as a list, without the offsets (and not kept): the
+    sketch reads a document's body words once, to hash and count them."""
+    if len(ranges) == 1:
+        s, e = ranges[0]
+        return word_tokens(text, s, e)
+    out: list[str] = []
+    for s, e in ranges:
+        out += word_tokens(text, s, e)
+    return out
 
 
 class Kept(Generic[K, V]):
@@ -270,14 +282,14 @@ def wrap_width(
     """
     if text.count("\n") < 2:  # fewer than two line pairs: not wrapped (the cleaner's blocks, one line each)
         return 0
-    raw = raw_lines(text)
-    pairs: list[tuple[int, int]] = []  # (length of a line, length of the next line's first word)
-    for (s, e), (ns, ne) in zip(raw, raw[1:], strict=False):
-        line = text[s:e].rstrip()
-        nxt = _FIRST_WORD.search(text, ns, ne)
-        if line.strip() and nxt is not None:
-            pairs.append((len(line), len(nxt.group())))
-    lens = [len(text[s:e].rstrip()) for s, e in raw if text[s:e].strip()]
+    # Each line without its trailing white space, and the length of its first word (``\S+``: the first
+    # item of ``str.split``, which splits at the same white space), 0 for a blank line.
+    rows = text.split("\n")
+    ends = [len(r.rstrip()) for r in rows]
+    firsts = [len(r.split(None, 1)[0]) if n else 0 for r, n in zip(rows, ends, strict=True)]
+    # (length of a line, length of the next line's first word), for a non-blank line before one
+    pairs = [(n, w) for n, w in zip(ends, firsts[1:], strict=False) if n and w]
+    lens = [n for n in ends if n]
     if len(pairs) < 2 or len(pairs) < 0.5 * len(lens):
         return 0
     # a pair is wrapped at every width in [len, len + len(word)]: count them all in one sweep
@@ -292,13 +304,14 @@ def wrap_width(
     longer = [0] * (max_width + 2)
     for n in lens:
         longer[min(n, max_width + 1)] += 1
-    over = len(lens)
-    best, best_n, best_score, run = 0, 0, 0, 0
-    for width in range(max_width + 1):
-        run += diff[width]
-        over -= longer[width]
-        if run - over > best_score:
-            best, best_n, best_score = width, run, run - over
+    # at each width: the pairs it fits (running sum of ``diff``) less the lines longer than it (those
+    # not yet counted off by the running sum of ``longer``); the first width of the highest positive
+    # score wins (whole numbers: exact)
+    runs = list(accumulate(diff[: max_width + 1]))
+    shorter = accumulate(longer[: max_width + 1])
+    scores = [r - (len(lens) - s) for r, s in zip(runs, shorter, strict=True)]
+    top = max(scores)
+    best, best_n = (scores.index(top), runs[scores.index(top)]) if top > 0 else (0, 0)
     if best_n < min_lines or best_n < min_share * len(pairs):
         return 0
     return best if sum(n for n in lens if n <= best) >= min_chars * sum(lens) else 0

@@ -20,7 +20,7 @@ def content_words(text: str, start: int = 0, end: int | None = None) -> Counter[
 
 def content_of(tokens: Iterable[str]) -> Counter[str]:
     """The content words among word tokens (``content_words`` of text already tokenised)."""
-    return Counter(t for t in tokens if len(t) > 2 and t not in STOP and not t.isdigit())
+    return Counter([t for t in tokens if len(t) > 2 and t not in STOP and not t.isdigit()])
 
 
 def ranges_words(text: str, ranges: tuple[tuple[int, int], ...]) -> Counter[str]:
