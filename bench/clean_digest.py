@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpora  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -41,18 +42,11 @@ SHARED = REPO.parent / "shared"
 
 def load_documents(jsonl: Path | None, limit: int, every: int, html: int, cache: Path) -> list[Any]:
     """Plain-text records of ``jsonl``, the seeds, and ``html`` trafilatura-eval pages (ingested once)."""
-    from wiretrace.ingest.jsonl import record_document
     from wiretrace.model import Document
 
     docs: list[Any] = []
     if jsonl is not None:
-        with jsonl.open(encoding="utf-8") as f:
-            for i, line in enumerate(f):
-                if i % every:
-                    continue
-                docs.append(record_document(line, path=str(jsonl), where=f"{jsonl}:{i + 1}"))
-                if limit and len(docs) >= limit:
-                    break
+        docs.extend(corpora.jsonl_documents(jsonl, every, limit))
     seeds = SHARED / "seeds"
     if seeds.is_dir():
         for p in sorted(seeds.iterdir()):

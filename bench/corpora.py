@@ -123,6 +123,22 @@ def write_jsonl(records: Iterable[dict[str, str | None]], path: str | Path) -> i
     return n
 
 
+def jsonl_documents(path: Path, every: int = 1, limit: int = 0) -> list:
+    """Every ``every``-th record of a JSONL file as a wiretrace ``Document`` (at most ``limit``; 0: all),
+    read by the wiretrace first on the path (a bench's "before" or "after" version)."""
+    from wiretrace.ingest.jsonl import record_document
+
+    docs = []
+    with Path(path).open(encoding="utf-8") as f:
+        for i, line in enumerate(f):
+            if i % every:
+                continue
+            docs.append(record_document(line, path=str(path), where=f"{path}:{i + 1}"))
+            if limit and len(docs) >= limit:
+                break
+    return docs
+
+
 def normalise(text: str) -> str:
     """White space folded: the key exact duplicates share."""
     return " ".join(text.split())

@@ -31,24 +31,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpora  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 def run_here(jsonl: Path, every: int, limit: int, batch: int) -> dict[str, Any]:
     """Clean and sketch every ``every``-th record in batches; CPU seconds of each and the outputs' digest."""
     from wiretrace.clean import BlockIndex, learn_boilerplate
-    from wiretrace.ingest.jsonl import record_document
     from wiretrace.stages import RunConfig, clean_docs, sketch_docs, title_words
     from wiretrace.stories import summarize
 
-    docs = []
-    with jsonl.open(encoding="utf-8") as f:
-        for i, line in enumerate(f):
-            if i % every:
-                continue
-            docs.append(record_document(line, path=str(jsonl), where=f"{jsonl}:{i + 1}"))
-            if limit and len(docs) >= limit:
-                break
+    docs = corpora.jsonl_documents(jsonl, every, limit)
     config = RunConfig()
     boiler = learn_boilerplate(BlockIndex.of_documents(docs, config.clean), config.clean)
     clean_docs(docs[:20], boiler, config)  # the model, lexicon and stop lists loaded outside the timing
