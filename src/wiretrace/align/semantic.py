@@ -12,6 +12,7 @@ then pair by pair (``sentence_settled``) for those the screen leaves open: the s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -95,14 +96,11 @@ def semantic_pass(
 
     xa = embedder.static.embed(texts_a) if bounds is not None else None
     xb = embedder.static.embed(texts_b) if bounds is not None else None
-    held: list[_Cells] = []
-
+    @functools.cache
     def cells() -> _Cells:
         # The open sentence pairs and their screen, worked out once for the lead-test skip and the reads.
-        if not held:
-            assert xa is not None and xb is not None and bounds is not None
-            held.append(_Cells(xa[open_a] @ xb[open_b].T, bounds))
-        return held[0]
+        assert xa is not None and xb is not None and bounds is not None
+        return _Cells(xa[open_a] @ xb[open_b].T, bounds)
 
     if not passages:
         # No verbatim link: compare the leads first, and embed everything only if they agree. Where the

@@ -203,9 +203,8 @@ def lexicon_features(toks: Sequence[Sequence[str]], lexicon: Mapping[str, float]
     get = lexicon.get
     rows = []
     for ts in toks:
-        # a block's distinct words (``lexicon_words``; their order does not matter: every figure
-        # below is the same in any order)
-        vals = [get(t, 0.0) for t in set(ts) if len(t) > 1 and not t.isdigit()]
+        # a block's distinct words (their order does not matter: every figure below is the same in any order)
+        vals = [get(t, 0.0) for t in lexicon_words(ts)]
         if vals:
             # fsum: exactly rounded, so the same in any order (a set of strings iterates in the order of
             # the process's hash seed, and a plain sum in that order differed in the last bits run to run)

@@ -25,7 +25,6 @@ _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
 WORD = _WORD  # a word token, as every function here finds them
 # A sentence end glued to the next sentence with no space ("...difference.A top official").
 _GLUED = re.compile(r"(?<=[a-z\u00df-\u00ff]{2}[.!?])(?=[A-Z“\"‘])")
-_FIRST_WORD = re.compile(r"\S+")
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "—": "-", "–": "-"})
 
 
