@@ -18,7 +18,8 @@ from wiretrace.align import AlignConfig, Alignment, align, identical_alignment, 
 from wiretrace.candidates.lexical import CandidateConfig, CandidateIndex
 from wiretrace.clean import CleanConfig, clean
 from wiretrace.config import check_types
-from wiretrace.embed.minilm import Embedder
+from wiretrace.embed.gather import gathered
+from wiretrace.embed.minilm import Embedder, SentenceReader
 from wiretrace.errors import ConfigError
 from wiretrace.ingest import IngestConfig
 from wiretrace.model import (
@@ -96,7 +97,7 @@ def idf_from_sketches(sketches: Iterable[Sketch]) -> dict[str, float]:
 
 
 def alignment(
-    a: Prepared, b: Prepared, config: RunConfig, embedder: Embedder | None, semantic: bool = True,
+    a: Prepared, b: Prepared, config: RunConfig, embedder: SentenceReader | None, semantic: bool = True,
     topic: float | None = None, passages_only: bool = False, veto: Callable[[], bool] | None = None,
 ) -> Alignment:
     """``align`` of two prepared documents. ``topic`` (their content-word cosine, where the caller
@@ -143,7 +144,7 @@ def identical_bodies(a: Prepared, b: Prepared) -> bool:
 
 
 def relate_pair(
-    a: Prepared, b: Prepared, idf: Mapping[str, float] | None, config: RunConfig, embedder: Embedder | None,
+    a: Prepared, b: Prepared, idf: Mapping[str, float] | None, config: RunConfig, embedder: SentenceReader | None,
     reasons: tuple[str, ...] = (), common: Common | None = None, n_docs: float | None = None,
 ) -> Pair | None:
     """Align and relate one candidate pair. Pure but for the embedding cache.
@@ -289,13 +290,17 @@ def sketch_docs(docs: Sequence[Document], cleaned: dict[str, Cleaned], config: R
 
 
 def relate_pairs(
-    tasks: Iterable[tuple[PairKey, tuple[str, ...], Prepared, Prepared]], ctx: RelateContext, embedder: Embedder,
+    tasks: Iterable[tuple[PairKey, tuple[str, ...], Prepared, Prepared]], ctx: RelateContext, embedder: Embedder | None,
 ) -> list[tuple[PairKey, Pair | None]]:
-    """``relate_pair`` on each candidate ``(key, reasons, item a, item b)``, in order."""
-    return [
-        (key, relate_pair(a, b, ctx.idf, ctx.config, embedder, reasons, ctx.common, ctx.n_docs))
-        for key, reasons, a, b in tasks
-    ]
+    """``relate_pair`` on each candidate ``(key, reasons, item a, item b)``, in order; the sentences
+    MiniLM reads for several pairs at once are embedded together where that changes no vector
+    (``embed.gather``)."""
+
+    def one(task: tuple[PairKey, tuple[str, ...], Prepared, Prepared], reader: SentenceReader | None) -> tuple[PairKey, Pair | None]:
+        key, reasons, a, b = task
+        return key, relate_pair(a, b, ctx.idf, ctx.config, reader, reasons, ctx.common, ctx.n_docs)
+
+    return gathered(one, list(tasks), embedder, semantic=ctx.config.align.semantic)
 
 
 def fast_path(a: Prepared, b: Prepared, config: RunConfig) -> bool:

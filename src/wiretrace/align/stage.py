@@ -22,7 +22,7 @@ from wiretrace.align.verbatim import (
     snap,
     verbatim_passages,
 )
-from wiretrace.embed.minilm import Embedder, SentenceReader
+from wiretrace.embed.minilm import SentenceReader
 from wiretrace.model import Passage, PassageKind
 from wiretrace.text.tokens import words_in_ranges
 
@@ -40,7 +40,7 @@ class _VetoEmbedder:
     """An embedder that asks ``veto`` once, before the transformer reads its first sentence for this
     pair: the static first pass runs as it does, and a True answer stops the semantic pass there."""
 
-    def __init__(self, embedder: Embedder, veto: Callable[[], bool]) -> None:
+    def __init__(self, embedder: SentenceReader, veto: Callable[[], bool]) -> None:
         self._embedder = embedder
         self._veto: Callable[[], bool] | None = veto
 
@@ -62,7 +62,7 @@ def align(
     text_b: str,
     ranges_b: tuple[tuple[int, int], ...],
     config: AlignConfig | None = None,
-    embedder: Embedder | None = None,
+    embedder: SentenceReader | None = None,
     semantic: bool = True,
     far: bool | None = None,
     cosine_decides: bool = True,

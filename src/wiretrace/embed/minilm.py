@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import itertools
 import os
 import sys
 from collections.abc import Callable, MutableMapping, Sequence
@@ -30,6 +31,8 @@ from wiretrace.embed.files import MINILM_ONNX, load_tokenizer, model_identity, p
 from wiretrace.errors import ModelError
 
 if TYPE_CHECKING:
+    from tokenizers import Encoding
+
     from wiretrace.embed.static import StaticEmbedder
 
 DIM = 384
@@ -67,6 +70,38 @@ def bf16_native() -> bool:
     except OSError:
         pass
     return False
+
+
+# The token widths a bfloat16 call pads a sentence to (the smallest that holds it; longer ones run at
+# their own width). OpenVINO's CPU kernels (2026.4, AMX) give a sentence padded within one of the spans
+# 1-47, 48-63, 64-95, 96-111, 112-127 tokens the vector it has unpadded; past an end of a span some
+# sentences move (measured on 20,000 Reuters and BBC sentences, every padding from 1 to 128 tokens).
+# The widths inside a span (16, 32, 80) only spare the padding.
+PAD_WIDTHS = (16, 32, 47, 63, 80, 95, 111, 127, 128)
+
+
+def pad_width(n: int) -> int:
+    """The width a sentence of ``n`` tokens is padded to in a bfloat16 call (``PAD_WIDTHS``)."""
+    return next((w for w in PAD_WIDTHS if w >= n), n)
+
+
+# Sentences of this module's own making, whose token counts (their words, the full stop, the two
+# markers) fall at the ends of the spans of ``PAD_WIDTHS``, first and last, and inside them: the probe
+# ``_same_together`` runs alone and together.
+_PROBE_TEXT = ("the harbour board said on monday that ferries would sail again after the storm while "
+               "inspectors checked every pier and crane along the eastern quay before traders returned")
+_PROBE = tuple(" ".join(itertools.islice(itertools.cycle(_PROBE_TEXT.split(" ")), n)) + "."
+               for n in (3, 14, 30, 35, 40, 44, 45, 46, 55, 60, 61, 62, 70, 78, 88, 92, 93, 94, 100, 108, 109, 110, 120, 124, 125))
+
+
+def _same_together(alone: Callable[[Sequence[str]], np.ndarray], together: Callable[[Sequence[str]], np.ndarray]) -> bool:
+    """Whether ``together`` gives the probe sentences bit for bit the vectors ``alone`` gives them, in
+    two calls that put them in other rows beside other sentences: then the runtime may embed sentences
+    together and each still gets the one vector it has alone (checked once per loaded model, ~0.2 s)."""
+    single = alone(_PROBE)
+    both = together(_PROBE)
+    turned = together(_PROBE[::-1])[::-1]
+    return bool(np.array_equal(single, both) and np.array_equal(single, turned))
 
 
 class SentenceReader(Protocol):
@@ -111,6 +146,7 @@ class Embedder:
         self._static = static
         self._run: Callable[[Sequence[str]], np.ndarray] | None = None
         self.embedded = 0  # sentences actually run through the model (cache misses)
+        self.batched = False  # bfloat16 only: whether sentences run together (``_same_together``), once loaded
         self.providers: list[str] = []  # the runtime's providers, once loaded
         recorded = getattr(self.cache, "recorded_model", None)
         self.precision = self._choose(asked, recorded() if recorded is not None else None)
@@ -169,29 +205,62 @@ class Embedder:
         model = package_file(*MINILM_ONNX)
         tok = load_tokenizer()
         tok.enable_truncation(self.max_tokens)
-        tok.enable_padding()
+        tok.no_padding()  # each call pads to the length it needs (``pooled``)
         threads = self.threads or max(1, min(4, os.cpu_count() or 1))
         names, infer = self._openvino(model, threads) if self.precision == "bf16" else self._onnxruntime(model, threads)
+        typed = "token_type_ids" in names
 
-        def run(texts: Sequence[str]) -> np.ndarray:
-            enc = tok.encode_batch(list(texts))
-            ids = np.array([e.ids for e in enc], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        def pooled(enc: Sequence[Encoding], width: int) -> np.ndarray:
+            # ``enc``'s token ids padded to ``width``, through the model, mean-pooled over the real tokens.
+            ids = np.zeros((len(enc), width), dtype=np.int64)
+            mask = np.zeros((len(enc), width), dtype=np.int64)
+            for r, e in enumerate(enc):
+                ids[r, : len(e.ids)] = e.ids
+                mask[r, : len(e.ids)] = 1
             feed = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in names:
+            if typed:
                 feed["token_type_ids"] = np.zeros_like(ids)
             hidden = infer(feed)
             m = mask[..., None].astype(np.float32)
             vec = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1.0)
             return (vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-9)).astype(np.float32)
 
+        def padded(texts: Sequence[str]) -> np.ndarray:
+            enc = tok.encode_batch(list(texts))
+            return pooled(enc, max((len(e.ids) for e in enc), default=0))
+
         if self.precision != "bf16":
-            return run
-        # In bfloat16 a sentence's vector depends on the shape of the call it is in (the kernels round
-        # each layer's output to bfloat16, and other shapes sum in another order): each sentence runs
-        # alone, so that its vector is the same whatever else is embedded with it (the report is then
+            return padded  # float32: a batch padded to its longest sentence, as onnxruntime always ran
+
+        def alone(texts: Sequence[str]) -> np.ndarray:
+            return np.concatenate([pooled([e], len(e.ids)) for e in tok.encode_batch(list(texts))])
+
+        # The closures hold no reference to ``self``: an embedder is freed as soon as it is dropped
+        # (in a cycle, the collector could free its OpenVINO model later, in a forked worker or another
+        # thread, where the model's destructor waits on threads that are not there).
+        batch = self.batch_size
+
+        def bucketed(texts: Sequence[str]) -> np.ndarray:
+            enc = tok.encode_batch(list(texts))
+            out = np.empty((len(enc), DIM), dtype=np.float32)
+            groups: dict[int, list[int]] = {}
+            for i, e in enumerate(enc):
+                groups.setdefault(pad_width(len(e.ids)), []).append(i)
+            for width, rows in groups.items():
+                for k in range(0, len(rows), batch):
+                    chunk = rows[k : k + batch]
+                    out[chunk] = pooled([enc[r] for r in chunk], width)
+            return out
+
+        # In bfloat16 a sentence's vector depends on the width its call pads it to (each layer's output
+        # is rounded to bfloat16 after sums whose order the kernels choose by shape), not on the other
+        # rows of the call: padded to a width of ``PAD_WIDTHS``, a sentence gets the vector it gets
+        # alone, in a call of any size, in any row. Where the runtime shows that on the probe sentences
+        # (``_same_together``), sentences of a width are embedded together; elsewhere each runs alone.
+        # Either way a sentence's vector is the same whatever else is embedded with it (the report is
         # the same with any number of workers, and in Spark).
-        return lambda texts: np.concatenate([run([t]) for t in texts]) if texts else np.zeros((0, DIM), np.float32)
+        self.batched = _same_together(alone, bucketed)
+        return bucketed if self.batched else alone
 
     def _openvino(self, model: Path, threads: int) -> tuple[set[str], Infer]:
         """The model's input names, and its token vectors from OpenVINO's CPU plugin in bfloat16 (one stream, ``threads``
@@ -231,6 +300,17 @@ class Embedder:
         self.providers = list(sess.get_providers())
         return {i.name for i in sess.get_inputs()}, lambda feed: np.asarray(sess.run(None, feed)[0])
 
+    def batch_invariant(self) -> bool:
+        """Whether a sentence gets the same vector in a call with any others as alone, so that the
+        sentences of many requests may be embedded together (``embed.gather``): bfloat16 where the
+        runtime shows it on the probe sentences (this loads the model). float32 pads a call to its
+        longest sentence, which moves the last bits of the others' vectors: no."""
+        if self.precision != "bf16":
+            return False
+        if self._run is None:
+            self._run = self._load()
+        return self.batched
+
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for ``texts`` (float32, shape ``(len(texts), 384)``)."""
         out = np.zeros((len(texts), DIM), dtype=np.float32)
@@ -243,8 +323,9 @@ class Embedder:
             if self._run is None:
                 self._run = self._load()
             items = sorted(todo.items(), key=lambda kv: len(kv[1]))  # similar lengths pad less
-            for i in range(0, len(items), self.batch_size):
-                chunk = items[i : i + self.batch_size]
+            step = len(items) if self.batched else self.batch_size  # ``batched`` makes its own calls
+            for i in range(0, len(items), step):
+                chunk = items[i : i + step]
                 vecs = self._run([t for _, t in chunk])
                 for (k, _), v in zip(chunk, vecs, strict=True):
                     self.cache[k] = v
