@@ -308,17 +308,19 @@ def fast_path(a: Prepared, b: Prepared, config: RunConfig) -> bool:
     return identical_bodies(a, b) and a.sketch.n_words >= max(config.align.seed, config.align.min_passage)
 
 
-def trace_stories(tasks: Iterable[StoryTask], config: RunConfig, embedder: Embedder) -> list[Story]:
-    """``trace_story`` on each story task."""
-    out = []
-    for t in tasks:
+def trace_stories(tasks: Iterable[StoryTask], config: RunConfig, embedder: Embedder | None) -> list[Story]:
+    """``trace_story`` on each story task, in order (the sentences MiniLM reads for several stories
+    embedded together where that changes no vector: ``embed.gather``)."""
+
+    def one(t: StoryTask, reader: SentenceReader | None) -> Story:
         items = t.items
 
-        def align_fn(a: str, b: str, items: Mapping[str, Prepared] = items) -> Alignment:
-            return alignment(items[a], items[b], config, embedder, passages_only=True)  # the trace reads passages
+        def align_fn(a: str, b: str) -> Alignment:
+            return alignment(items[a], items[b], config, reader, passages_only=True)  # the trace reads passages
 
-        out.append(trace_story(
+        return trace_story(
             t.id, list(t.members), {i: it.doc for i, it in items.items()}, {i: it.cleaned for i, it in items.items()},
             list(t.pairs), {i: it.cues for i, it in items.items()}, align_fn, config.trace,
-        ))
-    return out
+        )
+
+    return gathered(one, list(tasks), embedder, semantic=config.align.semantic)

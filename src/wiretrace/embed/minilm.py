@@ -73,10 +73,11 @@ def bf16_native() -> bool:
 
 
 # The token widths a bfloat16 call pads a sentence to (the smallest that holds it; longer ones run at
-# their own width). OpenVINO's CPU kernels (2026.4, AMX) give a sentence padded within one of the spans
-# 1-47, 48-63, 64-95, 96-111, 112-127 tokens the vector it has unpadded; past an end of a span some
-# sentences move (measured on 20,000 Reuters and BBC sentences, every padding from 1 to 128 tokens).
-# The widths inside a span (16, 32, 80) only spare the padding.
+# their own width). OpenVINO's CPU kernels (2026.4.1 on an AMD EPYC with AVX-512 BF16) give a sentence
+# padded within one of the spans 1-47, 48-63, 64-95, 96-111, 112-127 tokens the vector it has
+# unpadded; past an end of a span some sentences move (measured on 20,000 Reuters and BBC sentences,
+# every padding from 1 to 128 tokens). The widths inside a span (16, 32, 80) only spare the padding.
+# Another CPU may cut its spans elsewhere: the probe (``_same_together``) tells, each time a model loads.
 PAD_WIDTHS = (16, 32, 47, 63, 80, 95, 111, 127, 128)
 
 

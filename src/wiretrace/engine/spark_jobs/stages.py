@@ -1,7 +1,7 @@
 """The per-partition work of the Spark engine: the local engine's stage functions over iterators.
 
 Each function here runs on an executor inside ``mapPartitions`` and calls the same pure function the
-local engine's workers call (``stages.clean_docs``, ``sketch_docs``, ``relate_pair``, ``trace_story``). The sentence embedder
+local engine's workers call (``stages.clean_docs``, ``sketch_docs``, ``relate_pairs``, ``trace_story``). The sentence embedder
 is made once per Python worker and shared by the partitions it runs; its cache only holds vectors,
 which do not depend on what else was embedded, so no result depends on which partition ran first.
 """
@@ -9,6 +9,7 @@ which do not depend on what else was embedded, so no result depends on which par
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -20,7 +21,15 @@ from wiretrace.embed.minilm import Embedder
 from wiretrace.embed.static import StaticEmbedder
 from wiretrace.engine.executor import WorkerCache
 from wiretrace.model import Cleaned, Document, Pair, Story
-from wiretrace.stages import Prepared, RunConfig, alignment, clean_docs, relate_pair, sketch_docs
+from wiretrace.stages import (
+    Prepared,
+    RelateContext,
+    RunConfig,
+    alignment,
+    clean_docs,
+    relate_pairs,
+    sketch_docs,
+)
 from wiretrace.trace.provenance import trace_story
 
 PairKey = tuple[str, str]
@@ -74,13 +83,14 @@ def relate_partition(
     rows: Iterable[tuple[PairKey, tuple[str, ...], Prepared, Prepared]], idf: Any, config: RunConfig, embedded: Any,
     common: Any = None, n_docs: int | None = None,
 ) -> Iterator[tuple[PairKey, Pair]]:
-    """``relate_pair`` on each candidate ``(key, reasons, item a, item b)``; unrelated pairs are dropped."""
+    """``stages.relate_pairs`` on each candidate ``(key, reasons, item a, item b)``, in chunks of a
+    local batch (``RunConfig.batch``); unrelated pairs are dropped."""
     emb = worker_embedder()
     before = emb.embedded
-    for key, reasons, a, b in rows:
-        pair = relate_pair(a, b, idf.value, config, emb, reasons, common.value if common is not None else None, n_docs)
-        if pair is not None:
-            yield key, pair
+    ctx = RelateContext(config, idf.value, common.value if common is not None else None, n_docs)
+    it = iter(rows)
+    while chunk := list(itertools.islice(it, config.batch)):
+        yield from ((key, pair) for key, pair in relate_pairs(chunk, ctx, emb) if pair is not None)
     embedded.add(emb.embedded - before)
 
 
