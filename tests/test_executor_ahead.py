@@ -59,7 +59,7 @@ def test_the_sketch_writes_halve_to_the_last_batch() -> None:
 
     fake = Fake()
     writer = local._SketchWriter.__new__(local._SketchWriter)
-    writer.sketches, writer.vectors, writer.summaries = [], {}, []
+    writer.sketches, writer.rows, writer.vectors, writer.summaries, writer.first = [], [], {}, [], None
 
     def flush() -> None:
         if writer.sketches:

@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -196,7 +197,9 @@ def clean_pending(
                 stats.cleaned += len(cleaned)
                 progress("clean", stats.cleaned, len(todo))
             return sketch_cpu
-        writer = _SketchWriter(store, config, stats, progress, len(todo))
+        _FIRST.pop(store, None)
+        first = _FirstIndex(config) if todo and cs.n_sketched(store.db) == 0 else None
+        writer = _SketchWriter(store, config, stats, progress, len(todo), first)
         back = 0
         for cleaned, (done, vectors, summaries), cpu in ex.map(_clean_sketch_batch, batches, (boilerplate, config), ahead=CLEAN_AHEAD):
             store.put_cleaned(cleaned)
@@ -209,7 +212,42 @@ def clean_pending(
         c0 = time.process_time()
         writer.flush()
         sketch_cpu += time.process_time() - c0
+    if first is not None:
+        _FIRST[store] = first
     return sketch_cpu
+
+
+class _FirstIndex:
+    """A first run's candidate index (``CandidateIndex``, every sketch in id order) and every sketch and
+    cues as ``Store.sketches`` reads them back, made in the clean+sketch pass from each batch's stored
+    rows, while the workers clean the next: the candidates stage of a first run reads every sketch and
+    indexes it, serially, with the workers idle. ``relate_pending`` takes it where it holds exactly the
+    stored sketches (else it reads and indexes them as before): the same index, sketches and pairs."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config.candidates
+        self.index = CandidateIndex(config.candidates)
+        self.sketches: dict[str, Sketch] = {}
+        self.cues: dict[str, Cues] = {}
+        self.ordered = True  # ids added in increasing order, as ``Store.sketches`` gives them
+
+    def add(self, rows: list[tuple]) -> None:
+        read = [st.sketch_of_row(r) for r in rows]
+        for sk, cues in read:
+            if self.sketches and sk.doc_id <= next(reversed(self.sketches)):
+                self.ordered = False
+            self.sketches[sk.doc_id] = sk
+            self.cues[sk.doc_id] = cues
+        if self.ordered:
+            self.index.insert_many(sk for sk, _ in read)
+
+    def holds(self, store: st.Store, config: RunConfig) -> bool:
+        """Whether it holds every stored sketch and nothing else, indexed as ``config`` would."""
+        return self.ordered and self.config == config.candidates and list(self.sketches) == cs.sketched_ids(store.db)
+
+
+# A first run's candidate index, from its clean+sketch pass to its candidates stage (``_FirstIndex``).
+_FIRST: weakref.WeakKeyDictionary[st.Store, _FirstIndex] = weakref.WeakKeyDictionary()
 
 
 # Batches in flight per worker in the clean+sketch pass: four, not two, so that the workers have work
@@ -229,15 +267,22 @@ class _SketchWriter:
     more than what is still to come, so the writes halve to the last batch: the last write, made after
     the workers are done and while they idle, is one batch's, not up to 2,048 documents'."""
 
-    def __init__(self, store: st.Store, config: RunConfig, stats: Stats, progress: Progress, total: int) -> None:
-        self.store, self.stats, self.progress, self.total = store, stats, progress, total
+    def __init__(
+        self, store: st.Store, config: RunConfig, stats: Stats, progress: Progress, total: int, first: _FirstIndex | None = None,
+    ) -> None:
+        self.store, self.stats, self.progress, self.total, self.first = store, stats, progress, total, first
         if uses_embedding_path(config) and total:  # the body vectors stored beside are of these settings
             cs.bind_doc_vectors(store.db, _vector_settings(static_embedder()))
         self.sketches: list = []
+        self.rows: list[tuple] = []
         self.vectors: dict[str, np.ndarray] = {}
         self.summaries: list[DocSummary] = []
 
     def add(self, sketches: list, vectors: dict[str, np.ndarray], summaries: list[DocSummary], left: int | None = None) -> None:
+        if self.first is not None:  # the candidate index of a first run, a batch at a time (``_FirstIndex``)
+            rows = st.sketch_rows(sketches)
+            self.first.add(rows)
+            self.rows += rows
         self.sketches += sketches
         self.vectors.update(vectors)
         self.summaries += summaries
@@ -247,7 +292,7 @@ class _SketchWriter:
     def flush(self) -> None:
         if not self.sketches:
             return
-        self.store.put_sketches(self.sketches)
+        self.store.put_sketches(self.sketches, self.rows if self.first is not None else None)
         if self.vectors:
             cs.put_doc_vectors(self.store.db, self.vectors)
         # Kept after the sketches they are made of (storing a sketch drops its document's summary); a run
@@ -255,7 +300,7 @@ class _SketchWriter:
         cs.put_summaries(self.store.db, self.summaries)
         self.stats.sketched += len(self.sketches)
         self.progress("sketch", self.stats.sketched, self.total)
-        self.sketches, self.vectors, self.summaries = [], {}, []
+        self.sketches, self.rows, self.vectors, self.summaries = [], [], {}, []
 
 
 SKETCH_WRITE = 2048  # documents whose sketches are stored in one transaction
@@ -352,14 +397,19 @@ def relate_pending(
         if cs.bands_of(store.db) != config.candidates.bands:
             cs.rebuild_bands(store.db, config.candidates.bands)
         every: tuple[dict[str, Sketch], dict[str, Cues]] | None = None
+        first = _FIRST.pop(store, None)
         if len(todo) * 2 >= cs.n_sketched(store.db):
             # Most of the store is new (a first run): the index built in memory from every sketch is
-            # quicker than a lookup per key in the kept tables, and gives the same pairs.
-            every = store.sketches()
-            index = CandidateIndex(config.candidates)
-            index.insert_many(every[0].values())
+            # quicker than a lookup per key in the kept tables, and gives the same pairs. Made in the
+            # clean+sketch pass where that pass stored every sketch (``_FirstIndex``).
+            if first is not None and first.holds(store, config):
+                every, index = (first.sketches, first.cues), first.index
+            else:
+                every = store.sketches()
+                index = CandidateIndex(config.candidates)
+                index.insert_many(every[0].values())
             found = candidate_pairs(index, todo)
-            del index
+            del index, first
         else:
             mine, _ = store.sketches(todo)
             found = cs.candidate_pairs(store.db, mine, config.candidates)
