@@ -103,3 +103,45 @@ def test_key_rows_sorted_by_numpy_are_the_rows_sorted_by_python(tmp_path: Path) 
                          np.repeat(np.arange(len(sketches)), [len(sk.anchors) for sk in sketches]), sketches)
     assert rows == plain and len(rows) > 5000
     assert any(k < 0 for _, k, _ in rows)  # signed keys: the order SQLite's integers have
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_first_runs_candidate_index_made_in_the_pass_is_the_one_read_after(
+    tmp_path: Path, workers: int, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first run's clean+sketch pass leaves the candidate index (``_FirstIndex``) the candidates stage
+    built from every stored sketch: the same sketches and cues as read back, the same postings in the
+    same order, the same candidate pairs; with small writes too (``SKETCH_WRITE``)."""
+    from wiretrace.candidates.lexical import CandidateIndex, candidate_pairs
+
+    src = _input(tmp_path)
+    monkeypatch.setattr(engine, "SKETCH_WRITE", 20)
+    config = RunConfig(workers=workers, batch=8)
+    stats = Stats()
+    store = st.Store(tmp_path / "s")
+    try:
+        ingest_into(store, [src], config, engine.quiet, stats)
+        with LocalExecutor(workers) as ex:
+            engine.clean_pending(store, engine.learn(store, config, stats), config, engine.quiet, stats, ex, sketch=True)
+        first = engine._FIRST[store]
+        assert first.holds(store, config)
+        sketches, cues = store.sketches()
+        assert list(first.sketches) == list(sketches) and len(sketches) == 150
+        for i, sk in sketches.items():
+            got = first.sketches[i]
+            assert (got.doc_id, got.body_hash, got.n_words, got.names, got.topic) == (sk.doc_id, sk.body_hash, sk.n_words, sk.names, sk.topic)
+            assert np.array_equal(got.minhash, sk.minhash) and got.minhash.dtype == sk.minhash.dtype
+            assert np.array_equal(got.anchors, sk.anchors) and got.anchors.dtype == sk.anchors.dtype
+            assert [type(x) for x in got.topic] == [type(x) for x in sk.topic]
+            assert first.cues[i] == cues[i]
+        read = CandidateIndex(config.candidates)
+        read.insert_many(sketches.values())
+        for field in ("by_hash", "by_band", "by_anchor", "by_name", "bands_of"):
+            assert dict(getattr(first.index, field)) == dict(getattr(read, field)), field
+        ids = store.all_ids()
+        assert candidate_pairs(first.index, ids) == candidate_pairs(read, ids)
+        # A sketch stored since (here: one more row) and the index is not taken.
+        store.db.execute("DELETE FROM sketches WHERE doc_id = ?", (ids[0],))
+        assert not first.holds(store, config)
+    finally:
+        store.close()

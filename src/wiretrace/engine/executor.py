@@ -4,7 +4,8 @@ A stage hands the executor a module-level function ``fn(shared, batch, env)``, i
 ``shared`` value (the corpus's boilerplate, idf, common anchors: what every batch reads). The
 executor returns the results in the order of the batches, whichever worker ran them, so a run gives
 the same answer with one worker or many; only batches (never the corpus) travel to a worker, and at
-most ``2 * workers`` of them are in flight, so memory stays bounded.
+most ``ahead * workers`` of them are in flight (2 per worker unless a stage asks for more), so memory
+stays bounded.
 
 ``shared`` travels once per stage and worker, as a file the workers read and keep (a broadcast, as
 Spark has), not with every batch. ``env`` is what a worker keeps between batches: the sentence
@@ -257,16 +258,30 @@ class LocalExecutor:
             self.embedder = Embedder()
         return Env(self.embedder)
 
-    def map(self, fn: Callable[[Any, B, Env], R], batches: Iterable[B], shared: Any = None) -> Iterator[R]:
+    def map(
+        self, fn: Callable[[Any, B, Env], R], batches: Iterable[B], shared: Any = None, ahead: int = 2,
+        aside: Callable[[], None] | None = None,
+    ) -> Iterator[R]:
         """``fn(shared, batch, env)`` for each batch, results in the order of ``batches``.
+
+        ``ahead``: batches in flight per worker (0: every batch submitted at once, where batches are
+        small, ids only, and every result is kept anyway). More in flight keep the workers busy while
+        this process is busy elsewhere (storing a result, ``aside``), at the cost of memory.
+        ``aside``: work of this process's own, independent of the batches' results, done while the
+        workers run the batches first submitted (before the first result is taken); with one worker
+        it is done before the first batch. The results are the same either way.
 
         One worker, or a stage of a single batch, runs here (no process started)."""
         it = iter(batches)
         first = next(it, _END)
         if first is _END:
+            if aside is not None:
+                aside()
             return
         second = next(it, _END)
         if self.workers <= 1 or second is _END:
+            if aside is not None:
+                aside()
             env = self.local_env()
             yield fn(shared, first, env)  # type: ignore[arg-type]
             if second is not _END:
@@ -285,11 +300,17 @@ class LocalExecutor:
             yield second  # type: ignore[misc]
             yield from it
 
+        limit = ahead * self.workers if ahead > 0 else None
         try:
             for b in batches_all():
                 window.append(pool.submit(_call, fn, path, b))
-                if len(window) >= 2 * self.workers:
+                if limit is not None and len(window) >= limit:
+                    if aside is not None:
+                        aside()
+                        aside = None
                     yield self._result(window.popleft())
+            if aside is not None:
+                aside()
             while window:
                 yield self._result(window.popleft())
         finally:

@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import time
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -196,18 +197,62 @@ def clean_pending(
                 stats.cleaned += len(cleaned)
                 progress("clean", stats.cleaned, len(todo))
             return sketch_cpu
-        writer = _SketchWriter(store, config, stats, progress, len(todo))
-        for cleaned, (done, vectors, summaries), cpu in ex.map(_clean_sketch_batch, batches, (boilerplate, config)):
+        _FIRST.pop(store, None)
+        first = _FirstIndex(config) if todo and cs.n_sketched(store.db) == 0 else None
+        writer = _SketchWriter(store, config, stats, progress, len(todo), first)
+        back = 0
+        for cleaned, (done, vectors, summaries), cpu in ex.map(_clean_sketch_batch, batches, (boilerplate, config), ahead=CLEAN_AHEAD):
             store.put_cleaned(cleaned)
             stats.cleaned += len(cleaned)
+            back += len(cleaned)
             progress("clean", stats.cleaned, len(todo))
             c0 = time.process_time()
-            writer.add(done, vectors, summaries)
+            writer.add(done, vectors, summaries, len(todo) - back)
             sketch_cpu += cpu + time.process_time() - c0
         c0 = time.process_time()
         writer.flush()
         sketch_cpu += time.process_time() - c0
+    if first is not None:
+        _FIRST[store] = first
     return sketch_cpu
+
+
+class _FirstIndex:
+    """A first run's candidate index (``CandidateIndex``, every sketch in id order) and every sketch and
+    cues as ``Store.sketches`` reads them back, made in the clean+sketch pass from each batch's stored
+    rows, while the workers clean the next: the candidates stage of a first run reads every sketch and
+    indexes it, serially, with the workers idle. ``relate_pending`` takes it where it holds exactly the
+    stored sketches (else it reads and indexes them as before): the same index, sketches and pairs."""
+
+    def __init__(self, config: RunConfig) -> None:
+        self.config = config.candidates
+        self.index = CandidateIndex(config.candidates)
+        self.sketches: dict[str, Sketch] = {}
+        self.cues: dict[str, Cues] = {}
+        self.ordered = True  # ids added in increasing order, as ``Store.sketches`` gives them
+
+    def add(self, rows: list[tuple]) -> None:
+        read = [st.sketch_of_row(r) for r in rows]
+        for sk, cues in read:
+            if self.sketches and sk.doc_id <= next(reversed(self.sketches)):
+                self.ordered = False
+            self.sketches[sk.doc_id] = sk
+            self.cues[sk.doc_id] = cues
+        if self.ordered:
+            self.index.insert_many(sk for sk, _ in read)
+
+    def holds(self, store: st.Store, config: RunConfig) -> bool:
+        """Whether it holds every stored sketch and nothing else, indexed as ``config`` would."""
+        return self.ordered and self.config == config.candidates and list(self.sketches) == cs.sketched_ids(store.db)
+
+
+# A first run's candidate index, from its clean+sketch pass to its candidates stage (``_FirstIndex``).
+_FIRST: weakref.WeakKeyDictionary[st.Store, _FirstIndex] = weakref.WeakKeyDictionary()
+
+
+# Batches in flight per worker in the clean+sketch pass: four, not two, so that the workers have work
+# while this process stores 2,048 documents' sketches (about a second on 2 cores).
+CLEAN_AHEAD = 4
 
 
 class _SketchWriter:
@@ -216,27 +261,38 @@ class _SketchWriter:
     random places, and a transaction writes each page it touched once: eight batches per transaction
     write far fewer pages than eight transactions (Reuters + BBC: 19.5 -> 11.2 CPU s of store writes).
     Each write is one transaction, as before; a run killed between two leaves documents cleaned, not
-    sketched, which the next run sketches."""
+    sketched, which the next run sketches.
 
-    def __init__(self, store: st.Store, config: RunConfig, stats: Stats, progress: Progress, total: int) -> None:
-        self.store, self.stats, self.progress, self.total = store, stats, progress, total
+    Near the end (``add``'s ``left``: documents still to come back from the workers) a write holds no
+    more than what is still to come, so the writes halve to the last batch: the last write, made after
+    the workers are done and while they idle, is one batch's, not up to 2,048 documents'."""
+
+    def __init__(
+        self, store: st.Store, config: RunConfig, stats: Stats, progress: Progress, total: int, first: _FirstIndex | None = None,
+    ) -> None:
+        self.store, self.stats, self.progress, self.total, self.first = store, stats, progress, total, first
         if uses_embedding_path(config) and total:  # the body vectors stored beside are of these settings
             cs.bind_doc_vectors(store.db, _vector_settings(static_embedder()))
         self.sketches: list = []
+        self.rows: list[tuple] = []
         self.vectors: dict[str, np.ndarray] = {}
         self.summaries: list[DocSummary] = []
 
-    def add(self, sketches: list, vectors: dict[str, np.ndarray], summaries: list[DocSummary]) -> None:
+    def add(self, sketches: list, vectors: dict[str, np.ndarray], summaries: list[DocSummary], left: int | None = None) -> None:
+        if self.first is not None:  # the candidate index of a first run, a batch at a time (``_FirstIndex``)
+            rows = st.sketch_rows(sketches)
+            self.first.add(rows)
+            self.rows += rows
         self.sketches += sketches
         self.vectors.update(vectors)
         self.summaries += summaries
-        if len(self.sketches) >= SKETCH_WRITE:
+        if len(self.sketches) >= SKETCH_WRITE or (left is not None and 0 < left <= len(self.sketches)):
             self.flush()
 
     def flush(self) -> None:
         if not self.sketches:
             return
-        self.store.put_sketches(self.sketches)
+        self.store.put_sketches(self.sketches, self.rows if self.first is not None else None)
         if self.vectors:
             cs.put_doc_vectors(self.store.db, self.vectors)
         # Kept after the sketches they are made of (storing a sketch drops its document's summary); a run
@@ -244,7 +300,7 @@ class _SketchWriter:
         cs.put_summaries(self.store.db, self.summaries)
         self.stats.sketched += len(self.sketches)
         self.progress("sketch", self.stats.sketched, self.total)
-        self.sketches, self.vectors, self.summaries = [], {}, []
+        self.sketches, self.rows, self.vectors, self.summaries = [], [], {}, []
 
 
 SKETCH_WRITE = 2048  # documents whose sketches are stored in one transaction
@@ -341,14 +397,19 @@ def relate_pending(
         if cs.bands_of(store.db) != config.candidates.bands:
             cs.rebuild_bands(store.db, config.candidates.bands)
         every: tuple[dict[str, Sketch], dict[str, Cues]] | None = None
+        first = _FIRST.pop(store, None)
         if len(todo) * 2 >= cs.n_sketched(store.db):
             # Most of the store is new (a first run): the index built in memory from every sketch is
-            # quicker than a lookup per key in the kept tables, and gives the same pairs.
-            every = store.sketches()
-            index = CandidateIndex(config.candidates)
-            index.insert_many(every[0].values())
+            # quicker than a lookup per key in the kept tables, and gives the same pairs. Made in the
+            # clean+sketch pass where that pass stored every sketch (``_FirstIndex``).
+            if first is not None and first.holds(store, config):
+                every, index = (first.sketches, first.cues), first.index
+            else:
+                every = store.sketches()
+                index = CandidateIndex(config.candidates)
+                index.insert_many(every[0].values())
             found = candidate_pairs(index, todo)
-            del index
+            del index, first
         else:
             mine, _ = store.sketches(todo)
             found = cs.candidate_pairs(store.db, mine, config.candidates)
@@ -448,9 +509,14 @@ def _own_batch(
     return StoryIndex(idf, config, counts).own_parts(batch)
 
 
-def _place(store: st.Store, config: RunConfig, ex: LocalExecutor | None = None) -> tuple[dict[str, str], dict[str, str]]:
-    """(the stored assignment before, the one after) of placing every sketched document in a story;
-    writes what changed, and keeps the index it built (``story_state.keep_all``) for the next run.
+def _place(
+    store: st.Store, config: RunConfig, ex: LocalExecutor | None = None,
+) -> tuple[dict[str, str], dict[str, str], Callable[[], None]]:
+    """(the stored assignment before, the one after, ``keep``) of placing every sketched document in a
+    story; writes what changed. ``keep`` keeps the index it built (``story_state.keep_all``) for the next
+    run: the caller calls it, the trace's workers running meanwhile (``_build_stories``: it writes only
+    the kept index's tables, which the trace does not read; until it has, the stored assignment's
+    ``update_assignments`` left the kept index invalid, and a run killed before it takes the whole path).
     With workers (``ex``), each document's own profile and index keys are made in them, ahead of the
     placing, which is serial (each component's placement reads the stories the ones before it made)."""
     links = cast(list[Pair], [_Link(a, b, Relation(r)) for a, b, r in store.pair_links()])  # what level 1 and 2 read of a pair
@@ -466,10 +532,13 @@ def _place(store: st.Store, config: RunConfig, ex: LocalExecutor | None = None) 
                         config.stories, prior, template_links(links), LazyStoryIndex, counts, own)
     assignment = index.assignment()
     store.update_assignments({d: s for d, s in assignment.items() if prior.get(d) != s}, [d for d in prior if d not in assignment])
-    if isinstance(index, LazyStoryIndex):
-        index.ready_all()
-    story_state.keep_all(store.db, index, config.stories, store.story_cache)
-    return prior, assignment
+
+    def keep() -> None:
+        if isinstance(index, LazyStoryIndex):
+            index.ready_all()
+        story_state.keep_all(store.db, index, config.stories, store.story_cache)
+
+    return prior, assignment, keep
 
 
 def _kept_path(store: st.Store, config: RunConfig, new: Sequence[str]) -> bool:
@@ -580,7 +649,9 @@ def assign_stories(store: st.Store, config: RunConfig, pairs: Sequence[Pair] | N
     stored document; documents the last run placed keep their stories. (``pairs`` is not read: the
     stored pairs' relations are.)
     """
-    return groups(_place(store, config)[1])
+    _, assignment, keep = _place(store, config)
+    keep()
+    return groups(assignment)
 
 
 def _trace_batch(config: RunConfig, batch: list[StoryTask], env: Env) -> list[Story]:
@@ -606,9 +677,11 @@ def _story_tasks(
 
 def _stories_to_trace(
     store: st.Store, config: RunConfig, changed: set[str], ex: LocalExecutor | None = None,
-) -> tuple[dict[str, list[str]], list[str], bool]:
+) -> tuple[dict[str, list[str]], list[str], bool, Callable[[], None] | None]:
     """Place the documents of the story stage (``changed``, to which the documents placed again with the
-    kept index are added); (story id -> members of each story to trace again, the stored stories gone).
+    kept index are added); (story id -> members of each story to trace again, the stored stories gone,
+    whether the kept index placed them, what is left to write of the whole path's index: ``_place``'s
+    ``keep``, None on the kept path).
     With the kept index (``_place_kept``) only the stories the new documents reached are read; otherwise
     every document is placed from the stored assignment (``_place``)."""
     new = sorted(changed)
@@ -621,8 +694,8 @@ def _stories_to_trace(
         for d, sid in store._select("SELECT doc_id, story FROM assignments", sorted(touched), col="story"):
             members[sid].append(d)
         old = {r[0] for r in store._select("SELECT id FROM stories", sorted(touched))}
-        return {sid: sorted(m) for sid, m in sorted(members.items())}, sorted(old - set(members)), True
-    prior, assignment = _place(store, config, ex)
+        return {sid: sorted(m) for sid, m in sorted(members.items())}, sorted(old - set(members)), True, None
+    prior, assignment, keep = _place(store, config, ex)
     by_story = groups(assignment)
     # A stored story is as its members were placed before (both written by the last run; a run killed
     # between the two left the documents it placed at RELATED): only stories whose members moved, or
@@ -632,7 +705,7 @@ def _stories_to_trace(
     touched |= {assignment[d] for d in changed if d in assignment}
     old_ids = set(store.story_ids())
     redo = {sid: members for sid, members in by_story.items() if sid not in old_ids or sid in touched}
-    return redo, sorted(old_ids - set(by_story)), False
+    return redo, sorted(old_ids - set(by_story)), False, keep
 
 
 def build_stories(
@@ -651,7 +724,7 @@ def build_stories(
 
 def _build_stories(store: st.Store, config: RunConfig, progress: Progress, ex: LocalExecutor) -> bool:
     changed = set(store.ids_at_stage(st.RELATED))
-    redo, gone, kept = _stories_to_trace(store, config, changed, ex)
+    redo, gone, kept, keep = _stories_to_trace(store, config, changed, ex)
     need = sum(len(members) for members in redo.values())
 
     def batches(limit: int) -> Iterator[list[tuple[str, list[str]]]]:
@@ -671,7 +744,10 @@ def _build_stories(store: st.Store, config: RunConfig, progress: Progress, ex: L
 
     stories: list[Story] = []
     try:
-        for traced in ex.map(_trace_read_batch, batches(batch_size(need, config, ex)), (config, str(store.folder.resolve()))):
+        # Every batch submitted at once (ids only, and every story is kept until the end anyway): the
+        # workers trace while this process writes the kept story index (``keep``, as ``aside``).
+        for traced in ex.map(_trace_read_batch, batches(batch_size(need, config, ex)), (config, str(store.folder.resolve())),
+                             ahead=0, aside=keep):
             stories.extend(traced)
             progress("stories", len(stories), len(redo))
     finally:

@@ -12,6 +12,7 @@ relate_pair`` keeps working.
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import re
 import tempfile
@@ -113,6 +114,7 @@ def ingest_into(
     found = list_files(paths)
     read: dict[str, set[str]] = {}  # resolved file -> ids read from it this run
     pending: deque[tuple[list[tuple[Document, str]], list[str]]] = deque()  # batches sent, with the ids to reset
+    real = functools.lru_cache(maxsize=1024)(os.path.realpath)  # a JSONL file's records share its path
 
     def batches() -> Iterator[list[Document]]:
         batch: list[tuple[Document, str]] = []
@@ -122,7 +124,7 @@ def ingest_into(
                 stats.skipped.append(item)
                 continue
             stats.read += 1
-            read.setdefault(os.path.realpath(item.path), set()).add(item.id)
+            read.setdefault(real(item.path), set()).add(item.id)
             h = text_hash(item.text)
             if item.id in known and known[item.id][1] == h:
                 stats.unchanged += 1

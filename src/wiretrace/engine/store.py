@@ -90,6 +90,23 @@ CREATE TABLE IF NOT EXISTS unplaced (doc_id TEXT PRIMARY KEY) WITHOUT ROWID;
 """ + story_state.DDL
 
 
+def sketch_rows(items: Iterable[tuple[Sketch, Cues]]) -> list[tuple]:
+    """The ``sketches`` table's rows of these sketches and cues."""
+    return [
+        (s.doc_id, s.body_hash, s.n_words, s.minhash.tobytes(), s.anchors.tobytes(), json.dumps(sorted(s.names)),
+         json.dumps(s.topic), json.dumps(c.to_json()))
+        for s, c in items
+    ]
+
+
+def sketch_of_row(row: tuple) -> tuple[Sketch, Cues]:
+    """A ``sketches`` row read back: the sketch and cues as ``Store.sketches`` gives them."""
+    i, h, n, mh, an, names, topic, c = row
+    sk = Sketch(i, h, n, np.frombuffer(mh, dtype=np.uint32), np.frombuffer(an, dtype=np.uint64),
+                frozenset(json.loads(names)), json.loads(topic))
+    return sk, Cues.from_json(json.loads(c))
+
+
 class Store:
     """Open (or create) the store in ``folder``.
 
@@ -279,13 +296,10 @@ class Store:
         return {i: Cleaned(i, tuple(Segment(*s) for s in json.loads(seg))) for i, seg in rows}
 
     # --- sketches -----------------------------------------------------------------------------
-    def put_sketches(self, items: Iterable[tuple[Sketch, Cues]]) -> None:
+    def put_sketches(self, items: Iterable[tuple[Sketch, Cues]], rows: list[tuple] | None = None) -> None:
+        """Store the sketches and cues (``rows``: their ``sketch_rows``, where the caller made them already)."""
         items = list(items)
-        rows = [
-            (s.doc_id, s.body_hash, s.n_words, s.minhash.tobytes(), s.anchors.tobytes(), json.dumps(sorted(s.names)),
-             json.dumps(s.topic), json.dumps(c.to_json()))
-            for s, c in items
-        ]
+        rows = sketch_rows(items) if rows is None else rows
         with self.db:
             # The corpus state follows: a sketch replaced leaves it first, the new ones enter it.
             cs.unindex(self.db, [r[0] for r in rows])
@@ -299,12 +313,8 @@ class Store:
         rows = self._select("SELECT * FROM sketches", None if ids is None else sorted(set(ids)), col="doc_id")
         if ids is not None:
             rows.sort(key=lambda r: r[0])
-        for i, h, n, mh, an, names, topic, c in rows:
-            sk[i] = Sketch(
-                i, h, n, np.frombuffer(mh, dtype=np.uint32), np.frombuffer(an, dtype=np.uint64),
-                frozenset(json.loads(names)), json.loads(topic),
-            )
-            cues[i] = Cues.from_json(json.loads(c))
+        for row in rows:
+            sk[row[0]], cues[row[0]] = sketch_of_row(row)
         return sk, cues
 
     # --- pairs --------------------------------------------------------------------------------
