@@ -240,8 +240,11 @@ def _fillers(
     in_a, in_b = set(wa.tokens), set(wb.tokens)
     unlike: list[tuple[int, int, bool]] = []  # slot pairs written otherwise, and whether they differ as words
     for a0, a1, b0, b1, _, _ in passages:
-        sm = SequenceMatcher(None, ma[a0:a1], mb[b0:b1], autojunk=False)
-        for i, j, n in sm.get_matching_blocks():
+        pa, pb = ma[a0:a1], mb[b0:b1]
+        # A passage the same word for word on both sides (most of a mould's) is one block: the matcher's
+        # answer, without running it.
+        blocks = ((0, 0, len(pa)),) if pa == pb else SequenceMatcher(None, pa, pb, autojunk=False).get_matching_blocks()
+        for i, j, n in blocks:
             for k in range(n):
                 x, y = a0 + i + k, b0 + j + k
                 if sa[x] and sb[y]:
