@@ -28,6 +28,7 @@ from wiretrace.align.features import (
 from wiretrace.align.screen import cached_profile, settled_cells
 from wiretrace.align.verbatim import Sentence
 from wiretrace.embed.minilm import SentenceReader
+from wiretrace.embed.static import StaticEmbedder
 from wiretrace.model import Passage, PassageKind
 from wiretrace.text.tokens import Words
 
@@ -94,8 +95,8 @@ def semantic_pass(
             prof_b[y] = cached_profile(text_b, sb[open_b[y]][0], sb[open_b[y]][1])
         return prof_b[y]
 
-    xa = embedder.static.embed(texts_a) if bounds is not None else None
-    xb = embedder.static.embed(texts_b) if bounds is not None else None
+    xa = static_vectors(embedder.static, text_a, tuple(s[:2] for s in sa)) if bounds is not None else None
+    xb = static_vectors(embedder.static, text_b, tuple(s[:2] for s in sb)) if bounds is not None else None
     @functools.cache
     def cells() -> _Cells:
         # The open sentence pairs and their screen, worked out once for the lead-test skip and the reads.
@@ -203,6 +204,16 @@ def semantic_pass(
         kind = PassageKind.NEAR_VERBATIM if jac >= config.near_verbatim_jaccard else PassageKind.PARAPHRASE
         passages.append(Passage(a_rng, b_rng, kind, round(float(scores[x, used_a[x]]), 4)))
     return doc_cos
+
+
+@functools.lru_cache(maxsize=1024)
+def static_vectors(static: StaticEmbedder, text: str, spans: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """``static.embed`` of the sentences ``text[s:e]`` of one document, kept for the last thousand
+    documents (one is in many candidate pairs: looking each sentence up again, by a hash of its
+    characters, cost more than the rest of the static pass). Read only: the array is shared."""
+    vecs = static.embed([text[s:e] for s, e in spans])
+    vecs.flags.writeable = False
+    return vecs
 
 
 def _open_sentences(sentences: list[Sentence], mask: np.ndarray, explained: float) -> list[int]:

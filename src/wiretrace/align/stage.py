@@ -15,10 +15,10 @@ from wiretrace.align.verbatim import (
     char_passage,
     covered,
     join,
+    kept_sentence_spans,
     lexical_share,
     seed_hashes,
     sentence_of,
-    sentence_spans,
     snap,
     verbatim_passages,
 )
@@ -87,8 +87,9 @@ def align(
     verb_a = float(mask_a.mean()) if len(wa) else 0.0
     verb_b = float(mask_b.mean()) if len(wb) else 0.0
     run_semantic = semantic and config.semantic and embedder is not None and len(wa) and len(wb)
-    sa = sentence_spans(text_a, ranges_a, wa) if vp or run_semantic else []
-    sb = sentence_spans(text_b, ranges_b, wb) if vp or run_semantic else []
+    # wa, wb are words_in_ranges of these ranges: the kept sentences are those of these words.
+    sa = kept_sentence_spans(text_a, ranges_a) if vp or run_semantic else []
+    sb = kept_sentence_spans(text_b, ranges_b) if vp or run_semantic else []
     # A sentence mostly taken word for word is aligned whole: its reworded rest is an edit, not new text.
     side_a = SentenceIndex(sa, len(wa), mask_a, config.explained)
     side_b = SentenceIndex(sb, len(wb), mask_b, config.explained)

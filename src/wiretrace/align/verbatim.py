@@ -296,6 +296,20 @@ def sentence_spans(text: str, ranges: tuple[tuple[int, int], ...], w: Words) -> 
     return out
 
 
+def kept_sentence_spans(text: str, ranges: tuple[tuple[int, int], ...]) -> list[Sentence]:
+    """``sentence_spans`` of a document's compared words (``words_in_ranges(text, ranges)``), kept for
+    the last thousand documents: one is in many candidate pairs, and segmenting it again for each
+    (``text.sentences`` per range, then the token range of each sentence) cost more than the rest
+    of the verbatim pass on Reuters + BBC. A fresh list (the caller may change it); the same
+    sentences as ``sentence_spans``."""
+    return list(_kept_sentence_spans(text, ranges))
+
+
+@lru_cache(maxsize=1024)
+def _kept_sentence_spans(text: str, ranges: tuple[tuple[int, int], ...]) -> tuple[Sentence, ...]:
+    return tuple(sentence_spans(text, ranges, words_in_ranges(text, ranges)))
+
+
 class SentenceIndex:
     """One side's sentences, to widen a word-for-word passage to the sentences it mostly covers."""
 

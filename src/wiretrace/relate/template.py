@@ -42,6 +42,7 @@ from functools import lru_cache, partial
 
 from wiretrace.align import AlignConfig, verbatim_passages
 from wiretrace.config import at_least, check_types, share
+from wiretrace.sketch import shingle_hashes
 from wiretrace.text.facts import Value, fact_at, facts, same_fact
 from wiretrace.text.names import STOP
 from wiretrace.text.tokens import Words, words, words_in_ranges
@@ -239,8 +240,11 @@ def _fillers(
     in_a, in_b = set(wa.tokens), set(wb.tokens)
     unlike: list[tuple[int, int, bool]] = []  # slot pairs written otherwise, and whether they differ as words
     for a0, a1, b0, b1, _, _ in passages:
-        sm = SequenceMatcher(None, ma[a0:a1], mb[b0:b1], autojunk=False)
-        for i, j, n in sm.get_matching_blocks():
+        pa, pb = ma[a0:a1], mb[b0:b1]
+        # A passage the same word for word on both sides (most of a mould's) is one block: the matcher's
+        # answer, without running it.
+        blocks = ((0, 0, len(pa)),) if pa == pb else SequenceMatcher(None, pa, pb, autojunk=False).get_matching_blocks()
+        for i, j, n in blocks:
             for k in range(n):
                 x, y = a0 + i + k, b0 + j + k
                 if sa[x] and sb[y]:
@@ -544,13 +548,10 @@ def _template(
     if copies:
         return _headline_verdict(a, b, wa, wb, idf, n, c)
     recurring = days is not None and days >= c.recurring_days  # published on other days
-    (sa, mwa), (sb, mwb) = _side(a.text, a.ranges), _side(b.text, b.ranges)
-    masked = verbatim_passages(mwa, mwb, ac) or _short_form(mwa, mwb, ac)
-    form_a = _coverage(len(wa), [(p[0], p[1]) for p in masked])
-    form_b = _coverage(len(wb), [(p[2], p[3]) for p in masked])
+    form_a, form_b = _form(a.text, a.ranges, b.text, b.ranges, ac)[1:]
     if form_a < c.form or form_b < c.form:
         return _form_open(a, b, wa, wb, rewritten if recurring else (), matched if recurring else (), idf, n, c)
-    compared, differ = _fillers(wa, sa, wb, sb, masked, (mwa, mwb), lambda: (_side_facts(a.text, a.ranges), _side_facts(b.text, b.ranges)))
+    compared, differ = _form_fillers(a.text, a.ranges, b.text, b.ranges, ac)
     need = 1 if recurring else c.min_differing
     # Figures and names apart: a brief's recurring names (the agency, the market) would drown a
     # change of every figure.
@@ -589,6 +590,48 @@ def _template(
         (a.text[wa.starts[x] : wa.ends[x]], b.text[wb.starts[y] : wb.ends[y]]) for x, y in pairs)))
     slots = tuple(((wa.starts[x], wa.ends[x]), (wb.starts[y], wb.ends[y])) for x, y in pairs)
     return TemplateVerdict(round(form_a, 4), round(form_b, 4), len(differ), len(compared), tuple(what), examples[:5], slots)
+
+
+Masked = list[tuple[int, int, int, int, str, float]]
+
+
+@lru_cache(maxsize=1024)
+def _masked_hashes(text: str, ranges: tuple[tuple[int, int], ...], k: int) -> list[int]:
+    """The seed-length shingle hashes of a document's words with its slots masked (``_side``), kept as
+    ``_side`` is: a brief meets many of its mould's others. Read only."""
+    return shingle_hashes(_side(text, ranges)[1].tokens, k).tolist()
+
+
+# Pairs whose form and fillers are kept (``_form``, ``_form_fillers``): the template test reads one
+# pair twice, as the veto before the transformer (``stages.relate_pair``'s ``one_form``) and after the
+# relation, with other arguments but the same masked form; the pairs of one relate batch in between
+# are few.
+PAIRS_KEPT = 64
+
+
+@lru_cache(maxsize=PAIRS_KEPT)
+def _form(
+    text_a: str, ranges_a: tuple[tuple[int, int], ...], text_b: str, ranges_b: tuple[tuple[int, int], ...], ac: AlignConfig,
+) -> tuple[Masked, float, float]:
+    """The masked alignment of two sides (seed-and-extend on the words with every slot masked, else the
+    short form) and the share of each side it covers. Read only: the list is shared."""
+    mwa, mwb = _side(text_a, ranges_a)[1], _side(text_b, ranges_b)[1]
+    k = ac.seed
+    hashes = (_masked_hashes(text_a, ranges_a, k), _masked_hashes(text_b, ranges_b, k)) if len(mwa) >= k and len(mwb) >= k else None
+    masked = verbatim_passages(mwa, mwb, ac, hashes) or _short_form(mwa, mwb, ac)
+    # The masked words are the compared words, one for one: their counts are the sides' word counts.
+    return masked, _coverage(len(mwa), [(p[0], p[1]) for p in masked]), _coverage(len(mwb), [(p[2], p[3]) for p in masked])
+
+
+@lru_cache(maxsize=PAIRS_KEPT)
+def _form_fillers(
+    text_a: str, ranges_a: tuple[tuple[int, int], ...], text_b: str, ranges_b: tuple[tuple[int, int], ...], ac: AlignConfig,
+) -> tuple[list[int], list[tuple[int, int]]]:
+    """``_fillers`` of the masked form (``_form``) of two sides. Read only: the lists are shared."""
+    (sa, mwa), (sb, mwb) = _side(text_a, ranges_a), _side(text_b, ranges_b)
+    wa, wb = words_in_ranges(text_a, ranges_a), words_in_ranges(text_b, ranges_b)
+    masked = _form(text_a, ranges_a, text_b, ranges_b, ac)[0]
+    return _fillers(wa, sa, wb, sb, masked, (mwa, mwb), lambda: (_side_facts(text_a, ranges_a), _side_facts(text_b, ranges_b)))
 
 
 def _is_day(w: Words, i: int) -> bool:
