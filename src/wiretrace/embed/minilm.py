@@ -6,7 +6,9 @@ Vectors are mean-pooled and L2-normalised.
 
 Two runtimes read the same ONNX file (``precision``): onnxruntime in float32 (the CUDA provider where
 present), and OpenVINO in bfloat16 where the CPU computes bfloat16 itself (AMX or AVX-512 BF16; each
-sentence alone, about 1.4 times the sentences per CPU-second of float32 at the aligner's calls of 1-8;
+sentence padded to a fixed width, so that it gets the vector it has alone in a call of any others
+(``PAD_WIDTHS``, checked by a probe when the model loads; ``embed.gather`` fills such calls with the
+sentences of many pairs): about 2.3 times the sentences per CPU-second of one at a time;
 cosines within about 2e-3 of float32's, the order of the float16 the store keeps vectors in). ``"auto"`` takes bfloat16 where it is native and a store does not record
 float32 vectors already; ``WIRETRACE_EMBED_PRECISION`` sets the default (``float32`` gives the same
 vectors on every machine). Every sentence is embedded at most once per cache: the
@@ -122,8 +124,8 @@ class Embedder:
     present, else the CPU). ``precision``: ``"auto"`` (the default, or ``WIRETRACE_EMBED_PRECISION``),
     ``"float32"`` (onnxruntime) or ``"bf16"`` (OpenVINO on a CPU with native bfloat16; ModelError
     elsewhere); ``self.precision`` is the one chosen (``"auto"``: bfloat16 where ``bf16_native`` and
-    no GPU is used, unless the cache's store records vectors of the other precision; ``batch_size``
-    holds for float32 only). ``static``: the cheap first pass the aligner's semantic cascade reads
+    no GPU is used, unless the cache's store records vectors of the other precision; ``batch_size``:
+    sentences per call, of one padded width in bfloat16). ``static``: the cheap first pass the aligner's semantic cascade reads
     (``static.StaticEmbedder``); made on first use where not given. A cache that keeps vectors for
     later runs (the store's, with ``bind_model``) is told the model's ``identity`` here, and refuses
     (StoreError) where its vectors were made with another."""
