@@ -9,8 +9,8 @@ the requests of several pairs meet); a request waits until every other running t
 (or finished), and the thread that called ``map`` then embeds the requests of all of them in one call.
 
 Only where it changes no vector: a runtime whose vector of a sentence does not depend on the other
-sentences of its call (``Embedder.batch_invariant``; OpenVINO's bfloat16, checked on probe sentences
-when the model loads). Elsewhere (onnxruntime's float32 pads a call to its longest sentence) the
+sentences of its call (``Embedder.batch_invariant``: OpenVINO's bfloat16, which runs sentences together
+only where probe sentences show it changes nothing, and each alone elsewhere). Elsewhere (onnxruntime's float32 pads a call to its longest sentence) the
 function runs over the items one by one, as before. Each item's result depends on that item alone,
 and the results come back in the items' order: the report is the same with any number of threads.
 """

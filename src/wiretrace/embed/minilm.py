@@ -305,14 +305,11 @@ class Embedder:
 
     def batch_invariant(self) -> bool:
         """Whether a sentence gets the same vector in a call with any others as alone, so that the
-        sentences of many requests may be embedded together (``embed.gather``): bfloat16 where the
-        runtime shows it on the probe sentences (this loads the model). float32 pads a call to its
-        longest sentence, which moves the last bits of the others' vectors: no."""
-        if self.precision != "bf16":
-            return False
-        if self._run is None:
-            self._run = self._load()
-        return self.batched
+        sentences of many requests may be embedded together (``embed.gather``): bfloat16, which pads
+        each sentence to a fixed width and runs the sentences of a width together only where the probe
+        shows that changes no vector, each alone elsewhere (told without loading the model). float32
+        pads a call to its longest sentence, which moves the last bits of the others' vectors: no."""
+        return self.precision == "bf16"
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for ``texts`` (float32, shape ``(len(texts), 384)``)."""
